@@ -1,0 +1,349 @@
+//! Operator commands behind the CLI (`gerbang user|client|keys …`). Each validates all of its
+//! input before writing anything, so a refused command changes nothing.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use url::Url;
+
+use crate::config::Config;
+use crate::domain::{nip, password_policy};
+use crate::keys::KeyRing;
+use crate::oidc::client_auth::MIN_SECRET_LEN;
+use crate::passwords::Hasher;
+use crate::secrets::{random_token, sha256_hex};
+use crate::state::Clock;
+use crate::store::clients::Client;
+use crate::store::users::NewUser;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Bad input: nothing was changed (exit code 2).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        AdminError::Failed(e.to_string())
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> AdminError {
+    AdminError::Invalid(msg.into())
+}
+
+pub async fn open_store(config: &Config) -> Result<Store, AdminError> {
+    Ok(Store::connect(&config.database_url, 2).await?)
+}
+
+fn current_year() -> i32 {
+    time::OffsetDateTime::now_utc().year()
+}
+
+pub fn validate_nip(s: &str) -> Result<(), AdminError> {
+    nip::parse(s, current_year()).map(|_| ()).map_err(|e| {
+        invalid(match e {
+            nip::NipError::Format => format!("malformed NIP {s:?}: it must be exactly 18 digits"),
+            nip::NipError::BirthDate => format!("malformed NIP {s:?}: digits 1-8 are not a plausible birth date"),
+            nip::NipError::Appointment => format!("malformed NIP {s:?}: digits 9-14 are not a plausible appointment year and month"),
+            nip::NipError::Gender => format!("malformed NIP {s:?}: digit 15 must be 1 or 2"),
+            nip::NipError::Sequence => format!("malformed NIP {s:?}: the sequence 000 is never issued"),
+        })
+    })
+}
+
+/// A deliberately plain check: one `@`, a dotted domain, no spaces, RFC 5321 length.
+pub fn validate_email(s: &str) -> Result<(), AdminError> {
+    let bad = || invalid(format!("bad e-mail address {s:?}"));
+    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+    if local.is_empty()
+        || local.len() > 64
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+fn validate_text(field: &str, s: &str, max: usize, required: bool) -> Result<(), AdminError> {
+    if required && s.trim().is_empty() {
+        return Err(invalid(format!("{field} must not be empty")));
+    }
+    if s.chars().count() > max || s.chars().any(char::is_control) {
+        return Err(invalid(format!("{field} must be at most {max} printable characters")));
+    }
+    Ok(())
+}
+
+/// Redirect URIs: absolute, no fragment, https — or http only on a loopback host (RFC 8252 §7.3).
+pub fn validate_redirect_uri(s: &str) -> Result<(), AdminError> {
+    let url = Url::parse(s).map_err(|e| invalid(format!("bad redirect URI {s:?}: {e}")))?;
+    if url.fragment().is_some() {
+        return Err(invalid(format!("bad redirect URI {s:?}: it must not have a #fragment")));
+    }
+    if s.contains(' ') {
+        return Err(invalid(format!("bad redirect URI {s:?}: it must not contain spaces")));
+    }
+    let loopback = matches!(
+        url.host(),
+        Some(url::Host::Domain("localhost"))
+            | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
+            | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+    );
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(invalid(format!(
+            "bad redirect URI {s:?}: it must use https (http is allowed only for localhost, 127.0.0.1 or [::1])"
+        ))),
+    }
+}
+
+pub struct UserAdd {
+    pub nip: String,
+    pub name: String,
+    pub email: String,
+    pub instansi: Option<String>,
+    pub password: Option<String>,
+}
+
+pub async fn user_add(config: &Config, u: UserAdd) -> Result<String, AdminError> {
+    validate_nip(&u.nip)?;
+    validate_text("name", &u.name, 200, true)?;
+    validate_email(&u.email)?;
+    if let Some(i) = &u.instansi {
+        validate_text("instansi", i, 64, true)?;
+    }
+    if let Some(p) = &u.password {
+        let failed = password_policy::check(p, &u.nip, &u.name);
+        if !failed.is_empty() {
+            return Err(invalid(format!("the password breaks the policy: {failed:?}")));
+        }
+    }
+    let password_hash = match &u.password {
+        Some(p) => Some(
+            Hasher::new(config.argon2, 1)
+                .hash_blocking(p)
+                .map_err(|e| AdminError::Failed(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let store = open_store(config).await?;
+    let new = NewUser {
+        nip: u.nip.clone(),
+        name: u.name.trim().to_string(),
+        email: u.email.clone(),
+        instansi_id: u.instansi.clone(),
+        unit_kerja: None,
+        jabatan: None,
+        password_hash,
+    };
+    match store.insert_user(&new, Clock::default().now()).await {
+        Ok(user) => Ok(user.id),
+        Err(StoreError::Duplicate) => Err(invalid(format!("a user with NIP {} already exists", u.nip))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub inserted: u64,
+    pub updated: u64,
+    /// (line number, reason)
+    pub skipped: Vec<(u64, String)>,
+}
+
+pub const IMPORT_HEADER: [&str; 6] = ["nip", "name", "email", "instansi_id", "unit_kerja", "jabatan"];
+
+/// Imports the SIASN export: users without password until they activate. Re-runnable: rows
+/// upsert by NIP and never touch a password. Bad rows are reported and skipped.
+pub async fn user_import(config: &Config, file: &Path) -> Result<ImportReport, AdminError> {
+    let f = std::fs::File::open(file).map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::new(f));
+    let header = rdr.headers().map_err(|e| invalid(format!("cannot read the CSV header: {e}")))?;
+    let header: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').to_lowercase()).collect();
+    if header != IMPORT_HEADER {
+        return Err(invalid(format!(
+            "the CSV header must be `{}`, found `{}`",
+            IMPORT_HEADER.join(","),
+            header.join(",")
+        )));
+    }
+    let store = open_store(config).await?;
+    let now = Clock::default().now();
+    let mut report = ImportReport::default();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                report.skipped.push((line, format!("unreadable row: {e}")));
+                continue;
+            }
+        };
+        if rec.len() != 6 {
+            report.skipped.push((line, format!("expected 6 fields, found {}", rec.len())));
+            continue;
+        }
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        let u = NewUser {
+            nip: rec[0].to_string(),
+            name: rec[1].to_string(),
+            email: rec[2].to_string(),
+            instansi_id: opt(&rec[3]),
+            unit_kerja: opt(&rec[4]),
+            jabatan: opt(&rec[5]),
+            password_hash: None,
+        };
+        let check = validate_nip(&u.nip)
+            .and_then(|_| validate_text("name", &u.name, 200, true))
+            .and_then(|_| validate_email(&u.email))
+            .and_then(|_| validate_text("instansi_id", &rec[3], 64, false))
+            .and_then(|_| validate_text("unit_kerja", &rec[4], 300, false))
+            .and_then(|_| validate_text("jabatan", &rec[5], 300, false));
+        if let Err(e) = check {
+            report.skipped.push((line, e.to_string()));
+            continue;
+        }
+        if store.upsert_imported_user(&u, now).await? {
+            report.inserted += 1;
+        } else {
+            report.updated += 1;
+        }
+    }
+    Ok(report)
+}
+
+pub struct ClientAdd {
+    pub id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub first_party: bool,
+    pub secret: Option<String>,
+    pub grant_types: Vec<String>,
+    pub id_token_alg: String,
+}
+
+/// Registers a client; returns the secret when one was generated (shown once, stored hashed).
+pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>, AdminError> {
+    if c.id.is_empty()
+        || c.id.len() > 64
+        || !c.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(invalid(format!(
+            "bad client id {:?}: use 1-64 letters, digits, '-', '_' or '.'",
+            c.id
+        )));
+    }
+    validate_text("name", &c.name, 200, true)?;
+    if c.redirect_uris.is_empty() {
+        return Err(invalid("at least one --redirect-uri is required"));
+    }
+    for u in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+        validate_redirect_uri(u)?;
+    }
+    for g in &c.grant_types {
+        if !matches!(g.as_str(), "authorization_code" | "refresh_token" | "client_credentials") {
+            return Err(invalid(format!("unknown grant type {g:?}")));
+        }
+    }
+    if crate::oidc::tokens::parse_alg(&c.id_token_alg).is_none() {
+        return Err(invalid(format!("unsupported ID token algorithm {:?}: use ES256 or RS256", c.id_token_alg)));
+    }
+    if let Some(s) = &c.secret {
+        if s.chars().count() < MIN_SECRET_LEN {
+            return Err(invalid(format!("the client secret must be at least {MIN_SECRET_LEN} characters")));
+        }
+    }
+    let (secret, generated) = match c.secret {
+        Some(s) => (s, None),
+        None => {
+            let s = random_token();
+            (s.clone(), Some(s))
+        }
+    };
+    let store = open_store(config).await?;
+    let client = Client {
+        id: c.id.clone(),
+        name: c.name.trim().to_string(),
+        secret_hash: sha256_hex(&secret),
+        redirect_uris: c.redirect_uris,
+        post_logout_redirect_uris: c.post_logout_redirect_uris,
+        grant_types: c.grant_types,
+        id_token_alg: c.id_token_alg,
+        first_party: c.first_party,
+    };
+    match store.insert_client(&client, Clock::default().now()).await {
+        Ok(()) => Ok(generated),
+        Err(StoreError::Duplicate) => Err(invalid(format!("a client with id {:?} already exists", c.id))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn client_list(config: &Config) -> Result<Vec<Client>, AdminError> {
+    Ok(open_store(config).await?.list_clients().await?)
+}
+
+pub fn keys_rotate(config: &Config) -> Result<Vec<String>, AdminError> {
+    let now = Clock::default().now();
+    // Make sure a ring exists before rotating it (first use before any `serve`).
+    KeyRing::load_or_generate(&config.keys_dir, now).map_err(|e| AdminError::Failed(e.to_string()))?;
+    let max_ttl = config.access_token_ttl_secs.max(config.id_token_ttl_secs);
+    KeyRing::rotate(&config.keys_dir, now, config.key_publish_delay_secs, max_ttl)
+        .map_err(|e| AdminError::Failed(e.to_string()))
+}
+
+/// Reads one line (a password or secret) from stdin, without its line ending.
+pub fn read_stdin_line() -> Result<String, AdminError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| invalid(format!("cannot read stdin: {e}")))?;
+    let line = line.trim_end_matches(['\r', '\n']).to_string();
+    if line.is_empty() {
+        return Err(invalid("nothing was given on stdin"));
+    }
+    Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_need_https_unless_loopback() {
+        assert!(validate_redirect_uri("https://myasn.bkn.go.id/callback").is_ok());
+        assert!(validate_redirect_uri("http://127.0.0.1:9000/cb").is_ok());
+        assert!(validate_redirect_uri("http://localhost/cb").is_ok());
+        assert!(validate_redirect_uri("http://[::1]:8000/cb").is_ok());
+        assert!(validate_redirect_uri("http://myasn.bkn.go.id/cb").is_err());
+        assert!(validate_redirect_uri("http://127.0.0.1.evil.com/cb").is_err());
+        assert!(validate_redirect_uri("https://a.go.id/cb#x").is_err());
+        assert!(validate_redirect_uri("/relative").is_err());
+        assert!(validate_redirect_uri("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert!(validate_email("siti.rahayu@bkn.go.id").is_ok());
+        for bad in ["", "siti", "siti@", "@bkn.go.id", "siti@bkn", "si ti@bkn.go.id", "a@b@c.id", "a@.bkn.id", "a@bkn..id"] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Settings: built-in defaults (the embedded mode), then `gerbang.toml`, then `GERBANG_*` env.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// The issuer identifier; every token's `iss` and every metadata URL derive from it.
+    pub issuer: String,
+    pub listen: String,
+    /// `sqlite://…` (embedded default) or `postgres://…`.
+    pub database_url: String,
+    pub keys_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub access_token_ttl_secs: i64,
+    pub id_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub auth_code_ttl_secs: i64,
+    pub sso_session_ttl_secs: i64,
+    /// A key published in JWKS signs only after this delay, so relying parties that cache
+    /// JWKS learn it before they meet a token signed with it.
+    pub key_publish_delay_secs: i64,
+    pub argon2: Argon2Params,
+    /// Concurrent password hashes; defaults to the number of cores.
+    pub hash_workers: usize,
+    pub max_body_bytes: usize,
+    pub database_max_connections: u32,
+}
+
+/// OWASP's argon2id baseline: m = 19 MiB, t = 2, p = 1.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Argon2Params {
+    pub m_cost_kib: u32,
+    pub t_cost: u32,
+    pub p_cost: u32,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Self {
+            m_cost_kib: 19 * 1024,
+            t_cost: 2,
+            p_cost: 1,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            issuer: "http://127.0.0.1:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://data/gerbang.db".into(),
+            keys_dir: "keys".into(),
+            data_dir: "data".into(),
+            access_token_ttl_secs: 300,
+            id_token_ttl_secs: 300,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            auth_code_ttl_secs: 60,
+            sso_session_ttl_secs: 10 * 3600,
+            key_publish_delay_secs: 600,
+            argon2: Argon2Params::default(),
+            hash_workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            max_body_bytes: 64 * 1024,
+            database_max_connections: 16,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the TOML file (the given one must exist; `gerbang.toml` in the
+    /// working directory is read when present), then `GERBANG_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(figment::Error::from(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                fig = fig.merge(Toml::file(path));
+            }
+            None => fig = fig.merge(Toml::file("gerbang.toml")),
+        }
+        // `__` nests (GERBANG_ARGON2__M_COST_KIB), single `_` stays inside a key name.
+        fig.merge(Env::prefixed("GERBANG_").split("__"))
+            .extract()
+    }
+
+    /// Settings for tests: cheap argon2 parameters are *not* used, tests hash like production.
+    pub fn for_test(issuer: &str, database_url: &str, dir: &Path) -> Self {
+        Self {
+            issuer: issuer.trim_end_matches('/').to_string(),
+            listen: "127.0.0.1:0".into(),
+            database_url: database_url.into(),
+            keys_dir: dir.join("keys"),
+            data_dir: dir.join("data"),
+            key_publish_delay_secs: 0,
+            database_max_connections: 4,
+            ..Self::default()
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        self.issuer.trim_end_matches('/')
+    }
+
+    /// Cookies are `Secure` unless the issuer is plain http on loopback (local development).
+    pub fn cookies_secure(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}

@@ -1,0 +1,82 @@
+//! Password policy: ≥ 12 characters with upper case, lower case, digit and symbol, not
+//! containing the NIP or the person's name. Every failing rule is reported, so the page can
+//! name each one.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    MinLength,
+    MaxLength,
+    Upper,
+    Lower,
+    Digit,
+    Symbol,
+    ContainsNip,
+    ContainsName,
+}
+
+pub const MIN_LEN: usize = 12;
+/// Bounds argon2 work per request; long passphrases still fit.
+pub const MAX_LEN: usize = 256;
+
+pub fn check(password: &str, nip: &str, name: &str) -> Vec<Rule> {
+    let mut failed = Vec::new();
+    let len = password.chars().count();
+    if len < MIN_LEN {
+        failed.push(Rule::MinLength);
+    }
+    if len > MAX_LEN {
+        failed.push(Rule::MaxLength);
+    }
+    if !password.chars().any(char::is_uppercase) {
+        failed.push(Rule::Upper);
+    }
+    if !password.chars().any(char::is_lowercase) {
+        failed.push(Rule::Lower);
+    }
+    if !password.chars().any(|c| c.is_ascii_digit()) {
+        failed.push(Rule::Digit);
+    }
+    if !password.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+        failed.push(Rule::Symbol);
+    }
+    let lower = password.to_lowercase();
+    if !nip.is_empty() && password.contains(nip) {
+        failed.push(Rule::ContainsNip);
+    }
+    // Any part of the name of 3+ letters ("Siti", "Rahayu") counts; "Dr" or "S" do not.
+    if name
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|part| part.chars().count() >= 3)
+        .any(|part| lower.contains(&part.to_lowercase()))
+    {
+        failed.push(Rule::ContainsName);
+    }
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Rule::*;
+
+    const NIP: &str = "198507122010011002";
+    const NAME: &str = "Siti Rahayu, S.Kom";
+
+    #[test]
+    fn strong_password_passes() {
+        assert!(check("Gerbang#Aman2026", NIP, NAME).is_empty());
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        assert_eq!(check("Ab1!", NIP, NAME), vec![MinLength]);
+        assert_eq!(check("gerbang#aman2026", NIP, NAME), vec![Upper]);
+        assert_eq!(check("GERBANG#AMAN2026", NIP, NAME), vec![Lower]);
+        assert_eq!(check("Gerbang#AmanSekali", NIP, NAME), vec![Digit]);
+        assert_eq!(check("GerbangAman2026x", NIP, NAME), vec![Symbol]);
+        assert_eq!(check(&format!("Aa!{NIP}"), NIP, NAME), vec![ContainsNip]);
+        assert_eq!(check("RAHAYU#aman2026", NIP, NAME), vec![ContainsName]);
+        assert_eq!(check(&format!("Aa1!{}", "x".repeat(300)), NIP, NAME), vec![MaxLength]);
+        assert_eq!(check("", NIP, NAME), vec![MinLength, Upper, Lower, Digit, Symbol]);
+    }
+}

@@ -1,0 +1,152 @@
+//! Errors. Browser routes return `AppError`, rendered as an HTML page in the request's
+//! language by the `render_error_pages` middleware; OAuth endpoints return `OAuthError`,
+//! serialised as RFC 6749 JSON.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::web::i18n::Lang;
+
+#[derive(Debug, Clone, Copy)]
+pub struct AppError {
+    pub status: StatusCode,
+    /// i18n key of the message shown.
+    pub key: &'static str,
+}
+
+impl AppError {
+    pub const fn new(status: StatusCode, key: &'static str) -> Self {
+        Self { status, key }
+    }
+    pub const fn bad_request(key: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, key)
+    }
+    pub const fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
+    }
+}
+
+/// Errors from the store or cache reach the user as a generic page; the detail goes to the log.
+macro_rules! internal_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AppError {
+            fn from(e: $t) -> Self {
+                tracing::error!(error = %e, "internal error");
+                AppError::internal()
+            }
+        }
+    )*};
+}
+internal_from!(crate::store::StoreError, crate::cache::CacheError, crate::passwords::HashError);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        // Rendered later, when the request's language is known (see `render_error_pages`).
+        let mut res = self.status.into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    lang: Lang,
+    message: &'static str,
+}
+
+/// Turns every `AppError` (and bare 404/413 from the framework) into a page in the user's
+/// language.
+pub async fn render_error_pages(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let lang = Lang::from_parts(&parts);
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let err = match res.extensions().get::<AppError>() {
+        Some(e) => *e,
+        None if res.status() == StatusCode::NOT_FOUND && res.headers().get(header::CONTENT_TYPE).is_none() => {
+            AppError::new(StatusCode::NOT_FOUND, "error.not_found")
+        }
+        None if res.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "error.too_large")
+        }
+        None => return res,
+    };
+    let mut page = ErrorPage {
+        lang,
+        message: lang.t(err.key),
+    }
+    .into_response();
+    *page.status_mut() = err.status;
+    page
+}
+
+/// RFC 6749 §5.2 error response.
+#[derive(Debug, Serialize)]
+pub struct OAuthError {
+    pub error: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+    #[serde(skip)]
+    status: StatusCode,
+}
+
+impl OAuthError {
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+        let status = match error {
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self {
+            error,
+            error_description: Some(description.into()),
+            status,
+        }
+    }
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new("invalid_request", d)
+    }
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new("invalid_grant", d)
+    }
+    pub fn invalid_client() -> Self {
+        Self::new("invalid_client", "client authentication failed")
+    }
+    pub fn server_error() -> Self {
+        Self::new("server_error", "internal error")
+    }
+}
+
+macro_rules! oauth_internal_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for OAuthError {
+            fn from(e: $t) -> Self {
+                tracing::error!(error = %e, "internal error");
+                OAuthError::server_error()
+            }
+        }
+    )*};
+}
+oauth_internal_from!(crate::store::StoreError, crate::cache::CacheError, jsonwebtoken::errors::Error);
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status, axum::Json(&self)).into_response();
+        let h = res.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if self.error == "invalid_client" {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"gerbang\""),
+            );
+        }
+        res
+    }
+}

@@ -1,0 +1,124 @@
+//! SSO sessions: a random cookie value names a record in the cache (stored under its
+//! SHA-256, so a cache dump holds no usable cookie). The record's `sid` is what tokens carry;
+//! it is never the cookie value.
+
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::{Deserialize, Serialize};
+
+use crate::cache::CacheError;
+use crate::secrets::{random_token, sha256_hex};
+use crate::state::AppState;
+
+pub const COOKIE: &str = "gerbang_session";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SsoSession {
+    pub sid: String,
+    pub user_id: String,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub acr: String,
+    pub expires_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+fn key(cookie_hash: &str) -> String {
+    format!("sso:{cookie_hash}")
+}
+fn sid_key(sid: &str) -> String {
+    format!("sso_sid:{sid}")
+}
+fn user_key(user_id: &str) -> String {
+    format!("sso_user:{user_id}")
+}
+
+/// The browser's live session, if any.
+pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<SsoSession>, CacheError> {
+    let Some(c) = jar.get(COOKIE) else {
+        return Ok(None);
+    };
+    let Some(raw) = state.cache.get(&key(&sha256_hex(c.value()))).await? else {
+        return Ok(None);
+    };
+    let s: SsoSession = match serde_json::from_str(&raw) {
+        Ok(s) => s,
+        Err(_) => return Ok(None),
+    };
+    Ok((s.expires_at > state.clock.now()).then_some(s))
+}
+
+pub struct Login<'a> {
+    pub user_id: &'a str,
+    pub amr: Vec<String>,
+    pub acr: &'a str,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Starts a fresh session, ending the browser's previous one: a new cookie value at every
+/// login means a value planted before login (fixation) is worthless after it.
+pub async fn create(
+    state: &AppState,
+    jar: CookieJar,
+    login: Login<'_>,
+) -> Result<(CookieJar, SsoSession), CacheError> {
+    let jar = end(state, jar).await?;
+    let now = state.clock.now();
+    let ttl = state.settings.sso_session_ttl_secs;
+    let session = SsoSession {
+        sid: uuid::Uuid::new_v4().to_string(),
+        user_id: login.user_id.to_string(),
+        auth_time: now,
+        amr: login.amr,
+        acr: login.acr.to_string(),
+        expires_at: now + ttl,
+        ip: login.ip,
+        user_agent: login.user_agent,
+    };
+    let value = random_token();
+    let hash = sha256_hex(&value);
+    let json = serde_json::to_string(&session).map_err(|e| CacheError(e.to_string()))?;
+    state.cache.set(&key(&hash), &json, ttl).await?;
+    state.cache.set(&sid_key(&session.sid), &hash, ttl).await?;
+    state.cache.set_add(&user_key(&session.user_id), &hash, ttl).await?;
+    let cookie = Cookie::build((COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.cookies_secure())
+        .same_site(SameSite::Lax)
+        .build();
+    Ok((jar.add(cookie), session))
+}
+
+/// Ends the browser's session (if any) and removes the cookie.
+pub async fn end(state: &AppState, jar: CookieJar) -> Result<CookieJar, CacheError> {
+    if let Some(c) = jar.get(COOKIE) {
+        end_by_hash(state, &sha256_hex(c.value())).await?;
+    }
+    Ok(jar.remove(Cookie::build(COOKIE).path("/")))
+}
+
+/// Ends the session that carries `sid` (RP-initiated logout with an `id_token_hint`).
+pub async fn end_by_sid(state: &AppState, sid: &str) -> Result<(), CacheError> {
+    if let Some(hash) = state.cache.get(&sid_key(sid)).await? {
+        end_by_hash(state, &hash).await?;
+    }
+    Ok(())
+}
+
+async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
+    let Some(raw) = state.cache.take(&key(hash)).await? else {
+        return Ok(());
+    };
+    if let Ok(s) = serde_json::from_str::<SsoSession>(&raw) {
+        state.cache.del(&sid_key(&s.sid)).await?;
+        state.cache.set_remove(&user_key(&s.user_id), hash).await?;
+        // Tokens bound to the browser session die with it (offline_access ones excepted).
+        if let Err(e) = state.store.revoke_session_refresh(&s.sid, state.clock.now()).await {
+            tracing::error!(error = %e, sid = %s.sid, "could not revoke the session's refresh tokens");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! `gerbang`: the CLI. Parses arguments and calls into the library; nothing else lives here.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use gerbang::admin::{self, AdminError};
+use gerbang::config::Config;
+
+#[derive(Parser)]
+#[command(name = "gerbang", version, about = "OpenID Connect provider and SSO gateway for ASN")]
+struct Cli {
+    /// Config file (TOML). Default: ./gerbang.toml when present. GERBANG_* env vars override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the identity provider.
+    Serve,
+    /// Manage people.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage downstream services (OIDC clients).
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add one person.
+    Add {
+        #[arg(long)]
+        nip: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        instansi: Option<String>,
+        /// Read an initial password from stdin (otherwise the person activates by e-mail).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Import the SIASN export (header nip,name,email,instansi_id,unit_kerja,jabatan).
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ClientCmd {
+    /// Register a service. Prints the generated secret once when none is given.
+    Add(ClientAddArgs),
+    /// List registered services.
+    List,
+}
+
+#[derive(Args)]
+struct ClientAddArgs {
+    #[arg(long)]
+    id: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long = "redirect-uri", required = true)]
+    redirect_uri: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uri: Vec<String>,
+    /// A service of the government itself: no consent page.
+    #[arg(long)]
+    first_party: bool,
+    /// Read the client secret from stdin (at least 32 characters).
+    #[arg(long)]
+    secret_stdin: bool,
+    /// Grant types allowed (repeatable).
+    #[arg(long = "grant-type", default_values = ["authorization_code", "refresh_token"])]
+    grant_type: Vec<String>,
+    /// ID token signature algorithm: ES256 (default) or RS256.
+    #[arg(long, default_value = "ES256")]
+    id_token_alg: String,
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Add new signing keys: published now, signing after the publish delay.
+    Rotate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GERBANG_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: bad configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(AdminError::Invalid(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(AdminError::Failed(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
+    match cmd {
+        Command::Serve => gerbang::server::serve(config)
+            .await
+            .map_err(|e| AdminError::Failed(e.to_string())),
+        Command::User(UserCmd::Add { nip, name, email, instansi, password_stdin }) => {
+            let password = if password_stdin { Some(admin::read_stdin_line()?) } else { None };
+            let id = admin::user_add(&config, admin::UserAdd { nip: nip.clone(), name, email, instansi, password }).await?;
+            println!("added user {nip} (sub {id})");
+            Ok(())
+        }
+        Command::User(UserCmd::Import { file }) => {
+            let r = admin::user_import(&config, &file).await?;
+            for (line, why) in &r.skipped {
+                eprintln!("line {line}: skipped: {why}");
+            }
+            println!("imported: {} new, {} updated, {} skipped", r.inserted, r.updated, r.skipped.len());
+            Ok(())
+        }
+        Command::Client(ClientCmd::Add(a)) => {
+            let secret = if a.secret_stdin { Some(admin::read_stdin_line()?) } else { None };
+            let generated = admin::client_add(
+                &config,
+                admin::ClientAdd {
+                    id: a.id.clone(),
+                    name: a.name,
+                    redirect_uris: a.redirect_uri,
+                    post_logout_redirect_uris: a.post_logout_redirect_uri,
+                    first_party: a.first_party,
+                    secret,
+                    grant_types: a.grant_type,
+                    id_token_alg: a.id_token_alg,
+                },
+            )
+            .await?;
+            println!("added client {}", a.id);
+            if let Some(s) = generated {
+                println!("client_secret: {s}");
+                println!("(shown once; only its hash is stored)");
+            }
+            Ok(())
+        }
+        Command::Client(ClientCmd::List) => {
+            for c in admin::client_list(&config).await? {
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    c.id,
+                    c.name,
+                    c.redirect_uris.join(","),
+                    c.grant_types.join(","),
+                    if c.first_party { "\tfirst-party" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCmd::Rotate) => {
+            let kids = admin::keys_rotate(&config)?;
+            println!(
+                "published {} new keys; they sign after {} s: {}",
+                kids.len(),
+                config.key_publish_delay_secs,
+                kids.join(", ")
+            );
+            Ok(())
+        }
+    }
+}

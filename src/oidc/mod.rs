@@ -1,0 +1,147 @@
+//! OpenID Connect provider endpoints.
+
+pub mod authorize;
+pub mod claims;
+pub mod client_auth;
+pub mod discovery;
+pub mod introspect;
+pub mod logout;
+pub mod revoke;
+pub mod token;
+pub mod tokens;
+pub mod userinfo;
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::state::AppState;
+
+pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+/// Authentication context classes: password only, and password + second factor.
+pub const ACR_PASSWORD: &str = "urn:gerbang:loa:1";
+pub const ACR_MFA: &str = "urn:gerbang:loa:2";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::get_discovery))
+        .route("/.well-known/oauth-authorization-server", get(discovery::get_discovery))
+        .route("/jwks", get(discovery::get_jwks))
+        .route("/authorize", get(authorize::get_authorize).post(authorize::post_authorize))
+        .route("/token", post(token::post_token))
+        .route("/userinfo", get(userinfo::get_userinfo).post(userinfo::get_userinfo))
+        .route("/introspect", post(introspect::post_introspect))
+        .route("/revoke", post(revoke::post_revoke))
+        .route("/logout", get(logout::get_logout).post(logout::post_logout))
+}
+
+/// A validated authorization request waiting for the user to sign in (`/login?req=…`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub login_hint: Option<String>,
+}
+
+/// What an authorization code stands for, kept in the cache under the code's hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub acr: String,
+    pub sid: String,
+    pub expires_at: i64,
+}
+
+/// Left behind by a redeemed code, so a replay can find and revoke what the code issued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RedeemedCode {
+    pub family_id: Option<String>,
+    pub jti: String,
+    pub access_expires_at: i64,
+}
+
+const AUTHREQ_TTL: i64 = 30 * 60;
+
+pub fn authreq_key(id: &str) -> String {
+    format!("authreq:{id}")
+}
+pub fn code_key(code_hash: &str) -> String {
+    format!("code:{code_hash}")
+}
+pub fn redeemed_key(code_hash: &str) -> String {
+    format!("code_used:{code_hash}")
+}
+pub fn revoked_jti_key(jti: &str) -> String {
+    format!("revoked_jti:{jti}")
+}
+
+pub async fn save_authreq(state: &AppState, req: &AuthRequest) -> Result<String, crate::cache::CacheError> {
+    let id = crate::secrets::random_token();
+    let json = serde_json::to_string(req).map_err(|e| crate::cache::CacheError(e.to_string()))?;
+    state.cache.set(&authreq_key(&id), &json, AUTHREQ_TTL).await?;
+    Ok(id)
+}
+
+pub async fn load_authreq(state: &AppState, id: &str) -> Result<Option<AuthRequest>, crate::cache::CacheError> {
+    if id.is_empty() || id.len() > 64 {
+        return Ok(None);
+    }
+    let raw = state.cache.get(&authreq_key(id)).await?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+}
+
+pub fn has_scope(scope: &str, wanted: &str) -> bool {
+    scope.split(' ').any(|s| s == wanted)
+}
+
+/// Why a parameter set was refused before any value was looked at.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParamError {
+    TooLong,
+    /// RFC 6749 §3.1: parameters must not repeat; an ambiguous request is refused.
+    Repeated,
+}
+
+const MAX_PARAM: usize = 4096;
+
+/// Parses a query string or form body, refusing oversize and repeated parameters.
+pub fn parse_params(raw: &[u8]) -> Result<std::collections::HashMap<String, String>, ParamError> {
+    let mut params = std::collections::HashMap::new();
+    let mut repeated = false;
+    for (k, v) in url::form_urlencoded::parse(raw) {
+        if k.len() > 64 || v.len() > MAX_PARAM {
+            return Err(ParamError::TooLong);
+        }
+        repeated |= params.insert(k.into_owned(), v.into_owned()).is_some();
+    }
+    if repeated {
+        return Err(ParamError::Repeated);
+    }
+    Ok(params)
+}
+
+/// A parameter's value, with empty treated as absent (RFC 6749 §3.1).
+pub fn param<'a>(params: &'a std::collections::HashMap<String, String>, k: &str) -> Option<&'a str> {
+    params.get(k).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+impl From<ParamError> for crate::error::OAuthError {
+    fn from(e: ParamError) -> Self {
+        match e {
+            ParamError::Repeated => Self::invalid_request("a parameter was repeated"),
+            ParamError::TooLong => Self::invalid_request("a parameter is too long"),
+        }
+    }
+}

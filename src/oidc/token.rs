@@ -1,0 +1,272 @@
+//! `/token`: authorization_code (PKCE), refresh_token (rotating), client_credentials.
+
+use axum::Json;
+use axum::extract::{RawForm, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::tokens::{self, AuthContext, IdTokenInput};
+use super::{CodeGrant, RedeemedCode, has_scope, param};
+use crate::domain::pkce;
+use crate::error::OAuthError;
+use crate::secrets::{random_token, sha256_hex};
+use crate::state::AppState;
+use crate::store::clients::Client;
+use crate::store::refresh::{RefreshGrant, RefreshUse};
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+}
+
+impl IntoResponse for TokenResponse {
+    fn into_response(self) -> Response {
+        let mut res = Json(self).into_response();
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res.headers_mut()
+            .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        res
+    }
+}
+
+impl From<tokens::TokenError> for OAuthError {
+    fn from(e: tokens::TokenError) -> Self {
+        tracing::error!(error = %e, "token signing failed");
+        OAuthError::server_error()
+    }
+}
+
+pub async fn post_token(State(state): State<AppState>, headers: HeaderMap, RawForm(body): RawForm) -> Result<Response, OAuthError> {
+    let params = super::parse_params(&body)?;
+    let client = super::client_auth::authenticate(
+        &state,
+        &headers,
+        param(&params, "client_id"),
+        param(&params, "client_secret"),
+    )
+    .await?;
+    let grant_type = param(&params, "grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    if !matches!(grant_type, "authorization_code" | "refresh_token" | "client_credentials") {
+        return Err(OAuthError::new("unsupported_grant_type", "unsupported grant_type"));
+    }
+    if !client.allows_grant(grant_type) {
+        return Err(OAuthError::new("unauthorized_client", "this client may not use that grant"));
+    }
+    let res = match grant_type {
+        "authorization_code" => authorization_code(&state, &client, &params).await?,
+        "refresh_token" => refresh(&state, &client, &params).await?,
+        _ => client_credentials(&state, &client, &params)?,
+    };
+    Ok(res.into_response())
+}
+
+type Params = std::collections::HashMap<String, String>;
+
+async fn authorization_code(state: &AppState, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+    let code = param(p, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let hash = sha256_hex(code);
+    let Some(raw) = state.cache.take(&super::code_key(&hash)).await? else {
+        revoke_redeemed(state, &hash).await?;
+        return Err(OAuthError::invalid_grant("the code is invalid, expired or already used"));
+    };
+    let grant: CodeGrant = serde_json::from_str(&raw).map_err(|_| OAuthError::server_error())?;
+    // Checks after `take`: a code presented with a wrong verifier or by the wrong client is
+    // burned, so it cannot be retried with guesses.
+    if grant.expires_at <= state.clock.now() {
+        return Err(OAuthError::invalid_grant("the code has expired"));
+    }
+    if grant.client_id != client.id {
+        return Err(OAuthError::invalid_grant("the code was issued to another client"));
+    }
+    if param(p, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+    }
+    let verifier = param(p, "code_verifier")
+        .ok_or_else(|| OAuthError::invalid_grant("code_verifier is required"))?;
+    if !pkce::verify_s256(verifier, &grant.code_challenge) {
+        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+    }
+    let user = state
+        .store
+        .find_user(&grant.user_id)
+        .await?
+        .filter(|u| u.is_active())
+        .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+    let auth = AuthContext {
+        auth_time: grant.auth_time,
+        amr: grant.amr.clone(),
+        acr: grant.acr.clone(),
+        sid: grant.sid.clone(),
+    };
+    let issued = issue_user_tokens(state, client, &user, &grant.scope, grant.nonce.as_deref(), &auth, None).await?;
+    let redeemed = RedeemedCode {
+        family_id: Some(issued.family_id.clone()),
+        jti: issued.jti.clone(),
+        access_expires_at: issued.access_expires_at,
+    };
+    let json = serde_json::to_string(&redeemed).map_err(|_| OAuthError::server_error())?;
+    let keep = state.settings.access_token_ttl_secs.max(3600);
+    state.cache.set(&super::redeemed_key(&hash), &json, keep).await?;
+    Ok(issued.response)
+}
+
+/// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it.
+async fn revoke_redeemed(state: &AppState, code_hash: &str) -> Result<(), OAuthError> {
+    let Some(raw) = state.cache.take(&super::redeemed_key(code_hash)).await? else {
+        return Ok(());
+    };
+    let Ok(r) = serde_json::from_str::<RedeemedCode>(&raw) else {
+        return Ok(());
+    };
+    let now = state.clock.now();
+    if let Some(f) = &r.family_id {
+        state.store.revoke_family(f, now).await?;
+    }
+    revoke_jti(state, &r.jti, r.access_expires_at).await?;
+    tracing::warn!(jti = %r.jti, "authorization code replayed; revoked the tokens it issued");
+    Ok(())
+}
+
+pub async fn revoke_jti(state: &AppState, jti: &str, exp: i64) -> Result<(), crate::cache::CacheError> {
+    let ttl = (exp - state.clock.now()).max(1);
+    state.cache.set(&super::revoked_jti_key(jti), "1", ttl).await
+}
+
+struct Issued {
+    response: TokenResponse,
+    family_id: String,
+    jti: String,
+    access_expires_at: i64,
+}
+
+async fn issue_user_tokens(
+    state: &AppState,
+    client: &Client,
+    user: &crate::store::users::User,
+    scope: &str,
+    nonce: Option<&str>,
+    auth: &AuthContext,
+    family: Option<(&str, i64)>,
+) -> Result<Issued, OAuthError> {
+    let ring = state.keys();
+    let (access, claims) = tokens::mint_access(state, &ring, &user.id, &client.id, scope, Some(auth))?;
+    let alg = tokens::parse_alg(&client.id_token_alg).unwrap_or(jsonwebtoken::Algorithm::ES256);
+    let id_token = tokens::mint_id(
+        state,
+        &ring,
+        &IdTokenInput {
+            user,
+            client_id: &client.id,
+            alg,
+            scope,
+            nonce,
+            auth,
+            access_token: &access,
+        },
+    )?;
+    let now = state.clock.now();
+    let refresh = random_token();
+    let (family_id, expires_at) = match family {
+        Some((f, exp)) => (f.to_string(), exp),
+        None => (uuid::Uuid::new_v4().to_string(), now + state.settings.refresh_token_ttl_secs),
+    };
+    state
+        .store
+        .insert_refresh(
+            &RefreshGrant {
+                hash: sha256_hex(&refresh),
+                family_id: family_id.clone(),
+                user_id: user.id.clone(),
+                client_id: client.id.clone(),
+                scope: scope.to_string(),
+                sid: auth.sid.clone(),
+                auth_time: auth.auth_time,
+                amr: auth.amr.join(" "),
+                acr: auth.acr.clone(),
+                expires_at,
+            },
+            now,
+        )
+        .await?;
+    Ok(Issued {
+        response: TokenResponse {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in: claims.exp - now,
+            scope: scope.to_string(),
+            id_token: Some(id_token),
+            refresh_token: Some(refresh),
+        },
+        family_id,
+        jti: claims.jti,
+        access_expires_at: claims.exp,
+    })
+}
+
+async fn refresh(state: &AppState, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+    let token = param(p, "refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let now = state.clock.now();
+    let grant = match state.store.use_refresh(&sha256_hex(token), now).await? {
+        RefreshUse::Fresh(g) => g,
+        RefreshUse::Replayed => {
+            tracing::warn!(client = %client.id, "refresh token reused; revoked its family");
+            return Err(OAuthError::invalid_grant("the refresh token was already used; its grant is revoked"));
+        }
+        RefreshUse::Invalid => return Err(OAuthError::invalid_grant("the refresh token is invalid or expired")),
+    };
+    if grant.client_id != client.id {
+        // Someone else's token: burn the family, it has leaked.
+        state.store.revoke_family(&grant.family_id, now).await?;
+        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+    }
+    // A narrower scope may be asked for, never a wider one (RFC 6749 §6).
+    let scope = match param(p, "scope") {
+        None => grant.scope.clone(),
+        Some(s) => {
+            if s.split(' ').any(|x| !has_scope(&grant.scope, x)) {
+                return Err(OAuthError::new("invalid_scope", "scope exceeds the original grant"));
+            }
+            s.to_string()
+        }
+    };
+    let Some(user) = state.store.find_user(&grant.user_id).await?.filter(|u| u.is_active()) else {
+        state.store.revoke_family(&grant.family_id, now).await?;
+        return Err(OAuthError::invalid_grant("the account is not active"));
+    };
+    let auth = AuthContext {
+        auth_time: grant.auth_time,
+        amr: grant.amr.split(' ').map(str::to_string).collect(),
+        acr: grant.acr.clone(),
+        sid: grant.sid.clone(),
+    };
+    let issued = issue_user_tokens(state, client, &user, &scope, None, &auth, Some((&grant.family_id, grant.expires_at))).await?;
+    Ok(issued.response)
+}
+
+fn client_credentials(state: &AppState, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+    // A client acting for itself gets no user scopes.
+    let scope = param(p, "scope").unwrap_or("");
+    if scope.split(' ').any(|s| super::SCOPES.contains(&s)) {
+        return Err(OAuthError::new("invalid_scope", "user scopes need a user: use the authorization code flow"));
+    }
+    let ring = state.keys();
+    let (access, claims) = tokens::mint_access(state, &ring, &client.id, &client.id, scope, None)?;
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: claims.exp - claims.iat,
+        scope: scope.to_string(),
+        id_token: None,
+        refresh_token: None,
+    })
+}

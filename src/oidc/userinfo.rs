@@ -1,0 +1,51 @@
+//! `/userinfo` (OIDC Core §5.3): Bearer access token in, the scope's claims out.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::claims::user_claims;
+use super::tokens::verify_access;
+use crate::state::AppState;
+
+pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+    let Some(token) = token else {
+        return unauthorized(None);
+    };
+    let Ok(claims) = verify_access(&state, token.trim()).await else {
+        return unauthorized(Some("invalid_token"));
+    };
+    if !claims.has_user() {
+        return unauthorized(Some("invalid_token"));
+    }
+    let user = match state.store.find_user(&claims.sub).await {
+        Ok(Some(u)) if u.is_active() => u,
+        Ok(_) => return unauthorized(Some("invalid_token")),
+        Err(e) => {
+            tracing::error!(error = %e, "userinfo lookup failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let mut res = Json(user_claims(&user, &claims.scope)).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// RFC 6750 §3: no token → a bare challenge; a bad one → `error="invalid_token"`.
+fn unauthorized(error: Option<&str>) -> Response {
+    let challenge = match error {
+        Some(e) => format!("Bearer realm=\"gerbang\", error=\"{e}\""),
+        None => "Bearer realm=\"gerbang\"".to_string(),
+    };
+    let mut res = StatusCode::UNAUTHORIZED.into_response();
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
+}

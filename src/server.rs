@@ -1,0 +1,103 @@
+//! Building the state and serving it: shared by `gerbang serve` and the integration tests.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::cache::Cache;
+use crate::config::Config;
+use crate::keys::{KeyError, KeyRing};
+use crate::state::{AppState, Clock};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("keys: {0}")]
+    Keys(#[from] KeyError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(String, std::io::Error),
+}
+
+pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
+    let store = Store::connect(&config.database_url, config.database_max_connections).await?;
+    let keys = KeyRing::load_or_generate(&config.keys_dir, clock.now())?;
+    let cache = Cache::memory(clock.clone());
+    Ok(AppState::new(store, cache, keys, config, clock))
+}
+
+/// Serves until `shutdown` resolves, with the housekeeping tasks the state needs.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    spawn_housekeeping(state.clone());
+    let app = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let listen = config.listen.clone();
+    let state = build_state(config, Clock::default()).await?;
+    let listener = TcpListener::bind(&listen)
+        .await
+        .map_err(|e| StartError::Listen(listen.clone(), e))?;
+    tracing::info!(
+        listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or(listen.clone()),
+        issuer = %state.settings.issuer(),
+        database = ?state.store.backend,
+        "gerbang is serving"
+    );
+    run(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| StartError::Listen(listen, e))
+}
+
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        let manifest = state.settings.keys_dir.join("ring.json");
+        let mut seen = modified(&manifest);
+        loop {
+            tick.tick().await;
+            state.cache.sweep();
+            // `gerbang keys rotate` rewrites the manifest; pick the new ring up without restart.
+            let now = modified(&manifest);
+            if now != seen {
+                match KeyRing::load(&state.settings.keys_dir) {
+                    Ok(ring) => {
+                        state.replace_keys(ring);
+                        tracing::info!("reloaded the signing key ring");
+                        seen = now;
+                    }
+                    Err(e) => tracing::error!(error = %e, "key ring reload failed; keeping the old ring"),
+                }
+            }
+        }
+    });
+}
+
+fn modified(p: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

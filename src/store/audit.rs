@@ -1,0 +1,48 @@
+//! `audit_events`: who did what to whom, from where. Append-only.
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditEvent<'a> {
+    pub actor: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub kind: &'a str,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+impl Store {
+    pub async fn audit(&self, e: &AuditEvent<'_>, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, actor, subject, kind, ip, user_agent, client_id, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(now)
+        .bind(e.actor)
+        .bind(e.subject)
+        .bind(e.kind)
+        .bind(e.ip)
+        .bind(e.user_agent.map(|s| s.chars().take(300).collect::<String>()))
+        .bind(e.client_id)
+        .bind(e.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Kinds of the newest events about `subject`, newest first.
+    pub async fn audit_kinds_for(&self, subject: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT kind FROM audit_events WHERE subject = $1 ORDER BY at DESC, id LIMIT $2",
+        )
+        .bind(subject)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("kind")?)).collect()
+    }
+}

@@ -1,0 +1,134 @@
+//! `users`: one row per ASN, keyed by an opaque id (the token `sub`) and unique by NIP.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub nip: String,
+    pub name: String,
+    pub email: String,
+    pub instansi_id: Option<String>,
+    pub unit_kerja: Option<String>,
+    pub jabatan: Option<String>,
+    pub status: String,
+    pub password_hash: Option<String>,
+    /// Set when the person proved they read this address (activation or reset by e-mail).
+    pub email_verified: bool,
+    pub created_at: i64,
+}
+
+impl User {
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub nip: String,
+    pub name: String,
+    pub email: String,
+    pub instansi_id: Option<String>,
+    pub unit_kerja: Option<String>,
+    pub jabatan: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, password_hash, email_verified_at, created_at"
+    };
+}
+
+fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: r.try_get("id")?,
+        nip: r.try_get("nip")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        instansi_id: r.try_get("instansi_id")?,
+        unit_kerja: r.try_get("unit_kerja")?,
+        jabatan: r.try_get("jabatan")?,
+        status: r.try_get("status")?,
+        password_hash: r.try_get("password_hash")?,
+        email_verified: r.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn insert_user(&self, u: &NewUser, now: i64) -> Result<User, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let row = sqlx::query(concat!("INSERT INTO users (id, nip, name, email, instansi_id, unit_kerja, jabatan, password_hash, password_changed_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ", user_columns!(), ""))
+        .bind(&id)
+        .bind(&u.nip)
+        .bind(&u.name)
+        .bind(&u.email)
+        .bind(&u.instansi_id)
+        .bind(&u.unit_kerja)
+        .bind(&u.jabatan)
+        .bind(&u.password_hash)
+        .bind(u.password_hash.as_ref().map(|_| now))
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from_insert)?;
+        Ok(from_row(&row)?)
+    }
+
+    /// Inserts or refreshes a person from the SIASN export, by NIP. Profile fields follow the
+    /// export; the password, status and MFA are never touched by an import. Returns true when
+    /// the row was new.
+    pub async fn upsert_imported_user(&self, u: &NewUser, now: i64) -> Result<bool, StoreError> {
+        let new_id = uuid::Uuid::new_v4().to_string();
+        let row = sqlx::query(
+            "INSERT INTO users (id, nip, name, email, instansi_id, unit_kerja, jabatan, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+             ON CONFLICT (nip) DO UPDATE SET name = excluded.name, email = excluded.email,
+                 instansi_id = excluded.instansi_id, unit_kerja = excluded.unit_kerja,
+                 jabatan = excluded.jabatan, updated_at = excluded.updated_at
+             RETURNING id",
+        )
+        .bind(&new_id)
+        .bind(&u.nip)
+        .bind(&u.name)
+        .bind(&u.email)
+        .bind(&u.instansi_id)
+        .bind(&u.unit_kerja)
+        .bind(&u.jabatan)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        // On conflict the existing row's id comes back, not the one we offered.
+        let id: String = row.try_get("id")?;
+        Ok(id == new_id)
+    }
+
+    pub async fn find_user_by_nip(&self, nip: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE nip = $1"))
+            .bind(nip)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
+    pub async fn find_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
+    pub async fn count_users(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}

@@ -1,0 +1,149 @@
+//! Bahasa Indonesia by default, English by choice: `?lang=` (remembered in a cookie), then
+//! the cookie, then `Accept-Language`.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+
+pub const COOKIE: &str = "gerbang_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("id") => Some(Lang::Id),
+            Some("en") => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// From request parts without failing: the language decision never blocks a request.
+    pub fn from_parts(parts: &Parts) -> Lang {
+        if let Some(l) = parts.uri.query().and_then(query_lang) {
+            return l;
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        if let Some(l) = jar.get(COOKIE).and_then(|c| Lang::parse(c.value())) {
+            return l;
+        }
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').find_map(|tag| Lang::parse(tag.split(';').next()?)))
+            .unwrap_or_default()
+    }
+
+    /// The text for `key` in this language; the key itself when missing (visible in tests).
+    pub fn t(self, key: &str) -> &'static str {
+        TEXTS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, id, en)| if self == Lang::En { *en } else { *id })
+            .unwrap_or("?")
+    }
+}
+
+pub fn query_lang(q: &str) -> Option<Lang> {
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| Lang::parse(&v))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_parts(parts))
+    }
+}
+
+/// (key, Bahasa Indonesia, English)
+static TEXTS: &[(&str, &str, &str)] = &[
+    ("app.name", "Gerbang ASN", "Gerbang ASN"),
+    ("app.tagline", "Satu pintu masuk layanan ASN", "One sign-in for civil service applications"),
+    ("lang.switch", "English", "Bahasa Indonesia"),
+    ("lang.other", "en", "id"),
+    ("login.title", "Masuk", "Sign in"),
+    ("login.to", "untuk melanjutkan ke", "to continue to"),
+    ("login.nip", "NIP", "NIP (civil servant number)"),
+    ("login.nip_hint", "18 digit angka", "18 digits"),
+    ("login.password", "Kata sandi", "Password"),
+    ("login.otp", "Kode OTP", "OTP code"),
+    ("login.otp_hint", "6 digit dari aplikasi autentikator", "6 digits from your authenticator app"),
+    ("login.submit", "Masuk", "Sign in"),
+    ("login.forgot", "Lupa kata sandi atau belum aktivasi?", "Forgot your password or not activated yet?"),
+    ("login.failed", "NIP atau kata sandi salah.", "Wrong NIP or password."),
+    ("login.nip_format", "NIP harus terdiri dari 18 digit angka.", "The NIP must be 18 digits."),
+    ("login.nip_invalid", "NIP tidak valid. Periksa kembali tanggal lahir dan TMT yang tertera pada NIP.", "This NIP is not valid. Check the birth date and appointment date it encodes."),
+    ("login.password_required", "Kata sandi wajib diisi.", "The password is required."),
+    ("login.too_long", "Isian terlalu panjang.", "The input is too long."),
+    ("home.title", "Beranda", "Home"),
+    ("home.signed_in_as", "Anda masuk sebagai", "You are signed in as"),
+    ("home.logout", "Keluar", "Sign out"),
+    ("logout.title", "Keluar", "Sign out"),
+    ("logout.confirm", "Keluar dari Gerbang ASN dan semua layanan di peramban ini?", "Sign out of Gerbang ASN and every service in this browser?"),
+    ("logout.submit", "Ya, keluar", "Yes, sign out"),
+    ("logout.done", "Anda telah keluar.", "You have signed out."),
+    ("logout.again", "Masuk lagi", "Sign in again"),
+    ("error.title", "Terjadi kesalahan", "Something went wrong"),
+    ("error.back", "Kembali ke beranda", "Back to home"),
+    ("error.internal", "Terjadi kesalahan pada server. Silakan coba beberapa saat lagi.", "The server had a problem. Please try again in a moment."),
+    ("error.not_found", "Halaman tidak ditemukan.", "Page not found."),
+    ("error.csrf", "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.", "The form has expired or is invalid. Reload the page and try again."),
+    ("error.too_large", "Permintaan terlalu besar.", "The request is too large."),
+    ("error.unknown_client", "Aplikasi yang meminta login tidak terdaftar di Gerbang ASN.", "The application asking you to sign in is not registered with Gerbang ASN."),
+    ("error.bad_redirect_uri", "Alamat kembali (redirect_uri) aplikasi tidak terdaftar. Hubungi pengelola aplikasi tersebut.", "The application's return address (redirect_uri) is not registered. Contact the application's administrators."),
+    ("error.bad_request", "Permintaan tidak valid.", "Invalid request."),
+    ("error.login_expired", "Permintaan login sudah kedaluwarsa. Silakan buka kembali aplikasi yang Anda tuju.", "The sign-in request has expired. Please open the application again."),
+    ("error.bad_logout", "Alamat kembali setelah keluar tidak terdaftar untuk aplikasi ini.", "The address to return to after signing out is not registered for this application."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_has_both_languages_and_unique_keys() {
+        let mut keys = std::collections::HashSet::new();
+        for (k, id, en) in TEXTS {
+            assert!(keys.insert(k), "duplicate key {k}");
+            assert!(!id.is_empty() && !en.is_empty(), "{k}");
+        }
+        assert_eq!(Lang::En.t("login.title"), "Sign in");
+        assert_eq!(Lang::Id.t("login.title"), "Masuk");
+    }
+
+    #[test]
+    fn accept_language_picks_first_known() {
+        assert_eq!(Lang::parse("en-US"), Some(Lang::En));
+        assert_eq!(Lang::parse("id-ID"), Some(Lang::Id));
+        assert_eq!(Lang::parse("fr"), None);
+    }
+}
+
+/// Remembers an explicit `?lang=` choice in a cookie for a year.
+pub async fn remember_lang(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let chosen = req.uri().query().and_then(query_lang);
+    let mut res = next.run(req).await;
+    if let Some(l) = chosen {
+        let cookie = format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", l.code());
+        if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    res
+}
