@@ -1,0 +1,228 @@
+//! The real server on 127.0.0.1:0 with a fresh database, driven over HTTP.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use gerbang::config::Config;
+use gerbang::state::{AppState, Clock};
+use gerbang::store::users::NewUser;
+use reqwest::redirect::Policy;
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a scenario once per backend: `scenarios!(name_of_async_fn, …)` makes
+/// `name_sqlite` and `name_postgres` tests.
+#[macro_export]
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(crate::common::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(crate::common::Backend::Postgres).await } )*
+        }
+    };
+}
+
+pub const PASSWORD: &str = "Gerbang#Aman2026";
+pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub const POST_LOGOUT: &str = "http://127.0.0.1:9/signed-out";
+
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+static NEXT_NIP: AtomicU64 = AtomicU64::new(1);
+
+fn postgres_admin_url() -> String {
+    std::env::var("GERBANG_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}/gerbang.db", dir.path().display()),
+            Backend::Postgres => {
+                // A fresh schema per test: isolated data, no order between tests.
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = postgres_admin_url();
+                let pool = sqlx::PgPool::connect(&admin)
+                    .await
+                    .expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                let sep = if admin.contains('?') { '&' } else { '?' };
+                format!("{admin}{sep}options=-c%20search_path%3D{schema}")
+            }
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = Config::for_test(&base, &database_url, dir.path());
+        tweak(&mut config);
+        let state = gerbang::server::build_state(config, Clock::default())
+            .await
+            .expect("server state builds");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = state.clone();
+        tokio::spawn(async move {
+            gerbang::server::run(listener, s, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer { base, state, dir, shutdown: Some(tx) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A fresh, plausible NIP (unique within this test process).
+    pub fn new_nip() -> String {
+        let n = NEXT_NIP.fetch_add(1, Ordering::Relaxed);
+        format!("19850712201001{}{:03}", 1 + (n / 999) % 2, n % 999 + 1)
+    }
+
+    pub async fn add_user(&self, password: Option<&str>) -> (String, String) {
+        let nip = Self::new_nip();
+        let hash = match password {
+            Some(p) => Some(self.state.hasher.hash(p.to_string()).await.unwrap()),
+            None => None,
+        };
+        let u = self
+            .state
+            .store
+            .insert_user(
+                &NewUser {
+                    nip: nip.clone(),
+                    name: "Siti Rahayu".into(),
+                    email: format!("siti.{nip}@bkn.go.id"),
+                    instansi_id: Some("4011".into()),
+                    unit_kerja: Some("Direktorat Sistem Informasi".into()),
+                    jabatan: None,
+                    password_hash: hash,
+                },
+                self.state.clock.now(),
+            )
+            .await
+            .unwrap();
+        (nip, u.id)
+    }
+
+    /// Registers a client through the same code path as `gerbang client add`.
+    pub async fn add_client(&self, id: &str, alg: &str, grants: &[&str]) -> String {
+        let secret = gerbang::admin::client_add(
+            &self.state.settings,
+            gerbang::admin::ClientAdd {
+                id: id.into(),
+                name: format!("Layanan {id}"),
+                redirect_uris: vec![REDIRECT.into()],
+                post_logout_redirect_uris: vec![POST_LOGOUT.into()],
+                first_party: true,
+                secret: None,
+                grant_types: grants.iter().map(|g| g.to_string()).collect(),
+                id_token_alg: alg.into(),
+            },
+        )
+        .await
+        .unwrap();
+        secret.expect("a generated secret")
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A browser: keeps cookies, does not follow redirects (tests look at each hop).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// An HTTP client for relying-party calls (openidconnect requires no redirects).
+pub fn rp_http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .unwrap_or_else(|| panic!("expected a redirect, got {}", res.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in page:\n{html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap();
+    html[start..start + end].to_string()
+}
+
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let u = url::Url::parse(url).unwrap();
+    u.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// Follows `/authorize` to the login form and submits it; returns the response to the POST.
+pub async fn login_through(
+    server: &TestServer,
+    b: &reqwest::Client,
+    authorize_url: &str,
+    nip: &str,
+    password: &str,
+) -> reqwest::Response {
+    let res = b.get(authorize_url).send().await.unwrap();
+    assert_eq!(res.status(), 303, "authorize should send an anonymous browser to /login");
+    let login = location(&res);
+    assert!(login.starts_with("/login?req="), "{login}");
+    let page = b.get(server.url(&login)).send().await.unwrap().text().await.unwrap();
+    b.post(server.url("/login"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("req", hidden(&page, "req").as_str()),
+            ("nip", nip),
+            ("password", password),
+            ("otp", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
