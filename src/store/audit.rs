@@ -33,16 +33,12 @@ impl Store {
         Ok(())
     }
 
-    /// Kinds of the newest events about `subject`, newest first.
-    pub async fn audit_kinds_for(&self, subject: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn count_audit_events(&self, kind: &str) -> Result<i64, StoreError> {
         use sqlx::Row;
-        let rows = sqlx::query(
-            "SELECT kind FROM audit_events WHERE subject = $1 ORDER BY at DESC, id LIMIT $2",
-        )
-        .bind(subject)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok(r.try_get("kind")?)).collect()
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE kind = $1")
+            .bind(kind)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
     }
 }
