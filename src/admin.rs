@@ -48,10 +48,16 @@ pub fn validate_nip(s: &str) -> Result<(), AdminError> {
     nip::parse(s, current_year()).map(|_| ()).map_err(|e| {
         invalid(match e {
             nip::NipError::Format => format!("malformed NIP {s:?}: it must be exactly 18 digits"),
-            nip::NipError::BirthDate => format!("malformed NIP {s:?}: digits 1-8 are not a plausible birth date"),
-            nip::NipError::Appointment => format!("malformed NIP {s:?}: digits 9-14 are not a plausible appointment year and month"),
+            nip::NipError::BirthDate => {
+                format!("malformed NIP {s:?}: digits 1-8 are not a plausible birth date")
+            }
+            nip::NipError::Appointment => format!(
+                "malformed NIP {s:?}: digits 9-14 are not a plausible appointment year and month"
+            ),
             nip::NipError::Gender => format!("malformed NIP {s:?}: digit 15 must be 1 or 2"),
-            nip::NipError::Sequence => format!("malformed NIP {s:?}: the sequence 000 is never issued"),
+            nip::NipError::Sequence => {
+                format!("malformed NIP {s:?}: the sequence 000 is never issued")
+            }
         })
     })
 }
@@ -81,7 +87,9 @@ fn validate_text(field: &str, s: &str, max: usize, required: bool) -> Result<(),
         return Err(invalid(format!("{field} must not be empty")));
     }
     if s.chars().count() > max || s.chars().any(char::is_control) {
-        return Err(invalid(format!("{field} must be at most {max} printable characters")));
+        return Err(invalid(format!(
+            "{field} must be at most {max} printable characters"
+        )));
     }
     Ok(())
 }
@@ -90,10 +98,14 @@ fn validate_text(field: &str, s: &str, max: usize, required: bool) -> Result<(),
 pub fn validate_redirect_uri(s: &str) -> Result<(), AdminError> {
     let url = Url::parse(s).map_err(|e| invalid(format!("bad redirect URI {s:?}: {e}")))?;
     if url.fragment().is_some() {
-        return Err(invalid(format!("bad redirect URI {s:?}: it must not have a #fragment")));
+        return Err(invalid(format!(
+            "bad redirect URI {s:?}: it must not have a #fragment"
+        )));
     }
     if s.contains(' ') {
-        return Err(invalid(format!("bad redirect URI {s:?}: it must not contain spaces")));
+        return Err(invalid(format!(
+            "bad redirect URI {s:?}: it must not contain spaces"
+        )));
     }
     let loopback = matches!(
         url.host(),
@@ -128,7 +140,9 @@ pub async fn user_add(config: &Config, u: UserAdd) -> Result<String, AdminError>
     if let Some(p) = &u.password {
         let failed = password_policy::check(p, &u.nip, &u.name);
         if !failed.is_empty() {
-            return Err(invalid(format!("the password breaks the policy: {failed:?}")));
+            return Err(invalid(format!(
+                "the password breaks the policy: {failed:?}"
+            )));
         }
     }
     let password_hash = match &u.password {
@@ -151,7 +165,9 @@ pub async fn user_add(config: &Config, u: UserAdd) -> Result<String, AdminError>
     };
     match store.insert_user(&new, Clock::default().now()).await {
         Ok(user) => Ok(user.id),
-        Err(StoreError::Duplicate) => Err(invalid(format!("a user with NIP {} already exists", u.nip))),
+        Err(StoreError::Duplicate) => {
+            Err(invalid(format!("a user with NIP {} already exists", u.nip)))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -164,18 +180,31 @@ pub struct ImportReport {
     pub skipped: Vec<(u64, String)>,
 }
 
-pub const IMPORT_HEADER: [&str; 6] = ["nip", "name", "email", "instansi_id", "unit_kerja", "jabatan"];
+pub const IMPORT_HEADER: [&str; 6] = [
+    "nip",
+    "name",
+    "email",
+    "instansi_id",
+    "unit_kerja",
+    "jabatan",
+];
 
 /// Imports the SIASN export: users without password until they activate. Re-runnable: rows
 /// upsert by NIP and never touch a password. Bad rows are reported and skipped.
 pub async fn user_import(config: &Config, file: &Path) -> Result<ImportReport, AdminError> {
-    let f = std::fs::File::open(file).map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+    let f = std::fs::File::open(file)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(std::io::BufReader::new(f));
-    let header = rdr.headers().map_err(|e| invalid(format!("cannot read the CSV header: {e}")))?;
-    let header: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').to_lowercase()).collect();
+    let header = rdr
+        .headers()
+        .map_err(|e| invalid(format!("cannot read the CSV header: {e}")))?;
+    let header: Vec<String> = header
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
     if header != IMPORT_HEADER {
         return Err(invalid(format!(
             "the CSV header must be `{}`, found `{}`",
@@ -196,7 +225,9 @@ pub async fn user_import(config: &Config, file: &Path) -> Result<ImportReport, A
             }
         };
         if rec.len() != 6 {
-            report.skipped.push((line, format!("expected 6 fields, found {}", rec.len())));
+            report
+                .skipped
+                .push((line, format!("expected 6 fields, found {}", rec.len())));
             continue;
         }
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
@@ -243,7 +274,10 @@ pub struct ClientAdd {
 pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>, AdminError> {
     if c.id.is_empty()
         || c.id.len() > 64
-        || !c.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        || !c
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
     {
         return Err(invalid(format!(
             "bad client id {:?}: use 1-64 letters, digits, '-', '_' or '.'",
@@ -258,17 +292,25 @@ pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>,
         validate_redirect_uri(u)?;
     }
     for g in &c.grant_types {
-        if !matches!(g.as_str(), "authorization_code" | "refresh_token" | "client_credentials") {
+        if !matches!(
+            g.as_str(),
+            "authorization_code" | "refresh_token" | "client_credentials"
+        ) {
             return Err(invalid(format!("unknown grant type {g:?}")));
         }
     }
     if crate::oidc::tokens::parse_alg(&c.id_token_alg).is_none() {
-        return Err(invalid(format!("unsupported ID token algorithm {:?}: use ES256 or RS256", c.id_token_alg)));
+        return Err(invalid(format!(
+            "unsupported ID token algorithm {:?}: use ES256 or RS256",
+            c.id_token_alg
+        )));
     }
-    if let Some(s) = &c.secret {
-        if s.chars().count() < MIN_SECRET_LEN {
-            return Err(invalid(format!("the client secret must be at least {MIN_SECRET_LEN} characters")));
-        }
+    if let Some(s) = &c.secret
+        && s.chars().count() < MIN_SECRET_LEN
+    {
+        return Err(invalid(format!(
+            "the client secret must be at least {MIN_SECRET_LEN} characters"
+        )));
     }
     let (secret, generated) = match c.secret {
         Some(s) => (s, None),
@@ -290,7 +332,10 @@ pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>,
     };
     match store.insert_client(&client, Clock::default().now()).await {
         Ok(()) => Ok(generated),
-        Err(StoreError::Duplicate) => Err(invalid(format!("a client with id {:?} already exists", c.id))),
+        Err(StoreError::Duplicate) => Err(invalid(format!(
+            "a client with id {:?} already exists",
+            c.id
+        ))),
         Err(e) => Err(e.into()),
     }
 }
@@ -302,10 +347,16 @@ pub async fn client_list(config: &Config) -> Result<Vec<Client>, AdminError> {
 pub fn keys_rotate(config: &Config) -> Result<Vec<String>, AdminError> {
     let now = Clock::default().now();
     // Make sure a ring exists before rotating it (first use before any `serve`).
-    KeyRing::load_or_generate(&config.keys_dir, now).map_err(|e| AdminError::Failed(e.to_string()))?;
+    KeyRing::load_or_generate(&config.keys_dir, now)
+        .map_err(|e| AdminError::Failed(e.to_string()))?;
     let max_ttl = config.access_token_ttl_secs.max(config.id_token_ttl_secs);
-    KeyRing::rotate(&config.keys_dir, now, config.key_publish_delay_secs, max_ttl)
-        .map_err(|e| AdminError::Failed(e.to_string()))
+    KeyRing::rotate(
+        &config.keys_dir,
+        now,
+        config.key_publish_delay_secs,
+        max_ttl,
+    )
+    .map_err(|e| AdminError::Failed(e.to_string()))
 }
 
 /// Reads one line (a password or secret) from stdin, without its line ending.
@@ -342,7 +393,17 @@ mod tests {
     #[test]
     fn emails() {
         assert!(validate_email("siti.rahayu@bkn.go.id").is_ok());
-        for bad in ["", "siti", "siti@", "@bkn.go.id", "siti@bkn", "si ti@bkn.go.id", "a@b@c.id", "a@.bkn.id", "a@bkn..id"] {
+        for bad in [
+            "",
+            "siti",
+            "siti@",
+            "@bkn.go.id",
+            "siti@bkn",
+            "si ti@bkn.go.id",
+            "a@b@c.id",
+            "a@.bkn.id",
+            "a@bkn..id",
+        ] {
             assert!(validate_email(bad).is_err(), "{bad}");
         }
     }

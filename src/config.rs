@@ -77,15 +77,15 @@ impl Default for Config {
 impl Config {
     /// Loads defaults, then the TOML file (the given one must exist; `gerbang.toml` in the
     /// working directory is read when present), then `GERBANG_*` variables.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) => {
                 if !path.exists() {
-                    return Err(figment::Error::from(format!(
+                    return Err(Box::new(figment::Error::from(format!(
                         "config file {} does not exist",
                         path.display()
-                    )));
+                    ))));
                 }
                 fig = fig.merge(Toml::file(path));
             }
@@ -94,6 +94,7 @@ impl Config {
         // `__` nests (GERBANG_ARGON2__M_COST_KIB), single `_` stays inside a key name.
         fig.merge(Env::prefixed("GERBANG_").split("__"))
             .extract()
+            .map_err(Box::new)
     }
 
     /// Settings for tests: cheap argon2 parameters are *not* used, tests hash like production.

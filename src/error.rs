@@ -42,7 +42,11 @@ macro_rules! internal_from {
         }
     )*};
 }
-internal_from!(crate::store::StoreError, crate::cache::CacheError, crate::passwords::HashError);
+internal_from!(
+    crate::store::StoreError,
+    crate::cache::CacheError,
+    crate::passwords::HashError
+);
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
@@ -68,7 +72,9 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     let res = next.run(Request::from_parts(parts, body)).await;
     let err = match res.extensions().get::<AppError>() {
         Some(e) => *e,
-        None if res.status() == StatusCode::NOT_FOUND && res.headers().get(header::CONTENT_TYPE).is_none() => {
+        None if res.status() == StatusCode::NOT_FOUND
+            && res.headers().get(header::CONTENT_TYPE).is_none() =>
+        {
             AppError::new(StatusCode::NOT_FOUND, "error.not_found")
         }
         None if res.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -133,7 +139,11 @@ macro_rules! oauth_internal_from {
         }
     )*};
 }
-oauth_internal_from!(crate::store::StoreError, crate::cache::CacheError, jsonwebtoken::errors::Error);
+oauth_internal_from!(
+    crate::store::StoreError,
+    crate::cache::CacheError,
+    jsonwebtoken::errors::Error
+);
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {

@@ -135,7 +135,10 @@ impl KeyRing {
             })
             .cloned()
             .collect();
-        for e in entries.iter().filter(|e| !keep.iter().any(|k| k.kid == e.kid)) {
+        for e in entries
+            .iter()
+            .filter(|e| !keep.iter().any(|k| k.kid == e.kid))
+        {
             let _ = std::fs::remove_file(dir.join(format!("{}.pem", e.kid)));
         }
         write_manifest(dir, &keep)?;
@@ -251,9 +254,7 @@ fn write_private(path: &Path, data: &[u8]) -> Result<(), KeyError> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| KeyError::Io(path.into(), e))?;
+    let mut f = opts.open(path).map_err(|e| KeyError::Io(path.into(), e))?;
     f.write_all(data).map_err(|e| KeyError::Io(path.into(), e))
 }
 

@@ -32,7 +32,10 @@ pub fn router(state: AppState) -> Router {
         .merge(web::assets::router())
         .layer(middleware::from_fn(web::i18n::remember_lang))
         .layer(middleware::from_fn(error::render_error_pages))
-        .layer(middleware::from_fn_with_state(state.clone(), web::headers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::headers::security_headers,
+        ))
         .layer(RequestBodyLimitLayer::new(max_body))
         .with_state(state)
 }

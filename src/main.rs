@@ -8,7 +8,11 @@ use gerbang::admin::{self, AdminError};
 use gerbang::config::Config;
 
 #[derive(Parser)]
-#[command(name = "gerbang", version, about = "OpenID Connect provider and SSO gateway for ASN")]
+#[command(
+    name = "gerbang",
+    version,
+    about = "OpenID Connect provider and SSO gateway for ASN"
+)]
 struct Cli {
     /// Config file (TOML). Default: ./gerbang.toml when present. GERBANG_* env vars override it.
     #[arg(long, global = true, value_name = "FILE")]
@@ -131,9 +135,29 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
         Command::Serve => gerbang::server::serve(config)
             .await
             .map_err(|e| AdminError::Failed(e.to_string())),
-        Command::User(UserCmd::Add { nip, name, email, instansi, password_stdin }) => {
-            let password = if password_stdin { Some(admin::read_stdin_line()?) } else { None };
-            let id = admin::user_add(&config, admin::UserAdd { nip: nip.clone(), name, email, instansi, password }).await?;
+        Command::User(UserCmd::Add {
+            nip,
+            name,
+            email,
+            instansi,
+            password_stdin,
+        }) => {
+            let password = if password_stdin {
+                Some(admin::read_stdin_line()?)
+            } else {
+                None
+            };
+            let id = admin::user_add(
+                &config,
+                admin::UserAdd {
+                    nip: nip.clone(),
+                    name,
+                    email,
+                    instansi,
+                    password,
+                },
+            )
+            .await?;
             println!("added user {nip} (sub {id})");
             Ok(())
         }
@@ -142,11 +166,20 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
             for (line, why) in &r.skipped {
                 eprintln!("line {line}: skipped: {why}");
             }
-            println!("imported: {} new, {} updated, {} skipped", r.inserted, r.updated, r.skipped.len());
+            println!(
+                "imported: {} new, {} updated, {} skipped",
+                r.inserted,
+                r.updated,
+                r.skipped.len()
+            );
             Ok(())
         }
         Command::Client(ClientCmd::Add(a)) => {
-            let secret = if a.secret_stdin { Some(admin::read_stdin_line()?) } else { None };
+            let secret = if a.secret_stdin {
+                Some(admin::read_stdin_line()?)
+            } else {
+                None
+            };
             let generated = admin::client_add(
                 &config,
                 admin::ClientAdd {

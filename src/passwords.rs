@@ -28,11 +28,10 @@ pub enum HashError {
 
 impl Hasher {
     pub fn new(p: Argon2Params, workers: usize) -> Self {
-        let params = Params::new(p.m_cost_kib, p.t_cost, p.p_cost, None)
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "invalid argon2 parameters, using OWASP defaults");
-                Params::new(19 * 1024, 2, 1, None).expect("OWASP parameters are valid")
-            });
+        let params = Params::new(p.m_cost_kib, p.t_cost, p.p_cost, None).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "invalid argon2 parameters, using OWASP defaults");
+            Params::new(19 * 1024, 2, 1, None).expect("OWASP parameters are valid")
+        });
         Self {
             argon: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)),
             permits: Arc::new(Semaphore::new(workers.max(1))),
@@ -48,7 +47,11 @@ impl Hasher {
     }
 
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|e| HashError::Hash(e.to_string()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| HashError::Hash(e.to_string()))?;
         let me = self.clone();
         tokio::task::spawn_blocking(move || me.hash_blocking(&password))
             .await
@@ -91,11 +94,24 @@ mod tests {
 
     #[tokio::test]
     async fn verifies_own_hashes_and_never_the_dummy() {
-        let h = Hasher::new(Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 }, 2);
+        let h = Hasher::new(
+            Argon2Params {
+                m_cost_kib: 1024,
+                t_cost: 1,
+                p_cost: 1,
+            },
+            2,
+        );
         let stored = h.hash("Rahasia-Kuat-123".into()).await.unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert!(h.verify("Rahasia-Kuat-123".into(), Some(stored.clone())).await);
+        assert!(
+            h.verify("Rahasia-Kuat-123".into(), Some(stored.clone()))
+                .await
+        );
         assert!(!h.verify("rahasia-kuat-123".into(), Some(stored)).await);
-        assert!(!h.verify("gerbang-dummy-password-for-timing".into(), None).await);
+        assert!(
+            !h.verify("gerbang-dummy-password-for-timing".into(), None)
+                .await
+        );
     }
 }

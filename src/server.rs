@@ -36,7 +36,9 @@ pub async fn run(
 ) -> std::io::Result<()> {
     spawn_housekeeping(state.clone());
     let app = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {
@@ -73,7 +75,9 @@ fn spawn_housekeeping(state: AppState) {
                         tracing::info!("reloaded the signing key ring");
                         seen = now;
                     }
-                    Err(e) => tracing::error!(error = %e, "key ring reload failed; keeping the old ring"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "key ring reload failed; keeping the old ring")
+                    }
                 }
             }
         }
@@ -90,7 +94,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -42,7 +42,12 @@ impl Cli {
             .spawn()
             .unwrap();
         if let Some(input) = stdin {
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         }
         drop(child.stdin.take());
         child.wait_with_output().unwrap()
@@ -50,14 +55,23 @@ impl Cli {
 
     fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.run(args, stdin);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     /// A refused command: exit 2 and a message naming the problem.
     fn refused(&self, args: &[&str], stdin: Option<&str>, says: &str) {
         let out = self.run(args, stdin);
-        assert_eq!(out.status.code(), Some(2), "{args:?} should be refused: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?} should be refused: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{args:?}: expected {says:?} in {err}");
     }
@@ -70,16 +84,98 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let nip = "198507122010011002";
     // user add before any serve, with a password from stdin.
     let out = cli.ok(
-        &["user", "add", "--nip", nip, "--name", "Siti Rahayu", "--email", "siti@bkn.go.id", "--instansi", "4011", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "--nip",
+            nip,
+            "--name",
+            "Siti Rahayu",
+            "--email",
+            "siti@bkn.go.id",
+            "--instansi",
+            "4011",
+            "--password-stdin",
+        ],
         Some("Gerbang#Aman2026\n"),
     );
     assert!(out.contains(nip));
-    cli.refused(&["user", "add", "--nip", nip, "--name", "Lagi", "--email", "lagi@bkn.go.id"], None, "already exists");
-    cli.refused(&["user", "add", "--nip", "12345", "--name", "X", "--email", "x@bkn.go.id"], None, "malformed NIP");
-    cli.refused(&["user", "add", "--nip", "198513122010011002", "--name", "X", "--email", "x@bkn.go.id"], None, "birth date");
-    cli.refused(&["user", "add", "--nip", "199001012015011001", "--name", "X", "--email", "not-an-email"], None, "e-mail");
-    cli.refused(&["user", "add", "--nip", "199001012015011001", "--name", "X", "--email", "x@bkn.go.id", "--password-stdin"], Some("pendek\n"), "policy");
-    cli.refused(&["user", "add", "--nip", "199001012015011001"], None, "--name");
+    cli.refused(
+        &[
+            "user",
+            "add",
+            "--nip",
+            nip,
+            "--name",
+            "Lagi",
+            "--email",
+            "lagi@bkn.go.id",
+        ],
+        None,
+        "already exists",
+    );
+    cli.refused(
+        &[
+            "user",
+            "add",
+            "--nip",
+            "12345",
+            "--name",
+            "X",
+            "--email",
+            "x@bkn.go.id",
+        ],
+        None,
+        "malformed NIP",
+    );
+    cli.refused(
+        &[
+            "user",
+            "add",
+            "--nip",
+            "198513122010011002",
+            "--name",
+            "X",
+            "--email",
+            "x@bkn.go.id",
+        ],
+        None,
+        "birth date",
+    );
+    cli.refused(
+        &[
+            "user",
+            "add",
+            "--nip",
+            "199001012015011001",
+            "--name",
+            "X",
+            "--email",
+            "not-an-email",
+        ],
+        None,
+        "e-mail",
+    );
+    cli.refused(
+        &[
+            "user",
+            "add",
+            "--nip",
+            "199001012015011001",
+            "--name",
+            "X",
+            "--email",
+            "x@bkn.go.id",
+            "--password-stdin",
+        ],
+        Some("pendek\n"),
+        "policy",
+    );
+    cli.refused(
+        &["user", "add", "--nip", "199001012015011001"],
+        None,
+        "--name",
+    );
 
     // Import: new rows, an update of the existing person (password kept), bad rows skipped.
     let csv = cli.dir.path().join("siasn.csv");
@@ -100,13 +196,20 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stdout.contains("2 new, 1 updated, 2 skipped"), "{stdout}");
-    assert!(stderr.contains("line 4") && stderr.contains("line 5"), "bad rows named by line: {stderr}");
+    assert!(
+        stderr.contains("line 4") && stderr.contains("line 5"),
+        "bad rows named by line: {stderr}"
+    );
     // Re-runnable: the same file again changes nothing new.
     let again = cli.ok(&["user", "import", csv.to_str().unwrap()], None);
     assert!(again.contains("0 new, 3 updated, 2 skipped"), "{again}");
     let bad_header = cli.dir.path().join("bad.csv");
     std::fs::write(&bad_header, "nip;nama\n1;2\n").unwrap();
-    cli.refused(&["user", "import", bad_header.to_str().unwrap()], None, "header");
+    cli.refused(
+        &["user", "import", bad_header.to_str().unwrap()],
+        None,
+        "header",
+    );
 
     // The imported update kept the password and took the new e-mail.
     let config = gerbang::config::Config {
@@ -116,29 +219,155 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let store = gerbang::admin::open_store(&config).await.unwrap();
     let siti = store.find_user_by_nip(nip).await.unwrap().unwrap();
     assert_eq!(siti.email, "siti.baru@bkn.go.id");
-    assert!(siti.password_hash.is_some(), "an import never clobbers a password");
-    let budi = store.find_user_by_nip("199001012015011001").await.unwrap().unwrap();
-    assert!(budi.password_hash.is_none(), "imported people activate by e-mail");
+    assert!(
+        siti.password_hash.is_some(),
+        "an import never clobbers a password"
+    );
+    let budi = store
+        .find_user_by_nip("199001012015011001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        budi.password_hash.is_none(),
+        "imported people activate by e-mail"
+    );
     assert_eq!(budi.instansi_id.as_deref(), Some("2301"));
 
     // Clients.
-    let out = cli.ok(&["client", "add", "--id", "myasn", "--name", "MyASN", "--redirect-uri", "https://myasn.bkn.go.id/cb", "--redirect-uri", "http://127.0.0.1:3000/cb", "--post-logout-redirect-uri", "https://myasn.bkn.go.id/"], None);
-    let secret = out.lines().find_map(|l| l.strip_prefix("client_secret: ")).expect("secret printed once").to_string();
+    let out = cli.ok(
+        &[
+            "client",
+            "add",
+            "--id",
+            "myasn",
+            "--name",
+            "MyASN",
+            "--redirect-uri",
+            "https://myasn.bkn.go.id/cb",
+            "--redirect-uri",
+            "http://127.0.0.1:3000/cb",
+            "--post-logout-redirect-uri",
+            "https://myasn.bkn.go.id/",
+        ],
+        None,
+    );
+    let secret = out
+        .lines()
+        .find_map(|l| l.strip_prefix("client_secret: "))
+        .expect("secret printed once")
+        .to_string();
     assert!(secret.len() >= 43);
     let stored = store.find_client("myasn").await.unwrap().unwrap();
     assert_ne!(stored.secret_hash, secret, "only a hash is stored");
     assert_eq!(stored.secret_hash, gerbang::secrets::sha256_hex(&secret));
-    let out = cli.ok(&["client", "add", "--id", "siasn", "--name", "SIASN", "--redirect-uri", "https://siasn.bkn.go.id/cb", "--first-party", "--secret-stdin", "--id-token-alg", "RS256"], Some("a-very-long-client-secret-of-40-characters\n"));
-    assert!(!out.contains("client_secret:"), "a given secret is not echoed");
-    cli.refused(&["client", "add", "--id", "myasn", "--name", "Dup", "--redirect-uri", "https://x.go.id/cb"], None, "already exists");
-    cli.refused(&["client", "add", "--id", "plain", "--name", "Plain", "--redirect-uri", "http://plain.go.id/cb"], None, "https");
-    cli.refused(&["client", "add", "--id", "frag", "--name", "F", "--redirect-uri", "https://x.go.id/cb#f"], None, "fragment");
-    cli.refused(&["client", "add", "--id", "short", "--name", "S", "--redirect-uri", "https://x.go.id/cb", "--secret-stdin"], Some("short\n"), "at least 32");
-    cli.refused(&["client", "add", "--id", "bad id", "--name", "S", "--redirect-uri", "https://x.go.id/cb"], None, "client id");
-    cli.refused(&["client", "add", "--id", "nouri", "--name", "S"], None, "--redirect-uri");
+    let out = cli.ok(
+        &[
+            "client",
+            "add",
+            "--id",
+            "siasn",
+            "--name",
+            "SIASN",
+            "--redirect-uri",
+            "https://siasn.bkn.go.id/cb",
+            "--first-party",
+            "--secret-stdin",
+            "--id-token-alg",
+            "RS256",
+        ],
+        Some("a-very-long-client-secret-of-40-characters\n"),
+    );
+    assert!(
+        !out.contains("client_secret:"),
+        "a given secret is not echoed"
+    );
+    cli.refused(
+        &[
+            "client",
+            "add",
+            "--id",
+            "myasn",
+            "--name",
+            "Dup",
+            "--redirect-uri",
+            "https://x.go.id/cb",
+        ],
+        None,
+        "already exists",
+    );
+    cli.refused(
+        &[
+            "client",
+            "add",
+            "--id",
+            "plain",
+            "--name",
+            "Plain",
+            "--redirect-uri",
+            "http://plain.go.id/cb",
+        ],
+        None,
+        "https",
+    );
+    cli.refused(
+        &[
+            "client",
+            "add",
+            "--id",
+            "frag",
+            "--name",
+            "F",
+            "--redirect-uri",
+            "https://x.go.id/cb#f",
+        ],
+        None,
+        "fragment",
+    );
+    cli.refused(
+        &[
+            "client",
+            "add",
+            "--id",
+            "short",
+            "--name",
+            "S",
+            "--redirect-uri",
+            "https://x.go.id/cb",
+            "--secret-stdin",
+        ],
+        Some("short\n"),
+        "at least 32",
+    );
+    cli.refused(
+        &[
+            "client",
+            "add",
+            "--id",
+            "bad id",
+            "--name",
+            "S",
+            "--redirect-uri",
+            "https://x.go.id/cb",
+        ],
+        None,
+        "client id",
+    );
+    cli.refused(
+        &["client", "add", "--id", "nouri", "--name", "S"],
+        None,
+        "--redirect-uri",
+    );
     let list = cli.ok(&["client", "list"], None);
-    let ids: Vec<&str> = list.lines().map(|l| l.split('\t').next().unwrap()).collect();
-    assert_eq!(ids, vec!["myasn", "siasn"], "refused clients left nothing behind");
+    let ids: Vec<&str> = list
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["myasn", "siasn"],
+        "refused clients left nothing behind"
+    );
 
     // Keys: rotate before the first serve creates the ring, then adds to it.
     let out = cli.ok(&["keys", "rotate"], None);
@@ -146,5 +375,9 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let ring = gerbang::keys::KeyRing::load(&cli.dir.path().join("keys")).unwrap();
     assert_eq!(ring.kids().count(), 4);
     // A config file that does not exist is a clear error too.
-    cli.refused(&["--config", "/nonexistent/gerbang.toml", "client", "list"], None, "does not exist");
+    cli.refused(
+        &["--config", "/nonexistent/gerbang.toml", "client", "list"],
+        None,
+        "does not exist",
+    );
 }

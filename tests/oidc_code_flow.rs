@@ -13,7 +13,10 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 
-scenarios!(sign_in_refresh_and_sso_then_logout, rs256_client_and_max_age);
+scenarios!(
+    sign_in_refresh_and_sso_then_logout,
+    rs256_client_and_max_age
+);
 
 type Rp = openidconnect::Client<
     openidconnect::EmptyAdditionalClaims,
@@ -36,11 +39,18 @@ type Rp = openidconnect::Client<
 >;
 
 async fn relying_party(server: &TestServer, id: &str, secret: &str) -> Rp {
-    let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(server.base.clone()).unwrap(), &rp_http())
-        .await
-        .expect("discovery and JWKS are valid for openidconnect");
-    CoreClient::from_provider_metadata(meta, ClientId::new(id.into()), Some(ClientSecret::new(secret.into())))
-        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap())
+    let meta = CoreProviderMetadata::discover_async(
+        IssuerUrl::new(server.base.clone()).unwrap(),
+        &rp_http(),
+    )
+    .await
+    .expect("discovery and JWKS are valid for openidconnect");
+    CoreClient::from_provider_metadata(
+        meta,
+        ClientId::new(id.into()),
+        Some(ClientSecret::new(secret.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap())
 }
 
 struct Started {
@@ -53,7 +63,11 @@ struct Started {
 fn start(rp: &Rp, extra: &[(&str, &str)]) -> Started {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut req = rp
-        .authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
         .set_pkce_challenge(challenge);
@@ -61,21 +75,34 @@ fn start(rp: &Rp, extra: &[(&str, &str)]) -> Started {
         req = req.add_extra_param(*k, *v);
     }
     let (url, csrf, nonce) = req.url();
-    Started { url: url.to_string(), csrf, nonce, verifier }
+    Started {
+        url: url.to_string(),
+        csrf,
+        nonce,
+        verifier,
+    }
 }
 
 /// Reads the authorization response and checks `state` and the RFC 9207 `iss`.
 fn code_from(server: &TestServer, callback: &str, s: &Started) -> String {
     assert!(callback.starts_with(REDIRECT), "{callback}");
-    assert_eq!(query_param(callback, "state").as_deref(), Some(s.csrf.secret().as_str()));
-    assert_eq!(query_param(callback, "iss").as_deref(), Some(server.base.as_str()));
+    assert_eq!(
+        query_param(callback, "state").as_deref(),
+        Some(s.csrf.secret().as_str())
+    );
+    assert_eq!(
+        query_param(callback, "iss").as_deref(),
+        Some(server.base.as_str())
+    );
     query_param(callback, "code").expect("a code")
 }
 
 async fn sign_in_refresh_and_sso_then_logout(backend: Backend) {
     let server = TestServer::start(backend).await;
     let (nip, sub) = server.add_user(Some(PASSWORD)).await;
-    let secret = server.add_client("myasn", "ES256", &["authorization_code", "refresh_token"]).await;
+    let secret = server
+        .add_client("myasn", "ES256", &["authorization_code", "refresh_token"])
+        .await;
     let rp = relying_party(&server, "myasn", &secret).await;
     let b = browser();
 
@@ -92,16 +119,35 @@ async fn sign_in_refresh_and_sso_then_logout(backend: Backend) {
         .request_async(&http)
         .await
         .expect("code exchange");
-    let verifier = rp.id_token_verifier().set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let verifier = rp
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
     let id_token = tokens.id_token().expect("an ID token");
-    let claims: &CoreIdTokenClaims = id_token.claims(&verifier, &s.nonce).expect("ID token verifies against JWKS");
+    let claims: &CoreIdTokenClaims = id_token
+        .claims(&verifier, &s.nonce)
+        .expect("ID token verifies against JWKS");
     assert_eq!(claims.subject().as_str(), sub);
     assert_eq!(claims.preferred_username().unwrap().as_str(), nip);
-    assert_eq!(claims.email().unwrap().as_str(), format!("siti.{nip}@bkn.go.id"));
-    assert_eq!(claims.email_verified(), Some(false), "imported e-mail not yet proven");
+    assert_eq!(
+        claims.email().unwrap().as_str(),
+        format!("siti.{nip}@bkn.go.id")
+    );
+    assert_eq!(
+        claims.email_verified(),
+        Some(false),
+        "imported e-mail not yet proven"
+    );
     assert!(claims.auth_time().is_some());
-    assert_eq!(claims.auth_context_ref().unwrap().as_str(), "urn:gerbang:loa:1");
-    let amr: Vec<String> = claims.auth_method_refs().unwrap().iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        claims.auth_context_ref().unwrap().as_str(),
+        "urn:gerbang:loa:1"
+    );
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
     assert_eq!(amr, vec!["pwd"]);
     // The access-token hash binds the two tokens together.
     let at_hash = claims.access_token_hash().expect("at_hash");
@@ -127,17 +173,28 @@ async fn sign_in_refresh_and_sso_then_logout(backend: Backend) {
     assert_eq!(at["sid"], sid.as_str());
 
     let info: CoreUserInfoClaims = rp
-        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
         .unwrap()
         .request_async(&http)
         .await
         .expect("userinfo");
-    assert_eq!(info.name().unwrap().get(None).unwrap().as_str(), "Siti Rahayu");
+    assert_eq!(
+        info.name().unwrap().get(None).unwrap().as_str(),
+        "Siti Rahayu"
+    );
     assert_eq!(info.preferred_username().unwrap().as_str(), nip);
 
     // Refresh rotates: the new token works, the old one is spent.
     let refresh1 = tokens.refresh_token().expect("a refresh token").clone();
-    let t2 = rp.exchange_refresh_token(&refresh1).unwrap().request_async(&http).await.expect("refresh");
+    let t2 = rp
+        .exchange_refresh_token(&refresh1)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("refresh");
     let refresh2 = t2.refresh_token().expect("a rotated refresh token").clone();
     assert_ne!(refresh1.secret(), refresh2.secret());
     let t2_id = t2.id_token().expect("an ID token on refresh");
@@ -145,7 +202,9 @@ async fn sign_in_refresh_and_sso_then_logout(backend: Backend) {
     assert_eq!(c2.subject().as_str(), sub);
 
     // SSO: a second service in the same browser gets its code with no prompt.
-    let secret2 = server.add_client("ekinerja", "ES256", &["authorization_code"]).await;
+    let secret2 = server
+        .add_client("ekinerja", "ES256", &["authorization_code"])
+        .await;
     let rp2 = relying_party(&server, "ekinerja", &secret2).await;
     let s2 = start(&rp2, &[]);
     let res = b.get(&s2.url).send().await.unwrap();
@@ -158,9 +217,21 @@ async fn sign_in_refresh_and_sso_then_logout(backend: Backend) {
         .request_async(&http)
         .await
         .unwrap();
-    let c3 = t3.id_token().unwrap().claims(&rp2.id_token_verifier().set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]), &s2.nonce).unwrap();
+    let c3 = t3
+        .id_token()
+        .unwrap()
+        .claims(
+            &rp2.id_token_verifier()
+                .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]),
+            &s2.nonce,
+        )
+        .unwrap();
     assert_eq!(c3.subject().as_str(), sub);
-    assert_eq!(decode_payload(&t3.id_token().unwrap().to_string())["sid"], sid.as_str(), "one SSO session");
+    assert_eq!(
+        decode_payload(&t3.id_token().unwrap().to_string())["sid"],
+        sid.as_str(),
+        "one SSO session"
+    );
 
     // RP-initiated logout with id_token_hint, registered post-logout URI and state.
     let mut logout = url::Url::parse(&server.url("/logout")).unwrap();
@@ -177,15 +248,27 @@ async fn sign_in_refresh_and_sso_then_logout(backend: Backend) {
     let s3 = start(&rp, &[("prompt", "none")]);
     let res = b.get(&s3.url).send().await.unwrap();
     assert_eq!(res.status(), 302);
-    assert_eq!(query_param(&location(&res), "error").as_deref(), Some("login_required"));
-    let err = rp.exchange_refresh_token(&refresh2).unwrap().request_async(&http).await;
-    assert!(err.is_err(), "logout ends the refresh tokens of the session");
+    assert_eq!(
+        query_param(&location(&res), "error").as_deref(),
+        Some("login_required")
+    );
+    let err = rp
+        .exchange_refresh_token(&refresh2)
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert!(
+        err.is_err(),
+        "logout ends the refresh tokens of the session"
+    );
 }
 
 async fn rs256_client_and_max_age(backend: Backend) {
     let server = TestServer::start(backend).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let secret = server.add_client("siasn", "RS256", &["authorization_code"]).await;
+    let secret = server
+        .add_client("siasn", "RS256", &["authorization_code"])
+        .await;
     let rp = relying_party(&server, "siasn", &secret).await;
     let b = browser();
     let s = start(&rp, &[]);
@@ -200,7 +283,9 @@ async fn rs256_client_and_max_age(backend: Backend) {
         .unwrap();
     let id_token = tokens.id_token().unwrap();
     // The crate's default verifier accepts RS256 only: this is the interoperable path.
-    let claims = id_token.claims(&rp.id_token_verifier(), &s.nonce).expect("RS256 ID token verifies");
+    let claims = id_token
+        .claims(&rp.id_token_verifier(), &s.nonce)
+        .expect("RS256 ID token verifies");
     assert_eq!(decode_header(&id_token.to_string())["alg"], "RS256");
     let auth_time = claims.auth_time().unwrap();
 
@@ -224,14 +309,20 @@ async fn rs256_client_and_max_age(backend: Backend) {
         .request_async(&rp_http())
         .await
         .unwrap();
-    let c = t.id_token().unwrap().claims(&rp.id_token_verifier(), &again.nonce).unwrap();
+    let c = t
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &again.nonce)
+        .unwrap();
     assert!(c.auth_time().unwrap() > auth_time);
 }
 
 fn decode_part(jwt: &str, i: usize) -> serde_json::Value {
     use base64::Engine;
     let part = jwt.split('.').nth(i).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 fn decode_payload(jwt: &str) -> serde_json::Value {

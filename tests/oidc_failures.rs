@@ -49,7 +49,12 @@ fn authorize_url(server: &TestServer, client_id: &str, extra: &[(&str, &str)]) -
 }
 
 /// Drops default parameters named in `without` (to test their absence).
-fn authorize_without(server: &TestServer, client_id: &str, without: &[&str], extra: &[(&str, &str)]) -> String {
+fn authorize_without(
+    server: &TestServer,
+    client_id: &str,
+    without: &[&str],
+    extra: &[(&str, &str)],
+) -> String {
     let full = url::Url::parse(&authorize_url(server, client_id, extra)).unwrap();
     let mut u = full.clone();
     u.set_query(None);
@@ -74,20 +79,34 @@ struct Setup {
 async fn setup(backend: Backend) -> Setup {
     let server = TestServer::start(backend).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let secret = server.add_client("dms", "ES256", &["authorization_code", "refresh_token"]).await;
-    Setup { server, nip, secret, browser: browser() }
+    let secret = server
+        .add_client("dms", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    Setup {
+        server,
+        nip,
+        secret,
+        browser: browser(),
+    }
 }
 
 /// A fresh code: through the login form the first time, from the SSO session afterwards.
 async fn code(s: &Setup) -> String {
     let url = authorize_url(&s.server, "dms", &[]);
     let res = s.browser.get(&url).send().await.unwrap();
-    let res = if res.status() == 302 { res } else { login_through(&s.server, &s.browser, &url, &s.nip, PASSWORD).await };
+    let res = if res.status() == 302 {
+        res
+    } else {
+        login_through(&s.server, &s.browser, &url, &s.nip, PASSWORD).await
+    };
     assert_eq!(res.status(), 302);
     query_param(&location(&res), "code").unwrap()
 }
 
-async fn token(s: &Setup, form: &[(&str, &str)]) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+async fn token(
+    s: &Setup,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
     let res = rp_http()
         .post(s.server.url("/token"))
         .basic_auth("dms", Some(&s.secret))
@@ -103,10 +122,19 @@ async fn token(s: &Setup, form: &[(&str, &str)]) -> (StatusCode, Value, reqwest:
 async fn exchange(s: &Setup, code: &str, verifier: &str) -> (StatusCode, Value) {
     let (st, body, h) = token(
         s,
-        &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", verifier)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
     )
     .await;
-    assert_eq!(h.get("cache-control").unwrap(), "no-store", "token responses are never cached");
+    assert_eq!(
+        h.get("cache-control").unwrap(),
+        "no-store",
+        "token responses are never cached"
+    );
     (st, body)
 }
 
@@ -124,13 +152,23 @@ async fn introspect(s: &Setup, tok: &str) -> Value {
 }
 
 async fn userinfo_status(s: &Setup, tok: &str) -> StatusCode {
-    rp_http().get(s.server.url("/userinfo")).bearer_auth(tok).send().await.unwrap().status()
+    rp_http()
+        .get(s.server.url("/userinfo"))
+        .bearer_auth(tok)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }
 
 async fn bad_client_or_redirect_uri_is_a_page_never_a_redirect(backend: Backend) {
     let s = setup(backend).await;
     let b = &s.browser;
-    let res = b.get(authorize_url(&s.server, "unknown", &[])).send().await.unwrap();
+    let res = b
+        .get(authorize_url(&s.server, "unknown", &[]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     assert!(res.headers().get("location").is_none());
     assert!(res.text().await.unwrap().contains("tidak terdaftar"));
@@ -139,16 +177,31 @@ async fn bad_client_or_redirect_uri_is_a_page_never_a_redirect(backend: Backend)
     let q: Vec<(String, String)> = u
         .query_pairs()
         .map(|(k, v)| {
-            let v = if k == "redirect_uri" { "https://evil.example/cb".into() } else { v.into_owned() };
+            let v = if k == "redirect_uri" {
+                "https://evil.example/cb".into()
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), v)
         })
         .collect();
     u.query_pairs_mut().clear().extend_pairs(q);
-    let res = b.get(u.as_str()).header("accept-language", "en-US,en;q=0.9").send().await.unwrap();
+    let res = b
+        .get(u.as_str())
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(res.headers().get("location").is_none(), "never redirect to an unregistered URI");
+    assert!(
+        res.headers().get("location").is_none(),
+        "never redirect to an unregistered URI"
+    );
     let body = res.text().await.unwrap();
-    assert!(body.contains("redirect_uri") && body.contains("not registered"), "English on request: {body}");
+    assert!(
+        body.contains("redirect_uri") && body.contains("not registered"),
+        "English on request: {body}"
+    );
 
     // A prefix of a registered URI is not the registered URI: matching is exact.
     let res = b
@@ -163,29 +216,79 @@ async fn malformed_authorization_requests_go_back_with_errors(backend: Backend) 
     let s = setup(backend).await;
     let b = &s.browser;
     let cases: Vec<(String, &str)> = vec![
-        (authorize_without(&s.server, "dms", &["code_challenge"], &[]), "invalid_request"),
-        (authorize_without(&s.server, "dms", &["code_challenge_method"], &[]), "invalid_request"),
-        (authorize_url(&s.server, "dms", &[]).replace("code_challenge_method=S256", "code_challenge_method=plain"), "invalid_request"),
-        (authorize_url(&s.server, "dms", &[]).replace("response_type=code", "response_type=token"), "unsupported_response_type"),
-        (authorize_url(&s.server, "dms", &[]).replace("scope=openid+profile", "scope=profile"), "invalid_scope"),
-        (authorize_url(&s.server, "dms", &[("state", "again")]), "invalid_request"),
-        (authorize_url(&s.server, "dms", &[("max_age", "-1")]), "invalid_request"),
-        (authorize_url(&s.server, "dms", &[("prompt", "none login")]), "invalid_request"),
-        (authorize_url(&s.server, "dms", &[("request", "eyJ...")]), "request_not_supported"),
-        (authorize_url(&s.server, "dms", &[("prompt", "none")]), "login_required"),
+        (
+            authorize_without(&s.server, "dms", &["code_challenge"], &[]),
+            "invalid_request",
+        ),
+        (
+            authorize_without(&s.server, "dms", &["code_challenge_method"], &[]),
+            "invalid_request",
+        ),
+        (
+            authorize_url(&s.server, "dms", &[])
+                .replace("code_challenge_method=S256", "code_challenge_method=plain"),
+            "invalid_request",
+        ),
+        (
+            authorize_url(&s.server, "dms", &[])
+                .replace("response_type=code", "response_type=token"),
+            "unsupported_response_type",
+        ),
+        (
+            authorize_url(&s.server, "dms", &[]).replace("scope=openid+profile", "scope=profile"),
+            "invalid_scope",
+        ),
+        (
+            authorize_url(&s.server, "dms", &[("state", "again")]),
+            "invalid_request",
+        ),
+        (
+            authorize_url(&s.server, "dms", &[("max_age", "-1")]),
+            "invalid_request",
+        ),
+        (
+            authorize_url(&s.server, "dms", &[("prompt", "none login")]),
+            "invalid_request",
+        ),
+        (
+            authorize_url(&s.server, "dms", &[("request", "eyJ...")]),
+            "request_not_supported",
+        ),
+        (
+            authorize_url(&s.server, "dms", &[("prompt", "none")]),
+            "login_required",
+        ),
     ];
     for (url, expected) in cases {
         let res = b.get(&url).send().await.unwrap();
         assert_eq!(res.status(), 302, "{url}");
         let loc = location(&res);
         assert!(loc.starts_with(REDIRECT), "{loc}");
-        assert_eq!(query_param(&loc, "error").as_deref(), Some(expected), "{url}");
-        assert_eq!(query_param(&loc, "iss").as_deref(), Some(s.server.base.as_str()));
+        assert_eq!(
+            query_param(&loc, "error").as_deref(),
+            Some(expected),
+            "{url}"
+        );
+        assert_eq!(
+            query_param(&loc, "iss").as_deref(),
+            Some(s.server.base.as_str())
+        );
         assert!(query_param(&loc, "code").is_none());
-        assert!(query_param(&loc, "state").is_some(), "state echoed on errors");
+        assert!(
+            query_param(&loc, "state").is_some(),
+            "state echoed on errors"
+        );
     }
     // Oversize values are refused outright.
-    let res = b.get(authorize_url(&s.server, "dms", &[("nonce", &"n".repeat(5000))])).send().await.unwrap();
+    let res = b
+        .get(authorize_url(
+            &s.server,
+            "dms",
+            &[("nonce", &"n".repeat(5000))],
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
 }
 
@@ -196,11 +299,25 @@ async fn wrong_verifier_burns_the_code(backend: Backend) {
     assert_eq!(st, 400);
     assert_eq!(body["error"], "invalid_grant");
     let (st, body) = exchange(&s, &c, VERIFIER).await;
-    assert_eq!(st, 400, "a code is single-use even when the first try failed: {body}");
+    assert_eq!(
+        st, 400,
+        "a code is single-use even when the first try failed: {body}"
+    );
     // Missing verifier.
     let c = code(&s).await;
-    let (st, body, _) = token(&s, &[("grant_type", "authorization_code"), ("code", &c), ("redirect_uri", REDIRECT)]).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    let (st, body, _) = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &c),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
 }
 
 async fn replayed_code_revokes_what_it_issued(backend: Backend) {
@@ -214,11 +331,26 @@ async fn replayed_code_revokes_what_it_issued(backend: Backend) {
     assert_eq!(userinfo_status(&s, access).await, 200);
 
     let (st, body) = exchange(&s, &c, VERIFIER).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
-    assert_eq!(introspect(&s, access).await["active"], false, "access token revoked");
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    assert_eq!(
+        introspect(&s, access).await["active"],
+        false,
+        "access token revoked"
+    );
     assert_eq!(userinfo_status(&s, access).await, 401);
-    let (st, body, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "refresh revoked");
+    let (st, body, _) = token(
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "refresh revoked"
+    );
 }
 
 async fn expired_code_is_refused(backend: Backend) {
@@ -226,38 +358,77 @@ async fn expired_code_is_refused(backend: Backend) {
     let c = code(&s).await;
     s.server.clock().advance(61);
     let (st, body) = exchange(&s, &c, VERIFIER).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
 }
 
 async fn client_authentication_failures(backend: Backend) {
     let s = setup(backend).await;
     let c = code(&s).await;
     let http = rp_http();
-    let form = [("grant_type", "authorization_code"), ("code", c.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
-    let res = http.post(s.server.url("/token")).basic_auth("dms", Some("not-the-secret")).form(&form).send().await.unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", c.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let res = http
+        .post(s.server.url("/token"))
+        .basic_auth("dms", Some("not-the-secret"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     assert!(res.headers().get("www-authenticate").is_some());
     assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
     // No credentials at all.
-    let res = http.post(s.server.url("/token")).form(&form).send().await.unwrap();
+    let res = http
+        .post(s.server.url("/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     // Two methods at once.
     let mut both = form.to_vec();
     both.push(("client_id", "dms"));
     both.push(("client_secret", &s.secret));
-    let res = http.post(s.server.url("/token")).basic_auth("dms", Some(&s.secret)).form(&both).send().await.unwrap();
+    let res = http
+        .post(s.server.url("/token"))
+        .basic_auth("dms", Some(&s.secret))
+        .form(&both)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_request");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
     // client_secret_post works, and the code was not burned by the failed authentications.
     let mut post = form.to_vec();
     post.push(("client_id", "dms"));
     post.push(("client_secret", &s.secret));
-    let res = http.post(s.server.url("/token")).form(&post).send().await.unwrap();
+    let res = http
+        .post(s.server.url("/token"))
+        .form(&post)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     // Unknown grant type.
     let (st, body, _) = token(&s, &[("grant_type", "password"), ("username", "x")]).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unsupported_grant_type")));
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unsupported_grant_type"))
+    );
 }
 
 async fn garbage_and_misused_tokens(backend: Backend) {
@@ -265,21 +436,53 @@ async fn garbage_and_misused_tokens(backend: Backend) {
     let http = rp_http();
     let res = http.get(s.server.url("/userinfo")).send().await.unwrap();
     assert_eq!(res.status(), 401);
-    assert_eq!(res.headers().get("www-authenticate").unwrap(), "Bearer realm=\"gerbang\"");
+    assert_eq!(
+        res.headers().get("www-authenticate").unwrap(),
+        "Bearer realm=\"gerbang\""
+    );
     for garbage in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."] {
-        let res = http.get(s.server.url("/userinfo")).bearer_auth(garbage).send().await.unwrap();
+        let res = http
+            .get(s.server.url("/userinfo"))
+            .bearer_auth(garbage)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401);
-        assert!(res.headers().get("www-authenticate").unwrap().to_str().unwrap().contains("invalid_token"));
-        assert_eq!(introspect(&s, garbage).await, serde_json::json!({"active": false}));
+        assert!(
+            res.headers()
+                .get("www-authenticate")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("invalid_token")
+        );
+        assert_eq!(
+            introspect(&s, garbage).await,
+            serde_json::json!({"active": false})
+        );
     }
-    let (st, body, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", "garbage")]).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    let (st, body, _) = token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "garbage"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
 
     let c = code(&s).await;
     let (_, t) = exchange(&s, &c, VERIFIER).await;
     let access = t["access_token"].as_str().unwrap();
     let id_token = t["id_token"].as_str().unwrap();
-    assert_eq!(userinfo_status(&s, id_token).await, 401, "an ID token is not an access token");
+    assert_eq!(
+        userinfo_status(&s, id_token).await,
+        401,
+        "an ID token is not an access token"
+    );
     // A flipped signature byte.
     let mut tampered = access.to_string();
     let last = tampered.pop().unwrap();
@@ -287,9 +490,15 @@ async fn garbage_and_misused_tokens(backend: Backend) {
     assert_eq!(userinfo_status(&s, &tampered).await, 401);
     // A forged payload under the real signature.
     let parts: Vec<&str> = access.split('.').collect();
-    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     claims["sub"] = "someone-else".into();
-    let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
     assert_eq!(userinfo_status(&s, &forged).await, 401);
     // Expiry follows the server clock.
     assert_eq!(userinfo_status(&s, access).await, 200);
@@ -302,27 +511,56 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
     let c = code(&s).await;
     let (_, t) = exchange(&s, &c, VERIFIER).await;
     let r1 = t["refresh_token"].as_str().unwrap().to_string();
-    let (st, t2, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await;
+    let (st, t2, _) = token(
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
     assert_eq!(st, 200);
     let r2 = t2["refresh_token"].as_str().unwrap().to_string();
     assert_eq!(introspect(&s, &r2).await["active"], true);
     // A thief replays r1: refused, and the legitimate r2 dies with it.
-    let (st, body, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
-    let (st, _, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", &r2)]).await;
+    let (st, body, _) = token(
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (st, _, _) = token(
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r2)],
+    )
+    .await;
     assert_eq!(st, 400);
     assert_eq!(introspect(&s, &r2).await["active"], false);
     // Scope can narrow on refresh, never widen.
     let c = code(&s).await;
     let (_, t) = exchange(&s, &c, VERIFIER).await;
     let r = t["refresh_token"].as_str().unwrap();
-    let (st, body, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", r), ("scope", "openid email")]).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_scope")));
+    let (st, body, _) = token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", r),
+            ("scope", "openid email"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
 }
 
 async fn client_credentials_grant(backend: Backend) {
     let s = setup(backend).await;
-    let secret = s.server.add_client("sscasn-batch", "ES256", &["client_credentials"]).await;
+    let secret = s
+        .server
+        .add_client("sscasn-batch", "ES256", &["client_credentials"])
+        .await;
     let http = rp_http();
     let res = http
         .post(s.server.url("/token"))
@@ -339,7 +577,11 @@ async fn client_credentials_grant(backend: Backend) {
     assert_eq!(info["active"], true);
     assert_eq!(info["sub"], "sscasn-batch");
     assert_eq!(info["scope"], "laporan");
-    assert_eq!(userinfo_status(&s, access).await, 401, "no user behind a client token");
+    assert_eq!(
+        userinfo_status(&s, access).await,
+        401,
+        "no user behind a client token"
+    );
     // A user scope needs a user.
     let res = http
         .post(s.server.url("/token"))
@@ -351,7 +593,10 @@ async fn client_credentials_grant(backend: Backend) {
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_scope");
     // A client not registered for the grant.
     let (st, body, _) = token(&s, &[("grant_type", "client_credentials")]).await;
-    assert_eq!((st, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unauthorized_client")));
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unauthorized_client"))
+    );
 }
 
 async fn revocation(backend: Backend) {
@@ -374,7 +619,10 @@ async fn revocation(backend: Backend) {
         }
     };
     // Another client cannot revoke dms's tokens (and learns nothing: still 200).
-    let other = s.server.add_client("other", "ES256", &["authorization_code"]).await;
+    let other = s
+        .server
+        .add_client("other", "ES256", &["authorization_code"])
+        .await;
     let res = rp_http()
         .post(s.server.url("/revoke"))
         .basic_auth("other", Some(&other))
@@ -388,24 +636,57 @@ async fn revocation(backend: Backend) {
     assert_eq!(revoke(access.to_string()).await, 200);
     assert_eq!(introspect(&s, access).await["active"], false);
     assert_eq!(revoke(refresh.to_string()).await, 200);
-    let (st, _, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    let (st, _, _) = token(
+        &s,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
     assert_eq!(st, 400);
     assert_eq!(revoke("unknown-token".into()).await, 200);
 }
 
-async fn post_login(s: &Setup, b: &reqwest::Client, nip: &str, password: &str, with_csrf: bool) -> (StatusCode, String) {
-    let page = b.get(s.server.url("/login")).send().await.unwrap().text().await.unwrap();
-    let mut form = vec![("nip", nip.to_string()), ("password", password.to_string()), ("otp", String::new())];
+async fn post_login(
+    s: &Setup,
+    b: &reqwest::Client,
+    nip: &str,
+    password: &str,
+    with_csrf: bool,
+) -> (StatusCode, String) {
+    let page = b
+        .get(s.server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = vec![
+        ("nip", nip.to_string()),
+        ("password", password.to_string()),
+        ("otp", String::new()),
+    ];
     if with_csrf {
         form.push(("csrf_token", hidden(&page, "csrf_token")));
     }
-    let res = b.post(s.server.url("/login")).form(&form).send().await.unwrap();
+    let res = b
+        .post(s.server.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     (res.status(), res.text().await.unwrap())
 }
 
 fn error_text(page: &str) -> String {
-    let start = page.find("id=\"login-error\">").map(|i| i + 17).unwrap_or(0);
-    page[start..].split('<').next().unwrap_or_default().to_string()
+    let start = page
+        .find("id=\"login-error\">")
+        .map(|i| i + 17)
+        .unwrap_or(0);
+    page[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 async fn login_form_failures_do_not_enumerate(backend: Backend) {
@@ -414,13 +695,22 @@ async fn login_form_failures_do_not_enumerate(backend: Backend) {
     let (imported, _) = s.server.add_user(None).await;
 
     let (st_wrong, wrong) = post_login(&s, &b, &s.nip, "Salah#Sandi2026", true).await;
-    let (st_unknown, unknown) = post_login(&s, &b, "199001012015011001", "Salah#Sandi2026", true).await;
+    let (st_unknown, unknown) =
+        post_login(&s, &b, "199001012015011001", "Salah#Sandi2026", true).await;
     let (st_inactive, inactive) = post_login(&s, &b, &imported, "Salah#Sandi2026", true).await;
     assert_eq!(st_wrong, 401);
     assert_eq!((st_unknown, st_inactive), (st_wrong, st_wrong));
     assert_eq!(error_text(&wrong), "NIP atau kata sandi salah.");
-    assert_eq!(error_text(&unknown), error_text(&wrong), "same words for unknown NIP");
-    assert_eq!(error_text(&inactive), error_text(&wrong), "same words for a not-yet-activated account");
+    assert_eq!(
+        error_text(&unknown),
+        error_text(&wrong),
+        "same words for unknown NIP"
+    );
+    assert_eq!(
+        error_text(&inactive),
+        error_text(&wrong),
+        "same words for a not-yet-activated account"
+    );
 
     let (st, page) = post_login(&s, &b, "12345", PASSWORD, true).await;
     assert_eq!(st, 400);
@@ -438,27 +728,65 @@ async fn login_form_failures_do_not_enumerate(backend: Backend) {
     assert_eq!(st, 403);
     assert!(page.contains("Formulir kedaluwarsa"));
     // Oversize body.
-    let res = b.post(s.server.url("/login")).form(&[("nip", "x".repeat(70_000))]).send().await.unwrap();
+    let res = b
+        .post(s.server.url("/login"))
+        .form(&[("nip", "x".repeat(70_000))])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 413);
 
     // Audit trail of the failures, none of them saying which part was wrong.
-    let kinds = s.server.state.store.count_audit_events("login_failure").await.unwrap();
+    let kinds = s
+        .server
+        .state
+        .store
+        .count_audit_events("login_failure")
+        .await
+        .unwrap();
     assert!(kinds >= 3, "failures are audited: {kinds}");
 
     // The right password works, and the session cookie is new (no fixation).
     let before = b.get(s.server.url("/login")).send().await.unwrap();
     drop(before);
-    let page = b.get(s.server.url("/login")).send().await.unwrap().text().await.unwrap();
+    let page = b
+        .get(s.server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let res = b
         .post(s.server.url("/login"))
-        .form(&[("nip", s.nip.as_str()), ("password", PASSWORD), ("csrf_token", &hidden(&page, "csrf_token"))])
+        .form(&[
+            ("nip", s.nip.as_str()),
+            ("password", PASSWORD),
+            ("csrf_token", &hidden(&page, "csrf_token")),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("gerbang_session=")).unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let home = b.get(s.server.url("/")).send().await.unwrap().text().await.unwrap();
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("gerbang_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let home = b
+        .get(s.server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("Siti Rahayu"));
 }
 
@@ -471,21 +799,46 @@ async fn logout_without_hint_needs_confirmation(backend: Backend) {
     let page = res.text().await.unwrap();
     assert!(page.contains("Ya, keluar"));
     // Still signed in: a GET alone signs nobody out.
-    let res = b.get(authorize_url(&s.server, "dms", &[("prompt", "none")])).send().await.unwrap();
+    let res = b
+        .get(authorize_url(&s.server, "dms", &[("prompt", "none")]))
+        .send()
+        .await
+        .unwrap();
     assert!(query_param(&location(&res), "code").is_some());
     // Unregistered post-logout URI is refused.
     let res = b
-        .get(s.server.url("/logout?client_id=dms&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F"))
+        .get(
+            s.server.url(
+                "/logout?client_id=dms&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F",
+            ),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
     // POST without the CSRF token is refused; with it, the session ends.
-    let res = b.post(s.server.url("/logout")).form(&[("state", "")]).send().await.unwrap();
+    let res = b
+        .post(s.server.url("/logout"))
+        .form(&[("state", "")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
-    let res = b.post(s.server.url("/logout")).form(&[("csrf_token", hidden(&page, "csrf_token"))]).send().await.unwrap();
+    let res = b
+        .post(s.server.url("/logout"))
+        .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("Anda telah keluar"));
-    let res = b.get(authorize_url(&s.server, "dms", &[("prompt", "none")])).send().await.unwrap();
-    assert_eq!(query_param(&location(&res), "error").as_deref(), Some("login_required"));
+    let res = b
+        .get(authorize_url(&s.server, "dms", &[("prompt", "none")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query_param(&location(&res), "error").as_deref(),
+        Some("login_required")
+    );
 }

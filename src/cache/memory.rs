@@ -164,7 +164,11 @@ mod tests {
         c.set_remove("s", "x");
         assert_eq!(c.set_members("s"), vec!["y".to_string()]);
         clock.advance(50);
-        assert_eq!(c.set_members("s").len(), 1, "second add extended the set's life");
+        assert_eq!(
+            c.set_members("s").len(),
+            1,
+            "second add extended the set's life"
+        );
         clock.advance(60);
         assert!(c.set_members("s").is_empty());
         c.sweep();

@@ -89,19 +89,36 @@ mod tests {
         assert_eq!(n.appointed_year, 2010);
         assert_eq!(n.kind, Kind::Pns);
         assert_eq!(parse("199001012024211001", YEAR).unwrap().kind, Kind::Pppk);
-        assert!(parse("200002292020121001", YEAR).is_ok(), "29 Feb of a leap year");
+        assert!(
+            parse("200002292020121001", YEAR).is_ok(),
+            "29 Feb of a leap year"
+        );
     }
 
     #[test]
     fn rejects_wrong_shape() {
-        for bad in ["", "19850712201001100", "1985071220100110021", "19850712201001100a", "١٩٨٥٠٧١٢٢٠١٠٠١١٠٠٢", " 98507122010011002"] {
+        for bad in [
+            "",
+            "19850712201001100",
+            "1985071220100110021",
+            "19850712201001100a",
+            "١٩٨٥٠٧١٢٢٠١٠٠١١٠٠٢",
+            " 98507122010011002",
+        ] {
             assert_eq!(parse(bad, YEAR), Err(NipError::Format), "{bad:?}");
         }
     }
 
     #[test]
     fn rejects_implausible_birth_dates() {
-        for bad in ["198513122010011002", "198502302010011002", "190002282010011002", "201502282026011002", "199002292015011002", "198507002010011002"] {
+        for bad in [
+            "198513122010011002",
+            "198502302010011002",
+            "190002282010011002",
+            "201502282026011002",
+            "199002292015011002",
+            "198507002010011002",
+        ] {
             assert_eq!(parse(bad, YEAR), Err(NipError::BirthDate), "{bad}");
         }
     }
@@ -109,7 +126,12 @@ mod tests {
     #[test]
     fn rejects_implausible_appointments() {
         // month 13, month 00, appointed at 10, appointed in the future
-        for bad in ["198507122010131002", "198507122010001002", "198507121995011002", "198507122030011002"] {
+        for bad in [
+            "198507122010131002",
+            "198507122010001002",
+            "198507121995011002",
+            "198507122030011002",
+        ] {
             assert_eq!(parse(bad, YEAR), Err(NipError::Appointment), "{bad}");
         }
     }

@@ -36,7 +36,10 @@ pub fn check(password: &str, nip: &str, name: &str) -> Vec<Rule> {
     if !password.chars().any(|c| c.is_ascii_digit()) {
         failed.push(Rule::Digit);
     }
-    if !password.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+    if !password
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
+    {
         failed.push(Rule::Symbol);
     }
     let lower = password.to_lowercase();
@@ -76,7 +79,13 @@ mod tests {
         assert_eq!(check("GerbangAman2026x", NIP, NAME), vec![Symbol]);
         assert_eq!(check(&format!("Aa!{NIP}"), NIP, NAME), vec![ContainsNip]);
         assert_eq!(check("RAHAYU#aman2026", NIP, NAME), vec![ContainsName]);
-        assert_eq!(check(&format!("Aa1!{}", "x".repeat(300)), NIP, NAME), vec![MaxLength]);
-        assert_eq!(check("", NIP, NAME), vec![MinLength, Upper, Lower, Digit, Symbol]);
+        assert_eq!(
+            check(&format!("Aa1!{}", "x".repeat(300)), NIP, NAME),
+            vec![MaxLength]
+        );
+        assert_eq!(
+            check("", NIP, NAME),
+            vec![MinLength, Upper, Lower, Digit, Symbol]
+        );
     }
 }

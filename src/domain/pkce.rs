@@ -41,8 +41,14 @@ mod tests {
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(valid_challenge(challenge));
         assert!(verify_s256(verifier, challenge));
-        assert!(!verify_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj", challenge));
-        assert!(!verify_s256(challenge, challenge), "the challenge is not its own verifier");
+        assert!(!verify_s256(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj",
+            challenge
+        ));
+        assert!(
+            !verify_s256(challenge, challenge),
+            "the challenge is not its own verifier"
+        );
     }
 
     #[test]

@@ -74,7 +74,10 @@ async fn render_login(
 ) -> Result<Response, AppError> {
     let authreq = oidc::load_authreq(state, req_id).await?;
     let nip = if nip.is_empty() {
-        authreq.as_ref().and_then(|r| r.login_hint.clone()).unwrap_or_default()
+        authreq
+            .as_ref()
+            .and_then(|r| r.login_hint.clone())
+            .unwrap_or_default()
     } else {
         nip
     };
@@ -82,7 +85,11 @@ async fn render_login(
     let page = LoginPage {
         lang,
         csrf,
-        req: if authreq.is_some() { req_id.to_string() } else { String::new() },
+        req: if authreq.is_some() {
+            req_id.to_string()
+        } else {
+            String::new()
+        },
         nip,
         client_name: authreq.map(|r| r.client_name),
         error: error.map(|k| lang.t(k)),
@@ -90,8 +97,22 @@ async fn render_login(
     Ok((status, jar, page).into_response())
 }
 
-pub async fn get_login(State(state): State<AppState>, lang: Lang, jar: CookieJar, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
-    render_login(&state, jar, lang, &q.req, String::new(), None, StatusCode::OK).await
+pub async fn get_login(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, AppError> {
+    render_login(
+        &state,
+        jar,
+        lang,
+        &q.req,
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn post_login(
@@ -108,7 +129,16 @@ pub async fn post_login(
     let _ = &form.otp; // read by the MFA step once devices exist
     let nip_input = form.nip.trim().to_string();
     if nip_input.len() > 32 || form.password.chars().count() > MAX_LEN {
-        return render_login(&state, jar, lang, &form.req, String::new(), Some("login.too_long"), StatusCode::BAD_REQUEST).await;
+        return render_login(
+            &state,
+            jar,
+            lang,
+            &form.req,
+            String::new(),
+            Some("login.too_long"),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     let year = time::OffsetDateTime::from_unix_timestamp(state.clock.now())
         .map(|t| t.year())
@@ -117,14 +147,41 @@ pub async fn post_login(
     match nip::parse(&nip_input, year) {
         Ok(_) => {}
         Err(NipError::Format) => {
-            return render_login(&state, jar, lang, &form.req, nip_input, Some("login.nip_format"), StatusCode::BAD_REQUEST).await;
+            return render_login(
+                &state,
+                jar,
+                lang,
+                &form.req,
+                nip_input,
+                Some("login.nip_format"),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
         }
         Err(_) => {
-            return render_login(&state, jar, lang, &form.req, nip_input, Some("login.nip_invalid"), StatusCode::BAD_REQUEST).await;
+            return render_login(
+                &state,
+                jar,
+                lang,
+                &form.req,
+                nip_input,
+                Some("login.nip_invalid"),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
         }
     }
     if form.password.is_empty() {
-        return render_login(&state, jar, lang, &form.req, nip_input, Some("login.password_required"), StatusCode::BAD_REQUEST).await;
+        return render_login(
+            &state,
+            jar,
+            lang,
+            &form.req,
+            nip_input,
+            Some("login.password_required"),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
 
     let ip = client_ip(Some(peer));
@@ -132,7 +189,10 @@ pub async fn post_login(
     let user = state.store.find_user_by_nip(&nip_input).await?;
     // Always one argon2 verification, against a dummy when there is no usable hash, so the
     // answer takes as long for an unknown NIP as for a wrong password.
-    let stored = user.as_ref().filter(|u| u.is_active()).and_then(|u| u.password_hash.clone());
+    let stored = user
+        .as_ref()
+        .filter(|u| u.is_active())
+        .and_then(|u| u.password_hash.clone());
     let ok = state.hasher.verify(form.password.clone(), stored).await;
     let now = state.clock.now();
     let Some(user) = user.filter(|_| ok) else {
@@ -151,7 +211,16 @@ pub async fn post_login(
                 now,
             )
             .await?;
-        return render_login(&state, jar, lang, &form.req, nip_input, Some("login.failed"), StatusCode::UNAUTHORIZED).await;
+        return render_login(
+            &state,
+            jar,
+            lang,
+            &form.req,
+            nip_input,
+            Some("login.failed"),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     };
 
     state
@@ -190,7 +259,11 @@ pub async fn post_login(
     }
 }
 
-pub async fn get_home(State(state): State<AppState>, lang: Lang, jar: CookieJar) -> Result<Response, AppError> {
+pub async fn get_home(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
     let Some(sso) = session::current(&state, &jar).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
@@ -199,5 +272,14 @@ pub async fn get_home(State(state): State<AppState>, lang: Lang, jar: CookieJar)
         return Ok((jar, Redirect::to("/login")).into_response());
     };
     let (jar, csrf) = csrf::issue(&state, jar);
-    Ok((jar, HomePage { lang, name: user.name, nip: user.nip, csrf }).into_response())
+    Ok((
+        jar,
+        HomePage {
+            lang,
+            name: user.name,
+            nip: user.nip,
+            csrf,
+        },
+    )
+        .into_response())
 }

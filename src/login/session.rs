@@ -82,7 +82,10 @@ pub async fn create(
     let json = serde_json::to_string(&session).map_err(|e| CacheError(e.to_string()))?;
     state.cache.set(&key(&hash), &json, ttl).await?;
     state.cache.set(&sid_key(&session.sid), &hash, ttl).await?;
-    state.cache.set_add(&user_key(&session.user_id), &hash, ttl).await?;
+    state
+        .cache
+        .set_add(&user_key(&session.user_id), &hash, ttl)
+        .await?;
     let cookie = Cookie::build((COOKIE, value))
         .path("/")
         .http_only(true)
@@ -116,7 +119,11 @@ async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
         state.cache.del(&sid_key(&s.sid)).await?;
         state.cache.set_remove(&user_key(&s.user_id), hash).await?;
         // Tokens bound to the browser session die with it (offline_access ones excepted).
-        if let Err(e) = state.store.revoke_session_refresh(&s.sid, state.clock.now()).await {
+        if let Err(e) = state
+            .store
+            .revoke_session_refresh(&s.sid, state.clock.now())
+            .await
+        {
             tracing::error!(error = %e, sid = %s.sid, "could not revoke the session's refresh tokens");
         }
     }

@@ -17,12 +17,20 @@ use crate::login::session::{self, SsoSession};
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 
-pub async fn get_authorize(State(state): State<AppState>, jar: CookieJar, RawQuery(q): RawQuery) -> Response {
+pub async fn get_authorize(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    RawQuery(q): RawQuery,
+) -> Response {
     authorize(&state, &jar, q.unwrap_or_default().as_bytes()).await
 }
 
 /// OIDC Core §3.1.2.1: the authorization endpoint also accepts form posts.
-pub async fn post_authorize(State(state): State<AppState>, jar: CookieJar, RawForm(body): RawForm) -> Response {
+pub async fn post_authorize(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    RawForm(body): RawForm,
+) -> Response {
     authorize(&state, &jar, &body).await
 }
 
@@ -55,12 +63,18 @@ impl From<crate::cache::CacheError> for Failure {
     }
 }
 
-async fn authorize_inner(state: &AppState, jar: &CookieJar, raw: &[u8]) -> Result<Response, Failure> {
+async fn authorize_inner(
+    state: &AppState,
+    jar: &CookieJar,
+    raw: &[u8],
+) -> Result<Response, Failure> {
     // A repeated parameter is refused, but only once the redirect URI is trusted (below).
     let (params, repeated) = match super::parse_params(raw) {
         Ok(p) => (p, false),
         Err(ParamError::Repeated) => (first_values(raw), true),
-        Err(ParamError::TooLong) => return Err(Failure::Page(AppError::bad_request("error.bad_request"))),
+        Err(ParamError::TooLong) => {
+            return Err(Failure::Page(AppError::bad_request("error.bad_request")));
+        }
     };
     let get = |k: &str| param(&params, k);
 
@@ -71,35 +85,61 @@ async fn authorize_inner(state: &AppState, jar: &CookieJar, raw: &[u8]) -> Resul
     let Some(client) = client else {
         return Err(Failure::Page(AppError::bad_request("error.unknown_client")));
     };
-    let Some(redirect_uri) = get("redirect_uri").filter(|r| client.redirect_uris.iter().any(|u| u == r)) else {
-        return Err(Failure::Page(AppError::bad_request("error.bad_redirect_uri")));
+    let Some(redirect_uri) =
+        get("redirect_uri").filter(|r| client.redirect_uris.iter().any(|u| u == r))
+    else {
+        return Err(Failure::Page(AppError::bad_request(
+            "error.bad_redirect_uri",
+        )));
     };
     let client_state = get("state").map(str::to_string);
     let fail = |error: &str, desc: &str| {
-        Failure::Redirect(error_redirect(state, redirect_uri, error, desc, client_state.as_deref()))
+        Failure::Redirect(error_redirect(
+            state,
+            redirect_uri,
+            error,
+            desc,
+            client_state.as_deref(),
+        ))
     };
 
     if repeated {
         return Err(fail("invalid_request", "a parameter was repeated"));
     }
     if get("request").is_some() || get("request_uri").is_some() {
-        return Err(fail("request_not_supported", "request objects are not supported"));
+        return Err(fail(
+            "request_not_supported",
+            "request objects are not supported",
+        ));
     }
     if get("response_type") != Some("code") {
-        return Err(fail("unsupported_response_type", "only response_type=code is supported"));
+        return Err(fail(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
     }
     if get("response_mode").is_some_and(|m| m != "query") {
-        return Err(fail("invalid_request", "only response_mode=query is supported"));
+        return Err(fail(
+            "invalid_request",
+            "only response_mode=query is supported",
+        ));
     }
     if !client.allows_grant("authorization_code") {
-        return Err(fail("unauthorized_client", "client may not use the authorization code flow"));
+        return Err(fail(
+            "unauthorized_client",
+            "client may not use the authorization code flow",
+        ));
     }
     let scope = get("scope").unwrap_or("");
     if !has_scope(scope, "openid") {
         return Err(fail("invalid_scope", "the openid scope is required"));
     }
     // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope).
-    let scope: Vec<&str> = super::SCOPES.iter().copied().filter(|s| has_scope(scope, s)).collect();
+    let scope: Vec<&str> = super::SCOPES
+        .iter()
+        .copied()
+        .filter(|s| has_scope(scope, s))
+        .collect();
     let scope = scope.join(" ");
     // PKCE is required even for confidential clients: a stolen code must be useless without
     // the verifier.
@@ -107,7 +147,10 @@ async fn authorize_inner(state: &AppState, jar: &CookieJar, raw: &[u8]) -> Resul
         return Err(fail("invalid_request", "code_challenge (PKCE) is required"));
     };
     if get("code_challenge_method") != Some("S256") {
-        return Err(fail("invalid_request", "code_challenge_method must be S256"));
+        return Err(fail(
+            "invalid_request",
+            "code_challenge_method must be S256",
+        ));
     }
     if !pkce::valid_challenge(challenge) {
         return Err(fail("invalid_request", "code_challenge is malformed"));
@@ -116,8 +159,13 @@ async fn authorize_inner(state: &AppState, jar: &CookieJar, raw: &[u8]) -> Resul
     if nonce.as_ref().is_some_and(|n| n.len() > 512) {
         return Err(fail("invalid_request", "nonce is too long"));
     }
-    let prompt: Vec<&str> = get("prompt").map(|p| p.split(' ').collect()).unwrap_or_default();
-    if prompt.iter().any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account")) {
+    let prompt: Vec<&str> = get("prompt")
+        .map(|p| p.split(' ').collect())
+        .unwrap_or_default();
+    if prompt
+        .iter()
+        .any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account"))
+    {
         return Err(fail("invalid_request", "unsupported prompt value"));
     }
     let prompt_none = prompt.contains(&"none");
@@ -128,7 +176,12 @@ async fn authorize_inner(state: &AppState, jar: &CookieJar, raw: &[u8]) -> Resul
         None => None,
         Some(m) => match m.parse::<i64>() {
             Ok(v) if v >= 0 => Some(v),
-            _ => return Err(fail("invalid_request", "max_age must be a non-negative integer")),
+            _ => {
+                return Err(fail(
+                    "invalid_request",
+                    "max_age must be a non-negative integer",
+                ));
+            }
         },
     };
     let login_hint = get("login_hint")
@@ -148,9 +201,8 @@ async fn authorize_inner(state: &AppState, jar: &CookieJar, raw: &[u8]) -> Resul
 
     let now = state.clock.now();
     let session = session::current(state, jar).await?;
-    let usable = session.filter(|s| {
-        !prompt.contains(&"login") && max_age.is_none_or(|m| s.auth_time + m >= now)
-    });
+    let usable = session
+        .filter(|s| !prompt.contains(&"login") && max_age.is_none_or(|m| s.auth_time + m >= now));
     match usable {
         Some(s) => Ok(issue_code(state, &req, &s).await?),
         None if prompt_none => Err(fail("login_required", "the user is not signed in")),
@@ -162,7 +214,11 @@ async fn authorize_inner(state: &AppState, jar: &CookieJar, raw: &[u8]) -> Resul
 }
 
 /// Issues a single-use code for `req` under `session` and redirects back to the client.
-pub async fn issue_code(state: &AppState, req: &AuthRequest, session: &SsoSession) -> Result<Response, AppError> {
+pub async fn issue_code(
+    state: &AppState,
+    req: &AuthRequest,
+    session: &SsoSession,
+) -> Result<Response, AppError> {
     let now = state.clock.now();
     let ttl = state.settings.auth_code_ttl_secs;
     let code = random_token();
@@ -180,7 +236,10 @@ pub async fn issue_code(state: &AppState, req: &AuthRequest, session: &SsoSessio
         expires_at: now + ttl,
     };
     let json = serde_json::to_string(&grant).map_err(|_| AppError::internal())?;
-    state.cache.set(&super::code_key(&sha256_hex(&code)), &json, ttl).await?;
+    state
+        .cache
+        .set(&super::code_key(&sha256_hex(&code)), &json, ttl)
+        .await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = &req.state {
         params.push(("state", s));
@@ -190,7 +249,13 @@ pub async fn issue_code(state: &AppState, req: &AuthRequest, session: &SsoSessio
     Ok(redirect_with(&req.redirect_uri, &params))
 }
 
-fn error_redirect(state: &AppState, redirect_uri: &str, error: &str, desc: &str, client_state: Option<&str>) -> Response {
+fn error_redirect(
+    state: &AppState,
+    redirect_uri: &str,
+    error: &str,
+    desc: &str,
+    client_state: Option<&str>,
+) -> Response {
     let mut params = vec![("error", error), ("error_description", desc)];
     if let Some(s) = client_state {
         params.push(("state", s));
@@ -204,7 +269,11 @@ fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     match Url::parse(redirect_uri) {
         Ok(mut url) => {
             url.query_pairs_mut().extend_pairs(params);
-            (StatusCode::FOUND, [(axum::http::header::LOCATION, url.to_string())]).into_response()
+            (
+                StatusCode::FOUND,
+                [(axum::http::header::LOCATION, url.to_string())],
+            )
+                .into_response()
         }
         // Registered URIs were validated at registration; a broken one is our fault.
         Err(_) => AppError::internal().into_response(),

@@ -6,8 +6,25 @@ use super::has_scope;
 use crate::store::users::User;
 
 pub const CLAIMS_SUPPORTED: [&str; 20] = [
-    "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash",
-    "name", "preferred_username", "nip", "instansi_id", "unit_kerja", "jabatan", "email",
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "sid",
+    "at_hash",
+    "name",
+    "preferred_username",
+    "nip",
+    "instansi_id",
+    "unit_kerja",
+    "jabatan",
+    "email",
     "email_verified",
 ];
 

@@ -40,7 +40,9 @@ pub async fn authenticate(
         (None, None) => return Err(OAuthError::invalid_client()),
     };
     if form_id.is_some_and(|f| f != id) {
-        return Err(OAuthError::invalid_request("client_id does not match the credentials"));
+        return Err(OAuthError::invalid_request(
+            "client_id does not match the credentials",
+        ));
     }
     let client = state.store.find_client(&id).await?;
     let presented = sha256_hex(&secret);

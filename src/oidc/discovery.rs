@@ -39,8 +39,10 @@ pub async fn get_discovery(State(state): State<AppState>) -> Response {
         "ui_locales_supported": ["id", "en"],
     });
     let mut res = axum::Json(doc).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     res
 }
 
@@ -48,10 +50,16 @@ pub async fn get_jwks(State(state): State<AppState>) -> Response {
     let ring = state.keys();
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            ),
             // Short enough that a rotated key (published a publish-delay before it signs) is
             // seen by every relying party in time.
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
         ],
         ring.jwks_json().to_string(),
     )

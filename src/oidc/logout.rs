@@ -41,18 +41,27 @@ struct LogoutRequest {
     hinted_sid: Option<String>,
 }
 
-async fn validate(state: &AppState, params: &HashMap<String, String>) -> Result<LogoutRequest, AppError> {
+async fn validate(
+    state: &AppState,
+    params: &HashMap<String, String>,
+) -> Result<LogoutRequest, AppError> {
     let bad = AppError::bad_request("error.bad_logout");
     let mut client_id = param(params, "client_id").map(str::to_string);
     let mut hinted_sid = None;
     if let Some(hint) = param(params, "id_token_hint") {
         let claims = super::tokens::verify_id_token_hint(state, hint).map_err(|_| bad)?;
-        let aud = claims.get("aud").and_then(|a| a.as_str()).map(str::to_string);
+        let aud = claims
+            .get("aud")
+            .and_then(|a| a.as_str())
+            .map(str::to_string);
         if client_id.is_some() && client_id != aud {
             return Err(bad);
         }
         client_id = aud;
-        hinted_sid = claims.get("sid").and_then(|s| s.as_str()).map(str::to_string);
+        hinted_sid = claims
+            .get("sid")
+            .and_then(|s| s.as_str())
+            .map(str::to_string);
     }
     let redirect = match param(params, "post_logout_redirect_uri") {
         None => None,
@@ -62,7 +71,9 @@ async fn validate(state: &AppState, params: &HashMap<String, String>) -> Result<
                 None => None,
             };
             match client {
-                Some(c) if c.post_logout_redirect_uris.iter().any(|u| u == uri) => Some(uri.to_string()),
+                Some(c) if c.post_logout_redirect_uris.iter().any(|u| u == uri) => {
+                    Some(uri.to_string())
+                }
                 _ => return Err(bad),
             }
         }
@@ -75,7 +86,12 @@ async fn validate(state: &AppState, params: &HashMap<String, String>) -> Result<
     })
 }
 
-pub async fn get_logout(State(state): State<AppState>, lang: Lang, jar: CookieJar, RawQuery(q): RawQuery) -> Result<Response, AppError> {
+pub async fn get_logout(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    RawQuery(q): RawQuery,
+) -> Result<Response, AppError> {
     let params = super::parse_params(q.unwrap_or_default().as_bytes())
         .map_err(|_| AppError::bad_request("error.bad_request"))?;
     let req = validate(&state, &params).await?;
@@ -94,8 +110,14 @@ pub async fn get_logout(State(state): State<AppState>, lang: Lang, jar: CookieJa
     Ok((jar, page).into_response())
 }
 
-pub async fn post_logout(State(state): State<AppState>, lang: Lang, jar: CookieJar, RawForm(body): RawForm) -> Result<Response, AppError> {
-    let params = super::parse_params(&body).map_err(|_| AppError::bad_request("error.bad_request"))?;
+pub async fn post_logout(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    RawForm(body): RawForm,
+) -> Result<Response, AppError> {
+    let params =
+        super::parse_params(&body).map_err(|_| AppError::bad_request("error.bad_request"))?;
     let req = validate(&state, &params).await?;
     if req.hinted_sid.is_none() && !csrf::verify(&state, &jar, param(&params, csrf::FIELD)) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
@@ -103,7 +125,12 @@ pub async fn post_logout(State(state): State<AppState>, lang: Lang, jar: CookieJ
     finish(&state, lang, jar, req).await
 }
 
-async fn finish(state: &AppState, lang: Lang, jar: CookieJar, req: LogoutRequest) -> Result<Response, AppError> {
+async fn finish(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    req: LogoutRequest,
+) -> Result<Response, AppError> {
     if let Some(sid) = &req.hinted_sid {
         session::end_by_sid(state, sid).await?;
     }

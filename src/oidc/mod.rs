@@ -24,12 +24,24 @@ pub const ACR_MFA: &str = "urn:gerbang:loa:2";
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/.well-known/openid-configuration", get(discovery::get_discovery))
-        .route("/.well-known/oauth-authorization-server", get(discovery::get_discovery))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::get_discovery),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::get_discovery),
+        )
         .route("/jwks", get(discovery::get_jwks))
-        .route("/authorize", get(authorize::get_authorize).post(authorize::post_authorize))
+        .route(
+            "/authorize",
+            get(authorize::get_authorize).post(authorize::post_authorize),
+        )
         .route("/token", post(token::post_token))
-        .route("/userinfo", get(userinfo::get_userinfo).post(userinfo::get_userinfo))
+        .route(
+            "/userinfo",
+            get(userinfo::get_userinfo).post(userinfo::get_userinfo),
+        )
         .route("/introspect", post(introspect::post_introspect))
         .route("/revoke", post(revoke::post_revoke))
         .route("/logout", get(logout::get_logout).post(logout::post_logout))
@@ -87,14 +99,23 @@ pub fn revoked_jti_key(jti: &str) -> String {
     format!("revoked_jti:{jti}")
 }
 
-pub async fn save_authreq(state: &AppState, req: &AuthRequest) -> Result<String, crate::cache::CacheError> {
+pub async fn save_authreq(
+    state: &AppState,
+    req: &AuthRequest,
+) -> Result<String, crate::cache::CacheError> {
     let id = crate::secrets::random_token();
     let json = serde_json::to_string(req).map_err(|e| crate::cache::CacheError(e.to_string()))?;
-    state.cache.set(&authreq_key(&id), &json, AUTHREQ_TTL).await?;
+    state
+        .cache
+        .set(&authreq_key(&id), &json, AUTHREQ_TTL)
+        .await?;
     Ok(id)
 }
 
-pub async fn load_authreq(state: &AppState, id: &str) -> Result<Option<AuthRequest>, crate::cache::CacheError> {
+pub async fn load_authreq(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<AuthRequest>, crate::cache::CacheError> {
     if id.is_empty() || id.len() > 64 {
         return Ok(None);
     }
@@ -133,7 +154,10 @@ pub fn parse_params(raw: &[u8]) -> Result<std::collections::HashMap<String, Stri
 }
 
 /// A parameter's value, with empty treated as absent (RFC 6749 §3.1).
-pub fn param<'a>(params: &'a std::collections::HashMap<String, String>, k: &str) -> Option<&'a str> {
+pub fn param<'a>(
+    params: &'a std::collections::HashMap<String, String>,
+    k: &str,
+) -> Option<&'a str> {
     params.get(k).map(String::as_str).filter(|v| !v.is_empty())
 }
 

@@ -10,19 +10,34 @@ use crate::error::OAuthError;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 
-pub async fn post_revoke(State(state): State<AppState>, headers: HeaderMap, RawForm(body): RawForm) -> Result<Response, OAuthError> {
+pub async fn post_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Result<Response, OAuthError> {
     let params = super::parse_params(&body)?;
-    let client = super::client_auth::authenticate(&state, &headers, param(&params, "client_id"), param(&params, "client_secret")).await?;
-    let token = param(&params, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let client = super::client_auth::authenticate(
+        &state,
+        &headers,
+        param(&params, "client_id"),
+        param(&params, "client_secret"),
+    )
+    .await?;
+    let token =
+        param(&params, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let now = state.clock.now();
-    if let Some(g) = state.store.find_live_refresh(&sha256_hex(token), now).await? {
+    if let Some(g) = state
+        .store
+        .find_live_refresh(&sha256_hex(token), now)
+        .await?
+    {
         if g.client_id == client.id {
             state.store.revoke_family(&g.family_id, now).await?;
         }
-    } else if let Ok(c) = super::tokens::verify_access(&state, token).await {
-        if c.client_id == client.id {
-            super::token::revoke_jti(&state, &c.jti, c.exp).await?;
-        }
+    } else if let Ok(c) = super::tokens::verify_access(&state, token).await
+        && c.client_id == client.id
+    {
+        super::token::revoke_jti(&state, &c.jti, c.exp).await?;
     }
     Ok(StatusCode::OK.into_response())
 }

@@ -45,7 +45,11 @@ impl From<tokens::TokenError> for OAuthError {
     }
 }
 
-pub async fn post_token(State(state): State<AppState>, headers: HeaderMap, RawForm(body): RawForm) -> Result<Response, OAuthError> {
+pub async fn post_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Result<Response, OAuthError> {
     let params = super::parse_params(&body)?;
     let client = super::client_auth::authenticate(
         &state,
@@ -56,11 +60,20 @@ pub async fn post_token(State(state): State<AppState>, headers: HeaderMap, RawFo
     .await?;
     let grant_type = param(&params, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    if !matches!(grant_type, "authorization_code" | "refresh_token" | "client_credentials") {
-        return Err(OAuthError::new("unsupported_grant_type", "unsupported grant_type"));
+    if !matches!(
+        grant_type,
+        "authorization_code" | "refresh_token" | "client_credentials"
+    ) {
+        return Err(OAuthError::new(
+            "unsupported_grant_type",
+            "unsupported grant_type",
+        ));
     }
     if !client.allows_grant(grant_type) {
-        return Err(OAuthError::new("unauthorized_client", "this client may not use that grant"));
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "this client may not use that grant",
+        ));
     }
     let res = match grant_type {
         "authorization_code" => authorization_code(&state, &client, &params).await?,
@@ -72,12 +85,18 @@ pub async fn post_token(State(state): State<AppState>, headers: HeaderMap, RawFo
 
 type Params = std::collections::HashMap<String, String>;
 
-async fn authorization_code(state: &AppState, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+async fn authorization_code(
+    state: &AppState,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let code = param(p, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let hash = sha256_hex(code);
     let Some(raw) = state.cache.take(&super::code_key(&hash)).await? else {
         revoke_redeemed(state, &hash).await?;
-        return Err(OAuthError::invalid_grant("the code is invalid, expired or already used"));
+        return Err(OAuthError::invalid_grant(
+            "the code is invalid, expired or already used",
+        ));
     };
     let grant: CodeGrant = serde_json::from_str(&raw).map_err(|_| OAuthError::server_error())?;
     // Checks after `take`: a code presented with a wrong verifier or by the wrong client is
@@ -86,15 +105,21 @@ async fn authorization_code(state: &AppState, client: &Client, p: &Params) -> Re
         return Err(OAuthError::invalid_grant("the code has expired"));
     }
     if grant.client_id != client.id {
-        return Err(OAuthError::invalid_grant("the code was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
     }
     if param(p, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     let verifier = param(p, "code_verifier")
         .ok_or_else(|| OAuthError::invalid_grant("code_verifier is required"))?;
     if !pkce::verify_s256(verifier, &grant.code_challenge) {
-        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+        return Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
     }
     let user = state
         .store
@@ -108,7 +133,16 @@ async fn authorization_code(state: &AppState, client: &Client, p: &Params) -> Re
         acr: grant.acr.clone(),
         sid: grant.sid.clone(),
     };
-    let issued = issue_user_tokens(state, client, &user, &grant.scope, grant.nonce.as_deref(), &auth, None).await?;
+    let issued = issue_user_tokens(
+        state,
+        client,
+        &user,
+        &grant.scope,
+        grant.nonce.as_deref(),
+        &auth,
+        None,
+    )
+    .await?;
     let redeemed = RedeemedCode {
         family_id: Some(issued.family_id.clone()),
         jti: issued.jti.clone(),
@@ -116,7 +150,10 @@ async fn authorization_code(state: &AppState, client: &Client, p: &Params) -> Re
     };
     let json = serde_json::to_string(&redeemed).map_err(|_| OAuthError::server_error())?;
     let keep = state.settings.access_token_ttl_secs.max(3600);
-    state.cache.set(&super::redeemed_key(&hash), &json, keep).await?;
+    state
+        .cache
+        .set(&super::redeemed_key(&hash), &json, keep)
+        .await?;
     Ok(issued.response)
 }
 
@@ -137,9 +174,16 @@ async fn revoke_redeemed(state: &AppState, code_hash: &str) -> Result<(), OAuthE
     Ok(())
 }
 
-pub async fn revoke_jti(state: &AppState, jti: &str, exp: i64) -> Result<(), crate::cache::CacheError> {
+pub async fn revoke_jti(
+    state: &AppState,
+    jti: &str,
+    exp: i64,
+) -> Result<(), crate::cache::CacheError> {
     let ttl = (exp - state.clock.now()).max(1);
-    state.cache.set(&super::revoked_jti_key(jti), "1", ttl).await
+    state
+        .cache
+        .set(&super::revoked_jti_key(jti), "1", ttl)
+        .await
 }
 
 struct Issued {
@@ -159,7 +203,8 @@ async fn issue_user_tokens(
     family: Option<(&str, i64)>,
 ) -> Result<Issued, OAuthError> {
     let ring = state.keys();
-    let (access, claims) = tokens::mint_access(state, &ring, &user.id, &client.id, scope, Some(auth))?;
+    let (access, claims) =
+        tokens::mint_access(state, &ring, &user.id, &client.id, scope, Some(auth))?;
     let alg = tokens::parse_alg(&client.id_token_alg).unwrap_or(jsonwebtoken::Algorithm::ES256);
     let id_token = tokens::mint_id(
         state,
@@ -178,7 +223,10 @@ async fn issue_user_tokens(
     let refresh = random_token();
     let (family_id, expires_at) = match family {
         Some((f, exp)) => (f.to_string(), exp),
-        None => (uuid::Uuid::new_v4().to_string(), now + state.settings.refresh_token_ttl_secs),
+        None => (
+            uuid::Uuid::new_v4().to_string(),
+            now + state.settings.refresh_token_ttl_secs,
+        ),
     };
     state
         .store
@@ -213,33 +261,54 @@ async fn issue_user_tokens(
     })
 }
 
-async fn refresh(state: &AppState, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
-    let token = param(p, "refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+async fn refresh(
+    state: &AppState,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let token = param(p, "refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = state.clock.now();
     let grant = match state.store.use_refresh(&sha256_hex(token), now).await? {
         RefreshUse::Fresh(g) => g,
         RefreshUse::Replayed => {
             tracing::warn!(client = %client.id, "refresh token reused; revoked its family");
-            return Err(OAuthError::invalid_grant("the refresh token was already used; its grant is revoked"));
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used; its grant is revoked",
+            ));
         }
-        RefreshUse::Invalid => return Err(OAuthError::invalid_grant("the refresh token is invalid or expired")),
+        RefreshUse::Invalid => {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token is invalid or expired",
+            ));
+        }
     };
     if grant.client_id != client.id {
         // Someone else's token: burn the family, it has leaked.
         state.store.revoke_family(&grant.family_id, now).await?;
-        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
     }
     // A narrower scope may be asked for, never a wider one (RFC 6749 §6).
     let scope = match param(p, "scope") {
         None => grant.scope.clone(),
         Some(s) => {
             if s.split(' ').any(|x| !has_scope(&grant.scope, x)) {
-                return Err(OAuthError::new("invalid_scope", "scope exceeds the original grant"));
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    "scope exceeds the original grant",
+                ));
             }
             s.to_string()
         }
     };
-    let Some(user) = state.store.find_user(&grant.user_id).await?.filter(|u| u.is_active()) else {
+    let Some(user) = state
+        .store
+        .find_user(&grant.user_id)
+        .await?
+        .filter(|u| u.is_active())
+    else {
         state.store.revoke_family(&grant.family_id, now).await?;
         return Err(OAuthError::invalid_grant("the account is not active"));
     };
@@ -249,15 +318,31 @@ async fn refresh(state: &AppState, client: &Client, p: &Params) -> Result<TokenR
         acr: grant.acr.clone(),
         sid: grant.sid.clone(),
     };
-    let issued = issue_user_tokens(state, client, &user, &scope, None, &auth, Some((&grant.family_id, grant.expires_at))).await?;
+    let issued = issue_user_tokens(
+        state,
+        client,
+        &user,
+        &scope,
+        None,
+        &auth,
+        Some((&grant.family_id, grant.expires_at)),
+    )
+    .await?;
     Ok(issued.response)
 }
 
-fn client_credentials(state: &AppState, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+fn client_credentials(
+    state: &AppState,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
     // A client acting for itself gets no user scopes.
     let scope = param(p, "scope").unwrap_or("");
     if scope.split(' ').any(|s| super::SCOPES.contains(&s)) {
-        return Err(OAuthError::new("invalid_scope", "user scopes need a user: use the authorization code flow"));
+        return Err(OAuthError::new(
+            "invalid_scope",
+            "user scopes need a user: use the authorization code flow",
+        ));
     }
     let ring = state.keys();
     let (access, claims) = tokens::mint_access(state, &ring, &client.id, &client.id, scope, None)?;

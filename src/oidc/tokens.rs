@@ -69,7 +69,13 @@ pub fn parse_alg(s: &str) -> Option<Algorithm> {
     }
 }
 
-fn sign<T: Serialize>(ring: &KeyRing, alg: Algorithm, typ: &str, now: i64, claims: &T) -> Result<String, TokenError> {
+fn sign<T: Serialize>(
+    ring: &KeyRing,
+    alg: Algorithm,
+    typ: &str,
+    now: i64,
+    claims: &T,
+) -> Result<String, TokenError> {
     let key = ring.signer(alg, now).ok_or(TokenError::NoKey(alg))?;
     let mut header = Header::new(alg);
     header.kid = Some(key.kid.clone());
@@ -114,7 +120,11 @@ pub struct IdTokenInput<'a> {
     pub access_token: &'a str,
 }
 
-pub fn mint_id(state: &AppState, ring: &KeyRing, i: &IdTokenInput<'_>) -> Result<String, TokenError> {
+pub fn mint_id(
+    state: &AppState,
+    ring: &KeyRing,
+    i: &IdTokenInput<'_>,
+) -> Result<String, TokenError> {
     let now = state.clock.now();
     let mut claims: Map<String, Value> = super::claims::user_claims(i.user, i.scope);
     claims.insert("iss".into(), json!(state.settings.issuer()));
@@ -175,7 +185,10 @@ pub async fn verify_access(state: &AppState, token: &str) -> Result<AccessClaims
 
 /// Claims of an ID token we issued, signature and issuer checked, expiry ignored
 /// (`id_token_hint` at logout is usually expired).
-pub fn verify_id_token_hint(state: &AppState, token: &str) -> Result<Map<String, Value>, TokenError> {
+pub fn verify_id_token_hint(
+    state: &AppState,
+    token: &str,
+) -> Result<Map<String, Value>, TokenError> {
     let header = decode_header(token)?;
     let ring = state.keys();
     let key = ring

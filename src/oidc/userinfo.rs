@@ -13,7 +13,10 @@ pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> 
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
     let Some(token) = token else {
         return unauthorized(None);
     };

@@ -72,17 +72,25 @@ impl Store {
     }
 
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", client_columns!(), " FROM clients WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
     }
 
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
-        let rows = sqlx::query(concat!("SELECT ", client_columns!(), " FROM clients ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
     }
 }

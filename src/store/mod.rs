@@ -97,18 +97,20 @@ impl Store {
 
 /// `sqlite://data/gerbang.db` → the same with `mode=rwc`, creating the parent folder.
 fn sqlite_url(url: &str) -> Result<String, StoreError> {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:" && !path.is_empty() {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::Db(sqlx::Error::Configuration(
-                        format!("cannot create {}: {e}", parent.display()).into(),
-                    ))
-                })?;
-            }
-        }
+    if path != ":memory:"
+        && !path.is_empty()
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::Db(sqlx::Error::Configuration(
+                format!("cannot create {}: {e}", parent.display()).into(),
+            ))
+        })?;
     }
     let query = if query.contains("mode=") {
         query.to_string()
@@ -135,12 +137,18 @@ mod tests {
         let sqlite = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
         let postgres = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
         assert!(!sqlite.is_empty());
-        assert_eq!(sqlite, postgres, "every migration needs its twin in the other backend");
+        assert_eq!(
+            sqlite, postgres,
+            "every migration needs its twin in the other backend"
+        );
     }
 
     #[test]
     fn sqlite_url_gains_create_mode() {
-        assert_eq!(super::sqlite_url("sqlite::memory:").unwrap(), "sqlite://:memory:?mode=rwc");
+        assert_eq!(
+            super::sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite://:memory:?mode=rwc"
+        );
         assert_eq!(
             super::sqlite_url("sqlite:///tmp/x.db?cache=shared").unwrap(),
             "sqlite:///tmp/x.db?cache=shared&mode=rwc"

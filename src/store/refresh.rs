@@ -24,7 +24,7 @@ pub struct RefreshGrant {
 #[derive(Debug)]
 pub enum RefreshUse {
     /// Unused and live: now marked used; the caller issues its successor.
-    Fresh(RefreshGrant),
+    Fresh(Box<RefreshGrant>),
     /// Used before or revoked: a replay. The family has been revoked.
     Replayed,
     /// Unknown or expired.
@@ -77,15 +77,19 @@ impl Store {
     /// Atomically consumes a refresh token. Two racing requests with the same token cannot
     /// both win: the `used_at IS NULL` guard lets exactly one UPDATE match.
     pub async fn use_refresh(&self, hash: &str, now: i64) -> Result<RefreshUse, StoreError> {
-        let row = sqlx::query(concat!("UPDATE refresh_tokens SET used_at = $2
+        let row = sqlx::query(concat!(
+            "UPDATE refresh_tokens SET used_at = $2
              WHERE hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-             RETURNING ", refresh_columns!(), ""))
+             RETURNING ",
+            refresh_columns!(),
+            ""
+        ))
         .bind(hash)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = row {
-            return Ok(RefreshUse::Fresh(from_row(&row)?));
+            return Ok(RefreshUse::Fresh(Box::new(from_row(&row)?)));
         }
         let known = sqlx::query("SELECT family_id, expires_at FROM refresh_tokens WHERE hash = $1")
             .bind(hash)
@@ -102,9 +106,17 @@ impl Store {
     }
 
     /// A live token's grant, without consuming it (introspection, revocation).
-    pub async fn find_live_refresh(&self, hash: &str, now: i64) -> Result<Option<RefreshGrant>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", refresh_columns!(), " FROM refresh_tokens
-             WHERE hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2"))
+    pub async fn find_live_refresh(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<RefreshGrant>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            refresh_columns!(),
+            " FROM refresh_tokens
+             WHERE hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2"
+        ))
         .bind(hash)
         .bind(now)
         .fetch_optional(&self.pool)

@@ -110,18 +110,26 @@ impl Store {
     }
 
     pub async fn find_user_by_nip(&self, nip: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE nip = $1"))
-            .bind(nip)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE nip = $1"
+        ))
+        .bind(nip)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
     }
 
     pub async fn find_user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
     }
 

@@ -14,7 +14,8 @@ pub const COOKIE: &str = "gerbang_csrf";
 pub const FIELD: &str = "csrf_token";
 
 fn mac(secret: &[u8; 32], value: &str) -> String {
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length");
+    let mut m =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length");
     m.update(b"csrf:");
     m.update(value.as_bytes());
     URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())

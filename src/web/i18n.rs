@@ -43,7 +43,10 @@ impl Lang {
             .headers
             .get(axum::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').find_map(|tag| Lang::parse(tag.split(';').next()?)))
+            .and_then(|v| {
+                v.split(',')
+                    .find_map(|tag| Lang::parse(tag.split(';').next()?))
+            })
             .unwrap_or_default()
     }
 
@@ -71,10 +74,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
+/// Remembers an explicit `?lang=` choice in a cookie for a year.
+pub async fn remember_lang(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let chosen = req.uri().query().and_then(query_lang);
+    let mut res = next.run(req).await;
+    if let Some(l) = chosen {
+        let cookie = format!(
+            "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            l.code()
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
 /// (key, Bahasa Indonesia, English)
 static TEXTS: &[(&str, &str, &str)] = &[
     ("app.name", "Gerbang ASN", "Gerbang ASN"),
-    ("app.tagline", "Satu pintu masuk layanan ASN", "One sign-in for civil service applications"),
+    (
+        "app.tagline",
+        "Satu pintu masuk layanan ASN",
+        "One sign-in for civil service applications",
+    ),
     ("lang.switch", "English", "Bahasa Indonesia"),
     ("lang.other", "en", "id"),
     ("login.title", "Masuk", "Sign in"),
@@ -83,33 +109,105 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("login.nip_hint", "18 digit angka", "18 digits"),
     ("login.password", "Kata sandi", "Password"),
     ("login.otp", "Kode OTP", "OTP code"),
-    ("login.otp_hint", "6 digit dari aplikasi autentikator", "6 digits from your authenticator app"),
+    (
+        "login.otp_hint",
+        "6 digit dari aplikasi autentikator",
+        "6 digits from your authenticator app",
+    ),
     ("login.submit", "Masuk", "Sign in"),
-    ("login.forgot", "Lupa kata sandi atau belum aktivasi?", "Forgot your password or not activated yet?"),
-    ("login.failed", "NIP atau kata sandi salah.", "Wrong NIP or password."),
-    ("login.nip_format", "NIP harus terdiri dari 18 digit angka.", "The NIP must be 18 digits."),
-    ("login.nip_invalid", "NIP tidak valid. Periksa kembali tanggal lahir dan TMT yang tertera pada NIP.", "This NIP is not valid. Check the birth date and appointment date it encodes."),
-    ("login.password_required", "Kata sandi wajib diisi.", "The password is required."),
-    ("login.too_long", "Isian terlalu panjang.", "The input is too long."),
+    (
+        "login.forgot",
+        "Lupa kata sandi atau belum aktivasi?",
+        "Forgot your password or not activated yet?",
+    ),
+    (
+        "login.failed",
+        "NIP atau kata sandi salah.",
+        "Wrong NIP or password.",
+    ),
+    (
+        "login.nip_format",
+        "NIP harus terdiri dari 18 digit angka.",
+        "The NIP must be 18 digits.",
+    ),
+    (
+        "login.nip_invalid",
+        "NIP tidak valid. Periksa kembali tanggal lahir dan TMT yang tertera pada NIP.",
+        "This NIP is not valid. Check the birth date and appointment date it encodes.",
+    ),
+    (
+        "login.password_required",
+        "Kata sandi wajib diisi.",
+        "The password is required.",
+    ),
+    (
+        "login.too_long",
+        "Isian terlalu panjang.",
+        "The input is too long.",
+    ),
     ("home.title", "Beranda", "Home"),
-    ("home.signed_in_as", "Anda masuk sebagai", "You are signed in as"),
+    (
+        "home.signed_in_as",
+        "Anda masuk sebagai",
+        "You are signed in as",
+    ),
     ("home.logout", "Keluar", "Sign out"),
     ("logout.title", "Keluar", "Sign out"),
-    ("logout.confirm", "Keluar dari Gerbang ASN dan semua layanan di peramban ini?", "Sign out of Gerbang ASN and every service in this browser?"),
+    (
+        "logout.confirm",
+        "Keluar dari Gerbang ASN dan semua layanan di peramban ini?",
+        "Sign out of Gerbang ASN and every service in this browser?",
+    ),
     ("logout.submit", "Ya, keluar", "Yes, sign out"),
     ("logout.done", "Anda telah keluar.", "You have signed out."),
     ("logout.again", "Masuk lagi", "Sign in again"),
     ("error.title", "Terjadi kesalahan", "Something went wrong"),
     ("error.back", "Kembali ke beranda", "Back to home"),
-    ("error.internal", "Terjadi kesalahan pada server. Silakan coba beberapa saat lagi.", "The server had a problem. Please try again in a moment."),
-    ("error.not_found", "Halaman tidak ditemukan.", "Page not found."),
-    ("error.csrf", "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.", "The form has expired or is invalid. Reload the page and try again."),
-    ("error.too_large", "Permintaan terlalu besar.", "The request is too large."),
-    ("error.unknown_client", "Aplikasi yang meminta login tidak terdaftar di Gerbang ASN.", "The application asking you to sign in is not registered with Gerbang ASN."),
-    ("error.bad_redirect_uri", "Alamat kembali (redirect_uri) aplikasi tidak terdaftar. Hubungi pengelola aplikasi tersebut.", "The application's return address (redirect_uri) is not registered. Contact the application's administrators."),
-    ("error.bad_request", "Permintaan tidak valid.", "Invalid request."),
-    ("error.login_expired", "Permintaan login sudah kedaluwarsa. Silakan buka kembali aplikasi yang Anda tuju.", "The sign-in request has expired. Please open the application again."),
-    ("error.bad_logout", "Alamat kembali setelah keluar tidak terdaftar untuk aplikasi ini.", "The address to return to after signing out is not registered for this application."),
+    (
+        "error.internal",
+        "Terjadi kesalahan pada server. Silakan coba beberapa saat lagi.",
+        "The server had a problem. Please try again in a moment.",
+    ),
+    (
+        "error.not_found",
+        "Halaman tidak ditemukan.",
+        "Page not found.",
+    ),
+    (
+        "error.csrf",
+        "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
+        "The form has expired or is invalid. Reload the page and try again.",
+    ),
+    (
+        "error.too_large",
+        "Permintaan terlalu besar.",
+        "The request is too large.",
+    ),
+    (
+        "error.unknown_client",
+        "Aplikasi yang meminta login tidak terdaftar di Gerbang ASN.",
+        "The application asking you to sign in is not registered with Gerbang ASN.",
+    ),
+    (
+        "error.bad_redirect_uri",
+        "Alamat kembali (redirect_uri) aplikasi tidak terdaftar. Hubungi pengelola aplikasi tersebut.",
+        "The application's return address (redirect_uri) is not registered. Contact the application's administrators.",
+    ),
+    (
+        "error.bad_request",
+        "Permintaan tidak valid.",
+        "Invalid request.",
+    ),
+    (
+        "error.login_expired",
+        "Permintaan login sudah kedaluwarsa. Silakan buka kembali aplikasi yang Anda tuju.",
+        "The sign-in request has expired. Please open the application again.",
+    ),
+    (
+        "error.bad_logout",
+        "Alamat kembali setelah keluar tidak terdaftar untuk aplikasi ini.",
+        "The address to return to after signing out is not registered for this application.",
+    ),
 ];
 
 #[cfg(test)]
@@ -133,17 +231,4 @@ mod tests {
         assert_eq!(Lang::parse("id-ID"), Some(Lang::Id));
         assert_eq!(Lang::parse("fr"), None);
     }
-}
-
-/// Remembers an explicit `?lang=` choice in a cookie for a year.
-pub async fn remember_lang(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    let chosen = req.uri().query().and_then(query_lang);
-    let mut res = next.run(req).await;
-    if let Some(l) = chosen {
-        let cookie = format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", l.code());
-        if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
-            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
-        }
-    }
-    res
 }

@@ -22,11 +22,11 @@ macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::common::Backend::Sqlite).await } )*
+               async fn $name() { super::$name($crate::common::Backend::Sqlite).await } )*
         }
         mod postgres {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::common::Backend::Postgres).await } )*
+               async fn $name() { super::$name($crate::common::Backend::Postgres).await } )*
         }
     };
 }
@@ -90,7 +90,12 @@ impl TestServer {
             .await
             .unwrap();
         });
-        TestServer { base, state, dir, shutdown: Some(tx) }
+        TestServer {
+            base,
+            state,
+            dir,
+            shutdown: Some(tx),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -173,7 +178,10 @@ pub fn browser() -> reqwest::Client {
 
 /// An HTTP client for relying-party calls (openidconnect requires no redirects).
 pub fn rp_http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub fn location(res: &reqwest::Response) -> String {
@@ -198,7 +206,9 @@ pub fn hidden(html: &str, name: &str) -> String {
 
 pub fn query_param(url: &str, name: &str) -> Option<String> {
     let u = url::Url::parse(url).unwrap();
-    u.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    u.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Follows `/authorize` to the login form and submits it; returns the response to the POST.
@@ -210,10 +220,21 @@ pub async fn login_through(
     password: &str,
 ) -> reqwest::Response {
     let res = b.get(authorize_url).send().await.unwrap();
-    assert_eq!(res.status(), 303, "authorize should send an anonymous browser to /login");
+    assert_eq!(
+        res.status(),
+        303,
+        "authorize should send an anonymous browser to /login"
+    );
     let login = location(&res);
     assert!(login.starts_with("/login?req="), "{login}");
-    let page = b.get(server.url(&login)).send().await.unwrap().text().await.unwrap();
+    let page = b
+        .get(server.url(&login))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     b.post(server.url("/login"))
         .form(&[
             ("csrf_token", hidden(&page, "csrf_token").as_str()),
