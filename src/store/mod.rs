@@ -89,6 +89,11 @@ impl Store {
         Ok(store)
     }
 
+    /// Closes the pool; later queries fail (used to simulate a lost database).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
