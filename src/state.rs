@@ -37,11 +37,14 @@ pub struct AppState {
     pub settings: Arc<Config>,
     pub clock: Clock,
     pub hasher: Hasher,
+    /// The discovery document, serialised once.
+    pub discovery: bytes::Bytes,
 }
 
 impl AppState {
     pub fn new(store: Store, cache: Cache, keys: KeyRing, settings: Config, clock: Clock) -> Self {
         let hasher = Hasher::new(settings.argon2, settings.hash_workers);
+        let discovery = crate::oidc::discovery::document(&settings).into();
         Self {
             store,
             cache,
@@ -49,6 +52,7 @@ impl AppState {
             settings: Arc::new(settings),
             clock,
             hasher,
+            discovery,
         }
     }
 

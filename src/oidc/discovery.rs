@@ -8,7 +8,19 @@ use serde_json::json;
 use crate::state::AppState;
 
 pub async fn get_discovery(State(state): State<AppState>) -> Response {
-    let iss = state.settings.issuer();
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        state.discovery.clone(),
+    )
+        .into_response()
+}
+
+/// The metadata document; built once at start-up since it depends only on settings.
+pub fn document(settings: &crate::config::Config) -> String {
+    let iss = settings.issuer();
     let doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -38,12 +50,7 @@ pub async fn get_discovery(State(state): State<AppState>) -> Response {
         "authorization_response_iss_parameter_supported": true,
         "ui_locales_supported": ["id", "en"],
     });
-    let mut res = axum::Json(doc).into_response();
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    res
+    doc.to_string()
 }
 
 pub async fn get_jwks(State(state): State<AppState>) -> Response {
