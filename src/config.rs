@@ -29,6 +29,66 @@ pub struct Config {
     pub hash_workers: usize,
     pub max_body_bytes: usize,
     pub database_max_connections: u32,
+    /// `smtp://host:port`, `smtps://…` (implicit TLS) or `smtp://…?tls=required` (STARTTLS);
+    /// credentials in the URL. Unset: mail is written as `.eml` files to `data/outbox/`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub reset_code_ttl_secs: i64,
+    pub reset_code_attempts: i64,
+    pub captcha_ttl_secs: i64,
+    pub lockout: LockoutSettings,
+    pub rate_limit: RateLimitSettings,
+    /// Proxies whose `X-Forwarded-For` is believed; from any other peer it is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LockoutSettings {
+    /// Consecutive failures (password or OTP) before a temporary lock.
+    pub threshold: u32,
+    /// The first lock; each further lock doubles it, up to `max_lock_secs`.
+    pub base_lock_secs: i64,
+    pub max_lock_secs: i64,
+    /// Failures for a NIP or from an IP after which the login form asks for a captcha.
+    pub captcha_after: u32,
+    /// Threshold for a browser that completed a full login before (its own counter).
+    pub known_browser_threshold: u32,
+    /// How long the known-browser cookie lives.
+    pub known_browser_ttl_secs: i64,
+}
+
+impl Default for LockoutSettings {
+    fn default() -> Self {
+        Self {
+            threshold: 5,
+            base_lock_secs: 15 * 60,
+            max_lock_secs: 24 * 3600,
+            captcha_after: 3,
+            known_browser_threshold: 3,
+            known_browser_ttl_secs: 180 * 24 * 3600,
+        }
+    }
+}
+
+/// Per-IP token bucket on the endpoints that take secrets.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// One request is replenished every this many milliseconds.
+    pub replenish_ms: u64,
+    pub burst: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            replenish_ms: 500,
+            burst: 30,
+        }
+    }
 }
 
 /// OWASP's argon2id baseline: m = 19 MiB, t = 2, p = 1.
@@ -70,6 +130,14 @@ impl Default for Config {
                 .unwrap_or(2),
             max_body_bytes: 64 * 1024,
             database_max_connections: 16,
+            smtp_url: None,
+            mail_from: "Gerbang ASN <no-reply@gerbang.localhost>".into(),
+            reset_code_ttl_secs: 15 * 60,
+            reset_code_attempts: 5,
+            captcha_ttl_secs: 5 * 60,
+            lockout: LockoutSettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -97,7 +165,7 @@ impl Config {
             .map_err(Box::new)
     }
 
-    /// Settings for tests: cheap argon2 parameters are *not* used, tests hash like production.
+    /// Settings for tests: production argon2 parameters (tests hash like production).
     pub fn for_test(issuer: &str, database_url: &str, dir: &Path) -> Self {
         Self {
             issuer: issuer.trim_end_matches('/').to_string(),
@@ -107,6 +175,11 @@ impl Config {
             data_dir: dir.join("data"),
             key_publish_delay_secs: 0,
             database_max_connections: 4,
+            // Tests drive many requests from one IP; the limiter has its own test.
+            rate_limit: RateLimitSettings {
+                enabled: false,
+                ..RateLimitSettings::default()
+            },
             ..Self::default()
         }
     }

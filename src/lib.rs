@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod keys;
 pub mod login;
+pub mod mail;
 pub mod oidc;
 pub mod ops;
 pub mod passwords;

@@ -17,6 +17,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("keys: {0}")]
     Keys(#[from] KeyError),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::MailError),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
 }
@@ -25,7 +27,8 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     let store = Store::connect(&config.database_url, config.database_max_connections).await?;
     let keys = KeyRing::load_or_generate(&config.keys_dir, clock.now())?;
     let cache = Cache::memory(clock.clone());
-    Ok(AppState::new(store, cache, keys, config, clock))
+    let mailer = crate::mail::Mailer::from_config(&config)?;
+    Ok(AppState::new(store, cache, keys, mailer, config, clock))
 }
 
 /// Serves until `shutdown` resolves, with the housekeeping tasks the state needs.
@@ -34,11 +37,19 @@ pub async fn run(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    spawn_housekeeping(state.clone());
+    let tasks = [
+        tokio::spawn(housekeeping(state.clone())),
+        tokio::spawn(crate::mail::run_worker(state.clone())),
+    ];
     let app = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // Background work belongs to this server; nothing of it outlives the listener.
+    for t in tasks {
+        t.abort();
+    }
+    served
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {
@@ -58,30 +69,28 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         .map_err(|e| StartError::Listen(listen, e))
 }
 
-fn spawn_housekeeping(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
-        let manifest = state.settings.keys_dir.join("ring.json");
-        let mut seen = modified(&manifest);
-        loop {
-            tick.tick().await;
-            state.cache.sweep();
-            // `gerbang keys rotate` rewrites the manifest; pick the new ring up without restart.
-            let now = modified(&manifest);
-            if now != seen {
-                match KeyRing::load(&state.settings.keys_dir) {
-                    Ok(ring) => {
-                        state.replace_keys(ring);
-                        tracing::info!("reloaded the signing key ring");
-                        seen = now;
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "key ring reload failed; keeping the old ring")
-                    }
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    let manifest = state.settings.keys_dir.join("ring.json");
+    let mut seen = modified(&manifest);
+    loop {
+        tick.tick().await;
+        state.cache.sweep();
+        // `gerbang keys rotate` rewrites the manifest; pick the new ring up without restart.
+        let now = modified(&manifest);
+        if now != seen {
+            match KeyRing::load(&state.settings.keys_dir) {
+                Ok(ring) => {
+                    state.replace_keys(ring);
+                    tracing::info!("reloaded the signing key ring");
+                    seen = now;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "key ring reload failed; keeping the old ring")
                 }
             }
         }
-    });
+    }
 }
 
 fn modified(p: &std::path::Path) -> Option<std::time::SystemTime> {

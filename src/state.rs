@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::keys::KeyRing;
+use crate::mail::Mailer;
 use crate::passwords::Hasher;
 use crate::store::Store;
 
@@ -37,12 +38,20 @@ pub struct AppState {
     pub settings: Arc<Config>,
     pub clock: Clock,
     pub hasher: Hasher,
+    pub mailer: Mailer,
     /// The discovery document, serialised once.
     pub discovery: bytes::Bytes,
 }
 
 impl AppState {
-    pub fn new(store: Store, cache: Cache, keys: KeyRing, settings: Config, clock: Clock) -> Self {
+    pub fn new(
+        store: Store,
+        cache: Cache,
+        keys: KeyRing,
+        mailer: Mailer,
+        settings: Config,
+        clock: Clock,
+    ) -> Self {
         let hasher = Hasher::new(settings.argon2, settings.hash_workers);
         let discovery = crate::oidc::discovery::document(&settings).into();
         Self {
@@ -52,6 +61,7 @@ impl AppState {
             settings: Arc::new(settings),
             clock,
             hasher,
+            mailer,
             discovery,
         }
     }

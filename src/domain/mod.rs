@@ -1,5 +1,6 @@
 //! Pure rules: no async, no I/O, time passed in. Everything security-relevant is decided here.
 
+pub mod lockout;
 pub mod nip;
 pub mod password_policy;
 pub mod pkce;

@@ -1,6 +1,26 @@
 //! Password policy: ≥ 12 characters with upper case, lower case, digit and symbol, not
-//! containing the NIP or the person's name. Every failing rule is reported, so the page can
-//! name each one.
+//! containing the NIP or the person's name, not one of the most common passwords. Every failing
+//! rule is reported, so the page can name each one. ("Not the current password" needs the
+//! stored hash and is checked by the caller.)
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// Compiled in: a deployment is one binary, and the list is data, not configuration.
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../assets/common-passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect()
+});
+
+/// True when the password, or its core once leading and trailing digits and symbols are
+/// stripped ("Bismillah123!" → "bismillah"), is on the common list.
+pub fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    COMMON.contains(lower.as_str()) || (core.chars().count() >= 4 && COMMON.contains(core))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -12,6 +32,7 @@ pub enum Rule {
     Symbol,
     ContainsNip,
     ContainsName,
+    Common,
 }
 
 pub const MIN_LEN: usize = 12;
@@ -53,6 +74,9 @@ pub fn check(password: &str, nip: &str, name: &str) -> Vec<Rule> {
         .any(|part| lower.contains(&part.to_lowercase()))
     {
         failed.push(Rule::ContainsName);
+    }
+    if is_common(password) {
+        failed.push(Rule::Common);
     }
     failed
 }

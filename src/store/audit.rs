@@ -13,23 +13,34 @@ pub struct AuditEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
+pub(crate) async fn insert<'c, E>(exec: E, e: &AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO audit_events (id, at, actor, subject, kind, ip, user_agent, client_id, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(now)
+    .bind(e.actor)
+    .bind(e.subject)
+    .bind(e.kind)
+    .bind(e.ip)
+    .bind(
+        e.user_agent
+            .map(|s| s.chars().take(300).collect::<String>()),
+    )
+    .bind(e.client_id)
+    .bind(e.detail)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn audit(&self, e: &AuditEvent<'_>, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_events (id, at, actor, subject, kind, ip, user_agent, client_id, detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(now)
-        .bind(e.actor)
-        .bind(e.subject)
-        .bind(e.kind)
-        .bind(e.ip)
-        .bind(e.user_agent.map(|s| s.chars().take(300).collect::<String>()))
-        .bind(e.client_id)
-        .bind(e.detail)
-        .execute(&self.pool)
-        .await?;
+        insert(&self.pool, e, now).await?;
         Ok(())
     }
 

@@ -3,7 +3,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError};
+use super::outbox::{self, Mail};
+use super::{Store, StoreError, audit};
+use crate::domain::lockout::Policy;
 
 #[derive(Debug, Clone)]
 pub struct User {
@@ -18,12 +20,20 @@ pub struct User {
     pub password_hash: Option<String>,
     /// Set when the person proved they read this address (activation or reset by e-mail).
     pub email_verified: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub lock_level: i64,
     pub created_at: i64,
 }
 
 impl User {
     pub fn is_active(&self) -> bool {
         self.status == "active"
+    }
+
+    /// The temporary lock in force at `now`, if any.
+    pub fn locked_at(&self, now: i64) -> Option<i64> {
+        self.locked_until.filter(|u| *u > now)
     }
 }
 
@@ -40,7 +50,7 @@ pub struct NewUser {
 
 macro_rules! user_columns {
     () => {
-        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, password_hash, email_verified_at, created_at"
+        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, password_hash, email_verified_at, failed_logins, locked_until, lock_level, created_at"
     };
 }
 
@@ -56,6 +66,9 @@ fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
         status: r.try_get("status")?,
         password_hash: r.try_get("password_hash")?,
         email_verified: r.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
+        failed_logins: r.try_get("failed_logins")?,
+        locked_until: r.try_get("locked_until")?,
+        lock_level: r.try_get("lock_level")?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -138,5 +151,95 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("n")?)
+    }
+}
+
+/// What a failed attempt did to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureOutcome {
+    Counted(i64),
+    /// This failure started a lock until the given instant.
+    Locked(i64),
+}
+
+impl Store {
+    /// Counts a failed login atomically (replicas may race); locks when the count reaches the
+    /// threshold. The lock length comes from `policy` and the account's lock level.
+    pub async fn record_login_failure(
+        &self,
+        user_id: &str,
+        policy: &Policy,
+        now: i64,
+    ) -> Result<FailureOutcome, StoreError> {
+        let row = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2 WHERE id = $1
+             RETURNING failed_logins, lock_level",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let failures: i64 = row.try_get("failed_logins")?;
+        let level: i64 = row.try_get("lock_level")?;
+        if failures < i64::from(policy.threshold) {
+            return Ok(FailureOutcome::Counted(failures));
+        }
+        let until = now + policy.lock_secs(level.clamp(0, 64) as u32);
+        // Only the request that crossed the threshold sets the lock; a concurrent one that
+        // finds the count already reset does nothing.
+        let locked = sqlx::query(
+            "UPDATE users SET failed_logins = 0, lock_level = lock_level + 1, locked_until = $2
+             WHERE id = $1 AND failed_logins >= $3 RETURNING locked_until",
+        )
+        .bind(user_id)
+        .bind(until)
+        .bind(i64::from(policy.threshold))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match locked {
+            Some(_) => FailureOutcome::Locked(until),
+            None => FailureOutcome::Counted(0),
+        })
+    }
+
+    pub async fn record_login_success(&self, user_id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, lock_level = 0, updated_at = $2
+             WHERE id = $1 AND (failed_logins <> 0 OR lock_level <> 0)",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets a new password after an e-mailed code was proven: the address is now verified,
+    /// temporary locks end, and the audit row and the notice are written in the same
+    /// transaction, so the change and its mail exist together or not at all.
+    pub async fn reset_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        event: &audit::AuditEvent<'_>,
+        notice: &Mail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $2, password_changed_at = $3,
+                 email_verified_at = COALESCE(email_verified_at, $3),
+                 failed_logins = 0, lock_level = 0, locked_until = NULL, updated_at = $3
+             WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit::insert(&mut *tx, event, now).await?;
+        outbox::insert(&mut *tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -1,0 +1,226 @@
+//! Sending mail: lettre over SMTP when `smtp_url` is set, otherwise `.eml` files under
+//! `data/outbox/` (the embedded default). Everything goes through the durable outbox
+//! (`store::outbox`); the worker here drains it with retry and exponential backoff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::outbox::Mail;
+use crate::web::i18n::Lang;
+
+/// After this many attempts (about a day of backoff) a message is left for an operator.
+const MAX_ATTEMPTS: i64 = 16;
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    /// Poked after an enqueue so mail leaves at once instead of at the next poll.
+    pub wake: Arc<Notify>,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("mail configuration: {0}")]
+    Config(String),
+    #[error("building the message: {0}")]
+    Build(String),
+    #[error("sending: {0}")]
+    Send(String),
+}
+
+impl Mailer {
+    pub fn from_config(c: &Config) -> Result<Self, MailError> {
+        let from: Mailbox = c
+            .mail_from
+            .parse()
+            .map_err(|e| MailError::Config(format!("mail_from {:?}: {e}", c.mail_from)))?;
+        let transport = match &c.smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| MailError::Config(format!("smtp_url: {e}")))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
+            ),
+            None => {
+                let dir = c.data_dir.join("outbox");
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| MailError::Config(format!("{}: {e}", dir.display())))?;
+                tracing::info!(dir = %dir.display(), "no smtp_url set: mail is written as .eml files");
+                Transport::Files(AsyncFileTransport::<Tokio1Executor>::new(dir))
+            }
+        };
+        Ok(Self {
+            transport,
+            from,
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    pub async fn send(&self, m: &Mail) -> Result<(), MailError> {
+        let to: Mailbox = m.to.parse().map_err(|e| MailError::Build(format!("{e}")))?;
+        let msg = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(m.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(m.body.clone())
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        match &self.transport {
+            Transport::Smtp(t) => t
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Send(e.to_string())),
+            Transport::Files(t) => t
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Send(e.to_string())),
+        }
+    }
+}
+
+/// Seconds before the next try after `attempts` failures: 30 s, 1 min, 2 min, … up to 1 h.
+pub fn backoff(attempts: i64) -> i64 {
+    (30i64 << attempts.clamp(0, 7)).min(3600)
+}
+
+/// Drains the outbox until the process ends.
+pub async fn run_worker(state: AppState) {
+    loop {
+        let sent = drain_once(&state).await;
+        if sent == 0 {
+            tokio::select! {
+                _ = state.mailer.wake.notified() => {},
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {},
+            }
+        }
+    }
+}
+
+async fn drain_once(state: &AppState) -> usize {
+    let now = state.clock.now();
+    let batch = match state.store.claim_mail(now, 20).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the mail outbox");
+            return 0;
+        }
+    };
+    let n = batch.len();
+    for q in batch {
+        let result = state.mailer.send(&q.mail).await;
+        let now = state.clock.now();
+        let marked = match &result {
+            Ok(()) => state.store.mark_mail_sent(&q.id, now).await,
+            Err(e) => {
+                let retry_at = if q.attempts >= MAX_ATTEMPTS {
+                    i64::MAX / 2
+                } else {
+                    now + backoff(q.attempts)
+                };
+                tracing::warn!(id = %q.id, attempts = q.attempts, error = %e, "mail not sent; will retry");
+                state
+                    .store
+                    .mark_mail_failed(&q.id, &e.to_string(), retry_at)
+                    .await
+            }
+        };
+        if let Err(e) = marked {
+            tracing::error!(id = %q.id, error = %e, "cannot record the mail's fate; it may be sent again");
+        }
+    }
+    n
+}
+
+/// The e-mails Gerbang writes, in the reader's language.
+pub mod compose {
+    use super::*;
+
+    fn footer(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Id => {
+                "\n\nJika Anda tidak merasa melakukan ini, segera hubungi helpdesk BKPSDM instansi Anda.\n\n-- \nGerbang ASN (e-mail otomatis, mohon tidak dibalas)\n"
+            }
+            Lang::En => {
+                "\n\nIf this was not you, contact your agency's BKPSDM helpdesk at once.\n\n-- \nGerbang ASN (automatic e-mail, please do not reply)\n"
+            }
+        }
+    }
+
+    pub fn reset_code(
+        lang: Lang,
+        to: &str,
+        name: &str,
+        code: &str,
+        link: &str,
+        minutes: i64,
+    ) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Id => (
+                "Kode aktivasi / reset kata sandi Gerbang ASN".to_string(),
+                format!(
+                    "Yth. {name},\n\nKode Anda: {code}\n\nMasukkan kode ini pada halaman atur ulang kata sandi, atau buka tautan berikut:\n{link}\n\nKode berlaku {minutes} menit dan hanya dapat dipakai sekali. Jangan berikan kode ini kepada siapa pun, termasuk petugas."
+                ),
+            ),
+            Lang::En => (
+                "Gerbang ASN activation / password reset code".to_string(),
+                format!(
+                    "Dear {name},\n\nYour code: {code}\n\nEnter it on the password reset page, or open this link:\n{link}\n\nThe code is valid for {minutes} minutes and works once. Never give it to anyone, staff included."
+                ),
+            ),
+        };
+        Mail {
+            to: to.into(),
+            subject,
+            body: body + footer(lang),
+        }
+    }
+
+    pub fn password_changed(lang: Lang, to: &str, name: &str, when: &str) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Id => (
+                "Kata sandi Gerbang ASN Anda telah diubah".to_string(),
+                format!(
+                    "Yth. {name},\n\nKata sandi akun Gerbang ASN Anda telah diubah pada {when}. Semua sesi yang aktif telah diakhiri."
+                ),
+            ),
+            Lang::En => (
+                "Your Gerbang ASN password was changed".to_string(),
+                format!(
+                    "Dear {name},\n\nYour Gerbang ASN password was changed on {when}. Every active session has been ended."
+                ),
+            ),
+        };
+        Mail {
+            to: to.into(),
+            subject,
+            body: body + footer(lang),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_grows_then_caps() {
+        let got: Vec<i64> = (0..10).map(super::backoff).collect();
+        assert_eq!(
+            got,
+            vec![30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
+        );
+    }
+}

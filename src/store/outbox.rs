@@ -1,0 +1,112 @@
+//! `mail_outbox`: mail is queued in the same transaction as the change it reports, and a
+//! worker sends it with retry. Claims are leases, so replicas never send the same row twice
+//! at once; a crash between sending and marking resends (at-least-once, never lost).
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub id: String,
+    pub mail: Mail,
+    pub attempts: i64,
+}
+
+/// How long a claimed row stays invisible to other workers.
+const LEASE_SECS: i64 = 120;
+
+pub(crate) async fn insert<'c, E>(exec: E, m: &Mail, now: i64) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO mail_outbox (id, recipient, subject, body, attempts, next_at, created_at)
+         VALUES ($1, $2, $3, $4, 0, $5, $5)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&m.to)
+    .bind(&m.subject)
+    .bind(&m.body)
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn enqueue_mail(&self, m: &Mail, now: i64) -> Result<(), StoreError> {
+        insert(&self.pool, m, now).await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` due messages for `LEASE_SECS`.
+    pub async fn claim_mail(&self, now: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
+        // The outer conditions are re-checked by PostgreSQL on the row it finally locks, so
+        // two replicas racing for the same row cannot both claim it.
+        let rows = sqlx::query(
+            "UPDATE mail_outbox SET next_at = $1 + $3, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_at <= $1
+                          ORDER BY next_at LIMIT $2)
+               AND sent_at IS NULL AND next_at <= $1
+             RETURNING id, recipient, subject, body, attempts",
+        )
+        .bind(now)
+        .bind(limit)
+        .bind(LEASE_SECS)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueuedMail {
+                    id: r.try_get("id")?,
+                    mail: Mail {
+                        to: r.try_get("recipient")?,
+                        subject: r.try_get("subject")?,
+                        body: r.try_get("body")?,
+                    },
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    pub async fn mark_mail_sent(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE mail_outbox SET sent_at = $2, last_error = NULL WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn mark_mail_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE mail_outbox SET last_error = $2, next_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(error.chars().take(500).collect::<String>())
+            .bind(retry_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn unsent_mail_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM mail_outbox WHERE sent_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
