@@ -70,24 +70,35 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let lang = Lang::from_parts(&parts);
     let res = next.run(Request::from_parts(parts, body)).await;
+    // Framework answers (no route, body too large, rate limited) come as bare text; JSON
+    // answers from the OAuth endpoints are left alone.
+    let bare = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
     let err = match res.extensions().get::<AppError>() {
         Some(e) => *e,
-        None if res.status() == StatusCode::NOT_FOUND
-            && res.headers().get(header::CONTENT_TYPE).is_none() =>
-        {
+        None if bare && res.status() == StatusCode::NOT_FOUND => {
             AppError::new(StatusCode::NOT_FOUND, "error.not_found")
         }
-        None if res.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        None if bare && res.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "error.too_large")
+        }
+        None if bare && res.status() == StatusCode::TOO_MANY_REQUESTS => {
+            AppError::new(StatusCode::TOO_MANY_REQUESTS, "error.rate_limited")
         }
         None => return res,
     };
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let mut page = ErrorPage {
         lang,
         message: lang.t(err.key),
     }
     .into_response();
     *page.status_mut() = err.status;
+    if let Some(v) = retry_after {
+        page.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     page
 }
 

@@ -27,10 +27,11 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     Router::new()
-        .merge(oidc::router())
-        .merge(login::router())
+        .merge(oidc::router(&state.settings))
+        .merge(login::router(&state.settings))
         .merge(ops::router())
         .merge(web::assets::router())
+        .merge(web::captcha::router())
         .layer(middleware::from_fn(web::i18n::remember_lang))
         .layer(middleware::from_fn(error::render_error_pages))
         .layer(middleware::from_fn_with_state(

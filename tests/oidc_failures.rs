@@ -759,11 +759,7 @@ async fn login_form_failures_do_not_enumerate(backend: Backend) {
         .unwrap();
     let res = b
         .post(s.server.url("/login"))
-        .form(&[
-            ("nip", s.nip.as_str()),
-            ("password", PASSWORD),
-            ("csrf_token", &hidden(&page, "csrf_token")),
-        ])
+        .form(&login_fields(&s.server, &page, &s.nip, PASSWORD).await)
         .send()
         .await
         .unwrap();

@@ -1,5 +1,7 @@
 //! `/login` (NIP + password; the `otp` field is wired by the MFA work) and `/` (home).
 
+pub mod device;
+pub mod guard;
 pub mod session;
 
 use askama::Template;
@@ -12,6 +14,7 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use crate::config::Config;
 use crate::domain::nip::{self, NipError};
 use crate::domain::password_policy::MAX_LEN;
 use crate::error::AppError;
@@ -19,12 +22,17 @@ use crate::oidc::{self, ACR_PASSWORD};
 use crate::state::AppState;
 use crate::store::audit::AuditEvent;
 use crate::web::i18n::Lang;
-use crate::web::{client_ip, csrf, user_agent};
+use crate::web::{captcha, client_ip, csrf, user_agent};
+use guard::{Counter, Gate};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(get_home))
+pub fn router(settings: &Config) -> Router<AppState> {
+    let mut r = Router::new()
         .route("/login", get(get_login).post(post_login))
+        .route("/", get(get_home));
+    if let Some(limit) = crate::web::rate_limit::layer(settings) {
+        r = r.route_layer(limit);
+    }
+    r
 }
 
 #[derive(Template, WebTemplate)]
@@ -36,6 +44,15 @@ struct LoginPage {
     nip: String,
     client_name: Option<String>,
     error: Option<&'static str>,
+    notice: Option<&'static str>,
+    captcha_id: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "locked.html")]
+struct LockedPage {
+    lang: Lang,
+    until: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,9 +65,11 @@ struct HomePage {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct LoginQuery {
-    #[serde(default)]
     req: String,
+    /// `reset`: arrived from a successful password reset.
+    done: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -61,6 +80,16 @@ pub struct LoginForm {
     otp: String,
     csrf_token: String,
     req: String,
+    captcha_id: String,
+    captcha: String,
+}
+
+/// What a re-rendered login form should show.
+struct Shown {
+    nip: String,
+    error: Option<&'static str>,
+    notice: Option<&'static str>,
+    status: StatusCode,
 }
 
 async fn render_login(
@@ -68,18 +97,24 @@ async fn render_login(
     jar: CookieJar,
     lang: Lang,
     req_id: &str,
-    nip: String,
-    error: Option<&'static str>,
-    status: StatusCode,
+    ip: &str,
+    shown: Shown,
 ) -> Result<Response, AppError> {
     let authreq = oidc::load_authreq(state, req_id).await?;
-    let nip = if nip.is_empty() {
+    let nip = if shown.nip.is_empty() {
         authreq
             .as_ref()
             .and_then(|r| r.login_hint.clone())
             .unwrap_or_default()
     } else {
-        nip
+        shown.nip
+    };
+    let wants_captcha =
+        guard::captcha_required(state, ip, (!nip.is_empty()).then_some(nip.as_str())).await?;
+    let captcha_id = if wants_captcha {
+        Some(captcha::create(state).await?)
+    } else {
+        None
     };
     let (jar, csrf) = csrf::issue(state, jar);
     let page = LoginPage {
@@ -92,27 +127,39 @@ async fn render_login(
         },
         nip,
         client_name: authreq.map(|r| r.client_name),
-        error: error.map(|k| lang.t(k)),
+        error: shown.error.map(|k| lang.t(k)),
+        notice: shown.notice.map(|k| lang.t(k)),
+        captcha_id,
     };
-    Ok((status, jar, page).into_response())
+    Ok((shown.status, jar, page).into_response())
 }
 
 pub async fn get_login(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
-    render_login(
-        &state,
-        jar,
-        lang,
-        &q.req,
-        String::new(),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    let ip = client_ip(&state, peer, &headers);
+    let notice = (q.done == "reset").then_some("login.reset_done");
+    let shown = Shown {
+        nip: String::new(),
+        error: None,
+        notice,
+        status: StatusCode::OK,
+    };
+    render_login(&state, jar, lang, &q.req, &ip, shown).await
+}
+
+/// Formats an instant as Western Indonesian Time, the zone of most ASN.
+pub fn wib(ts: i64) -> String {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).expect("valid offset");
+    let fmt = time::macros::format_description!("[day]-[month]-[year] [hour]:[minute] WIB");
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| t.to_offset(offset).format(&fmt).unwrap_or_default())
+        .unwrap_or_default()
 }
 
 pub async fn post_login(
@@ -127,20 +174,27 @@ pub async fn post_login(
         return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
     }
     let _ = &form.otp; // read by the MFA step once devices exist
+    let ip = client_ip(&state, peer, &headers);
     let nip_input = form.nip.trim().to_string();
+    let again = |nip: String, error: &'static str, status: StatusCode| Shown {
+        nip,
+        error: Some(error),
+        notice: None,
+        status,
+    };
     if nip_input.len() > 32 || form.password.chars().count() > MAX_LEN {
         return render_login(
             &state,
             jar,
             lang,
             &form.req,
-            String::new(),
-            Some("login.too_long"),
-            StatusCode::BAD_REQUEST,
+            &ip,
+            again(String::new(), "login.too_long", StatusCode::BAD_REQUEST),
         )
         .await;
     }
-    let year = time::OffsetDateTime::from_unix_timestamp(state.clock.now())
+    let now = state.clock.now();
+    let year = time::OffsetDateTime::from_unix_timestamp(now)
         .map(|t| t.year())
         .unwrap_or(2026);
     // A malformed NIP says so: syntax reveals nothing about which accounts exist.
@@ -152,9 +206,8 @@ pub async fn post_login(
                 jar,
                 lang,
                 &form.req,
-                nip_input,
-                Some("login.nip_format"),
-                StatusCode::BAD_REQUEST,
+                &ip,
+                again(nip_input, "login.nip_format", StatusCode::BAD_REQUEST),
             )
             .await;
         }
@@ -164,9 +217,8 @@ pub async fn post_login(
                 jar,
                 lang,
                 &form.req,
-                nip_input,
-                Some("login.nip_invalid"),
-                StatusCode::BAD_REQUEST,
+                &ip,
+                again(nip_input, "login.nip_invalid", StatusCode::BAD_REQUEST),
             )
             .await;
         }
@@ -177,16 +229,69 @@ pub async fn post_login(
             jar,
             lang,
             &form.req,
-            nip_input,
-            Some("login.password_required"),
-            StatusCode::BAD_REQUEST,
+            &ip,
+            again(
+                nip_input,
+                "login.password_required",
+                StatusCode::BAD_REQUEST,
+            ),
         )
         .await;
     }
 
-    let ip = client_ip(Some(peer));
     let ua = user_agent(&headers);
     let user = state.store.find_user_by_nip(&nip_input).await?;
+    let device = device::read(&state, &jar);
+    let known_ttl = state.settings.lockout.known_browser_ttl_secs;
+    let counter = match (&user, &device) {
+        (Some(u), Some(d)) if d.knows(&u.id, now, known_ttl) => Counter::KnownBrowser {
+            user: u,
+            device_id: &d.id,
+        },
+        (Some(u), _) => Counter::Account(u),
+        (None, _) => Counter::NoAccount(&nip_input),
+    };
+    let known = matches!(counter, Counter::KnownBrowser { .. });
+    let subject = user.as_ref().map(|u| u.id.as_str());
+    let event = |kind: &'static str, detail: Option<&'static str>| AuditEvent {
+        kind,
+        subject,
+        actor: None,
+        ip: Some(ip.as_str()),
+        user_agent: ua.as_deref(),
+        detail,
+        client_id: None,
+    };
+
+    // Captcha after repeated failures: checked before the password, so a bot without the
+    // answer learns nothing. A browser that owns the account is not slowed by others.
+    if !known
+        && guard::captcha_required(&state, &ip, Some(&nip_input)).await?
+        && !captcha::verify(&state, &form.captcha_id, &form.captcha).await?
+    {
+        state
+            .store
+            .audit(&event("login_captcha_failed", None), now)
+            .await?;
+        return render_login(
+            &state,
+            jar,
+            lang,
+            &form.req,
+            &ip,
+            again(nip_input, "login.captcha_wrong", StatusCode::BAD_REQUEST),
+        )
+        .await;
+    }
+
+    if let Gate::Locked(until) = guard::gate(&state, &counter).await? {
+        state
+            .store
+            .audit(&event("login_blocked", Some("locked")), now)
+            .await?;
+        return Ok(locked_page(lang, until));
+    }
+
     // Always one argon2 verification, against a dummy when there is no usable hash, so the
     // answer takes as long for an unknown NIP as for a wrong password.
     let stored = user
@@ -194,45 +299,42 @@ pub async fn post_login(
         .filter(|u| u.is_active())
         .and_then(|u| u.password_hash.clone());
     let ok = state.hasher.verify(form.password.clone(), stored).await;
-    let now = state.clock.now();
-    let Some(user) = user.filter(|_| ok) else {
+    let Some(user) = user.as_ref().filter(|_| ok) else {
         state
             .store
-            .audit(
-                &AuditEvent {
-                    kind: "login_failure",
-                    subject: None,
-                    actor: None,
-                    ip: ip.as_deref(),
-                    user_agent: ua.as_deref(),
-                    detail: Some(&nip_input),
-                    client_id: None,
-                },
-                now,
-            )
+            .audit(&event("login_failure", None), now)
             .await?;
+        if let Some(until) = guard::on_failure(&state, &counter, &ip, &nip_input).await? {
+            state
+                .store
+                .audit(
+                    &event(
+                        "account_locked",
+                        if known { Some("known_browser") } else { None },
+                    ),
+                    now,
+                )
+                .await?;
+            return Ok(locked_page(lang, Some(until)));
+        }
         return render_login(
             &state,
             jar,
             lang,
             &form.req,
-            nip_input,
-            Some("login.failed"),
-            StatusCode::UNAUTHORIZED,
+            &ip,
+            again(nip_input, "login.failed", StatusCode::UNAUTHORIZED),
         )
         .await;
     };
 
+    guard::on_success(&state, &counter).await?;
     state
         .store
         .audit(
             &AuditEvent {
-                kind: "login_success",
                 actor: Some(&user.id),
-                subject: Some(&user.id),
-                ip: ip.as_deref(),
-                user_agent: ua.as_deref(),
-                ..Default::default()
+                ..event("login_success", None)
             },
             now,
         )
@@ -244,11 +346,12 @@ pub async fn post_login(
             user_id: &user.id,
             amr: vec!["pwd".into()],
             acr: ACR_PASSWORD,
-            ip,
-            user_agent: ua,
+            ip: Some(ip.clone()),
+            user_agent: ua.clone(),
         },
     )
     .await?;
+    let jar = device::remember(&state, jar, &user.id, now);
     match oidc::load_authreq(&state, &form.req).await? {
         Some(req) => {
             state.cache.del(&oidc::authreq_key(&form.req)).await?;
@@ -257,6 +360,17 @@ pub async fn post_login(
         }
         None => Ok((jar, Redirect::to("/")).into_response()),
     }
+}
+
+fn locked_page(lang: Lang, until: Option<i64>) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        LockedPage {
+            lang,
+            until: until.map(wib),
+        },
+    )
+        .into_response()
 }
 
 pub async fn get_home(

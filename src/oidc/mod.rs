@@ -22,7 +22,11 @@ pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 pub const ACR_PASSWORD: &str = "urn:gerbang:loa:1";
 pub const ACR_MFA: &str = "urn:gerbang:loa:2";
 
-pub fn router() -> Router<AppState> {
+pub fn router(settings: &crate::config::Config) -> Router<AppState> {
+    let mut token = post(token::post_token);
+    if let Some(limit) = crate::web::rate_limit::oauth_layer(settings) {
+        token = token.layer(limit);
+    }
     Router::new()
         .route(
             "/.well-known/openid-configuration",
@@ -37,7 +41,7 @@ pub fn router() -> Router<AppState> {
             "/authorize",
             get(authorize::get_authorize).post(authorize::post_authorize),
         )
-        .route("/token", post(token::post_token))
+        .route("/token", token)
         .route(
             "/userinfo",
             get(userinfo::get_userinfo).post(userinfo::get_userinfo),

@@ -145,6 +145,53 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Isian terlalu panjang.",
         "The input is too long.",
     ),
+    (
+        "login.reset_done",
+        "Kata sandi berhasil disimpan. Silakan masuk dengan kata sandi baru.",
+        "Your password was saved. Sign in with the new password.",
+    ),
+    (
+        "login.captcha_wrong",
+        "Kode captcha salah atau kedaluwarsa. Ketik huruf pada gambar baru.",
+        "The captcha was wrong or expired. Type the letters of the new image.",
+    ),
+    ("captcha.label", "Kode pada gambar", "Code in the image"),
+    (
+        "captcha.alt",
+        "Gambar captcha berisi huruf dan angka",
+        "Captcha image with letters and digits",
+    ),
+    ("captcha.new", "Gambar lain", "New image"),
+    (
+        "captcha.hint",
+        "Huruf besar dan kecil dibedakan.",
+        "Upper and lower case matter.",
+    ),
+    (
+        "locked.title",
+        "Akun dikunci sementara",
+        "Account temporarily locked",
+    ),
+    (
+        "locked.until",
+        "Terlalu banyak percobaan masuk yang gagal. Akun ini dikunci hingga",
+        "Too many failed sign-in attempts. This account is locked until",
+    ),
+    (
+        "locked.permanent",
+        "Akun ini dikunci oleh helpdesk.",
+        "This account has been locked by the helpdesk.",
+    ),
+    (
+        "locked.helpdesk",
+        "Helpdesk BKPSDM instansi Anda dapat membuka kunci akun. Jika Anda lupa kata sandi, gunakan Lupa kata sandi.",
+        "Your agency's BKPSDM helpdesk can unlock the account. If you forgot your password, use Forgot password.",
+    ),
+    (
+        "error.rate_limited",
+        "Terlalu banyak permintaan dari alamat Anda. Tunggu sebentar lalu coba lagi.",
+        "Too many requests from your address. Wait a moment and try again.",
+    ),
     ("home.title", "Beranda", "Home"),
     (
         "home.signed_in_as",

@@ -1,16 +1,21 @@
 //! Cross-cutting web concerns: language, CSRF, security headers, error pages, client IP.
 
 pub mod assets;
+pub mod captcha;
 pub mod csrf;
 pub mod headers;
 pub mod i18n;
+pub mod rate_limit;
 
 use axum::http::HeaderMap;
 
-/// The peer address as the socket saw it. Proxy headers are not trusted here; the rate-limit
-/// work adds a configured list of trusted proxies.
-pub fn client_ip(peer: Option<std::net::SocketAddr>) -> Option<String> {
-    peer.map(|p| p.ip().to_string())
+/// The client's IP for audit rows and counters (see `rate_limit::client_ip` for the rules).
+pub fn client_ip(
+    state: &crate::state::AppState,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+) -> String {
+    rate_limit::client_ip(peer.ip(), headers, &state.settings.trusted_proxies).to_string()
 }
 
 pub fn user_agent(headers: &HeaderMap) -> Option<String> {

@@ -247,3 +247,43 @@ pub async fn login_through(
         .await
         .unwrap()
 }
+
+/// The answer to the captcha a page shows, read from the server's real cache (the same
+/// state the server uses; no hook needed in an in-process test).
+pub async fn captcha_answer(server: &TestServer, page: &str) -> Option<(String, String)> {
+    if !page.contains("name=\"captcha_id\"") {
+        return None;
+    }
+    let id = hidden(page, "captcha_id");
+    let raw = server
+        .state
+        .cache
+        .get(&format!("captcha:{id}"))
+        .await
+        .unwrap()?;
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    Some((id, v["answer"].as_str().unwrap().to_string()))
+}
+
+/// The login form's fields for a page, answering its captcha when it shows one.
+pub async fn login_fields(
+    server: &TestServer,
+    page: &str,
+    nip: &str,
+    password: &str,
+) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("csrf_token".to_string(), hidden(page, "csrf_token")),
+        ("nip".to_string(), nip.to_string()),
+        ("password".to_string(), password.to_string()),
+        ("otp".to_string(), String::new()),
+    ];
+    if page.contains("name=\"req\" value=\"") {
+        form.push(("req".to_string(), hidden(page, "req")));
+    }
+    if let Some((id, answer)) = captcha_answer(server, page).await {
+        form.push(("captcha_id".to_string(), id));
+        form.push(("captcha".to_string(), answer));
+    }
+    form
+}

@@ -1,0 +1,116 @@
+//! Captchas (the `captcha` crate): case-sensitive, single-use, expiring. The image is served
+//! from `/captcha/{id}`; forms carry the id and the typed answer.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+use crate::cache::CacheError;
+use crate::secrets::{ct_eq, random_token};
+use crate::state::AppState;
+
+pub const ID_FIELD: &str = "captcha_id";
+pub const ANSWER_FIELD: &str = "captcha";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/captcha/{id}", get(get_captcha))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    answer: String,
+    png: String,
+}
+
+fn key(id: &str) -> String {
+    format!("captcha:{id}")
+}
+
+/// Draws a new captcha. Sync on purpose: the crate's RNG is not `Send`, so it must never
+/// live across an `.await`.
+fn draw() -> Option<(String, Vec<u8>)> {
+    captcha::generate(captcha::Difficulty::Easy).as_tuple()
+}
+
+/// Creates a captcha and returns its id.
+pub async fn create(state: &AppState) -> Result<String, CacheError> {
+    let (answer, png) = draw().ok_or_else(|| CacheError("captcha drawing failed".into()))?;
+    let id = random_token();
+    let stored = Stored {
+        answer,
+        png: STANDARD.encode(png),
+    };
+    let json = serde_json::to_string(&stored).map_err(|e| CacheError(e.to_string()))?;
+    state
+        .cache
+        .set(&key(&id), &json, state.settings.captcha_ttl_secs)
+        .await?;
+    Ok(id)
+}
+
+/// Checks an answer, consuming the captcha whatever the outcome: one try per image.
+pub async fn verify(state: &AppState, id: &str, answer: &str) -> Result<bool, CacheError> {
+    if id.is_empty() || id.len() > 64 {
+        return Ok(false);
+    }
+    let Some(raw) = state.cache.take(&key(id)).await? else {
+        return Ok(false);
+    };
+    let Ok(stored) = serde_json::from_str::<Stored>(&raw) else {
+        return Ok(false);
+    };
+    Ok(ct_eq(stored.answer.as_bytes(), answer.trim().as_bytes()))
+}
+
+async fn get_captcha(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let raw = match state.cache.get(&key(&id)).await {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    let Ok(stored) = serde_json::from_str::<Stored>(&raw) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(png) = STANDARD.decode(&stored.png) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        png,
+    )
+        .into_response();
+    test_hook(&mut res, &stored.answer);
+    res
+}
+
+/// Only in builds with the `test-hooks` feature AND with `GERBANG_TEST_HOOKS=1`: the answer
+/// rides along for black-box tests. A default build has no such code path at all.
+#[cfg(feature = "test-hooks")]
+fn test_hook(res: &mut Response, answer: &str) {
+    if std::env::var("GERBANG_TEST_HOOKS").as_deref() == Ok("1")
+        && let Ok(v) = HeaderValue::from_str(answer)
+    {
+        res.headers_mut().insert("x-gerbang-test-captcha", v);
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn test_hook(_: &mut Response, _: &str) {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn draws_an_answer_and_a_png() {
+        let (answer, png) = super::draw().unwrap();
+        assert!((4..=6).contains(&answer.chars().count()), "{answer}");
+        assert_eq!(&png[..4], b"\x89PNG");
+    }
+}

@@ -1,0 +1,141 @@
+//! Per-IP rate limits (tower_governor) on the endpoints that take secrets, and the one place
+//! that decides a request's client IP.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request};
+use tower_governor::GovernorError;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+
+use crate::config::Config;
+
+pub type Layer =
+    tower_governor::GovernorLayer<ClientIp, governor::middleware::NoOpMiddleware, Body>;
+
+/// The client's address: the peer, unless the peer is a configured proxy, in which case the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. Anyone else's
+/// `X-Forwarded-For` is ignored: it is a header the client writes.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
+
+#[derive(Clone)]
+pub struct ClientIp {
+    trusted: Arc<Vec<IpAddr>>,
+}
+
+impl KeyExtractor for ClientIp {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, req: &Request<T>) -> Result<IpAddr, GovernorError> {
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .ok_or(GovernorError::UnableToExtractKey)?;
+        Ok(client_ip(peer, req.headers(), &self.trusted))
+    }
+}
+
+/// A limiter for POSTs to one feature's endpoints, or none when limits are switched off.
+pub fn layer(c: &Config) -> Option<Layer> {
+    let r = c.rate_limit;
+    if !r.enabled {
+        return None;
+    }
+    let config = GovernorConfigBuilder::default()
+        .key_extractor(ClientIp {
+            trusted: Arc::new(c.trusted_proxies.clone()),
+        })
+        .per_millisecond(r.replenish_ms.max(1))
+        .burst_size(r.burst.max(1))
+        .methods(vec![Method::POST])
+        .finish()?;
+    let config = Arc::new(config);
+    // The limiter remembers every IP it saw; forget the quiet ones now and then.
+    let weak = Arc::downgrade(&config);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match weak.upgrade() {
+                Some(c) => c.limiter().retain_recent(),
+                None => break,
+            }
+        }
+    });
+    Some(tower_governor::GovernorLayer::new(config))
+}
+
+/// The same limiter for OAuth endpoints: a JSON error body (RFC 6749 shape) with Retry-After.
+pub fn oauth_layer(c: &Config) -> Option<Layer> {
+    layer(c).map(|l| {
+        l.error_handler(|e| {
+            let (status, headers) = match e {
+                GovernorError::TooManyRequests { headers, .. } => {
+                    (axum::http::StatusCode::TOO_MANY_REQUESTS, headers)
+                }
+                _ => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, None),
+            };
+            let body =
+                r#"{"error":"temporarily_unavailable","error_description":"too many requests"}"#;
+            let mut res = axum::response::Response::new(Body::from(body));
+            *res.status_mut() = status;
+            if let Some(h) = headers {
+                res.headers_mut().extend(h);
+            }
+            res.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            );
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            res
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.9".parse().unwrap());
+        let stranger: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            client_ip(stranger, &h, &[proxy]),
+            stranger,
+            "spoofed header ignored"
+        );
+        // Through the proxy: the right-most untrusted hop, not the client-written left part.
+        assert_eq!(
+            client_ip(proxy, &h, &[proxy]),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+}
