@@ -11,6 +11,7 @@ pub mod mail;
 pub mod oidc;
 pub mod ops;
 pub mod passwords;
+pub mod reset;
 pub mod secrets;
 pub mod server;
 pub mod state;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(oidc::router(&state.settings))
         .merge(login::router(&state.settings))
+        .merge(reset::router(&state.settings))
         .merge(ops::router())
         .merge(web::assets::router())
         .merge(web::captcha::router())

@@ -129,3 +129,21 @@ async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
     }
     Ok(())
 }
+
+/// Ends every SSO session of a user (password change, helpdesk action) and all their
+/// refresh tokens, `offline_access` included.
+pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
+    for hash in state.cache.set_members(&user_key(user_id)).await? {
+        end_by_hash(state, &hash).await?;
+    }
+    state.cache.del(&user_key(user_id)).await?;
+    if let Err(e) = state
+        .store
+        .revoke_user_refresh(user_id, state.clock.now())
+        .await
+    {
+        tracing::error!(error = %e, user = %user_id, "could not revoke the user's refresh tokens");
+        return Err(CacheError(format!("refresh token revocation failed: {e}")));
+    }
+    Ok(())
+}

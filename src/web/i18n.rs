@@ -192,6 +192,123 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Terlalu banyak permintaan dari alamat Anda. Tunggu sebentar lalu coba lagi.",
         "Too many requests from your address. Wait a moment and try again.",
     ),
+    (
+        "reset.title",
+        "Aktivasi akun / lupa kata sandi",
+        "Activate account / forgot password",
+    ),
+    (
+        "reset.intro",
+        "Masukkan NIP dan alamat e-mail yang terdaftar di SIASN. Kami akan mengirim kode ke e-mail tersebut.",
+        "Enter your NIP and the e-mail address registered in SIASN. We will send a code to that address.",
+    ),
+    (
+        "reset.email",
+        "E-mail terdaftar di SIASN",
+        "E-mail registered in SIASN",
+    ),
+    (
+        "reset.email_hint",
+        "Alamat yang tercatat pada data kepegawaian Anda.",
+        "The address on your personnel record.",
+    ),
+    ("reset.submit", "Kirim kode", "Send code"),
+    (
+        "reset.have_code",
+        "Sudah punya kode?",
+        "Already have a code?",
+    ),
+    (
+        "reset.sent_title",
+        "Periksa e-mail Anda",
+        "Check your e-mail",
+    ),
+    (
+        "reset.sent",
+        "Jika NIP dan e-mail cocok dengan data kami, kode telah dikirim ke e-mail terdaftar. Kode berlaku 15 menit.",
+        "If the NIP and e-mail match our records, a code was sent to the registered address. It is valid for 15 minutes.",
+    ),
+    (
+        "reset.spam",
+        "Belum menerima e-mail? Periksa folder spam, tunggu beberapa menit, lalu minta kode baru setelah 60 detik.",
+        "No e-mail yet? Check the spam folder, wait a few minutes, then ask for a new code after 60 seconds.",
+    ),
+    ("reset.enter_code", "Masukkan kode", "Enter the code"),
+    (
+        "reset.confirm_title",
+        "Buat kata sandi baru",
+        "Choose a new password",
+    ),
+    ("reset.code", "Kode dari e-mail", "Code from the e-mail"),
+    ("reset.code_hint", "8 digit angka", "8 digits"),
+    ("reset.new_password", "Kata sandi baru", "New password"),
+    (
+        "reset.confirm_password",
+        "Ulangi kata sandi baru",
+        "Repeat the new password",
+    ),
+    (
+        "reset.policy",
+        "Minimal 12 karakter, dengan huruf besar, huruf kecil, angka, dan simbol. Tidak boleh memuat NIP atau nama Anda.",
+        "At least 12 characters with upper case, lower case, a digit and a symbol. It must not contain your NIP or name.",
+    ),
+    ("reset.save", "Simpan kata sandi", "Save password"),
+    (
+        "reset.bad_code",
+        "Kode salah atau sudah kedaluwarsa. Minta kode baru bila perlu.",
+        "The code is wrong or has expired. Ask for a new code if needed.",
+    ),
+    (
+        "reset.mismatch",
+        "Kedua kata sandi tidak sama.",
+        "The two passwords differ.",
+    ),
+    (
+        "rule.min_length",
+        "Minimal 12 karakter.",
+        "At least 12 characters.",
+    ),
+    (
+        "rule.max_length",
+        "Maksimal 256 karakter.",
+        "At most 256 characters.",
+    ),
+    (
+        "rule.upper",
+        "Harus memuat huruf besar.",
+        "Must contain an upper-case letter.",
+    ),
+    (
+        "rule.lower",
+        "Harus memuat huruf kecil.",
+        "Must contain a lower-case letter.",
+    ),
+    ("rule.digit", "Harus memuat angka.", "Must contain a digit."),
+    (
+        "rule.symbol",
+        "Harus memuat simbol (mis. ! # @ -).",
+        "Must contain a symbol (e.g. ! # @ -).",
+    ),
+    (
+        "rule.nip",
+        "Tidak boleh memuat NIP Anda.",
+        "Must not contain your NIP.",
+    ),
+    (
+        "rule.name",
+        "Tidak boleh memuat nama Anda.",
+        "Must not contain your name.",
+    ),
+    (
+        "rule.common",
+        "Terlalu umum dan mudah ditebak.",
+        "Too common and easy to guess.",
+    ),
+    (
+        "rule.current",
+        "Tidak boleh sama dengan kata sandi saat ini.",
+        "Must differ from the current password.",
+    ),
     ("home.title", "Beranda", "Home"),
     (
         "home.signed_in_as",

@@ -287,3 +287,117 @@ pub async fn login_fields(
     }
     form
 }
+
+/// A real SMTP server on 127.0.0.1 (mailin-embedded) that keeps every message it receives.
+pub struct SmtpSink {
+    pub port: u16,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[derive(Clone)]
+struct Collect {
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    buf: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for Collect {
+    fn data_start(&mut self, _: &str, _: &str, _: bool, _: &[String]) -> mailin_embedded::Response {
+        self.buf.clear();
+        mailin_embedded::response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        let msg = String::from_utf8_lossy(&self.buf).into_owned();
+        self.messages.lock().unwrap().push(msg);
+        mailin_embedded::response::OK
+    }
+}
+
+impl SmtpSink {
+    pub fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut server = mailin_embedded::Server::new(Collect {
+            messages: messages.clone(),
+            buf: Vec::new(),
+        });
+        server
+            .with_name("sink.test")
+            .with_ssl(mailin_embedded::SslConfig::None)
+            .unwrap()
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        SmtpSink { port, messages }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn all(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) until `n` messages to `to` have arrived, and returns them.
+    pub async fn wait_for(&self, to: &str, n: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let got: Vec<String> = self
+                .all()
+                .into_iter()
+                .filter(|m| m.contains(&format!("To: {to}")))
+                .collect();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} messages to {to}, got: {:#?}", self.all());
+    }
+}
+
+impl TestServer {
+    /// A server that sends its mail to a fresh SMTP sink.
+    pub async fn start_with_mail(backend: Backend) -> (Self, SmtpSink) {
+        let sink = SmtpSink::start();
+        let url = sink.url();
+        let server = Self::start_with(backend, move |c| c.smtp_url = Some(url)).await;
+        (server, sink)
+    }
+
+    /// Stops serving but keeps the database and keys, for a restart on the same data.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Adds a person the way the SIASN import does: no password until activation.
+    pub async fn import_user(&self) -> (String, String) {
+        self.add_user(None).await
+    }
+
+    pub async fn user(&self, nip: &str) -> gerbang::store::users::User {
+        self.state
+            .store
+            .find_user_by_nip(nip)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
+
+/// The 8-digit code in a reset e-mail (either language).
+pub fn mailed_code(msg: &str) -> String {
+    let at = msg
+        .find("Kode Anda: ")
+        .map(|i| i + 11)
+        .or_else(|| msg.find("Your code: ").map(|i| i + 11))
+        .expect("a code in the mail");
+    msg[at..at + 8].to_string()
+}

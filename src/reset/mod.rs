@@ -1,0 +1,418 @@
+//! Activation and password reset: `/reset` (NIP + registered e-mail + captcha → a code by
+//! e-mail) and `/reset/confirm` (code + new password). First-time users activate this way.
+//!
+//! No enumeration: `/reset` answers the same page whether or not NIP and e-mail match. The
+//! code is 8 digits, stored only as a hash, one live code per person, five tries, 15 minutes.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::domain::password_policy::{self, Rule};
+use crate::error::AppError;
+use crate::login::{session, wib};
+use crate::mail::compose;
+use crate::secrets::{ct_eq, sha256_hex};
+use crate::state::AppState;
+use crate::store::audit::AuditEvent;
+use crate::store::users::User;
+use crate::web::i18n::Lang;
+use crate::web::{captcha, client_ip, csrf, user_agent};
+
+pub fn router(settings: &Config) -> Router<AppState> {
+    let mut r = Router::new()
+        .route("/reset", get(get_reset).post(post_reset))
+        .route("/reset/confirm", get(get_confirm).post(post_confirm));
+    if let Some(limit) = crate::web::rate_limit::layer(settings) {
+        r = r.route_layer(limit);
+    }
+    r
+}
+
+/// A second code is not mailed within this many seconds of the first (mail bombing).
+const RESEND_AFTER_SECS: i64 = 60;
+
+#[derive(Serialize, Deserialize)]
+struct LiveCode {
+    hash: String,
+    attempts: i64,
+    created_at: i64,
+    expires_at: i64,
+}
+
+fn code_key(user_id: &str) -> String {
+    format!("reset:{user_id}")
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    lang: Lang,
+    csrf: String,
+    captcha_id: String,
+    nip: String,
+    email: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reset_sent.html")]
+struct SentPage {
+    lang: Lang,
+    nip: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reset_confirm.html")]
+struct ConfirmPage {
+    lang: Lang,
+    csrf: String,
+    nip: String,
+    code: String,
+    error: Option<&'static str>,
+    failed_rules: Vec<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetForm {
+    csrf_token: String,
+    nip: String,
+    email: String,
+    captcha_id: String,
+    captcha: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConfirmForm {
+    csrf_token: String,
+    nip: String,
+    code: String,
+    password: String,
+    password_confirm: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConfirmQuery {
+    nip: String,
+    code: String,
+}
+
+async fn render_reset(
+    state: &AppState,
+    jar: CookieJar,
+    lang: Lang,
+    nip: String,
+    email: String,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let captcha_id = captcha::create(state).await?;
+    let (jar, csrf) = csrf::issue(state, jar);
+    let page = ResetPage {
+        lang,
+        csrf,
+        captcha_id,
+        nip,
+        email,
+        error: error.map(|k| lang.t(k)),
+    };
+    Ok((status, jar, page).into_response())
+}
+
+pub async fn get_reset(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    render_reset(
+        &state,
+        jar,
+        lang,
+        String::new(),
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Keeps only what a NIP field may hold, so nothing odd travels back into a page or link.
+fn clean_nip(s: &str) -> String {
+    s.trim()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(18)
+        .collect()
+}
+
+pub async fn post_reset(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let nip = clean_nip(&form.nip);
+    let email: String = form.email.trim().chars().take(254).collect();
+    if !captcha::verify(&state, &form.captcha_id, &form.captcha).await? {
+        return render_reset(
+            &state,
+            jar,
+            lang,
+            nip,
+            email,
+            Some("login.captcha_wrong"),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let ip = client_ip(&state, peer, &headers);
+    let ua = user_agent(&headers);
+    let now = state.clock.now();
+    let user = state.store.find_user_by_nip(&nip).await?;
+    // Only an active person whose registered address matches gets a code. Every other case
+    // falls through to the very same answer.
+    let matched = user.filter(|u| u.is_active() && u.email.eq_ignore_ascii_case(&email));
+    if let Some(u) = matched {
+        send_code(&state, lang, &u, now).await?;
+    }
+    state
+        .store
+        .audit(
+            &AuditEvent {
+                kind: "reset_requested",
+                ip: Some(&ip),
+                user_agent: ua.as_deref(),
+                detail: Some(&nip),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    Ok(SentPage { lang, nip }.into_response())
+}
+
+async fn send_code(state: &AppState, lang: Lang, user: &User, now: i64) -> Result<(), AppError> {
+    let key = code_key(&user.id);
+    if let Some(raw) = state.cache.get(&key).await?
+        && let Ok(live) = serde_json::from_str::<LiveCode>(&raw)
+        && live.created_at + RESEND_AFTER_SECS > now
+    {
+        return Ok(());
+    }
+    let code = format!("{:08}", rand::random_range(0..100_000_000u32));
+    let ttl = state.settings.reset_code_ttl_secs;
+    let live = LiveCode {
+        hash: sha256_hex(&code),
+        attempts: 0,
+        created_at: now,
+        expires_at: now + ttl,
+    };
+    let json = serde_json::to_string(&live).map_err(|_| AppError::internal())?;
+    // Overwrites any older code: at most one live code per person.
+    state.cache.set(&key, &json, ttl).await?;
+    let link = format!(
+        "{}/reset/confirm?nip={}&code={code}",
+        state.settings.issuer(),
+        user.nip
+    );
+    let mail = compose::reset_code(lang, &user.email, &user.name, &code, &link, ttl / 60);
+    state.store.enqueue_mail(&mail, now).await?;
+    state.mailer.wake.notify_one();
+    Ok(())
+}
+
+async fn render_confirm(
+    state: &AppState,
+    jar: CookieJar,
+    lang: Lang,
+    nip: String,
+    code: String,
+    error: Option<&'static str>,
+    rules: &[Rule],
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (jar, csrf) = csrf::issue(state, jar);
+    let page = ConfirmPage {
+        lang,
+        csrf,
+        nip,
+        code,
+        error: error.map(|k| lang.t(k)),
+        failed_rules: rules.iter().map(|r| lang.t(rule_key(*r))).collect(),
+    };
+    Ok((status, jar, page).into_response())
+}
+
+pub fn rule_key(r: Rule) -> &'static str {
+    match r {
+        Rule::MinLength => "rule.min_length",
+        Rule::MaxLength => "rule.max_length",
+        Rule::Upper => "rule.upper",
+        Rule::Lower => "rule.lower",
+        Rule::Digit => "rule.digit",
+        Rule::Symbol => "rule.symbol",
+        Rule::ContainsNip => "rule.nip",
+        Rule::ContainsName => "rule.name",
+        Rule::Common => "rule.common",
+    }
+}
+
+pub async fn get_confirm(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<ConfirmQuery>,
+) -> Result<Response, AppError> {
+    let code: String = q
+        .code
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(8)
+        .collect();
+    render_confirm(
+        &state,
+        jar,
+        lang,
+        clean_nip(&q.nip),
+        code,
+        None,
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn post_confirm(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let nip = clean_nip(&form.nip);
+    let code: String = form.code.trim().chars().take(16).collect();
+    let bad_code = |jar| {
+        render_confirm(
+            &state,
+            jar,
+            lang,
+            nip.clone(),
+            String::new(),
+            Some("reset.bad_code"),
+            &[],
+            StatusCode::BAD_REQUEST,
+        )
+    };
+    let now = state.clock.now();
+    let Some(user) = state
+        .store
+        .find_user_by_nip(&nip)
+        .await?
+        .filter(User::is_active)
+    else {
+        return bad_code(jar).await;
+    };
+    let key = code_key(&user.id);
+    let Some(mut live) = state
+        .cache
+        .get(&key)
+        .await?
+        .and_then(|r| serde_json::from_str::<LiveCode>(&r).ok())
+    else {
+        return bad_code(jar).await;
+    };
+    if live.expires_at <= now {
+        state.cache.del(&key).await?;
+        return bad_code(jar).await;
+    }
+    if !ct_eq(sha256_hex(&code).as_bytes(), live.hash.as_bytes()) {
+        live.attempts += 1;
+        if live.attempts >= state.settings.reset_code_attempts {
+            // Guessed too often: the code is gone; a new one must be requested.
+            state.cache.del(&key).await?;
+        } else {
+            let json = serde_json::to_string(&live).map_err(|_| AppError::internal())?;
+            state.cache.set(&key, &json, live.expires_at - now).await?;
+        }
+        return bad_code(jar).await;
+    }
+
+    // The code is right: now the password itself. A rejected password keeps the code.
+    let keep = |jar, error: Option<&'static str>, rules: Vec<Rule>| {
+        let (nip, code) = (nip.clone(), code.clone());
+        let state = state.clone();
+        async move {
+            render_confirm(
+                &state,
+                jar,
+                lang,
+                nip,
+                code,
+                error,
+                &rules,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    };
+    let rules = password_policy::check(&form.password, &user.nip, &user.name);
+    if !rules.is_empty() {
+        return keep(jar, None, rules).await;
+    }
+    if form.password != form.password_confirm {
+        return keep(jar, Some("reset.mismatch"), Vec::new()).await;
+    }
+    if user.password_hash.is_some()
+        && state
+            .hasher
+            .verify(form.password.clone(), user.password_hash.clone())
+            .await
+    {
+        return keep(jar, Some("rule.current"), Vec::new()).await;
+    }
+
+    let hash = state.hasher.hash(form.password.clone()).await?;
+    let ip = client_ip(&state, peer, &headers);
+    let ua = user_agent(&headers);
+    let event = AuditEvent {
+        kind: if user.password_hash.is_some() {
+            "password_reset"
+        } else {
+            "account_activated"
+        },
+        actor: Some(&user.id),
+        subject: Some(&user.id),
+        ip: Some(&ip),
+        user_agent: ua.as_deref(),
+        ..Default::default()
+    };
+    let notice = compose::password_changed(lang, &user.email, &user.name, &wib(now));
+    state
+        .store
+        .reset_password(&user.id, &hash, &event, &notice, now)
+        .await?;
+    state.mailer.wake.notify_one();
+    state.cache.del(&key).await?;
+    // A new password ends every session and every refresh token, everywhere.
+    session::end_all_for_user(&state, &user.id).await?;
+    Ok(Redirect::to("/login?done=reset").into_response())
+}

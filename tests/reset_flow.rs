@@ -1,0 +1,535 @@
+//! Activation and password reset by e-mail, through real HTTP and a real SMTP server.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+scenarios!(
+    imported_user_activates_and_signs_in,
+    reset_does_not_enumerate,
+    every_password_rule_is_named,
+    captcha_wrong_reused_or_expired,
+    code_expired_reused_or_guessed,
+    reset_ends_sessions_and_refresh_tokens,
+    outbox_survives_a_restart,
+    forms_need_csrf,
+);
+
+const NEW_PASSWORD: &str = "Kunci-Baru#2026x";
+
+/// Submits `/reset` with a correct captcha; returns the response.
+async fn request_code(
+    server: &TestServer,
+    b: &reqwest::Client,
+    nip: &str,
+    email: &str,
+) -> (StatusCode, String) {
+    let page = b
+        .get(server.url("/reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (id, answer) = captcha_answer(server, &page)
+        .await
+        .expect("the reset form has a captcha");
+    let res = b
+        .post(server.url("/reset"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("nip", nip.into()),
+            ("email", email.into()),
+            ("captcha_id", id),
+            ("captcha", answer),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn confirm(
+    server: &TestServer,
+    b: &reqwest::Client,
+    nip: &str,
+    code: &str,
+    pw: &str,
+    again: &str,
+) -> reqwest::Response {
+    let page = b
+        .get(server.url(&format!("/reset/confirm?nip={nip}&code={code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(hidden(&page, "code"), code, "the link fills the code in");
+    b.post(server.url("/reset/confirm"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("nip", nip),
+            ("code", code),
+            ("password", pw),
+            ("password_confirm", again),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn email_of(nip: &str) -> String {
+    format!("siti.{nip}@bkn.go.id")
+}
+
+async fn imported_user_activates_and_signs_in(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.import_user().await;
+    assert!(!server.user(&nip).await.email_verified);
+    let b = browser();
+
+    let (status, page) = request_code(&server, &b, &nip, &email_of(&nip).to_uppercase()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Jika NIP dan e-mail cocok"), "{page}");
+    let mail = smtp.wait_for(&email_of(&nip), 1).await.remove(0);
+    assert!(mail.contains("Subject: Kode aktivasi"), "{mail}");
+    let code = mailed_code(&mail);
+    assert!(code.chars().all(|c| c.is_ascii_digit()));
+
+    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?done=reset");
+    let notice = smtp.wait_for(&email_of(&nip), 2).await.remove(1);
+    assert!(
+        notice.contains("Kata sandi Gerbang ASN Anda telah diubah"),
+        "{notice}"
+    );
+    let user = server.user(&nip).await;
+    assert!(user.email_verified, "the code proved the address");
+    let audit = server
+        .state
+        .store
+        .count_audit_events("account_activated")
+        .await
+        .unwrap();
+    assert_eq!(audit, 1);
+
+    // The new password signs in at a downstream service.
+    let login = b
+        .get(server.url("/login?done=reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login.contains("Kata sandi berhasil disimpan"));
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let res = login_through(&server, &b, &authorize(&server), &nip, NEW_PASSWORD).await;
+    assert_eq!(res.status(), 302);
+    assert!(query_param(&location(&res), "code").is_some());
+}
+
+fn authorize(server: &TestServer) -> String {
+    format!(
+        "{}/authorize?client_id=myasn&redirect_uri={}&response_type=code&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        server.base,
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    )
+}
+
+async fn reset_does_not_enumerate(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let (s_wrong_mail, wrong_mail) = request_code(&server, &b, &nip, "orang.lain@bkn.go.id").await;
+    let (s_unknown, unknown) = request_code(&server, &b, "199001012015011001", "x@bkn.go.id").await;
+    let (s_match, matched) = request_code(&server, &b, &nip, &email_of(&nip)).await;
+    assert_eq!((s_wrong_mail, s_unknown), (s_match, s_match));
+    assert_eq!(
+        wrong_mail, matched,
+        "same page, byte for byte, for a wrong e-mail"
+    );
+    let sent = |p: &str| {
+        p[p.find("id=\"reset-sent\"").unwrap()..]
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        sent(&unknown),
+        sent(&matched),
+        "same words for an unknown NIP"
+    );
+    smtp.wait_for(&email_of(&nip), 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(smtp.all().len(), 1, "only the matching request sends mail");
+    // A second request within a minute does not send again (mail bombing), same answer.
+    let (s_again, again) = request_code(&server, &b, &nip, &email_of(&nip)).await;
+    assert_eq!((s_again, again), (s_match, matched));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(smtp.all().len(), 1);
+}
+
+async fn every_password_rule_is_named(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    request_code(&server, &b, &nip, &email_of(&nip)).await;
+    let code = mailed_code(&smtp.wait_for(&email_of(&nip), 1).await[0]);
+    let cases: Vec<(String, &str)> = vec![
+        ("Ab1!".into(), "Minimal 12 karakter"),
+        ("kunci-baru#2026x".into(), "huruf besar"),
+        ("KUNCI-BARU#2026X".into(), "huruf kecil"),
+        ("Kunci-Baru#Sekali".into(), "memuat angka"),
+        ("KunciBaru2026xyz".into(), "simbol"),
+        (format!("Aa!{nip}"), "NIP Anda"),
+        ("Rahayu#Kunci2026".into(), "nama Anda"),
+        ("Password123!".into(), "Terlalu umum"),
+        (PASSWORD.into(), "sama dengan kata sandi saat ini"),
+    ];
+    for (pw, named) in cases {
+        let res = confirm(&server, &b, &nip, &code, &pw, &pw).await;
+        assert_eq!(res.status(), 400, "{pw}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(named), "{pw}: expected {named:?} in\n{page}");
+    }
+    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, "Kunci-Baru#2026y").await;
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Kedua kata sandi tidak sama")
+    );
+    // Several rules at once are all named.
+    let res = confirm(&server, &b, &nip, &code, "abc", "abc").await;
+    let page = res.text().await.unwrap();
+    for named in ["Minimal 12", "huruf besar", "angka", "simbol"] {
+        assert!(page.contains(named), "{named}");
+    }
+    // Rejected passwords did not use up the code, and nothing changed.
+    assert!(state_verifies(&server, &nip, PASSWORD).await);
+    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert!(state_verifies(&server, &nip, NEW_PASSWORD).await);
+}
+
+async fn state_verifies(server: &TestServer, nip: &str, pw: &str) -> bool {
+    let u = server.user(nip).await;
+    server.state.hasher.verify(pw.into(), u.password_hash).await
+}
+
+async fn captcha_wrong_reused_or_expired(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let post = |page: String, id: String, answer: String| {
+        let b = b.clone();
+        let url = server.url("/reset");
+        let nip = nip.clone();
+        async move {
+            let res = b
+                .post(url)
+                .form(&[
+                    ("csrf_token", hidden(&page, "csrf_token")),
+                    ("nip", nip.clone()),
+                    ("email", email_of(&nip)),
+                    ("captcha_id", id),
+                    ("captcha", answer),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    // Wrong (including wrong case: answers are case-sensitive).
+    let page = b
+        .get(server.url("/reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (id, answer) = captcha_answer(&server, &page).await.unwrap();
+    let flipped: String = answer
+        .chars()
+        .map(|c| {
+            if c.is_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect();
+    let wrong = if flipped != answer {
+        flipped
+    } else {
+        format!("{answer}x")
+    };
+    let (st, body) = post(page.clone(), id.clone(), wrong).await;
+    assert_eq!(st, 400);
+    assert!(body.contains("captcha salah"), "{body}");
+    // Reused: the image was consumed by the wrong try; its right answer no longer works.
+    let (st, _) = post(page.clone(), id, answer).await;
+    assert_eq!(st, 400);
+    // Right once, then the same id and answer again.
+    let page = b
+        .get(server.url("/reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (id, answer) = captcha_answer(&server, &page).await.unwrap();
+    let img = b
+        .get(server.url(&format!("/captcha/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(img.headers().get("content-type").unwrap(), "image/png");
+    assert!(img.headers().get("x-gerbang-test-captcha").is_none());
+    let (st, _) = post(page.clone(), id.clone(), answer.clone()).await;
+    assert_eq!(st, 200);
+    let (st, _) = post(page, id, answer).await;
+    assert_eq!(st, 400, "single use");
+    // Expired after five minutes.
+    let page = b
+        .get(server.url("/reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (id, answer) = captcha_answer(&server, &page).await.unwrap();
+    server.clock().advance(301);
+    let (st, _) = post(page, id, answer).await;
+    assert_eq!(st, 400);
+    smtp.wait_for(&email_of(&nip), 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(smtp.all().len(), 1, "only the one good captcha sent mail");
+}
+
+async fn code_expired_reused_or_guessed(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let to = email_of(&nip);
+
+    // Expired after 15 minutes.
+    request_code(&server, &b, &nip, &to).await;
+    let code = mailed_code(&smtp.wait_for(&to, 1).await[0]);
+    server.clock().advance(15 * 60 + 1);
+    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Kode salah atau sudah kedaluwarsa")
+    );
+
+    // Guessed too often: five wrong tries burn the code, the right one then fails.
+    request_code(&server, &b, &nip, &to).await;
+    let code = mailed_code(&smtp.wait_for(&to, 2).await[1]);
+    let wrong = if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    for _ in 0..5 {
+        let res = confirm(&server, &b, &nip, wrong, NEW_PASSWORD, NEW_PASSWORD).await;
+        assert_eq!(res.status(), 400);
+    }
+    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        400,
+        "the code is gone after five wrong guesses"
+    );
+    assert!(state_verifies(&server, &nip, PASSWORD).await);
+
+    // Reused: a code works once. A new code replaces any older one.
+    server.clock().advance(61);
+    request_code(&server, &b, &nip, &to).await;
+    let old = mailed_code(&smtp.wait_for(&to, 3).await[2]);
+    server.clock().advance(61);
+    request_code(&server, &b, &nip, &to).await;
+    let code = mailed_code(&smtp.wait_for(&to, 4).await[3]);
+    if old != code {
+        assert_eq!(
+            confirm(&server, &b, &nip, &old, NEW_PASSWORD, NEW_PASSWORD)
+                .await
+                .status(),
+            400,
+            "older code replaced"
+        );
+    }
+    assert_eq!(
+        confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let other = "Lain-Lagi#2026zz";
+    assert_eq!(
+        confirm(&server, &b, &nip, &code, other, other)
+            .await
+            .status(),
+        400,
+        "single use"
+    );
+    assert!(state_verifies(&server, &nip, NEW_PASSWORD).await);
+}
+
+async fn reset_ends_sessions_and_refresh_tokens(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let secret = server
+        .add_client("myasn", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let b = browser();
+    let res = login_through(&server, &b, &authorize(&server), &nip, PASSWORD).await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let tokens: serde_json::Value = rp_http()
+        .post(server.url("/token"))
+        .basic_auth("myasn", Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            (
+                "code_verifier",
+                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+
+    // The reset happens from another browser (the usual case: a phone).
+    let phone = browser();
+    request_code(&server, &phone, &nip, &email_of(&nip)).await;
+    let mailed = mailed_code(&smtp.wait_for(&email_of(&nip), 1).await[0]);
+    assert_eq!(
+        confirm(&server, &phone, &nip, &mailed, NEW_PASSWORD, NEW_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+
+    let res = b
+        .get(format!("{}&prompt=none", authorize(&server)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query_param(&location(&res), "error").as_deref(),
+        Some("login_required"),
+        "the desktop session ended"
+    );
+    let res = rp_http()
+        .post(server.url("/token"))
+        .basic_auth("myasn", Some(&secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        400,
+        "refresh tokens die with the old password"
+    );
+}
+
+async fn outbox_survives_a_restart(backend: Backend) {
+    // First life: the SMTP server is down (nothing listens on the port).
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("smtp://127.0.0.1:{}", dead.local_addr().unwrap().port());
+    drop(dead);
+    let mut first = TestServer::start_with(backend, move |c| c.smtp_url = Some(dead_url)).await;
+    let (nip, _) = first.add_user(Some(PASSWORD)).await;
+    request_code(&first, &browser(), &nip, &email_of(&nip)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        first.state.store.unsent_mail_count().await.unwrap(),
+        1,
+        "queued, not lost"
+    );
+    first.stop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // Second life on the same database, with a working SMTP server; the retry is due.
+    let smtp = SmtpSink::start();
+    let (db, keys, url) = (
+        first.state.settings.database_url.clone(),
+        first.state.settings.keys_dir.clone(),
+        smtp.url(),
+    );
+    let second = TestServer::start_with(backend, move |c| {
+        c.database_url = db;
+        c.keys_dir = keys;
+        c.smtp_url = Some(url);
+    })
+    .await;
+    second.clock().advance(3600);
+    let mail = smtp.wait_for(&email_of(&nip), 1).await;
+    assert_eq!(mail.len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(smtp.all().len(), 1, "delivered once");
+    assert_eq!(second.state.store.unsent_mail_count().await.unwrap(), 0);
+}
+
+async fn forms_need_csrf(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let page = b
+        .get(server.url("/reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (id, answer) = captcha_answer(&server, &page).await.unwrap();
+    let res = b
+        .post(server.url("/reset"))
+        .form(&[
+            ("nip", nip.clone()),
+            ("email", email_of(&nip)),
+            ("captcha_id", id),
+            ("captcha", answer),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = b
+        .post(server.url("/reset/confirm"))
+        .form(&[
+            ("nip", nip.as_str()),
+            ("code", "12345678"),
+            ("password", NEW_PASSWORD),
+            ("password_confirm", NEW_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(smtp.all().is_empty());
+}
