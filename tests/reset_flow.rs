@@ -14,6 +14,7 @@ scenarios!(
     reset_ends_sessions_and_refresh_tokens,
     outbox_survives_a_restart,
     forms_need_csrf,
+    embedded_default_writes_eml_files,
 );
 
 const NEW_PASSWORD: &str = "Kunci-Baru#2026x";
@@ -532,4 +533,30 @@ async fn forms_need_csrf(backend: Backend) {
     assert_eq!(res.status(), 403);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(smtp.all().is_empty());
+}
+
+async fn embedded_default_writes_eml_files(backend: Backend) {
+    let server = TestServer::start(backend).await; // no smtp_url: the file outbox
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    request_code(&server, &browser(), &nip, &email_of(&nip)).await;
+    let dir = server.state.settings.data_dir.join("outbox");
+    for _ in 0..100 {
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .collect();
+        if let Some(f) = files
+            .iter()
+            .find(|f| f.path().extension().is_some_and(|e| e == "eml"))
+        {
+            let text = std::fs::read_to_string(f.path()).unwrap();
+            assert!(
+                text.contains(&email_of(&nip)) && text.contains("Kode Anda: "),
+                "{text}"
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no .eml file appeared in {}", dir.display());
 }

@@ -236,26 +236,31 @@ async fn send_code(state: &AppState, lang: Lang, user: &User, now: i64) -> Resul
     Ok(())
 }
 
+/// What the confirm form shows when it is rendered (again).
+struct ConfirmView {
+    nip: String,
+    code: String,
+    error: Option<&'static str>,
+    rules: Vec<Rule>,
+    status: StatusCode,
+}
+
 async fn render_confirm(
     state: &AppState,
     jar: CookieJar,
     lang: Lang,
-    nip: String,
-    code: String,
-    error: Option<&'static str>,
-    rules: &[Rule],
-    status: StatusCode,
+    v: ConfirmView,
 ) -> Result<Response, AppError> {
     let (jar, csrf) = csrf::issue(state, jar);
     let page = ConfirmPage {
         lang,
         csrf,
-        nip,
-        code,
-        error: error.map(|k| lang.t(k)),
-        failed_rules: rules.iter().map(|r| lang.t(rule_key(*r))).collect(),
+        nip: v.nip,
+        code: v.code,
+        error: v.error.map(|k| lang.t(k)),
+        failed_rules: v.rules.iter().map(|r| lang.t(rule_key(*r))).collect(),
     };
-    Ok((status, jar, page).into_response())
+    Ok((v.status, jar, page).into_response())
 }
 
 pub fn rule_key(r: Rule) -> &'static str {
@@ -284,17 +289,14 @@ pub async fn get_confirm(
         .filter(char::is_ascii_digit)
         .take(8)
         .collect();
-    render_confirm(
-        &state,
-        jar,
-        lang,
-        clean_nip(&q.nip),
+    let view = ConfirmView {
+        nip: clean_nip(&q.nip),
         code,
-        None,
-        &[],
-        StatusCode::OK,
-    )
-    .await
+        error: None,
+        rules: Vec::new(),
+        status: StatusCode::OK,
+    };
+    render_confirm(&state, jar, lang, view).await
 }
 
 pub async fn post_confirm(
@@ -311,16 +313,14 @@ pub async fn post_confirm(
     let nip = clean_nip(&form.nip);
     let code: String = form.code.trim().chars().take(16).collect();
     let bad_code = |jar| {
-        render_confirm(
-            &state,
-            jar,
-            lang,
-            nip.clone(),
-            String::new(),
-            Some("reset.bad_code"),
-            &[],
-            StatusCode::BAD_REQUEST,
-        )
+        let view = ConfirmView {
+            nip: nip.clone(),
+            code: String::new(),
+            error: Some("reset.bad_code"),
+            rules: Vec::new(),
+            status: StatusCode::BAD_REQUEST,
+        };
+        render_confirm(&state, jar, lang, view)
     };
     let now = state.clock.now();
     let Some(user) = state
@@ -361,17 +361,14 @@ pub async fn post_confirm(
         let (nip, code) = (nip.clone(), code.clone());
         let state = state.clone();
         async move {
-            render_confirm(
-                &state,
-                jar,
-                lang,
+            let view = ConfirmView {
                 nip,
                 code,
                 error,
-                &rules,
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+                rules,
+                status: StatusCode::BAD_REQUEST,
+            };
+            render_confirm(&state, jar, lang, view).await
         }
     };
     let rules = password_policy::check(&form.password, &user.nip, &user.name);

@@ -243,3 +243,21 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// `active`, `disabled`, or `locked` (a lock only the helpdesk lifts).
+    pub async fn set_user_status(
+        &self,
+        user_id: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(user_id)
+            .bind(status)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,325 @@
+//! Guessing is stopped without letting anyone lock a colleague out.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+scenarios!(
+    locks_escalate_with_a_moved_clock,
+    owners_known_browser_survives_an_attack,
+    unknown_nips_lock_like_real_ones,
+    captcha_after_three_failures,
+    helpdesk_lock_has_no_end_time,
+    rate_limiter_answers_429,
+);
+
+/// One login attempt from browser `b`, answering a captcha when the form shows one.
+async fn attempt(
+    server: &TestServer,
+    b: &reqwest::Client,
+    nip: &str,
+    pw: &str,
+) -> (StatusCode, String) {
+    let page = b
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = b
+        .post(server.url("/login"))
+        .form(&login_fields(server, &page, nip, pw).await)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+fn locked_until_text(page: &str) -> Option<String> {
+    let i = page.find("id=\"locked\"")?;
+    Some(
+        page[i..]
+            .split("<strong>")
+            .nth(1)?
+            .split('<')
+            .next()?
+            .to_string(),
+    )
+}
+
+async fn locks_escalate_with_a_moved_clock(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    // Four failures and a success: the count starts over.
+    for _ in 0..4 {
+        assert_eq!(attempt(&server, &b, &nip, "Salah#Sandi2026").await.0, 401);
+    }
+    assert_eq!(attempt(&server, &b, &nip, PASSWORD).await.0, 303);
+    assert_eq!(server.user(&nip).await.failed_logins, 0);
+
+    let b = browser(); // a browser that never signed in as this person
+    let mut lengths = Vec::new();
+    for round in 0..3 {
+        let now = server.clock().now();
+        for i in 0..5 {
+            let (st, page) = attempt(&server, &b, &nip, "Salah#Sandi2026").await;
+            if i < 4 {
+                assert_eq!(st, 401, "round {round} try {i}");
+            } else {
+                assert_eq!(st, 403, "the fifth failure locks");
+                assert!(
+                    page.contains("dikunci hingga") && page.contains("WIB"),
+                    "{page}"
+                );
+                assert!(page.contains("Helpdesk BKPSDM"));
+                assert!(locked_until_text(&page).is_some());
+            }
+        }
+        let until = server.user(&nip).await.locked_until.unwrap();
+        lengths.push(until - now);
+        // While locked, even the right password is refused.
+        let (st, _) = attempt(&server, &b, &nip, PASSWORD).await;
+        assert_eq!(st, 403);
+        server.clock().advance(until - server.clock().now() + 1);
+    }
+    // Measured from just before the round (real seconds may tick during it).
+    for (got, want) in lengths.iter().zip([900, 1800, 3600]) {
+        assert!(
+            (want..=want + 2).contains(got),
+            "15 min, doubling: {lengths:?}"
+        );
+    }
+    // After the last lock ran out, the right password works and resets the escalation.
+    assert_eq!(attempt(&server, &b, &nip, PASSWORD).await.0, 303);
+    let u = server.user(&nip).await;
+    assert_eq!((u.failed_logins, u.lock_level), (0, 0));
+    assert!(
+        server
+            .state
+            .store
+            .count_audit_events("account_locked")
+            .await
+            .unwrap()
+            >= 3
+    );
+}
+
+async fn owners_known_browser_survives_an_attack(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let owner = browser();
+    assert_eq!(
+        attempt(&server, &owner, &nip, PASSWORD).await.0,
+        303,
+        "full login: the browser becomes known"
+    );
+
+    let attacker = browser();
+    let mut locked = 0;
+    for _ in 0..50 {
+        let (st, _) = attempt(&server, &attacker, &nip, "Tebak#Sandi2026").await;
+        assert!(st == 401 || st == 403, "{st}");
+        if st == 403 {
+            locked += 1;
+        }
+    }
+    assert!(locked > 0, "the attacker's browser is locked out");
+    assert!(
+        server
+            .user(&nip)
+            .await
+            .locked_at(server.clock().now())
+            .is_some()
+    );
+
+    // The owner's known browser signs in regardless.
+    let (st, _) = attempt(&server, &owner, &nip, PASSWORD).await;
+    assert_eq!(st, 303, "50 failures elsewhere must not lock the owner out");
+
+    // But the known browser has its own, stricter counter: three failures lock it.
+    for i in 0..3 {
+        let (st, _) = attempt(&server, &owner, &nip, "Salah#Sandi2026").await;
+        assert_eq!(
+            st,
+            if i < 2 {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::FORBIDDEN
+            }
+        );
+    }
+    assert_eq!(attempt(&server, &owner, &nip, PASSWORD).await.0, 403);
+}
+
+async fn unknown_nips_lock_like_real_ones(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (real, _) = server.add_user(Some(PASSWORD)).await;
+    let ghost = "199001012015011001";
+    let (b1, b2) = (browser(), browser());
+    let mut real_statuses = Vec::new();
+    let mut ghost_statuses = Vec::new();
+    for _ in 0..5 {
+        real_statuses.push(attempt(&server, &b1, &real, "Salah#Sandi2026").await.0);
+        ghost_statuses.push(attempt(&server, &b2, ghost, "Salah#Sandi2026").await.0);
+    }
+    assert_eq!(
+        real_statuses, ghost_statuses,
+        "a lock does not reveal whether the NIP exists"
+    );
+    assert_eq!(ghost_statuses.last(), Some(&StatusCode::FORBIDDEN));
+}
+
+async fn captcha_after_three_failures(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let form = |page: &str, pw: &str| {
+        vec![
+            ("csrf_token", hidden(page, "csrf_token")),
+            ("nip", nip.clone()),
+            ("password", pw.to_string()),
+        ]
+    };
+    for _ in 0..3 {
+        let page = b
+            .get(server.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("captcha_id"),
+            "no captcha before three failures"
+        );
+        let res = b
+            .post(server.url("/login"))
+            .form(&form(&page, "Salah#Sandi2026"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    let page = b
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"captcha_id\"") && page.contains("/captcha/"));
+    // Without the captcha, even the right password is not checked.
+    let res = b
+        .post(server.url("/login"))
+        .form(&form(&page, PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("captcha salah"));
+    // From another IP-less angle: a fresh browser on the same IP is asked too (per-IP count).
+    let other = browser()
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(other.contains("captcha_id"));
+    assert_eq!(
+        attempt(&server, &b, &nip, PASSWORD).await.0,
+        303,
+        "with the captcha answered, it works"
+    );
+}
+
+async fn helpdesk_lock_has_no_end_time(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, id) = server.add_user(Some(PASSWORD)).await;
+    server
+        .state
+        .store
+        .set_user_status(&id, "locked", server.clock().now())
+        .await
+        .unwrap();
+    let (st, page) = attempt(&server, &browser(), &nip, PASSWORD).await;
+    assert_eq!(st, 403);
+    assert!(page.contains("dikunci oleh helpdesk"), "{page}");
+    assert!(locked_until_text(&page).is_none());
+}
+
+async fn rate_limiter_answers_429(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| {
+        c.rate_limit.enabled = true;
+        c.rate_limit.burst = 5;
+        c.rate_limit.replenish_ms = 60_000;
+    })
+    .await;
+    let b = browser();
+    let page = b
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for _ in 0..8 {
+        let res = b
+            .post(server.url("/login"))
+            .form(&[
+                ("csrf_token", hidden(&page, "csrf_token").as_str()),
+                ("nip", "1"),
+                ("password", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            limited = Some(res);
+        }
+    }
+    assert_eq!(&statuses[..5], &[400; 5], "{statuses:?}");
+    let res = limited.expect("429 after the burst");
+    assert!(res.headers().get("retry-after").is_some());
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Terlalu banyak permintaan")
+    );
+    // GETs are not limited (every sign-in starts with one).
+    assert_eq!(
+        b.get(server.url("/login")).send().await.unwrap().status(),
+        200
+    );
+    // /token has its own bucket and answers in OAuth JSON.
+    let mut last = None;
+    for _ in 0..7 {
+        last = Some(
+            rp_http()
+                .post(server.url("/token"))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    let res = last.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"],
+        "temporarily_unavailable"
+    );
+}
