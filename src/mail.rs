@@ -16,6 +16,11 @@ use crate::web::i18n::Lang;
 
 /// After this many attempts (about a day of backoff) a message is left for an operator.
 const MAX_ATTEMPTS: i64 = 16;
+/// Messages in flight at once (lettre's pool keeps up to 10 connections).
+const SEND_CONCURRENCY: i64 = 8;
+/// lettre's own timeout covers only connecting; a server that stalls mid-conversation would
+/// hang the send forever (lettre#1027), so every send is bounded here.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct Mailer {
@@ -78,17 +83,15 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(m.body.clone())
             .map_err(|e| MailError::Build(e.to_string()))?;
-        match &self.transport {
-            Transport::Smtp(t) => t
-                .send(msg)
-                .await
-                .map(|_| ())
-                .map_err(|e| MailError::Send(e.to_string())),
-            Transport::Files(t) => t
-                .send(msg)
-                .await
-                .map(|_| ())
-                .map_err(|e| MailError::Send(e.to_string())),
+        let sent = async {
+            match &self.transport {
+                Transport::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+                Transport::Files(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+            }
+        };
+        match tokio::time::timeout(SEND_TIMEOUT, sent).await {
+            Ok(r) => r.map_err(MailError::Send),
+            Err(_) => Err(MailError::Send("timed out".into())),
         }
     }
 }
@@ -113,7 +116,7 @@ pub async fn run_worker(state: AppState) {
 
 async fn drain_once(state: &AppState) -> usize {
     let now = state.clock.now();
-    let batch = match state.store.claim_mail(now, 20).await {
+    let batch = match state.store.claim_mail(now, SEND_CONCURRENCY).await {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the mail outbox");
@@ -121,29 +124,37 @@ async fn drain_once(state: &AppState) -> usize {
         }
     };
     let n = batch.len();
+    // A batch goes out in parallel: SMTP is round-trip bound, and the pool reuses connections.
+    let mut sending = tokio::task::JoinSet::new();
     for q in batch {
-        let result = state.mailer.send(&q.mail).await;
-        let now = state.clock.now();
-        let marked = match &result {
-            Ok(()) => state.store.mark_mail_sent(&q.id, now).await,
-            Err(e) => {
-                let retry_at = if q.attempts >= MAX_ATTEMPTS {
-                    i64::MAX / 2
-                } else {
-                    now + backoff(q.attempts)
-                };
-                tracing::warn!(id = %q.id, attempts = q.attempts, error = %e, "mail not sent; will retry");
-                state
-                    .store
-                    .mark_mail_failed(&q.id, &e.to_string(), retry_at)
-                    .await
-            }
-        };
-        if let Err(e) = marked {
-            tracing::error!(id = %q.id, error = %e, "cannot record the mail's fate; it may be sent again");
-        }
+        let state = state.clone();
+        sending.spawn(async move { deliver(&state, q).await });
     }
+    while sending.join_next().await.is_some() {}
     n
+}
+
+async fn deliver(state: &AppState, q: crate::store::outbox::QueuedMail) {
+    let result = state.mailer.send(&q.mail).await;
+    let now = state.clock.now();
+    let marked = match &result {
+        Ok(()) => state.store.mark_mail_sent(&q.id, now).await,
+        Err(e) => {
+            let retry_at = if q.attempts >= MAX_ATTEMPTS {
+                i64::MAX / 2
+            } else {
+                now + backoff(q.attempts)
+            };
+            tracing::warn!(id = %q.id, attempts = q.attempts, error = %e, "mail not sent; will retry");
+            state
+                .store
+                .mark_mail_failed(&q.id, &e.to_string(), retry_at)
+                .await
+        }
+    };
+    if let Err(e) = marked {
+        tracing::error!(id = %q.id, error = %e, "cannot record the mail's fate; it may be sent again");
+    }
 }
 
 /// The e-mails Gerbang writes, in the reader's language.
