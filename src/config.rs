@@ -40,6 +40,8 @@ pub struct Config {
     pub rate_limit: RateLimitSettings,
     /// Proxies whose `X-Forwarded-For` is believed; from any other peer it is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The issuer shown in authenticator apps next to the NIP.
+    pub totp_issuer: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -138,6 +140,7 @@ impl Default for Config {
             lockout: LockoutSettings::default(),
             rate_limit: RateLimitSettings::default(),
             trusted_proxies: Vec::new(),
+            totp_issuer: "Gerbang ASN".into(),
         }
     }
 }

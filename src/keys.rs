@@ -167,9 +167,58 @@ impl KeyRing {
             .map(|k| (k.kid.as_str(), k.alg, k.sign_from))
     }
 
-    /// The server secret (32 random bytes in `keys/secret.key`), for MACs only.
+    /// The server secret (32 random bytes in `keys/secret.key`), for MACs.
     pub fn secret(&self) -> &[u8; 32] {
         &self.secret
+    }
+
+    /// AES-256-GCM under a key derived from the server secret for this one purpose.
+    /// `context` (e.g. the user id) is bound as associated data: a sealed value copied to
+    /// another row does not open there.
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&self.box_key()).expect("32-byte key");
+        let nonce: [u8; 12] = rand::random();
+        let ct = cipher
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encryption of a short value cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    pub fn open(&self, sealed: &str, context: &str) -> Option<Vec<u8>> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if raw.len() < 12 + 16 {
+            return None;
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&self.box_key()).ok()?;
+        cipher
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: ct,
+                    aad: context.as_bytes(),
+                },
+            )
+            .ok()
+    }
+
+    fn box_key(&self) -> [u8; 32] {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut m =
+            <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.secret).expect("any length");
+        m.update(b"gerbang secret box v1");
+        m.finalize().into_bytes().into()
     }
 }
 
@@ -283,6 +332,31 @@ mod tests {
         let rsa = keys.iter().find(|k| k["kty"] == "RSA").unwrap();
         assert_eq!(rsa["alg"], "RS256");
         assert_eq!(rsa["e"], "AQAB");
+    }
+
+    #[test]
+    fn sealed_values_open_only_in_their_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = KeyRing::load_or_generate(dir.path(), 1_000).unwrap();
+        let sealed = ring.seal(b"JBSWY3DPEHPK3PXP", "user-1");
+        assert!(!sealed.contains("JBSWY3DPEHPK3PXP"));
+        assert_ne!(
+            sealed,
+            ring.seal(b"JBSWY3DPEHPK3PXP", "user-1"),
+            "fresh nonce each time"
+        );
+        assert_eq!(
+            ring.open(&sealed, "user-1").as_deref(),
+            Some(&b"JBSWY3DPEHPK3PXP"[..])
+        );
+        assert_eq!(ring.open(&sealed, "user-2"), None);
+        let mut tampered = sealed.into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            ring.open(std::str::from_utf8(&tampered).unwrap(), "user-1"),
+            None
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod error;
 pub mod keys;
 pub mod login;
 pub mod mail;
+pub mod mfa;
 pub mod oidc;
 pub mod ops;
 pub mod passwords;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::router(&state.settings))
         .merge(login::router(&state.settings))
         .merge(reset::router(&state.settings))
+        .merge(mfa::router())
         .merge(ops::router())
         .merge(web::assets::router())
         .merge(web::captcha::router())

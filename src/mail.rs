@@ -201,6 +201,50 @@ pub mod compose {
         }
     }
 
+    pub fn device_added(lang: Lang, to: &str, name: &str, device: &str, when: &str) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Id => (
+                "Perangkat autentikator baru pada akun Gerbang ASN Anda".to_string(),
+                format!(
+                    "Yth. {name},\n\nPerangkat autentikator \"{device}\" ditambahkan ke akun Gerbang ASN Anda pada {when}."
+                ),
+            ),
+            Lang::En => (
+                "New authenticator on your Gerbang ASN account".to_string(),
+                format!(
+                    "Dear {name},\n\nThe authenticator \"{device}\" was added to your Gerbang ASN account on {when}."
+                ),
+            ),
+        };
+        Mail {
+            to: to.into(),
+            subject,
+            body: body + footer(lang),
+        }
+    }
+
+    pub fn recovery_code_used(lang: Lang, to: &str, name: &str, left: i64, when: &str) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Id => (
+                "Kode pemulihan Gerbang ASN Anda dipakai".to_string(),
+                format!(
+                    "Yth. {name},\n\nSebuah kode pemulihan dipakai untuk masuk ke akun Gerbang ASN Anda pada {when}. Sisa kode: {left}.\nJika ponsel Anda hilang atau diganti, daftarkan perangkat autentikator baru di halaman Akun."
+                ),
+            ),
+            Lang::En => (
+                "A Gerbang ASN recovery code was used".to_string(),
+                format!(
+                    "Dear {name},\n\nA recovery code was used to sign in to your Gerbang ASN account on {when}. Codes left: {left}.\nIf your phone was lost or replaced, add a new authenticator on the Account page."
+                ),
+            ),
+        };
+        Mail {
+            to: to.into(),
+            subject,
+            body: body + footer(lang),
+        }
+    }
+
     pub fn password_changed(lang: Lang, to: &str, name: &str, when: &str) -> Mail {
         let (subject, body) = match lang {
             Lang::Id => (

@@ -140,7 +140,7 @@ async fn sign_in_refresh_and_sso_then_logout(backend: Backend) {
     assert!(claims.auth_time().is_some());
     assert_eq!(
         claims.auth_context_ref().unwrap().as_str(),
-        "urn:gerbang:loa:1"
+        "urn:gerbang:loa:2"
     );
     let amr: Vec<String> = claims
         .auth_method_refs()
@@ -148,7 +148,7 @@ async fn sign_in_refresh_and_sso_then_logout(backend: Backend) {
         .iter()
         .map(|a| a.to_string())
         .collect();
-    assert_eq!(amr, vec!["pwd"]);
+    assert_eq!(amr, vec!["pwd", "otp"]);
     // The access-token hash binds the two tokens together.
     let at_hash = claims.access_token_hash().expect("at_hash");
     let expected = openidconnect::AccessTokenHash::from_token(

@@ -663,10 +663,15 @@ async fn post_login(
     let mut form = vec![
         ("nip", nip.to_string()),
         ("password", password.to_string()),
-        ("otp", String::new()),
+        // A code is typed, so a wrong password fails right here.
+        ("otp", "000000".to_string()),
     ];
     if with_csrf {
         form.push(("csrf_token", hidden(&page, "csrf_token")));
+    }
+    if let Some((id, answer)) = captcha_answer(&s.server, &page).await {
+        form.push(("captcha_id", id));
+        form.push(("captcha", answer));
     }
     let res = b
         .post(s.server.url("/login"))
@@ -694,13 +699,55 @@ async fn login_form_failures_do_not_enumerate(backend: Backend) {
     let b = browser();
     let (imported, _) = s.server.add_user(None).await;
 
+    // Without a code, a right and a wrong password lead to the very same second step.
+    let second_step = |pw: &'static str| {
+        let (s, b) = (&s, &b);
+        async move {
+            let page = b
+                .get(s.server.url("/login"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let res = b
+                .post(s.server.url("/login"))
+                .form(&[
+                    ("nip", s.nip.as_str()),
+                    ("password", pw),
+                    ("otp", ""),
+                    ("csrf_token", &hidden(&page, "csrf_token")),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = res.text().await.unwrap();
+            // The page differs only by its CSRF token and the clock shown.
+            let start = body.find("<form").unwrap();
+            let end = body.find("</form>").unwrap();
+            (
+                status,
+                body[start..end].replace(&hidden(&body, "csrf_token"), ""),
+            )
+        }
+    };
+    let right = second_step(PASSWORD).await;
+    let wrong_pw = second_step("Salah#Sandi2026").await;
+    assert_eq!(right.0, 200);
+    assert_eq!(
+        right, wrong_pw,
+        "the OTP step does not reveal whether the password was right"
+    );
+
     let (st_wrong, wrong) = post_login(&s, &b, &s.nip, "Salah#Sandi2026", true).await;
     let (st_unknown, unknown) =
         post_login(&s, &b, "199001012015011001", "Salah#Sandi2026", true).await;
     let (st_inactive, inactive) = post_login(&s, &b, &imported, "Salah#Sandi2026", true).await;
     assert_eq!(st_wrong, 401);
     assert_eq!((st_unknown, st_inactive), (st_wrong, st_wrong));
-    assert_eq!(error_text(&wrong), "NIP atau kata sandi salah.");
+    assert_eq!(error_text(&wrong), "NIP, kata sandi, atau kode OTP salah.");
     assert_eq!(
         error_text(&unknown),
         error_text(&wrong),

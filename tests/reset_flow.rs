@@ -132,8 +132,17 @@ async fn imported_user_activates_and_signs_in(backend: Backend) {
         .add_client("myasn", "ES256", &["authorization_code"])
         .await;
     let res = login_through(&server, &b, &authorize(&server), &nip, NEW_PASSWORD).await;
+    // No device yet: enrolment comes before any token.
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/mfa/enrol");
+    let (res, _) = enrol(&server, &b, "HP Pribadi").await;
+    assert_eq!(res.status(), 200, "recovery codes are shown once");
+    let res = b.get(server.url("/mfa/continue")).send().await.unwrap();
     assert_eq!(res.status(), 302);
-    assert!(query_param(&location(&res), "code").is_some());
+    assert!(
+        query_param(&location(&res), "code").is_some(),
+        "on to the service"
+    );
 }
 
 fn authorize(server: &TestServer) -> String {

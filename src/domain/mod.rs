@@ -4,3 +4,4 @@ pub mod lockout;
 pub mod nip;
 pub mod password_policy;
 pub mod pkce;
+pub mod totp;

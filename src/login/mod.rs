@@ -2,6 +2,7 @@
 
 pub mod device;
 pub mod guard;
+pub mod pending;
 pub mod session;
 
 use askama::Template;
@@ -18,9 +19,12 @@ use crate::config::Config;
 use crate::domain::nip::{self, NipError};
 use crate::domain::password_policy::MAX_LEN;
 use crate::error::AppError;
-use crate::oidc::{self, ACR_PASSWORD};
+use crate::mail::compose;
+use crate::mfa::{self, otp::OtpOutcome};
+use crate::oidc::{self, ACR_MFA};
 use crate::state::AppState;
 use crate::store::audit::AuditEvent;
+use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::{captcha, client_ip, csrf, user_agent};
 use guard::{Counter, Gate};
@@ -28,6 +32,7 @@ use guard::{Counter, Gate};
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
         .route("/login", get(get_login).post(post_login))
+        .route("/login/otp", get(get_otp).post(post_otp))
         .route("/", get(get_home));
     if let Some(limit) = crate::web::rate_limit::layer(settings) {
         r = r.route_layer(limit);
@@ -305,17 +310,24 @@ pub async fn post_login(
             .audit(&event("login_failure", None), now)
             .await?;
         if let Some(until) = guard::on_failure(&state, &counter, &ip, &nip_input).await? {
+            let detail = if known { Some("known_browser") } else { None };
             state
                 .store
-                .audit(
-                    &event(
-                        "account_locked",
-                        if known { Some("known_browser") } else { None },
-                    ),
-                    now,
-                )
+                .audit(&event("account_locked", detail), now)
                 .await?;
             return Ok(locked_page(lang, Some(until)));
+        }
+        if form.otp.trim().is_empty() {
+            // The same second step a right password leads to: the step itself must not
+            // tell an attacker the password was wrong. It fails whatever code is typed.
+            let p = pending::Pending {
+                user_id: None,
+                nip: nip_input,
+                password_ok: false,
+                req: form.req.clone(),
+            };
+            let jar = pending::start(&state, jar, &p).await?;
+            return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
         }
         return render_login(
             &state,
@@ -323,43 +335,293 @@ pub async fn post_login(
             lang,
             &form.req,
             &ip,
-            again(nip_input, "login.failed", StatusCode::UNAUTHORIZED),
+            again(nip_input, "otp.invalid", StatusCode::UNAUTHORIZED),
         )
         .await;
     };
 
-    guard::on_success(&state, &counter).await?;
-    state
-        .store
-        .audit(
-            &AuditEvent {
-                actor: Some(&user.id),
-                ..event("login_success", None)
-            },
-            now,
-        )
-        .await?;
-    let (jar, sso) = session::create(
-        &state,
-        jar,
-        session::Login {
-            user_id: &user.id,
-            amr: vec!["pwd".into()],
-            acr: ACR_PASSWORD,
-            ip: Some(ip.clone()),
-            user_agent: ua.clone(),
-        },
-    )
-    .await?;
-    let jar = device::remember(&state, jar, &user.id, now);
-    match oidc::load_authreq(&state, &form.req).await? {
+    // Password right. Nothing is issued to any service before a second factor.
+    let attempt = Attempt {
+        user,
+        counter: &counter,
+        ip: &ip,
+        ua: ua.as_deref(),
+        req: &form.req,
+    };
+    if state.store.list_totp(&user.id).await?.is_empty() {
+        let p = pending::Pending {
+            user_id: Some(user.id.clone()),
+            nip: user.nip.clone(),
+            password_ok: true,
+            req: form.req.clone(),
+        };
+        let jar = pending::start(&state, jar, &p).await?;
+        return Ok((jar, Redirect::to("/mfa/enrol")).into_response());
+    }
+    if form.otp.trim().is_empty() {
+        let p = pending::Pending {
+            user_id: Some(user.id.clone()),
+            nip: user.nip.clone(),
+            password_ok: true,
+            req: form.req.clone(),
+        };
+        let jar = pending::start(&state, jar, &p).await?;
+        return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
+    }
+    second_factor(&state, jar, lang, &attempt, &form.otp).await
+}
+
+/// Who is signing in, from where, and for which authorization request.
+pub struct Attempt<'a> {
+    pub user: &'a User,
+    pub counter: &'a Counter<'a>,
+    pub ip: &'a str,
+    pub ua: Option<&'a str>,
+    pub req: &'a str,
+}
+
+/// Checks the OTP (or recovery code) of a person whose password was right, and finishes
+/// the login or explains what was wrong with the code.
+async fn second_factor(
+    state: &AppState,
+    jar: CookieJar,
+    lang: Lang,
+    a: &Attempt<'_>,
+    otp: &str,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    let event = |kind: &'static str, detail: Option<String>| {
+        let ev = AuditEvent {
+            kind,
+            subject: Some(&a.user.id),
+            ip: Some(a.ip),
+            user_agent: a.ua,
+            ..Default::default()
+        };
+        (ev, detail)
+    };
+    let outcome = mfa::otp::check(state, a.user, otp).await?;
+    let (message, detail): (Option<String>, Option<String>) = match outcome {
+        OtpOutcome::Totp | OtpOutcome::Recovery => (None, None),
+        OtpOutcome::Invalid => (Some(lang.t("otp.invalid").to_string()), None),
+        OtpOutcome::Replayed => (
+            Some(lang.t("otp.replayed").to_string()),
+            Some("replayed".into()),
+        ),
+        OtpOutcome::Skewed(m) => {
+            let lead = if m > 0 {
+                lang.t("otp.skew_ahead")
+            } else {
+                lang.t("otp.skew_behind")
+            };
+            (
+                Some(format!("{lead} {} {}", m.abs(), lang.t("otp.skew_fix"))),
+                Some(format!("skew {m} min")),
+            )
+        }
+    };
+    if let Some(message) = message {
+        let (ev, detail) = event("otp_failure", detail);
+        state
+            .store
+            .audit(
+                &AuditEvent {
+                    detail: detail.as_deref(),
+                    ..ev
+                },
+                now,
+            )
+            .await?;
+        if let Some(until) = guard::on_failure(state, a.counter, a.ip, &a.user.nip).await? {
+            state
+                .store
+                .audit(&event("account_locked", None).0, now)
+                .await?;
+            let jar = pending::finish(state, jar).await?;
+            return Ok((jar, locked_page(lang, Some(until))).into_response());
+        }
+        // The password stays proven for this pending login; only the code is asked again.
+        let p = pending::Pending {
+            user_id: Some(a.user.id.clone()),
+            nip: a.user.nip.clone(),
+            password_ok: true,
+            req: a.req.to_string(),
+        };
+        let jar = pending::start(state, jar, &p).await?;
+        return render_otp_step(state, jar, lang, Some(message), StatusCode::UNAUTHORIZED).await;
+    }
+    if outcome == OtpOutcome::Recovery {
+        let left = state.store.unused_recovery_codes(&a.user.id).await?;
+        state
+            .store
+            .audit(
+                &event("recovery_code_used", Some(format!("{left} left"))).0,
+                now,
+            )
+            .await?;
+        let mail = compose::recovery_code_used(lang, &a.user.email, &a.user.name, left, &wib(now));
+        state.store.enqueue_mail(&mail, now).await?;
+        state.mailer.wake.notify_one();
+    }
+    guard::on_success(state, a.counter).await?;
+    let (jar, sso) = complete(state, jar, a.user, a.ip, a.ua).await?;
+    continue_authorization(state, jar, &sso, a.req).await
+}
+
+/// Starts the full (MFA) session: fresh cookie, known browser, audit.
+pub async fn complete(
+    state: &AppState,
+    jar: CookieJar,
+    user: &User,
+    ip: &str,
+    ua: Option<&str>,
+) -> Result<(CookieJar, session::SsoSession), AppError> {
+    let now = state.clock.now();
+    let jar = pending::finish(state, jar).await?;
+    let ev = AuditEvent {
+        kind: "login_success",
+        actor: Some(&user.id),
+        subject: Some(&user.id),
+        ip: Some(ip),
+        user_agent: ua,
+        ..Default::default()
+    };
+    state.store.audit(&ev, now).await?;
+    let login = session::Login {
+        user_id: &user.id,
+        amr: vec!["pwd".into(), "otp".into()],
+        acr: ACR_MFA,
+        ip: Some(ip.to_string()),
+        user_agent: ua.map(str::to_string),
+    };
+    let (jar, sso) = session::create(state, jar, login).await?;
+    Ok((device::remember(state, jar, &user.id, now), sso))
+}
+
+/// Back to the service that asked, or home.
+pub async fn continue_authorization(
+    state: &AppState,
+    jar: CookieJar,
+    sso: &session::SsoSession,
+    req_id: &str,
+) -> Result<Response, AppError> {
+    match oidc::load_authreq(state, req_id).await? {
         Some(req) => {
-            state.cache.del(&oidc::authreq_key(&form.req)).await?;
-            let redirect = oidc::authorize::issue_code(&state, &req, &sso).await?;
+            state.cache.del(&oidc::authreq_key(req_id)).await?;
+            let redirect = oidc::authorize::issue_code(state, &req, sso).await?;
             Ok((jar, redirect).into_response())
         }
         None => Ok((jar, Redirect::to("/")).into_response()),
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "otp.html")]
+struct OtpPage {
+    lang: Lang,
+    csrf: String,
+    error: Option<String>,
+    server_time: String,
+}
+
+async fn render_otp_step(
+    state: &AppState,
+    jar: CookieJar,
+    lang: Lang,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (jar, csrf) = csrf::issue(state, jar);
+    let page = OtpPage {
+        lang,
+        csrf,
+        error,
+        server_time: wib_seconds(state.clock.now()),
+    };
+    Ok((status, jar, page).into_response())
+}
+
+/// The server's time to the second, so people can compare it with their phone.
+pub fn wib_seconds(ts: i64) -> String {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).expect("valid offset");
+    let fmt =
+        time::macros::format_description!("[hour]:[minute]:[second] WIB, [day]-[month]-[year]");
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| t.to_offset(offset).format(&fmt).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+pub async fn get_otp(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    if pending::load(&state, &jar).await?.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    render_otp_step(&state, jar, lang, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OtpForm {
+    csrf_token: String,
+    otp: String,
+}
+
+pub async fn post_otp(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(form): Form<OtpForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let ip = client_ip(&state, peer, &headers);
+    let Some((_, p)) = pending::load(&state, &jar).await? else {
+        return Err(AppError::bad_request("error.login_expired"));
+    };
+    let user = match &p.user_id {
+        Some(id) if p.password_ok => state.store.find_user(id).await?,
+        _ => None,
+    };
+    let Some(user) = user else {
+        // The password was wrong (and already counted): fail like a wrong code.
+        let jar = pending::finish(&state, jar).await?;
+        let shown = Shown {
+            nip: p.nip,
+            error: Some("otp.invalid"),
+            notice: None,
+            status: StatusCode::UNAUTHORIZED,
+        };
+        return render_login(&state, jar, lang, &p.req, &ip, shown).await;
+    };
+    let now = state.clock.now();
+    let device = device::read(&state, &jar);
+    let known_ttl = state.settings.lockout.known_browser_ttl_secs;
+    let counter = match &device {
+        Some(d) if d.knows(&user.id, now, known_ttl) => Counter::KnownBrowser {
+            user: &user,
+            device_id: &d.id,
+        },
+        _ => Counter::Account(&user),
+    };
+    if let Gate::Locked(until) = guard::gate(&state, &counter).await? {
+        let jar = pending::finish(&state, jar).await?;
+        return Ok((jar, locked_page(lang, until)).into_response());
+    }
+    let ua = user_agent(&headers);
+    let attempt = Attempt {
+        user: &user,
+        counter: &counter,
+        ip: &ip,
+        ua: ua.as_deref(),
+        req: &p.req,
+    };
+    second_factor(&state, jar, lang, &attempt, &form.otp).await
 }
 
 fn locked_page(lang: Lang, until: Option<i64>) -> Response {

@@ -201,8 +201,13 @@ async fn authorize_inner(
 
     let now = state.clock.now();
     let session = session::current(state, jar).await?;
-    let usable = session
-        .filter(|s| !prompt.contains(&"login") && max_age.is_none_or(|m| s.auth_time + m >= now));
+    // Only a session that passed the second factor counts: MFA is mandatory, and a session
+    // from before a person's enrolment must not slip through.
+    let usable = session.filter(|s| {
+        s.acr == super::ACR_MFA
+            && !prompt.contains(&"login")
+            && max_age.is_none_or(|m| s.auth_time + m >= now)
+    });
     match usable {
         Some(s) => Ok(issue_code(state, &req, &s).await?),
         None if prompt_none => Err(fail("login_required", "the user is not signed in")),

@@ -309,6 +309,124 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Tidak boleh sama dengan kata sandi saat ini.",
         "Must differ from the current password.",
     ),
+    (
+        "otp.title",
+        "Verifikasi dua langkah",
+        "Two-step verification",
+    ),
+    (
+        "otp.hint",
+        "Buka aplikasi autentikator (Google/Microsoft Authenticator) dan ketik 6 digit yang tampil. Kode pemulihan juga dapat dipakai.",
+        "Open your authenticator app (Google/Microsoft Authenticator) and type the 6 digits it shows. A recovery code works too.",
+    ),
+    ("otp.submit", "Verifikasi", "Verify"),
+    (
+        "otp.server_time",
+        "Waktu server saat ini:",
+        "Server time now:",
+    ),
+    (
+        "otp.invalid",
+        "NIP, kata sandi, atau kode OTP salah.",
+        "Wrong NIP, password or OTP code.",
+    ),
+    (
+        "otp.replayed",
+        "Kode OTP ini sudah dipakai. Tunggu kode berikutnya di aplikasi autentikator.",
+        "This OTP code was already used. Wait for the next code in your authenticator app.",
+    ),
+    (
+        "otp.skew_ahead",
+        "Kode OTP tidak berlaku: waktu di ponsel Anda lebih cepat sekitar",
+        "The OTP code is not valid: the time on your phone is ahead by about",
+    ),
+    (
+        "otp.skew_behind",
+        "Kode OTP tidak berlaku: waktu di ponsel Anda lebih lambat sekitar",
+        "The OTP code is not valid: the time on your phone is behind by about",
+    ),
+    (
+        "otp.skew_fix",
+        "menit dari server. Aktifkan tanggal, waktu, dan zona waktu otomatis di pengaturan ponsel, lalu coba lagi dengan kode baru.",
+        "minutes. Turn on automatic date, time and time zone in your phone's settings, then try again with a new code.",
+    ),
+    (
+        "enrol.title",
+        "Aktifkan verifikasi dua langkah",
+        "Set up two-step verification",
+    ),
+    (
+        "enrol.intro",
+        "Verifikasi dua langkah wajib bagi setiap ASN. Siapkan ponsel Anda.",
+        "Two-step verification is mandatory for every civil servant. Have your phone ready.",
+    ),
+    (
+        "enrol.step_app",
+        "Pasang Google Authenticator atau Microsoft Authenticator di ponsel Anda.",
+        "Install Google Authenticator or Microsoft Authenticator on your phone.",
+    ),
+    (
+        "enrol.step_scan",
+        "Di aplikasi, pilih tambah akun lalu pindai kode QR ini.",
+        "In the app, add an account and scan this QR code.",
+    ),
+    (
+        "enrol.qr_alt",
+        "Kode QR untuk aplikasi autentikator",
+        "QR code for the authenticator app",
+    ),
+    (
+        "enrol.manual",
+        "Tidak bisa memindai? Ketik kunci ini:",
+        "Cannot scan? Type this key:",
+    ),
+    (
+        "enrol.step_code",
+        "Ketik 6 digit yang tampil di aplikasi dan beri nama perangkat ini.",
+        "Type the 6 digits the app shows and name this device.",
+    ),
+    ("enrol.device_name", "Nama perangkat", "Device name"),
+    (
+        "enrol.device_hint",
+        "Misalnya \"HP Pribadi\" atau \"Tablet\" (1–64 karakter).",
+        "For example \"Personal phone\" or \"Tablet\" (1–64 characters).",
+    ),
+    ("enrol.submit", "Aktifkan", "Turn on"),
+    (
+        "enrol.bad_code",
+        "Kode OTP salah. Pastikan Anda mengetik kode yang sedang tampil untuk akun ini.",
+        "Wrong OTP code. Type the code currently shown for this account.",
+    ),
+    (
+        "enrol.bad_name",
+        "Nama perangkat wajib diisi, 1–64 karakter.",
+        "The device name is required, 1–64 characters.",
+    ),
+    (
+        "enrol.dup_name",
+        "Anda sudah punya perangkat dengan nama ini. Pilih nama lain.",
+        "You already have a device with this name. Choose another.",
+    ),
+    (
+        "recovery.title",
+        "Simpan kode pemulihan Anda",
+        "Keep your recovery codes",
+    ),
+    (
+        "recovery.intro",
+        "Jika ponsel hilang, setiap kode ini dapat dipakai sekali sebagai pengganti kode OTP. Cetak atau simpan di tempat aman.",
+        "If your phone is lost, each of these codes works once in place of an OTP code. Print them or keep them somewhere safe.",
+    ),
+    (
+        "recovery.once",
+        "Kode ini hanya ditampilkan sekali.",
+        "These codes are shown only once.",
+    ),
+    (
+        "recovery.continue",
+        "Saya sudah menyimpannya, lanjutkan",
+        "I have saved them, continue",
+    ),
     ("home.title", "Beranda", "Home"),
     (
         "home.signed_in_as",

@@ -35,7 +35,12 @@ pub const PASSWORD: &str = "Gerbang#Aman2026";
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 pub const POST_LOGOUT: &str = "http://127.0.0.1:9/signed-out";
 
+/// Every test user with a password also has this authenticator (20 bytes, as apps use).
+pub const TOTP_SECRET: &[u8; 20] = b"gerbang-test-secret!";
+
 pub struct TestServer {
+    /// Last TOTP step each NIP used, so helpers never replay a code.
+    otp_steps: std::sync::Mutex<std::collections::HashMap<String, u64>>,
     pub base: String,
     pub state: AppState,
     pub dir: tempfile::TempDir,
@@ -91,6 +96,7 @@ impl TestServer {
             .unwrap();
         });
         TestServer {
+            otp_steps: Default::default(),
             base,
             state,
             dir,
@@ -108,6 +114,8 @@ impl TestServer {
         format!("19850712201001{}{:03}", 1 + (n / 999) % 2, n % 999 + 1)
     }
 
+    /// A person; with a password they also have an enrolled authenticator (`TOTP_SECRET`),
+    /// like every active ASN. Without one they are as the SIASN import leaves them.
     pub async fn add_user(&self, password: Option<&str>) -> (String, String) {
         let nip = Self::new_nip();
         let hash = match password {
@@ -131,7 +139,50 @@ impl TestServer {
             )
             .await
             .unwrap();
+        if password.is_some() {
+            self.add_device(&u.id, "HP Pribadi", TOTP_SECRET).await;
+        }
         (nip, u.id)
+    }
+
+    pub async fn add_device(&self, user_id: &str, name: &str, secret: &[u8]) {
+        let sealed = self.state.keys().seal(secret, user_id);
+        let event = gerbang::store::audit::AuditEvent {
+            kind: "mfa_device_added",
+            ..Default::default()
+        };
+        let d = gerbang::store::mfa::NewDevice {
+            user_id,
+            device_name: name,
+            secret_enc: &sealed,
+            recovery_hashes: &[],
+            event: &event,
+            notice: None,
+        };
+        self.state
+            .store
+            .add_totp(&d, self.state.clock.now())
+            .await
+            .unwrap();
+    }
+
+    /// A current TOTP code for `nip` that no earlier helper call used: the lowest unused
+    /// step of the ±1 window, moving the clock on by a step when all three are spent.
+    pub fn otp(&self, nip: &str) -> String {
+        let mut used = self.otp_steps.lock().unwrap();
+        loop {
+            let now = self.state.clock.now() as u64;
+            let origin = now / 30;
+            let last = used.get(nip).copied().unwrap_or(0);
+            if let Some(step) = [origin - 1, origin, origin + 1]
+                .into_iter()
+                .find(|s| *s > last)
+            {
+                used.insert(nip.to_string(), step);
+                return gerbang::domain::totp::code_at(TOTP_SECRET, step * 30);
+            }
+            self.state.clock.advance(30);
+        }
     }
 
     /// Registers a client through the same code path as `gerbang client add`.
@@ -236,13 +287,7 @@ pub async fn login_through(
         .await
         .unwrap();
     b.post(server.url("/login"))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token").as_str()),
-            ("req", hidden(&page, "req").as_str()),
-            ("nip", nip),
-            ("password", password),
-            ("otp", ""),
-        ])
+        .form(&login_fields(server, &page, nip, password).await)
         .send()
         .await
         .unwrap()
@@ -276,7 +321,7 @@ pub async fn login_fields(
         ("csrf_token".to_string(), hidden(page, "csrf_token")),
         ("nip".to_string(), nip.to_string()),
         ("password".to_string(), password.to_string()),
-        ("otp".to_string(), String::new()),
+        ("otp".to_string(), server.otp(nip)),
     ];
     if page.contains("name=\"req\" value=\"") {
         form.push(("req".to_string(), hidden(page, "req")));
@@ -400,4 +445,37 @@ pub fn mailed_code(msg: &str) -> String {
         .or_else(|| msg.find("Your code: ").map(|i| i + 11))
         .expect("a code in the mail");
     msg[at..at + 8].to_string()
+}
+
+/// Completes a forced enrolment from the page `/mfa/enrol` shows; returns the response to
+/// the confirmation (the recovery-codes page for a first device) and the secret.
+pub async fn enrol(
+    server: &TestServer,
+    b: &reqwest::Client,
+    device_name: &str,
+) -> (reqwest::Response, Vec<u8>) {
+    let page = b
+        .get(server.url("/mfa/enrol"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "data-totp-secret=\"";
+    let start = page.find(marker).expect("the page shows the secret") + marker.len();
+    let b32 = &page[start..start + page[start..].find('"').unwrap()];
+    let secret = totp_rs::Secret::try_from_base32(b32).unwrap().to_vec();
+    let code = gerbang::domain::totp::code_at(&secret, server.state.clock.now() as u64);
+    let res = b
+        .post(server.url("/mfa/enrol"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("otp", code.as_str()),
+            ("device_name", device_name),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (res, secret)
 }

@@ -1,0 +1,319 @@
+//! Mandatory second factor: `/mfa/enrol` (QR code, code, device name), the recovery codes
+//! shown once after the first device, and `/mfa/continue` back to the waiting service.
+
+pub mod otp;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use crate::domain::totp::{self, Verdict};
+use crate::error::AppError;
+use crate::login::{self, pending, session, wib, wib_seconds};
+use crate::mail::compose;
+use crate::secrets::sha256_hex;
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::audit::AuditEvent;
+use crate::store::mfa::NewDevice;
+use crate::store::users::User;
+use crate::web::i18n::Lang;
+use crate::web::{client_ip, csrf, user_agent};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/mfa/enrol", get(get_enrol).post(post_enrol))
+        .route("/mfa/continue", get(get_continue))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "mfa_enrol.html")]
+struct EnrolPage {
+    lang: Lang,
+    csrf: String,
+    qr: String,
+    secret: String,
+    device_name: String,
+    error: Option<String>,
+    server_time: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryPage {
+    lang: Lang,
+    codes: Vec<String>,
+}
+
+/// Whose enrolment this is: a login waiting for its first device, or a signed-in person
+/// adding another one.
+enum Enrollee {
+    Login {
+        pending_id: String,
+        user: User,
+        req: String,
+    },
+    Account {
+        sid: String,
+        user: User,
+    },
+}
+
+impl Enrollee {
+    fn user(&self) -> &User {
+        match self {
+            Enrollee::Login { user, .. } | Enrollee::Account { user, .. } => user,
+        }
+    }
+    /// Keys the pending secret: fixed for this enrolment, not regenerated on a wrong code.
+    fn secret_key(&self) -> String {
+        match self {
+            Enrollee::Login { pending_id, .. } => format!("enrol:{pending_id}"),
+            Enrollee::Account { sid, .. } => format!("enrol:sid:{sid}"),
+        }
+    }
+}
+
+async fn enrollee(state: &AppState, jar: &CookieJar) -> Result<Option<Enrollee>, AppError> {
+    if let Some(s) = session::current(state, jar).await?
+        && s.amr.iter().any(|m| m == "otp")
+        && let Some(user) = state.store.find_user(&s.user_id).await?
+    {
+        return Ok(Some(Enrollee::Account { sid: s.sid, user }));
+    }
+    if let Some((id, p)) = pending::load(state, jar).await?
+        && p.password_ok
+        && let Some(uid) = &p.user_id
+        && let Some(user) = state.store.find_user(uid).await?
+    {
+        return Ok(Some(Enrollee::Login {
+            pending_id: id,
+            user,
+            req: p.req,
+        }));
+    }
+    Ok(None)
+}
+
+const ENROL_TTL: i64 = 30 * 60;
+
+/// The enrolment's secret (base32), created on first sight and then kept.
+async fn pending_secret(state: &AppState, who: &Enrollee) -> Result<String, AppError> {
+    let key = who.secret_key();
+    if let Some(s) = state.cache.get(&key).await? {
+        return Ok(s);
+    }
+    let secret = totp_rs::Secret::generate().to_base32();
+    state.cache.set(&key, &secret, ENROL_TTL).await?;
+    Ok(secret)
+}
+
+async fn render(
+    state: &AppState,
+    jar: CookieJar,
+    lang: Lang,
+    who: &Enrollee,
+    device_name: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let secret = pending_secret(state, who).await?;
+    let bytes = totp_rs::Secret::try_from_base32(&secret).map_err(|_| AppError::internal())?;
+    let totp = totp_rs::Builder::new()
+        .with_secret(bytes.to_vec())
+        .with_issuer(Some(state.settings.totp_issuer.replace(':', " ")))
+        .with_account_name(who.user().nip.clone())
+        .build()
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot build the TOTP enrolment");
+            AppError::internal()
+        })?;
+    let qr = totp.to_qr_base64().map_err(|_| AppError::internal())?;
+    let (jar, csrf) = csrf::issue(state, jar);
+    let page = EnrolPage {
+        lang,
+        csrf,
+        qr,
+        secret,
+        device_name,
+        error,
+        server_time: wib_seconds(state.clock.now()),
+    };
+    Ok((status, jar, page).into_response())
+}
+
+pub async fn get_enrol(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let Some(who) = enrollee(&state, &jar).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    render(&state, jar, lang, &who, String::new(), None, StatusCode::OK).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EnrolForm {
+    csrf_token: String,
+    otp: String,
+    device_name: String,
+}
+
+pub async fn post_enrol(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(form): Form<EnrolForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let Some(who) = enrollee(&state, &jar).await? else {
+        return Err(AppError::bad_request("error.login_expired"));
+    };
+    let name = form.device_name.trim().to_string();
+    let fail = |key: &'static str| Some(lang.t(key).to_string());
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return render(
+            &state,
+            jar,
+            lang,
+            &who,
+            name,
+            fail("enrol.bad_name"),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let secret = pending_secret(&state, &who).await?;
+    let bytes = totp_rs::Secret::try_from_base32(&secret).map_err(|_| AppError::internal())?;
+    let now = state.clock.now();
+    let step = match totp::verify(&bytes, &form.otp, now.max(0) as u64, |_| false) {
+        Verdict::Valid { step } => step,
+        Verdict::Skewed { minutes, .. } => {
+            let lead = if minutes > 0 {
+                lang.t("otp.skew_ahead")
+            } else {
+                lang.t("otp.skew_behind")
+            };
+            let msg = format!("{lead} {} {}", minutes.abs(), lang.t("otp.skew_fix"));
+            return render(
+                &state,
+                jar,
+                lang,
+                &who,
+                name,
+                Some(msg),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+        _ => {
+            return render(
+                &state,
+                jar,
+                lang,
+                &who,
+                name,
+                fail("enrol.bad_code"),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let user = who.user();
+    let first = state.store.list_totp(&user.id).await?.is_empty();
+    let codes = if first {
+        otp::new_recovery_codes()
+    } else {
+        Vec::new()
+    };
+    let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
+    let ip = client_ip(&state, peer, &headers);
+    let ua = user_agent(&headers);
+    let event = AuditEvent {
+        kind: "mfa_device_added",
+        actor: Some(&user.id),
+        subject: Some(&user.id),
+        ip: Some(&ip),
+        user_agent: ua.as_deref(),
+        detail: Some(&name),
+        ..Default::default()
+    };
+    let notice = compose::device_added(lang, &user.email, &user.name, &name, &wib(now));
+    let sealed = state.keys().seal(bytes.as_ref(), &user.id);
+    let device = NewDevice {
+        user_id: &user.id,
+        device_name: &name,
+        secret_enc: &sealed,
+        recovery_hashes: &hashes,
+        event: &event,
+        notice: Some(&notice),
+    };
+    let id = match state.store.add_totp(&device, now).await {
+        Ok(id) => id,
+        Err(StoreError::Duplicate) => {
+            return render(
+                &state,
+                jar,
+                lang,
+                &who,
+                name,
+                fail("enrol.dup_name"),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // The confirming code spent its step: it cannot sign anyone in a second time.
+    state.store.use_totp_step(&id, step as i64, now).await?;
+    state.cache.del(&who.secret_key()).await?;
+    state.mailer.wake.notify_one();
+
+    match who {
+        Enrollee::Account { .. } => Ok((jar, Redirect::to("/")).into_response()),
+        Enrollee::Login { user, req, .. } => {
+            // Enrolment proved the second factor: the original request continues.
+            let (jar, sso) = login::complete(&state, jar, &user, &ip, ua.as_deref()).await?;
+            if codes.is_empty() {
+                return login::continue_authorization(&state, jar, &sso, &req).await;
+            }
+            state
+                .cache
+                .set(&continue_key(&sso.sid), &req, ENROL_TTL)
+                .await?;
+            Ok((jar, RecoveryPage { lang, codes }).into_response())
+        }
+    }
+}
+
+fn continue_key(sid: &str) -> String {
+    format!("continue:{sid}")
+}
+
+/// After the recovery codes were shown: on to the service that asked, or home.
+pub async fn get_continue(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let Some(sso) = session::current(&state, &jar).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let req = state
+        .cache
+        .take(&continue_key(&sso.sid))
+        .await?
+        .unwrap_or_default();
+    login::continue_authorization(&state, jar, &sso, &req).await
+}

@@ -1,0 +1,122 @@
+//! Checking a second factor for a person: a TOTP code from any of their devices, or one of
+//! their recovery codes.
+
+use crate::domain::totp::{self, Verdict};
+use crate::error::AppError;
+use crate::secrets::sha256_hex;
+use crate::state::AppState;
+use crate::store::users::User;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpOutcome {
+    Totp,
+    Recovery,
+    Invalid,
+    Replayed,
+    /// Right code for the wrong time: the phone is off by about this many minutes.
+    Skewed(i64),
+}
+
+/// Recovery codes look like `k7mq-2xwp`: 8 characters of an alphabet without look-alikes.
+pub const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+pub fn normalize_recovery(code: &str) -> Option<String> {
+    let c: String = code
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| *c != '-' && *c != ' ')
+        .collect();
+    (c.len() == 8 && c.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)))
+        .then(|| format!("{}-{}", &c[..4], &c[4..]))
+}
+
+pub fn new_recovery_codes() -> Vec<String> {
+    (0..10)
+        .map(|_| {
+            let s: String = (0..8)
+                .map(|_| RECOVERY_ALPHABET[rand::random_range(0..RECOVERY_ALPHABET.len())] as char)
+                .collect();
+            format!("{}-{}", &s[..4], &s[4..])
+        })
+        .collect()
+}
+
+fn burn_key(credential_id: &str, step: u64) -> String {
+    format!("otp_burn:{credential_id}:{step}")
+}
+
+pub async fn check(state: &AppState, user: &User, code: &str) -> Result<OtpOutcome, AppError> {
+    let now = state.clock.now();
+    if let Some(rc) = normalize_recovery(code) {
+        let used = state
+            .store
+            .use_recovery_code(&user.id, &sha256_hex(&rc), now)
+            .await?;
+        return Ok(if used {
+            OtpOutcome::Recovery
+        } else {
+            OtpOutcome::Invalid
+        });
+    }
+    let ring = state.keys();
+    let mut outcome = OtpOutcome::Invalid;
+    for d in state.store.list_totp(&user.id).await? {
+        let Some(secret) = ring.open(&d.secret_enc, &user.id) else {
+            tracing::error!(device = %d.id, "a TOTP secret does not open; key changed?");
+            continue;
+        };
+        let last = d.last_used_step.unwrap_or(-1);
+        match totp::verify(&secret, code, now.max(0) as u64, |s| s as i64 <= last) {
+            Verdict::Valid { step } => {
+                let burned = state.cache.get(&burn_key(&d.id, step)).await?.is_some();
+                // The database decides across replicas: exactly one request spends a step.
+                if !burned && state.store.use_totp_step(&d.id, step as i64, now).await? {
+                    return Ok(OtpOutcome::Totp);
+                }
+                outcome = OtpOutcome::Replayed;
+            }
+            Verdict::Replayed { .. } => outcome = OtpOutcome::Replayed,
+            Verdict::Skewed { step, minutes } => {
+                // Burn the step: this code must never work later, when its time comes.
+                let ttl = (totp::SKEW_SEARCH_STEPS as i64 + 2) * totp::STEP_SECS as i64 * 2;
+                state.cache.set(&burn_key(&d.id, step), "1", ttl).await?;
+                if outcome == OtpOutcome::Invalid {
+                    outcome = OtpOutcome::Skewed(minutes);
+                }
+            }
+            Verdict::Invalid => {}
+        }
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_codes_have_a_shape_that_normalizes() {
+        let codes = new_recovery_codes();
+        assert_eq!(codes.len(), 10);
+        let unique: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), 10);
+        for c in &codes {
+            assert_eq!(normalize_recovery(c).as_deref(), Some(c.as_str()));
+            assert_eq!(
+                normalize_recovery(&c.to_uppercase().replace('-', " ")).as_deref(),
+                Some(c.as_str())
+            );
+        }
+        assert_eq!(
+            normalize_recovery("123456"),
+            None,
+            "a TOTP code is not a recovery code"
+        );
+        assert_eq!(
+            normalize_recovery("abcd-efg0"),
+            None,
+            "0 is not in the alphabet"
+        );
+    }
+}
