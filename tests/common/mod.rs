@@ -145,6 +145,27 @@ impl TestServer {
         (nip, u.id)
     }
 
+    /// A person with a password who has not enrolled an authenticator yet.
+    pub async fn add_user_without_device(&self, password: &str) -> (String, String) {
+        let (nip, id) = self.add_user(None).await;
+        let hash = self.state.hasher.hash(password.to_string()).await.unwrap();
+        let event = gerbang::store::audit::AuditEvent {
+            kind: "password_reset",
+            ..Default::default()
+        };
+        let notice = gerbang::store::outbox::Mail {
+            to: "noreply@bkn.go.id".into(),
+            subject: "-".into(),
+            body: "-".into(),
+        };
+        self.state
+            .store
+            .reset_password(&id, &hash, &event, &notice, self.state.clock.now())
+            .await
+            .unwrap();
+        (nip, id)
+    }
+
     pub async fn add_device(&self, user_id: &str, name: &str, secret: &[u8]) {
         let sealed = self.state.keys().seal(secret, user_id);
         let event = gerbang::store::audit::AuditEvent {

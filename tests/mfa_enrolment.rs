@@ -1,0 +1,473 @@
+//! Mandatory TOTP: enrolment, OTP at login (same form and second step), replay, clock-skew
+//! diagnosis, recovery codes, encryption at rest, and no way around it.
+
+mod common;
+
+use common::*;
+use gerbang::domain::totp::code_at;
+use reqwest::StatusCode;
+
+scenarios!(
+    enrolment_then_the_service,
+    second_step_and_wrong_or_replayed_codes,
+    clock_skew_is_diagnosed_and_burned,
+    recovery_codes_work_once_and_are_mailed,
+    mfa_cannot_be_bypassed,
+);
+
+fn authorize(server: &TestServer, extra: &str) -> String {
+    format!(
+        "{}/authorize?client_id=myasn&redirect_uri={}&response_type=code&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256{extra}",
+        server.base,
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    )
+}
+
+/// Password only (empty OTP field): returns the response.
+async fn password_step(
+    server: &TestServer,
+    b: &reqwest::Client,
+    nip: &str,
+    pw: &str,
+) -> reqwest::Response {
+    let res = b.get(authorize(server, "")).send().await.unwrap();
+    let login = location(&res);
+    let page = b
+        .get(server.url(&login))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = login_fields(server, &page, nip, pw).await;
+    form.retain(|(k, _)| k != "otp");
+    b.post(server.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn otp_step(server: &TestServer, b: &reqwest::Client, code: &str) -> reqwest::Response {
+    let page = b
+        .get(server.url("/login/otp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    b.post(server.url("/login/otp"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("otp", code),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn enrolment_then_the_service(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let (nip, user_id) = server.add_user_without_device(PASSWORD).await;
+    let b = browser();
+    let res = password_step(&server, &b, &nip, PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        location(&res),
+        "/mfa/enrol",
+        "no token before a second factor exists"
+    );
+
+    let page = b
+        .get(server.url("/mfa/enrol"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("src=\"data:image/png;base64,"),
+        "a QR code image"
+    );
+    assert!(page.contains("WIB"), "server time shown");
+    let secret_b32 = page
+        .split("data-totp-secret=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let secret = totp_rs::Secret::try_from_base32(&secret_b32)
+        .unwrap()
+        .to_vec();
+
+    let post = |otp: String, name: &'static str| {
+        let (b, server, page) = (b.clone(), &server, page.clone());
+        async move {
+            b.post(server.url("/mfa/enrol"))
+                .form(&[
+                    ("csrf_token", hidden(&page, "csrf_token")),
+                    ("otp", otp),
+                    ("device_name", name.to_string()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let now = server.clock().now() as u64;
+    // A wrong code keeps the same secret (the phone already scanned it).
+    let res = post("000000".into(), "HP Pribadi").await;
+    assert_eq!(res.status(), 400);
+    let again = res.text().await.unwrap();
+    assert!(
+        again.contains(&format!("data-totp-secret=\"{secret_b32}\"")),
+        "the secret is fixed for the enrolment"
+    );
+    // The device name is required, and whatever is typed comes back escaped.
+    let res = post(code_at(&secret, now), "").await;
+    assert_eq!(res.status(), 400);
+    let res = post("000000".into(), "<script>alert(1)</script>").await;
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("<script>alert(1)"), "escaped: {body}");
+    assert!(
+        body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || body.contains("&#60;script&#62;"),
+        "escaped: {body}"
+    );
+    assert!(
+        server
+            .state
+            .store
+            .list_totp(&user_id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing stored yet"
+    );
+
+    let res = post(code_at(&secret, now), "HP Pribadi").await;
+    assert_eq!(res.status(), 200);
+    let codes_page = res.text().await.unwrap();
+    let codes: Vec<String> = codes_page
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 10, "ten recovery codes, shown once");
+    let res = b.get(server.url("/mfa/continue")).send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert!(
+        query_param(&location(&res), "code").is_some(),
+        "the original request continues, no second login"
+    );
+
+    let devices = server.state.store.list_totp(&user_id).await.unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].device_name, "HP Pribadi");
+    assert!(
+        devices[0].last_used_at.is_some(),
+        "the confirming code spent its step"
+    );
+    // Encrypted at rest: neither the base32 text nor the raw bytes are in the database.
+    assert!(!devices[0].secret_enc.contains(&secret_b32));
+    if let Backend::Sqlite = backend {
+        let file = std::fs::read(server.dir.path().join("gerbang.db")).unwrap();
+        let wal = std::fs::read(server.dir.path().join("gerbang.db-wal")).unwrap_or_default();
+        for hay in [file, wal] {
+            assert!(
+                !hay.windows(secret_b32.len())
+                    .any(|w| w == secret_b32.as_bytes()),
+                "base32 secret in the file"
+            );
+            assert!(
+                !hay.windows(secret.len()).any(|w| w == secret.as_slice()),
+                "raw secret in the file"
+            );
+        }
+    }
+    let notice = smtp.wait_for(&format!("siti.{nip}@bkn.go.id"), 1).await;
+    assert!(
+        notice[0].contains("HP Pribadi"),
+        "the device change is mailed"
+    );
+    // A second device with the same name is refused.
+    server.add_device(&user_id, "Tablet", TOTP_SECRET).await;
+    assert_eq!(
+        server.state.store.list_totp(&user_id).await.unwrap().len(),
+        2
+    );
+}
+
+async fn second_step_and_wrong_or_replayed_codes(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let res = password_step(&server, &b, &nip, PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("action=\"/login/otp\"") && page.contains("WIB"));
+
+    let res = otp_step(&server, &b, "000000").await;
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("kode OTP salah"));
+    assert_eq!(
+        server.user(&nip).await.failed_logins,
+        1,
+        "a wrong code counts toward the lock"
+    );
+
+    let code = server.otp(&nip);
+    let res = otp_step(&server, &b, &code).await;
+    assert_eq!(
+        res.status(),
+        302,
+        "the second step continues to the service"
+    );
+    assert!(query_param(&location(&res), "code").is_some());
+    assert_eq!(server.user(&nip).await.failed_logins, 0);
+
+    // The same code again, from another browser: rejected as used.
+    let other = browser();
+    assert_eq!(
+        password_step(&server, &other, &nip, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    let res = otp_step(&server, &other, &code).await;
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("sudah dipakai"));
+}
+
+async fn clock_skew_is_diagnosed_and_burned(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let now = server.clock().now() as u64;
+    let ahead = code_at(TOTP_SECRET, now + 3600);
+    let behind = code_at(TOTP_SECRET, now - 20 * 60);
+
+    assert_eq!(
+        password_step(&server, &b, &nip, PASSWORD).await.status(),
+        200
+    );
+    let res = otp_step(&server, &b, &ahead).await;
+    assert_eq!(res.status(), 401);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("lebih cepat sekitar 60 menit"), "{text}");
+    assert!(text.contains("zona waktu otomatis"));
+    let res = otp_step(&server, &b, &behind).await;
+    let text = res.text().await.unwrap();
+    assert!(text.contains("lebih lambat sekitar 20 menit"), "{text}");
+    assert_eq!(
+        server.user(&nip).await.failed_logins,
+        2,
+        "both counted as failures"
+    );
+
+    // An hour later the "ahead" code is current, but it was burned when it was diagnosed.
+    server.clock().advance(3600);
+    assert_eq!(
+        password_step(&server, &b, &nip, PASSWORD).await.status(),
+        200,
+        "the pending login expired meanwhile"
+    );
+    let res = otp_step(&server, &b, &ahead).await;
+    assert_eq!(res.status(), 401, "a diagnosed code never works later");
+}
+
+async fn recovery_codes_work_once_and_are_mailed(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let (nip, _) = server.add_user_without_device(PASSWORD).await;
+    let b = browser();
+    password_step(&server, &b, &nip, PASSWORD).await;
+    let (res, _) = enrol(&server, &b, "HP Pribadi").await;
+    let page = res.text().await.unwrap();
+    let code = page
+        .split("<li><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let phone_lost = browser();
+    assert_eq!(
+        password_step(&server, &phone_lost, &nip, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    let res = otp_step(&server, &phone_lost, "zzzz-zzzz").await;
+    assert_eq!(res.status(), 401, "a wrong recovery code fails");
+    assert_eq!(
+        server.user(&nip).await.failed_logins,
+        1,
+        "and counts toward the lock"
+    );
+    let res = otp_step(&server, &phone_lost, &code.to_uppercase()).await;
+    assert_eq!(
+        res.status(),
+        302,
+        "a recovery code works in place of an OTP"
+    );
+    let mails = smtp.wait_for(&format!("siti.{nip}@bkn.go.id"), 2).await;
+    assert!(mails.iter().any(
+        |m| m.contains("Kode pemulihan Gerbang ASN Anda dipakai") && m.contains("Sisa kode: 9")
+    ));
+
+    let again = browser();
+    password_step(&server, &again, &nip, PASSWORD).await;
+    assert_eq!(
+        otp_step(&server, &again, &code).await.status(),
+        401,
+        "consumed"
+    );
+}
+
+async fn mfa_cannot_be_bypassed(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let (nip, user_id) = server.add_user_without_device(PASSWORD).await;
+
+    // Password accepted, enrolment pending: /authorize again gives nothing.
+    let b = browser();
+    assert_eq!(
+        password_step(&server, &b, &nip, PASSWORD).await.status(),
+        303
+    );
+    let res = b
+        .get(authorize(&server, "&prompt=none"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query_param(&location(&res), "error").as_deref(),
+        Some("login_required")
+    );
+    let res = b.get(authorize(&server, "")).send().await.unwrap();
+    assert!(
+        location(&res).starts_with("/login"),
+        "back to the login form, not to a code"
+    );
+
+    // A session from before enrolment (password only) is not enough either.
+    let stale = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let jar = axum_extra::extract::CookieJar::new();
+    let login = gerbang::login::session::Login {
+        user_id: &user_id,
+        amr: vec!["pwd".into()],
+        acr: gerbang::oidc::ACR_PASSWORD,
+        ip: None,
+        user_agent: None,
+    };
+    let (jar, _) = gerbang::login::session::create(&server.state, jar, login)
+        .await
+        .unwrap();
+    let cookie = jar
+        .get(gerbang::login::session::COOKIE)
+        .unwrap()
+        .value()
+        .to_string();
+    stale.add_cookie_str(
+        &format!("{}={cookie}", gerbang::login::session::COOKIE),
+        &server.base.parse().unwrap(),
+    );
+    let old = reqwest::Client::builder()
+        .cookie_provider(stale)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = old
+        .get(authorize(&server, "&prompt=none"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query_param(&location(&res), "error").as_deref(),
+        Some("login_required"),
+        "a pre-MFA session is not a session"
+    );
+
+    // A reset changes the password, never the devices: OTP is still required afterwards.
+    let (nip2, id2) = server.add_user(Some(PASSWORD)).await;
+    let before = server.state.store.list_totp(&id2).await.unwrap().len();
+    let phone = browser();
+    let page = phone
+        .get(server.url("/reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (cid, answer) = captcha_answer(&server, &page).await.unwrap();
+    phone
+        .post(server.url("/reset"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("nip", nip2.clone()),
+            ("email", format!("siti.{nip2}@bkn.go.id")),
+            ("captcha_id", cid),
+            ("captcha", answer),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let mail = smtp
+        .wait_for(&format!("siti.{nip2}@bkn.go.id"), 1)
+        .await
+        .remove(0);
+    let code = mailed_code(&mail);
+    let page = phone
+        .get(server.url(&format!("/reset/confirm?nip={nip2}&code={code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = phone
+        .post(server.url("/reset/confirm"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("nip", nip2.as_str()),
+            ("code", code.as_str()),
+            ("password", "Kunci-Baru#2026x"),
+            ("password_confirm", "Kunci-Baru#2026x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        server.state.store.list_totp(&id2).await.unwrap().len(),
+        before,
+        "a reset never touches MFA"
+    );
+    let res = password_step(&server, &browser(), &nip2, "Kunci-Baru#2026x").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the new password still leads to the OTP step"
+    );
+}
