@@ -1,5 +1,6 @@
 //! Gerbang: OpenID Connect provider and SSO gateway for ASN.
 
+pub mod account;
 pub mod admin;
 pub mod cache;
 pub mod config;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(login::router(&state.settings))
         .merge(reset::router(&state.settings))
         .merge(mfa::router())
+        .merge(account::router())
         .merge(ops::router())
         .merge(web::assets::router())
         .merge(web::captcha::router())

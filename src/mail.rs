@@ -223,6 +223,50 @@ pub mod compose {
         }
     }
 
+    pub fn device_changed(lang: Lang, to: &str, name: &str, device: &str, when: &str) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Id => (
+                "Perangkat autentikator Anda diubah".to_string(),
+                format!(
+                    "Yth. {name},\n\nNama perangkat autentikator pada akun Gerbang ASN Anda diubah menjadi \"{device}\" pada {when}."
+                ),
+            ),
+            Lang::En => (
+                "Your authenticator was renamed".to_string(),
+                format!(
+                    "Dear {name},\n\nAn authenticator on your Gerbang ASN account was renamed to \"{device}\" on {when}."
+                ),
+            ),
+        };
+        Mail {
+            to: to.into(),
+            subject,
+            body: body + footer(lang),
+        }
+    }
+
+    pub fn device_removed(lang: Lang, to: &str, name: &str, device: &str, when: &str) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Id => (
+                "Perangkat autentikator dihapus dari akun Anda".to_string(),
+                format!(
+                    "Yth. {name},\n\nPerangkat autentikator \"{device}\" dihapus dari akun Gerbang ASN Anda pada {when}."
+                ),
+            ),
+            Lang::En => (
+                "An authenticator was removed from your account".to_string(),
+                format!(
+                    "Dear {name},\n\nThe authenticator \"{device}\" was removed from your Gerbang ASN account on {when}."
+                ),
+            ),
+        };
+        Mail {
+            to: to.into(),
+            subject,
+            body: body + footer(lang),
+        }
+    }
+
     pub fn recovery_code_used(lang: Lang, to: &str, name: &str, left: i64, when: &str) -> Mail {
         let (subject, body) = match lang {
             Lang::Id => (

@@ -147,3 +147,19 @@ pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), Cac
     }
     Ok(())
 }
+
+/// The person's live sessions (for the account page).
+pub async fn list_for_user(state: &AppState, user_id: &str) -> Result<Vec<SsoSession>, CacheError> {
+    let now = state.clock.now();
+    let mut out = Vec::new();
+    for hash in state.cache.set_members(&user_key(user_id)).await? {
+        if let Some(raw) = state.cache.get(&key(&hash)).await?
+            && let Ok(s) = serde_json::from_str::<SsoSession>(&raw)
+            && s.expires_at > now
+        {
+            out.push(s);
+        }
+    }
+    out.sort_by_key(|s| std::cmp::Reverse(s.auth_time));
+    Ok(out)
+}

@@ -282,7 +282,7 @@ pub async fn post_enrol(
     state.mailer.wake.notify_one();
 
     match who {
-        Enrollee::Account { .. } => Ok((jar, Redirect::to("/")).into_response()),
+        Enrollee::Account { .. } => Ok((jar, Redirect::to("/account?done=saved")).into_response()),
         Enrollee::Login { user, req, .. } => {
             // Enrolment proved the second factor: the original request continues.
             let (jar, sso) = login::complete(&state, jar, &user, &ip, ua.as_deref()).await?;

@@ -47,6 +47,16 @@ fn burn_key(credential_id: &str, step: u64) -> String {
 }
 
 pub async fn check(state: &AppState, user: &User, code: &str) -> Result<OtpOutcome, AppError> {
+    check_except(state, user, code, None).await
+}
+
+/// As `check`, ignoring one device (removing a device needs a code from another one).
+pub async fn check_except(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    except: Option<&str>,
+) -> Result<OtpOutcome, AppError> {
     let now = state.clock.now();
     if let Some(rc) = normalize_recovery(code) {
         let used = state
@@ -62,6 +72,9 @@ pub async fn check(state: &AppState, user: &User, code: &str) -> Result<OtpOutco
     let ring = state.keys();
     let mut outcome = OtpOutcome::Invalid;
     for d in state.store.list_totp(&user.id).await? {
+        if except == Some(d.id.as_str()) {
+            continue;
+        }
         let Some(secret) = ring.open(&d.secret_enc, &user.id) else {
             tracing::error!(device = %d.id, "a TOTP secret does not open; key changed?");
             continue;

@@ -52,4 +52,31 @@ impl Store {
             .await?;
         Ok(row.try_get("n")?)
     }
+
+    /// The newest events about a person: (at, kind, ip, detail).
+    pub async fn recent_audit(
+        &self,
+        subject: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, Option<String>, Option<String>)>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT at, kind, ip, detail FROM audit_events WHERE subject = $1 ORDER BY at DESC, id LIMIT $2",
+        )
+        .bind(subject)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("at")?,
+                    r.try_get("kind")?,
+                    r.try_get("ip")?,
+                    r.try_get("detail")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
 }

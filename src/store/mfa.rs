@@ -131,6 +131,63 @@ impl Store {
     }
 }
 
+/// A device change (rename or removal) with its audit row and notice, in one transaction.
+pub struct DeviceChange<'a> {
+    pub user_id: &'a str,
+    pub credential_id: &'a str,
+    /// `Some(name)` renames; `None` removes.
+    pub new_name: Option<&'a str>,
+    pub event: &'a audit::AuditEvent<'a>,
+    pub notice: &'a Mail,
+}
+
+impl Store {
+    /// Renames or removes one of the person's own devices. False when it is not theirs;
+    /// `Duplicate` when the new name is taken.
+    pub async fn change_device(&self, c: &DeviceChange<'_>, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = match c.new_name {
+            Some(name) => sqlx::query(
+                "UPDATE totp_credentials SET device_name = $3 WHERE id = $1 AND user_id = $2",
+            )
+            .bind(c.credential_id)
+            .bind(c.user_id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_insert)?,
+            None => {
+                sqlx::query("DELETE FROM totp_credentials WHERE id = $1 AND user_id = $2")
+                    .bind(c.credential_id)
+                    .bind(c.user_id)
+                    .execute(&mut *tx)
+                    .await?
+            }
+        };
+        if changed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        audit::insert(&mut *tx, c.event, now).await?;
+        outbox::insert(&mut *tx, c.notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        event: &audit::AuditEvent<'_>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        replace_recovery(&mut tx, user_id, hashes).await?;
+        audit::insert(&mut *tx, event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 async fn replace_recovery(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: &str,

@@ -225,16 +225,43 @@ impl Store {
         notice: &Mail,
         now: i64,
     ) -> Result<(), StoreError> {
+        self.set_password(user_id, password_hash, true, event, notice, now)
+            .await
+    }
+
+    /// A signed-in person changing their own password (nothing about the e-mail is proven).
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        event: &audit::AuditEvent<'_>,
+        notice: &Mail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.set_password(user_id, password_hash, false, event, notice, now)
+            .await
+    }
+
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        proves_email: bool,
+        event: &audit::AuditEvent<'_>,
+        notice: &Mail,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $2, password_changed_at = $3,
-                 email_verified_at = COALESCE(email_verified_at, $3),
+                 email_verified_at = CASE WHEN $4 = 1 THEN COALESCE(email_verified_at, $3) ELSE email_verified_at END,
                  failed_logins = 0, lock_level = 0, locked_until = NULL, updated_at = $3
              WHERE id = $1",
         )
         .bind(user_id)
         .bind(password_hash)
         .bind(now)
+        .bind(proves_email as i64)
         .execute(&mut *tx)
         .await?;
         audit::insert(&mut *tx, event, now).await?;

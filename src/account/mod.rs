@@ -1,0 +1,596 @@
+//! `/account`: a person's own devices, password, recovery codes, sessions and activity.
+//! Every change needs a fresh second factor, is audited and is e-mailed.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use crate::domain::password_policy;
+use crate::error::AppError;
+use crate::login::session::{self, SsoSession};
+use crate::login::{wib, wib_seconds};
+use crate::mail::compose;
+use crate::mfa::otp::{self, OtpOutcome};
+use crate::oidc::ACR_MFA;
+use crate::secrets::sha256_hex;
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::audit::AuditEvent;
+use crate::store::mfa::DeviceChange;
+use crate::store::users::User;
+use crate::web::i18n::Lang;
+use crate::web::{client_ip, csrf};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(get_account))
+        .route("/account/devices/{id}/rename", post(post_rename))
+        .route("/account/devices/{id}/remove", post(post_remove))
+        .route("/account/password", post(post_password))
+        .route("/account/recovery", post(post_recovery))
+        .route("/account/sessions/end", post(post_end_session))
+}
+
+struct DeviceRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+struct SessionRow {
+    sid: String,
+    browser: String,
+    ip: String,
+    since: String,
+    current: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+struct AccountPage {
+    lang: Lang,
+    csrf: String,
+    name: String,
+    nip: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    devices: Vec<DeviceRow>,
+    recovery_left: i64,
+    sessions: Vec<SessionRow>,
+    activity: Vec<(String, String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryPage {
+    lang: Lang,
+    codes: Vec<String>,
+}
+
+/// The signed-in person, with MFA; anyone else goes to the login form.
+async fn me(state: &AppState, jar: &CookieJar) -> Result<Option<(SsoSession, User)>, AppError> {
+    let Some(s) = session::current(state, jar)
+        .await?
+        .filter(|s| s.acr == ACR_MFA)
+    else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .find_user(&s.user_id)
+        .await?
+        .filter(User::is_active)
+        .map(|u| (s, u)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AccountQuery {
+    done: String,
+}
+
+async fn render(
+    state: &AppState,
+    jar: CookieJar,
+    lang: Lang,
+    me: &(SsoSession, User),
+    notice: Option<&'static str>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (sso, user) = me;
+    let devices = state
+        .store
+        .list_totp(&user.id)
+        .await?
+        .into_iter()
+        .map(|d| DeviceRow {
+            id: d.id,
+            name: d.device_name,
+            created: wib(d.created_at),
+            last_used: d
+                .last_used_at
+                .map(wib)
+                .unwrap_or_else(|| lang.t("account.never").to_string()),
+        })
+        .collect();
+    let sessions = session::list_for_user(state, &user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            current: s.sid == sso.sid,
+            browser: s.user_agent.unwrap_or_default().chars().take(80).collect(),
+            ip: s.ip.unwrap_or_default(),
+            since: wib(s.auth_time),
+            sid: s.sid,
+        })
+        .collect();
+    let activity = state
+        .store
+        .recent_audit(&user.id, 20)
+        .await?
+        .into_iter()
+        .map(|(at, kind, ip, _)| (wib_seconds(at), kind, ip.unwrap_or_default()))
+        .collect();
+    let recovery_left = state.store.unused_recovery_codes(&user.id).await?;
+    let (jar, csrf) = csrf::issue(state, jar);
+    let page = AccountPage {
+        lang,
+        csrf,
+        name: user.name.clone(),
+        nip: user.nip.clone(),
+        notice,
+        error,
+        devices,
+        recovery_left,
+        sessions,
+        activity,
+    };
+    Ok((status, jar, page).into_response())
+}
+
+pub async fn get_account(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<AccountQuery>,
+) -> Result<Response, AppError> {
+    let Some(me) = me(&state, &jar).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let notice = match q.done.as_str() {
+        "saved" => Some("account.done"),
+        "removed_last" => Some("account.removed_last"),
+        _ => None,
+    };
+    render(&state, jar, lang, &me, notice, None, StatusCode::OK).await
+}
+
+/// Common prologue of every change: CSRF, then the signed-in person.
+async fn authorize_change(
+    state: &AppState,
+    jar: &CookieJar,
+    csrf_token: &str,
+) -> Result<Option<(SsoSession, User)>, AppError> {
+    if !csrf::verify(state, jar, Some(csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    me(state, jar).await
+}
+
+/// A wrong second factor on the account page counts like one at login: a stolen session
+/// must not become an OTP-guessing oracle.
+async fn otp_ok(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    except: Option<&str>,
+) -> Result<bool, AppError> {
+    let ok = matches!(
+        otp::check_except(state, user, code, except).await?,
+        OtpOutcome::Totp | OtpOutcome::Recovery
+    );
+    if !ok {
+        let l = state.settings.lockout;
+        let policy = crate::domain::lockout::Policy {
+            threshold: l.threshold,
+            base_secs: l.base_lock_secs,
+            max_secs: l.max_lock_secs,
+        };
+        state
+            .store
+            .record_login_failure(&user.id, &policy, state.clock.now())
+            .await?;
+    }
+    Ok(ok)
+}
+
+fn done(what: &str) -> Response {
+    Redirect::to(&format!("/account?done={what}")).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RenameForm {
+    csrf_token: String,
+    device_name: String,
+}
+
+pub async fn post_rename(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(id): Path<String>,
+    Form(f): Form<RenameForm>,
+) -> Result<Response, AppError> {
+    let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let name = f.device_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            Some(lang.t("enrol.bad_name").into()),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let user = &me.1;
+    let now = state.clock.now();
+    let ip = client_ip(&state, peer, &headers);
+    let event = AuditEvent {
+        kind: "mfa_device_renamed",
+        actor: Some(&user.id),
+        subject: Some(&user.id),
+        ip: Some(&ip),
+        detail: Some(&name),
+        ..Default::default()
+    };
+    let notice = compose::device_changed(lang, &user.email, &user.name, &name, &wib(now));
+    let change = DeviceChange {
+        user_id: &user.id,
+        credential_id: &id,
+        new_name: Some(&name),
+        event: &event,
+        notice: &notice,
+    };
+    match state.store.change_device(&change, now).await {
+        Ok(true) => {
+            state.mailer.wake.notify_one();
+            Ok(done("saved"))
+        }
+        // Not one of theirs: the same as a device that does not exist.
+        Ok(false) => Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found")),
+        Err(StoreError::Duplicate) => {
+            render(
+                &state,
+                jar,
+                lang,
+                &me,
+                None,
+                Some(lang.t("enrol.dup_name").into()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RemoveForm {
+    csrf_token: String,
+    otp: String,
+    password: String,
+}
+
+pub async fn post_remove(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(id): Path<String>,
+    Form(f): Form<RemoveForm>,
+) -> Result<Response, AppError> {
+    let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let user = &me.1;
+    let devices = state.store.list_totp(&user.id).await?;
+    let Some(device) = devices.iter().find(|d| d.id == id) else {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
+    };
+    let last = devices.len() == 1;
+    // With other devices, one of them must vouch; the last one needs password + its own code.
+    if last {
+        if !state
+            .hasher
+            .verify(f.password.clone(), user.password_hash.clone())
+            .await
+        {
+            return render(
+                &state,
+                jar,
+                lang,
+                &me,
+                None,
+                Some(lang.t("account.bad_password").into()),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+        }
+        if !otp_ok(&state, user, &f.otp, None).await? {
+            return render(
+                &state,
+                jar,
+                lang,
+                &me,
+                None,
+                Some(lang.t("account.bad_otp").into()),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+        }
+    } else if !otp_ok(&state, user, &f.otp, Some(&device.id)).await? {
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            Some(lang.t("account.bad_otp").into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let now = state.clock.now();
+    let ip = client_ip(&state, peer, &headers);
+    let event = AuditEvent {
+        kind: "mfa_device_removed",
+        actor: Some(&user.id),
+        subject: Some(&user.id),
+        ip: Some(&ip),
+        detail: Some(&device.device_name),
+        ..Default::default()
+    };
+    let notice = compose::device_removed(
+        lang,
+        &user.email,
+        &user.name,
+        &device.device_name,
+        &wib(now),
+    );
+    let change = DeviceChange {
+        user_id: &user.id,
+        credential_id: &id,
+        new_name: None,
+        event: &event,
+        notice: &notice,
+    };
+    state.store.change_device(&change, now).await?;
+    state.mailer.wake.notify_one();
+    Ok(done(if last { "removed_last" } else { "saved" }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    csrf_token: String,
+    current_password: String,
+    otp: String,
+    password: String,
+    password_confirm: String,
+}
+
+pub async fn post_password(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let user = &me.1;
+    let fail = |msg: String| Some(msg);
+    if !state
+        .hasher
+        .verify(f.current_password.clone(), user.password_hash.clone())
+        .await
+    {
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            fail(lang.t("account.bad_password").into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    if !otp_ok(&state, user, &f.otp, None).await? {
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            fail(lang.t("account.bad_otp").into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let rules = password_policy::check(&f.password, &user.nip, &user.name);
+    if !rules.is_empty() {
+        let named: Vec<&str> = rules
+            .iter()
+            .map(|r| lang.t(crate::reset::rule_key(*r)))
+            .collect();
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            fail(named.join(" ")),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    if f.password != f.password_confirm {
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            fail(lang.t("reset.mismatch").into()),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    if f.password == f.current_password {
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            fail(lang.t("rule.current").into()),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let hash = state.hasher.hash(f.password.clone()).await?;
+    let now = state.clock.now();
+    let ip = client_ip(&state, peer, &headers);
+    let event = AuditEvent {
+        kind: "password_changed",
+        actor: Some(&user.id),
+        subject: Some(&user.id),
+        ip: Some(&ip),
+        ..Default::default()
+    };
+    let notice = compose::password_changed(lang, &user.email, &user.name, &wib(now));
+    state
+        .store
+        .change_password(&user.id, &hash, &event, &notice, now)
+        .await?;
+    state.mailer.wake.notify_one();
+    // Every other session and every refresh token ends; this browser stays signed in.
+    end_other_sessions(&state, &me.0).await?;
+    state.store.revoke_user_refresh(&user.id, now).await?;
+    Ok(done("saved"))
+}
+
+async fn end_other_sessions(state: &AppState, current: &SsoSession) -> Result<(), AppError> {
+    for s in session::list_for_user(state, &current.user_id).await? {
+        if s.sid != current.sid {
+            session::end_by_sid(state, &s.sid).await?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OtpForm {
+    csrf_token: String,
+    otp: String,
+}
+
+pub async fn post_recovery(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(f): Form<OtpForm>,
+) -> Result<Response, AppError> {
+    let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let user = &me.1;
+    // A current OTP, not a recovery code: the codes being replaced cannot vouch for it.
+    if otp::normalize_recovery(&f.otp).is_some() || !otp_ok(&state, user, &f.otp, None).await? {
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            Some(lang.t("account.bad_otp").into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let codes = otp::new_recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
+    let ip = client_ip(&state, peer, &headers);
+    let event = AuditEvent {
+        kind: "recovery_codes_regenerated",
+        actor: Some(&user.id),
+        subject: Some(&user.id),
+        ip: Some(&ip),
+        ..Default::default()
+    };
+    state
+        .store
+        .replace_recovery_codes(&user.id, &hashes, &event, state.clock.now())
+        .await?;
+    Ok(RecoveryPage { lang, codes }.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EndForm {
+    csrf_token: String,
+    /// A session id of the person's, or `*` for every session but this one.
+    sid: String,
+}
+
+pub async fn post_end_session(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<EndForm>,
+) -> Result<Response, AppError> {
+    let Some((sso, user)) = authorize_change(&state, &jar, &f.csrf_token).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if f.sid == "*" {
+        end_other_sessions(&state, &sso).await?;
+        return Ok(done("saved"));
+    }
+    // Only one's own sessions can be ended from here.
+    let mine = session::list_for_user(&state, &user.id)
+        .await?
+        .into_iter()
+        .any(|s| s.sid == f.sid);
+    if !mine {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
+    }
+    session::end_by_sid(&state, &f.sid).await?;
+    if f.sid == sso.sid {
+        let jar = session::end(&state, jar).await?;
+        return Ok((jar, Redirect::to("/login")).into_response());
+    }
+    Ok(done("saved"))
+}

@@ -1,0 +1,424 @@
+//! The self-service account page: devices, password, recovery codes, sessions, activity.
+
+mod common;
+
+use common::*;
+use gerbang::domain::totp::code_at;
+use reqwest::StatusCode;
+
+scenarios!(
+    devices_are_managed_with_a_second_factor,
+    password_change_and_sessions
+);
+
+/// Signs `b` in (password + OTP) and returns the account page.
+async fn sign_in(server: &TestServer, b: &reqwest::Client, nip: &str, pw: &str) -> String {
+    let page = b
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = b
+        .post(server.url("/login"))
+        .form(&login_fields(server, &page, nip, pw).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed in");
+    b.get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn post(
+    server: &TestServer,
+    b: &reqwest::Client,
+    path: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form: Vec<(String, String)> = vec![("csrf_token".into(), hidden(page, "csrf_token"))];
+    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    b.post(server.url(path)).form(&form).send().await.unwrap()
+}
+
+fn device_id(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("<strong>{name}</strong>"))
+        .unwrap_or_else(|| panic!("{name} not listed"));
+    let before = &page[..at];
+    let start = before.rfind("id=\"device-").unwrap() + "id=\"device-".len();
+    before[start..start + before[start..].find('"').unwrap()].to_string()
+}
+
+async fn devices_are_managed_with_a_second_factor(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let to = format!("siti.{nip}@bkn.go.id");
+    let b = browser();
+    let page = sign_in(&server, &b, &nip, PASSWORD).await;
+    assert!(
+        page.contains("HP Pribadi") && page.contains("login_success"),
+        "devices and activity listed"
+    );
+    assert_eq!(
+        browser()
+            .get(server.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "signed-in people only"
+    );
+
+    // Another device through the same enrolment, from the account.
+    let (res, _) = {
+        let page = b
+            .get(server.url("/mfa/enrol"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let secret_b32 = page
+            .split("data-totp-secret=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let secret = totp_rs::Secret::try_from_base32(&secret_b32)
+            .unwrap()
+            .to_vec();
+        let code = code_at(&secret, server.clock().now() as u64);
+        let res = post(
+            &server,
+            &b,
+            "/mfa/enrol",
+            &page,
+            &[("otp", &code), ("device_name", "Tablet")],
+        )
+        .await;
+        (res, secret)
+    };
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account?done=saved");
+    smtp.wait_for(&to, 1).await;
+
+    // Rename: escaped on the page, mailed.
+    let page = b
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hp = device_id(&page, "HP Pribadi");
+    let res = post(
+        &server,
+        &b,
+        &format!("/account/devices/{hp}/rename"),
+        &page,
+        &[("device_name", "<b>HP</b> Lama")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let page = b
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("<b>HP</b>"), "escaped");
+    assert!(
+        page.contains("HP&#60;/b&#62; Lama") || page.contains("HP&lt;/b&gt; Lama"),
+        "shown"
+    );
+    smtp.wait_for(&to, 2).await;
+    // Someone else's device id is as good as none.
+    let res = post(
+        &server,
+        &b,
+        "/account/devices/not-mine/rename",
+        &page,
+        &[("device_name", "x")],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+
+    // Removing a device needs a code from ANOTHER device.
+    let tablet = device_id(&page, "Tablet");
+    let hp_code = server.otp(&nip); // from the device being removed
+    let res = post(
+        &server,
+        &b,
+        &format!("/account/devices/{hp}/remove"),
+        &page,
+        &[("otp", &hp_code)],
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        401,
+        "a device cannot vouch for its own removal"
+    );
+    let tablet_secret = server
+        .state
+        .store
+        .list_totp(&user_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.id == tablet)
+        .unwrap();
+    let secret = server
+        .state
+        .keys()
+        .open(&tablet_secret.secret_enc, &user_id)
+        .unwrap();
+    server.clock().advance(30);
+    let code = code_at(&secret, server.clock().now() as u64);
+    let res = post(
+        &server,
+        &b,
+        &format!("/account/devices/{hp}/remove"),
+        &page,
+        &[("otp", &code)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        server.state.store.list_totp(&user_id).await.unwrap().len(),
+        1
+    );
+    assert!(
+        smtp.wait_for(&to, 3)
+            .await
+            .iter()
+            .any(|m| m.contains("dihapus"))
+    );
+
+    // The last one needs password + its own code; then the next login enrols again.
+    let page = b
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    server.clock().advance(30);
+    let code = code_at(&secret, server.clock().now() as u64);
+    let res = post(
+        &server,
+        &b,
+        &format!("/account/devices/{tablet}/remove"),
+        &page,
+        &[("otp", &code), ("password", "Salah#Sandi2026")],
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    let res = post(
+        &server,
+        &b,
+        &format!("/account/devices/{tablet}/remove"),
+        &page,
+        &[("otp", &code), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account?done=removed_last");
+    assert!(
+        server
+            .state
+            .store
+            .list_totp(&user_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let fresh = browser();
+    let login = fresh
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = login_fields(&server, &login, &nip, PASSWORD).await;
+    form.retain(|(k, _)| k != "otp");
+    let res = fresh
+        .post(server.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/mfa/enrol");
+}
+
+async fn password_change_and_sessions(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let (desk, phone) = (browser(), browser());
+    sign_in(&server, &phone, &nip, PASSWORD).await;
+    let page = sign_in(&server, &desk, &nip, PASSWORD).await;
+    assert_eq!(
+        page.matches("action=\"/account/sessions/end\"").count(),
+        3,
+        "two sessions + 'all others'"
+    );
+
+    let new_pw = "Kunci-Baru#2026x";
+    let res = post(
+        &server,
+        &desk,
+        "/account/password",
+        &page,
+        &[
+            ("current_password", "Salah#Sandi2026"),
+            ("otp", &server.otp(&nip)),
+            ("password", new_pw),
+            ("password_confirm", new_pw),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    let res = post(
+        &server,
+        &desk,
+        "/account/password",
+        &page,
+        &[
+            ("current_password", PASSWORD),
+            ("otp", &server.otp(&nip)),
+            ("password", "pendek"),
+            ("password_confirm", "pendek"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("Minimal 12 karakter"));
+    let res = post(
+        &server,
+        &desk,
+        "/account/password",
+        &page,
+        &[
+            ("current_password", PASSWORD),
+            ("otp", &server.otp(&nip)),
+            ("password", new_pw),
+            ("password_confirm", new_pw),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(smtp.wait_for(&format!("siti.{nip}@bkn.go.id"), 1).await[0].contains("telah diubah"));
+    assert_eq!(
+        desk.get(server.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK,
+        "this browser stays in"
+    );
+    assert_eq!(
+        phone
+            .get(server.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "the other session ended"
+    );
+
+    // Recovery codes: new ones need a current OTP.
+    let page = desk
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = post(
+        &server,
+        &desk,
+        "/account/recovery",
+        &page,
+        &[("otp", "000000")],
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    let res = post(
+        &server,
+        &desk,
+        "/account/recovery",
+        &page,
+        &[("otp", &server.otp(&nip))],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap().matches("<li><code>").count(), 10);
+
+    // Sign out all other sessions.
+    let other = browser();
+    sign_in(&server, &other, &nip, new_pw).await;
+    let page = desk
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = post(
+        &server,
+        &desk,
+        "/account/sessions/end",
+        &page,
+        &[("sid", "*")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        other
+            .get(server.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        desk.get(server.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Forms need CSRF.
+    let res = desk
+        .post(server.url("/account/sessions/end"))
+        .form(&[("sid", "*")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
