@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Signs a user in through the real login form (code + PKCE) and prints an access token.
+"""Signs a user in through the real login form (code + PKCE), enrolling an authenticator
+when the account has none (MFA is mandatory), and prints an access token.
 
 Usage: user_token.py ISSUER CLIENT_ID CLIENT_SECRET NIP PASSWORD
 """
-import base64, hashlib, http.cookiejar, json, re, secrets, sys, urllib.parse, urllib.request
+import base64, hashlib, hmac, http.cookiejar, json, re, secrets, struct, sys, time, urllib.parse, urllib.request
 
 issuer, client_id, client_secret, nip, password = sys.argv[1:6]
 redirect = "http://127.0.0.1:9/cb"
@@ -39,6 +40,22 @@ field = lambda name: re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
 form = urllib.parse.urlencode({"csrf_token": field("csrf_token"), "req": field("req"),
                                "nip": nip, "password": password, "otp": ""}).encode()
 cb = call(f"{issuer}/login", form).headers["Location"]
+
+
+def totp(b32, t):
+    key = base64.b32decode(b32 + "=" * (-len(b32) % 8))
+    h = hmac.new(key, struct.pack(">Q", int(t) // 30), hashlib.sha1).digest()
+    o = h[-1] & 15
+    return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+if cb == "/mfa/enrol":  # first sign-in: enrol an authenticator, then continue
+    page = call(f"{issuer}/mfa/enrol").read().decode()
+    secret = re.search(r'data-totp-secret="([^"]*)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": field("csrf_token"), "otp": totp(secret, time.time()),
+                                   "device_name": "bench"}).encode()
+    call(f"{issuer}/mfa/enrol", form).read()
+    cb = call(f"{issuer}/mfa/continue").headers["Location"]
 code = urllib.parse.parse_qs(urllib.parse.urlparse(cb).query)["code"][0]
 basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 tok = json.load(call(f"{issuer}/token", urllib.parse.urlencode({

@@ -81,6 +81,10 @@ pub struct RateLimitSettings {
     /// One request is replenished every this many milliseconds.
     pub replenish_ms: u64,
     pub burst: u32,
+    /// `/token` gets its own, larger bucket: a downstream service exchanges codes for all
+    /// its users from one IP, so the browser-sized limit would throttle whole services.
+    pub token_replenish_ms: u64,
+    pub token_burst: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -89,6 +93,8 @@ impl Default for RateLimitSettings {
             enabled: true,
             replenish_ms: 500,
             burst: 30,
+            token_replenish_ms: 1,
+            token_burst: 2000,
         }
     }
 }

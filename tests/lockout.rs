@@ -265,6 +265,8 @@ async fn rate_limiter_answers_429(backend: Backend) {
         c.rate_limit.enabled = true;
         c.rate_limit.burst = 5;
         c.rate_limit.replenish_ms = 60_000;
+        c.rate_limit.token_burst = 5;
+        c.rate_limit.token_replenish_ms = 60_000;
     })
     .await;
     let b = browser();

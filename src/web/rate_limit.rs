@@ -58,16 +58,19 @@ impl KeyExtractor for ClientIp {
 
 /// A limiter for POSTs to one feature's endpoints, or none when limits are switched off.
 pub fn layer(c: &Config) -> Option<Layer> {
-    let r = c.rate_limit;
-    if !r.enabled {
+    build(c, c.rate_limit.replenish_ms, c.rate_limit.burst)
+}
+
+fn build(c: &Config, replenish_ms: u64, burst: u32) -> Option<Layer> {
+    if !c.rate_limit.enabled {
         return None;
     }
     let config = GovernorConfigBuilder::default()
         .key_extractor(ClientIp {
             trusted: Arc::new(c.trusted_proxies.clone()),
         })
-        .per_millisecond(r.replenish_ms.max(1))
-        .burst_size(r.burst.max(1))
+        .per_millisecond(replenish_ms.max(1))
+        .burst_size(burst.max(1))
         .methods(vec![Method::POST])
         .finish()?;
     let config = Arc::new(config);
@@ -88,7 +91,7 @@ pub fn layer(c: &Config) -> Option<Layer> {
 
 /// The same limiter for OAuth endpoints: a JSON error body (RFC 6749 shape) with Retry-After.
 pub fn oauth_layer(c: &Config) -> Option<Layer> {
-    layer(c).map(|l| {
+    build(c, c.rate_limit.token_replenish_ms, c.rate_limit.token_burst).map(|l| {
         l.error_handler(|e| {
             let (status, headers) = match e {
                 GovernorError::TooManyRequests { headers, .. } => {
