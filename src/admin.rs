@@ -250,6 +250,9 @@ pub async fn user_import(config: &Config, file: &Path) -> Result<ImportReport, A
             report.skipped.push((line, e.to_string()));
             continue;
         }
+        if let Some(i) = &u.instansi_id {
+            store.upsert_instansi(i, None).await?;
+        }
         if store.upsert_imported_user(&u, now).await? {
             report.inserted += 1;
         } else {
@@ -257,6 +260,118 @@ pub async fn user_import(config: &Config, file: &Path) -> Result<ImportReport, A
         }
     }
     Ok(report)
+}
+
+pub const ROLES: [&str; 2] = ["helpdesk", "admin"];
+
+/// Validates a grant or revocation: `helpdesk` needs one or more agencies, `admin` none.
+async fn role_target(
+    store: &Store,
+    nip: &str,
+    role: &str,
+    instansi: &[String],
+) -> Result<(String, Vec<String>), AdminError> {
+    validate_nip(nip)?;
+    if !ROLES.contains(&role) {
+        return Err(invalid(format!(
+            "unknown role {role:?}: use helpdesk or admin"
+        )));
+    }
+    let scopes = match (role, instansi.is_empty()) {
+        ("admin", true) => vec![String::new()],
+        ("admin", false) => return Err(invalid("admin covers every agency: give no --instansi")),
+        (_, true) => return Err(invalid("a helpdesk role needs --instansi ID (repeatable)")),
+        (_, false) => instansi.to_vec(),
+    };
+    for i in scopes.iter().filter(|i| !i.is_empty()) {
+        if !store.instansi_exists(i).await? {
+            return Err(invalid(format!(
+                "unknown instansi {i:?}: import it first (gerbang instansi import)"
+            )));
+        }
+    }
+    let user = store
+        .find_user_by_nip(nip)
+        .await?
+        .ok_or_else(|| invalid(format!("no user with NIP {nip}")))?;
+    Ok((user.id, scopes))
+}
+
+pub async fn role_grant(
+    config: &Config,
+    nip: &str,
+    role: &str,
+    instansi: &[String],
+) -> Result<(), AdminError> {
+    let store = open_store(config).await?;
+    let (user_id, scopes) = role_target(&store, nip, role, instansi).await?;
+    for i in &scopes {
+        store.grant_role(&user_id, role, i).await?;
+    }
+    Ok(())
+}
+
+pub async fn role_revoke(
+    config: &Config,
+    nip: &str,
+    role: &str,
+    instansi: &[String],
+) -> Result<(), AdminError> {
+    let store = open_store(config).await?;
+    let (user_id, scopes) = role_target(&store, nip, role, instansi).await?;
+    let mut any = false;
+    for i in &scopes {
+        any |= store.revoke_role(&user_id, role, i).await?;
+    }
+    if !any {
+        return Err(invalid(format!("{nip} does not hold that role")));
+    }
+    Ok(())
+}
+
+pub async fn role_list(config: &Config) -> Result<Vec<crate::store::roles::RoleGrant>, AdminError> {
+    Ok(open_store(config).await?.list_roles().await?)
+}
+
+/// `gerbang instansi import FILE.csv` with header `id,name`; returns (new, updated).
+pub async fn instansi_import(config: &Config, file: &Path) -> Result<(u64, u64), AdminError> {
+    let f = std::fs::File::open(file)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::new(f));
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| invalid(format!("cannot read the CSV header: {e}")))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
+    if header != ["id", "name"] {
+        return Err(invalid(format!(
+            "the CSV header must be `id,name`, found `{}`",
+            header.join(",")
+        )));
+    }
+    // Validate everything first: a bad file changes nothing.
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| invalid(format!("line {}: {e}", i + 2)))?;
+        let (id, name) = (rec.get(0).unwrap_or(""), rec.get(1).unwrap_or(""));
+        validate_text("id", id, 64, true)
+            .and_then(|_| validate_text("name", name, 300, true))
+            .map_err(|e| invalid(format!("line {}: {e}", i + 2)))?;
+        rows.push((id.to_string(), name.to_string()));
+    }
+    let store = open_store(config).await?;
+    let (mut new, mut updated) = (0, 0);
+    for (id, name) in rows {
+        if store.upsert_instansi(&id, Some(&name)).await? {
+            new += 1;
+        } else {
+            updated += 1;
+        }
+    }
+    Ok((new, updated))
 }
 
 pub struct ClientAdd {

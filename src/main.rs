@@ -34,6 +34,39 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Manage helpdesk and admin roles.
+    #[command(subcommand)]
+    Role(RoleCmd),
+    /// Manage agencies (instansi).
+    #[command(subcommand)]
+    Instansi(InstansiCmd),
+}
+
+#[derive(Subcommand)]
+enum RoleCmd {
+    /// Grant `helpdesk` for one or more agencies, or `admin` for all.
+    Grant(RoleArgs),
+    /// Take a role (or some of its agencies) away.
+    Revoke(RoleArgs),
+    /// List every grant.
+    List,
+}
+
+#[derive(Args)]
+struct RoleArgs {
+    #[arg(long)]
+    nip: String,
+    #[arg(long)]
+    role: String,
+    /// Agency id (repeatable); required for helpdesk, not allowed for admin.
+    #[arg(long)]
+    instansi: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum InstansiCmd {
+    /// Import agencies (header id,name); re-runnable.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -212,6 +245,32 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                     if c.first_party { "\tfirst-party" } else { "" }
                 );
             }
+            Ok(())
+        }
+        Command::Role(RoleCmd::Grant(a)) => {
+            admin::role_grant(&config, &a.nip, &a.role, &a.instansi).await?;
+            println!("granted {} to {}", a.role, a.nip);
+            Ok(())
+        }
+        Command::Role(RoleCmd::Revoke(a)) => {
+            admin::role_revoke(&config, &a.nip, &a.role, &a.instansi).await?;
+            println!("revoked {} from {}", a.role, a.nip);
+            Ok(())
+        }
+        Command::Role(RoleCmd::List) => {
+            for g in admin::role_list(&config).await? {
+                let scope = if g.instansi_id.is_empty() {
+                    "*"
+                } else {
+                    g.instansi_id.as_str()
+                };
+                println!("{}\t{}\t{}\t{}", g.nip, g.name, g.role, scope);
+            }
+            Ok(())
+        }
+        Command::Instansi(InstansiCmd::Import { file }) => {
+            let (new, updated) = admin::instansi_import(&config, &file).await?;
+            println!("instansi: {new} new, {updated} updated");
             Ok(())
         }
         Command::Keys(KeysCmd::Rotate) => {

@@ -77,7 +77,10 @@ impl Cli {
     }
 }
 
-scenarios!(users_clients_and_keys_from_the_cli);
+scenarios!(
+    users_clients_and_keys_from_the_cli,
+    roles_and_agencies_from_the_cli
+);
 
 async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let cli = Cli::new(backend).await;
@@ -380,4 +383,143 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
         None,
         "does not exist",
     );
+}
+
+async fn roles_and_agencies_from_the_cli(backend: Backend) {
+    let cli = Cli::new(backend).await;
+    let agencies = cli.dir.path().join("instansi.csv");
+    std::fs::write(
+        &agencies,
+        "id,name\n4011,Badan Kepegawaian Negara\n2301,Kementerian Keuangan\n",
+    )
+    .unwrap();
+    assert!(
+        cli.ok(&["instansi", "import", agencies.to_str().unwrap()], None)
+            .contains("2 new, 0 updated")
+    );
+    let bad = cli.dir.path().join("bad.csv");
+    std::fs::write(&bad, "id,name\n9999,\n").unwrap();
+    cli.refused(
+        &["instansi", "import", bad.to_str().unwrap()],
+        None,
+        "line 2",
+    );
+    // The user import brings agencies it mentions (by id) too.
+    let users = cli.dir.path().join("users.csv");
+    std::fs::write(&users, "nip,name,email,instansi_id,unit_kerja,jabatan\n198507122010011002,Siti Rahayu,siti@bkn.go.id,4011,,\n199001012015011001,Budi,budi@kemenkeu.go.id,7777,,\n").unwrap();
+    cli.ok(&["user", "import", users.to_str().unwrap()], None);
+
+    let siti = "198507122010011002";
+    cli.ok(
+        &[
+            "role",
+            "grant",
+            "--nip",
+            siti,
+            "--role",
+            "helpdesk",
+            "--instansi",
+            "4011",
+            "--instansi",
+            "7777",
+        ],
+        None,
+    );
+    cli.ok(
+        &[
+            "role",
+            "grant",
+            "--nip",
+            "199001012015011001",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    cli.refused(
+        &["role", "grant", "--nip", siti, "--role", "helpdesk"],
+        None,
+        "needs --instansi",
+    );
+    cli.refused(
+        &[
+            "role",
+            "grant",
+            "--nip",
+            siti,
+            "--role",
+            "admin",
+            "--instansi",
+            "4011",
+        ],
+        None,
+        "no --instansi",
+    );
+    cli.refused(
+        &["role", "grant", "--nip", siti, "--role", "root"],
+        None,
+        "unknown role",
+    );
+    cli.refused(
+        &[
+            "role",
+            "grant",
+            "--nip",
+            siti,
+            "--role",
+            "helpdesk",
+            "--instansi",
+            "0000",
+        ],
+        None,
+        "unknown instansi",
+    );
+    cli.refused(
+        &[
+            "role",
+            "grant",
+            "--nip",
+            "199203042019032001",
+            "--role",
+            "admin",
+        ],
+        None,
+        "no user",
+    );
+    let list = cli.ok(&["role", "list"], None);
+    let rows: Vec<&str> = list.lines().collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    assert!(
+        rows.iter().any(|r| r.ends_with("helpdesk\t4011"))
+            && rows.iter().any(|r| r.ends_with("admin\t*"))
+    );
+
+    cli.ok(
+        &[
+            "role",
+            "revoke",
+            "--nip",
+            siti,
+            "--role",
+            "helpdesk",
+            "--instansi",
+            "7777",
+        ],
+        None,
+    );
+    cli.refused(
+        &[
+            "role",
+            "revoke",
+            "--nip",
+            siti,
+            "--role",
+            "helpdesk",
+            "--instansi",
+            "7777",
+        ],
+        None,
+        "does not hold",
+    );
+    assert_eq!(cli.ok(&["role", "list"], None).lines().count(), 2);
 }

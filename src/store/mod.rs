@@ -8,6 +8,7 @@ pub mod clients;
 pub mod mfa;
 pub mod outbox;
 pub mod refresh;
+pub mod roles;
 pub mod users;
 
 use std::str::FromStr;

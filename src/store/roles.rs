@@ -1,0 +1,104 @@
+//! `roles` and `instansi`: who may act for which agency. A helpdesk role is scoped to one
+//! agency per row; `admin` rows carry the empty agency and reach all of them.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrant {
+    pub nip: String,
+    pub name: String,
+    pub role: String,
+    /// Empty for `admin`.
+    pub instansi_id: String,
+}
+
+impl Store {
+    /// Adds an agency, or renames it when `name` is given; returns true when new.
+    pub async fn upsert_instansi(&self, id: &str, name: Option<&str>) -> Result<bool, StoreError> {
+        let existed = sqlx::query("SELECT 1 AS x FROM instansi WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        match name {
+            Some(n) => {
+                sqlx::query("INSERT INTO instansi (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name")
+                    .bind(id)
+                    .bind(n)
+                    .execute(&self.pool)
+                    .await?;
+            }
+            // Known only by id (from the user import): never overwrite a real name.
+            None => {
+                sqlx::query(
+                    "INSERT INTO instansi (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+            }
+        }
+        Ok(!existed)
+    }
+
+    pub async fn instansi_exists(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT 1 AS x FROM instansi WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
+    pub async fn grant_role(
+        &self,
+        user_id: &str,
+        role: &str,
+        instansi_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO roles (user_id, role, instansi_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(user_id)
+            .bind(role)
+            .bind(instansi_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn revoke_role(
+        &self,
+        user_id: &str,
+        role: &str,
+        instansi_id: &str,
+    ) -> Result<bool, StoreError> {
+        let r =
+            sqlx::query("DELETE FROM roles WHERE user_id = $1 AND role = $2 AND instansi_id = $3")
+                .bind(user_id)
+                .bind(role)
+                .bind(instansi_id)
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn list_roles(&self) -> Result<Vec<RoleGrant>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.nip, u.name, r.role, r.instansi_id FROM roles r JOIN users u ON u.id = r.user_id
+             ORDER BY u.nip, r.role, r.instansi_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RoleGrant {
+                    nip: r.try_get("nip")?,
+                    name: r.try_get("name")?,
+                    role: r.try_get("role")?,
+                    instansi_id: r.try_get("instansi_id")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
