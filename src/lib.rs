@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod helpdesk;
 pub mod keys;
 pub mod login;
 pub mod mail;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reset::router(&state.settings))
         .merge(mfa::router())
         .merge(account::router())
+        .merge(helpdesk::router())
         .merge(ops::router())
         .merge(web::assets::router())
         .merge(web::captcha::router())

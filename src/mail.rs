@@ -267,6 +267,36 @@ pub mod compose {
         }
     }
 
+    /// Tells a person what their agency's helpdesk did to their account.
+    pub fn helpdesk_action(
+        lang: Lang,
+        to: &str,
+        name: &str,
+        what: &str,
+        agency: &str,
+        when: &str,
+    ) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Id => (
+                "Perubahan akun Gerbang ASN oleh helpdesk".to_string(),
+                format!(
+                    "Yth. {name},\n\nHelpdesk BKPSDM {agency} melakukan tindakan berikut pada akun Gerbang ASN Anda pada {when}:\n{what}"
+                ),
+            ),
+            Lang::En => (
+                "Your Gerbang ASN account was changed by the helpdesk".to_string(),
+                format!(
+                    "Dear {name},\n\nThe BKPSDM helpdesk of {agency} did the following to your Gerbang ASN account on {when}:\n{what}"
+                ),
+            ),
+        };
+        Mail {
+            to: to.into(),
+            subject,
+            body: body + footer(lang),
+        }
+    }
+
     pub fn recovery_code_used(lang: Lang, to: &str, name: &str, left: i64, when: &str) -> Mail {
         let (subject, body) = match lang {
             Lang::Id => (

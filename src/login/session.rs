@@ -163,3 +163,22 @@ pub async fn list_for_user(state: &AppState, user_id: &str) -> Result<Vec<SsoSes
     out.sort_by_key(|s| std::cmp::Reverse(s.auth_time));
     Ok(out)
 }
+
+/// Step-up: the person just proved the second factor again; the session's `auth_time`
+/// moves to now (the helpdesk console asks for a fresh one).
+pub async fn confirm_now(state: &AppState, jar: &CookieJar) -> Result<(), CacheError> {
+    let Some(c) = jar.get(COOKIE) else {
+        return Ok(());
+    };
+    let k = key(&sha256_hex(c.value()));
+    let now = state.clock.now();
+    if let Some(raw) = state.cache.get(&k).await?
+        && let Ok(mut s) = serde_json::from_str::<SsoSession>(&raw)
+        && s.expires_at > now
+    {
+        s.auth_time = now;
+        let json = serde_json::to_string(&s).map_err(|e| CacheError(e.to_string()))?;
+        state.cache.set(&k, &json, s.expires_at - now).await?;
+    }
+    Ok(())
+}

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod helpdesk;
 pub mod mfa;
 pub mod outbox;
 pub mod refresh;

@@ -1,0 +1,458 @@
+//! `/helpdesk`: BKPSDM staff find a person of their own agency by NIP and act on the
+//! account. Scope is enforced on the server for every read and every action: someone of
+//! another agency is answered exactly like a NIP that does not exist, and the attempt is
+//! audited. The console wants a second factor from the last 15 minutes (step-up).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::login::session::{self, SsoSession};
+use crate::login::wib;
+use crate::mail::compose;
+use crate::mfa::otp::{self, OtpOutcome};
+use crate::oidc::ACR_MFA;
+use crate::state::AppState;
+use crate::store::audit::AuditEvent;
+use crate::store::helpdesk::Action;
+use crate::store::outbox::Mail;
+use crate::store::users::User;
+use crate::web::i18n::Lang;
+use crate::web::{client_ip, csrf, user_agent};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/helpdesk", get(get_helpdesk))
+        .route("/helpdesk/step-up", post(post_step_up))
+        .route("/helpdesk/action", post(post_action))
+}
+
+/// How recent the second factor must be for the console.
+const FRESH_MFA_SECS: i64 = 15 * 60;
+
+struct Person {
+    nip: String,
+    name: String,
+    agency: String,
+    status: String,
+    email: String,
+    locked_until: String,
+    failures: i64,
+    devices: Vec<String>,
+    events: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "helpdesk.html")]
+struct Page {
+    lang: Lang,
+    csrf: String,
+    step_up: bool,
+    query: String,
+    person: Option<Person>,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+/// The signed-in staff member and the agencies they may act for (`None` = all: admin).
+struct Staff {
+    session: SsoSession,
+    user: User,
+    scope: Option<Vec<String>>,
+}
+
+impl Staff {
+    fn covers(&self, person: &User) -> bool {
+        match &self.scope {
+            None => true,
+            Some(agencies) => person
+                .instansi_id
+                .as_ref()
+                .is_some_and(|i| agencies.contains(i)),
+        }
+    }
+    fn fresh(&self, now: i64) -> bool {
+        self.session.auth_time + FRESH_MFA_SECS >= now
+    }
+    fn agency_label(&self) -> String {
+        match &self.scope {
+            None => "BKN".into(),
+            Some(a) => a.join(", "),
+        }
+    }
+}
+
+enum Access {
+    Staff(Box<Staff>),
+    /// Not signed in (with MFA): go and sign in.
+    SignIn,
+    /// Signed in, but no helpdesk or admin role.
+    Forbidden,
+}
+
+async fn access(state: &AppState, jar: &CookieJar) -> Result<Access, AppError> {
+    let Some(s) = session::current(state, jar)
+        .await?
+        .filter(|s| s.acr == ACR_MFA)
+    else {
+        return Ok(Access::SignIn);
+    };
+    let Some(user) = state
+        .store
+        .find_user(&s.user_id)
+        .await?
+        .filter(User::is_active)
+    else {
+        return Ok(Access::SignIn);
+    };
+    let roles = state.store.roles_of(&user.id).await?;
+    let scope = if roles.iter().any(|(r, _)| r == "admin") {
+        None
+    } else {
+        let agencies: Vec<String> = roles
+            .into_iter()
+            .filter(|(r, _)| r == "helpdesk")
+            .map(|(_, i)| i)
+            .collect();
+        if agencies.is_empty() {
+            return Ok(Access::Forbidden);
+        }
+        Some(agencies)
+    };
+    Ok(Access::Staff(Box::new(Staff {
+        session: s,
+        user,
+        scope,
+    })))
+}
+
+fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(2).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
+    let devices = state
+        .store
+        .list_totp(&u.id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            format!(
+                "{} ({}; {})",
+                d.device_name,
+                wib(d.created_at),
+                d.last_used_at.map(wib).unwrap_or_else(|| "-".into())
+            )
+        })
+        .collect();
+    let events = state
+        .store
+        .recent_audit(&u.id, 15)
+        .await?
+        .into_iter()
+        .map(|(at, kind, ip, _)| format!("{} · {kind} · {}", wib(at), ip.unwrap_or_default()))
+        .collect();
+    Ok(Person {
+        nip: u.nip.clone(),
+        name: u.name.clone(),
+        agency: u.instansi_id.clone().unwrap_or_default(),
+        status: u.status.clone(),
+        email: mask_email(&u.email),
+        locked_until: u
+            .locked_until
+            .filter(|t| *t > state.clock.now())
+            .map(wib)
+            .unwrap_or_else(|| "-".into()),
+        failures: u.failed_logins,
+        devices,
+        events,
+    })
+}
+
+struct View {
+    step_up: bool,
+    query: String,
+    person: Option<Person>,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+    status: StatusCode,
+}
+
+fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
+    let (jar, csrf) = csrf::issue(state, jar);
+    let page = Page {
+        lang,
+        csrf,
+        step_up: v.step_up,
+        query: v.query,
+        person: v.person,
+        notice: v.notice.map(|k| lang.t(k)),
+        error: v.error.map(|k| lang.t(k)),
+    };
+    (v.status, jar, page).into_response()
+}
+
+/// Looks a person up within the staff member's scope; out of scope is "not found" (and audited).
+async fn find_in_scope(
+    state: &AppState,
+    staff: &Staff,
+    nip: &str,
+    ip: &str,
+) -> Result<Option<User>, AppError> {
+    let Some(u) = state.store.find_user_by_nip(nip).await? else {
+        return Ok(None);
+    };
+    if staff.covers(&u) {
+        return Ok(Some(u));
+    }
+    let ev = AuditEvent {
+        kind: "helpdesk_denied",
+        actor: Some(&staff.user.id),
+        subject: Some(&u.id),
+        ip: Some(ip),
+        detail: Some("out of scope"),
+        ..Default::default()
+    };
+    state.store.audit(&ev, state.clock.now()).await?;
+    Ok(None)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FindQuery {
+    nip: String,
+    done: String,
+}
+
+pub async fn get_helpdesk(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Query(q): Query<FindQuery>,
+) -> Result<Response, AppError> {
+    let staff = match access(&state, &jar).await? {
+        Access::Staff(s) => s,
+        Access::SignIn => return Ok(Redirect::to("/login").into_response()),
+        Access::Forbidden => {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden"));
+        }
+    };
+    let nip: String = q
+        .nip
+        .trim()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(18)
+        .collect();
+    let mut v = View {
+        step_up: false,
+        query: nip.clone(),
+        person: None,
+        notice: None,
+        error: None,
+        status: StatusCode::OK,
+    };
+    if !staff.fresh(state.clock.now()) {
+        v.step_up = true;
+        v.error = Some("helpdesk.step_up");
+        return Ok(render(&state, jar, lang, v));
+    }
+    if q.done == "1" {
+        v.notice = Some("helpdesk.done");
+    }
+    if !nip.is_empty() {
+        let ip = client_ip(&state, peer, &headers);
+        match find_in_scope(&state, &staff, &nip, &ip).await? {
+            Some(u) => v.person = Some(person_view(&state, &u).await?),
+            None => {
+                v.error = Some("helpdesk.not_found");
+                v.status = StatusCode::NOT_FOUND;
+            }
+        }
+    }
+    Ok(render(&state, jar, lang, v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StepUpForm {
+    csrf_token: String,
+    otp: String,
+}
+
+pub async fn post_step_up(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Form(f): Form<StepUpForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let staff = match access(&state, &jar).await? {
+        Access::Staff(s) => s,
+        Access::SignIn => return Ok(Redirect::to("/login").into_response()),
+        Access::Forbidden => {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden"));
+        }
+    };
+    // A recovery code is for a lost phone, not for opening the console.
+    if otp::normalize_recovery(&f.otp).is_none()
+        && otp::check(&state, &staff.user, &f.otp).await? == OtpOutcome::Totp
+    {
+        session::confirm_now(&state, &jar).await?;
+        return Ok(Redirect::to("/helpdesk").into_response());
+    }
+    let v = View {
+        step_up: true,
+        query: String::new(),
+        person: None,
+        notice: None,
+        error: Some("account.bad_otp"),
+        status: StatusCode::UNAUTHORIZED,
+    };
+    Ok(render(&state, jar, lang, v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActionForm {
+    csrf_token: String,
+    nip: String,
+    action: String,
+    reason: String,
+    confirm: String,
+    new_email: String,
+}
+
+pub async fn post_action(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let staff = match access(&state, &jar).await? {
+        Access::Staff(s) => s,
+        Access::SignIn => return Ok(Redirect::to("/login").into_response()),
+        Access::Forbidden => {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden"));
+        }
+    };
+    let now = state.clock.now();
+    if !staff.fresh(now) {
+        return Ok(Redirect::to("/helpdesk").into_response());
+    }
+    let ip = client_ip(&state, peer, &headers);
+    let nip: String = f.nip.trim().chars().take(18).collect();
+    let Some(person) = find_in_scope(&state, &staff, &nip, &ip).await? else {
+        let v = View {
+            step_up: false,
+            query: nip,
+            person: None,
+            notice: None,
+            error: Some("helpdesk.not_found"),
+            status: StatusCode::NOT_FOUND,
+        };
+        return Ok(render(&state, jar, lang, v));
+    };
+    let reason = f.reason.trim();
+    let again = |error: &'static str| View {
+        step_up: false,
+        query: nip.clone(),
+        person: None,
+        notice: None,
+        error: Some(error),
+        status: StatusCode::BAD_REQUEST,
+    };
+    if !(5..=500).contains(&reason.chars().count()) || f.confirm != "yes" {
+        let mut v = again("helpdesk.bad_reason");
+        v.person = Some(person_view(&state, &person).await?);
+        return Ok(render(&state, jar, lang, v));
+    }
+    let new_email = f.new_email.trim().to_string();
+    let action = match f.action.as_str() {
+        "unlock" => Action::Unlock,
+        "reset_mfa" => Action::ResetMfa,
+        "disable" => Action::Disable,
+        "enable" => Action::Enable,
+        "end_sessions" => Action::EndSessions,
+        "set_email" if crate::admin::validate_email(&new_email).is_ok() => {
+            Action::SetEmail(&new_email)
+        }
+        _ => {
+            let mut v = again("helpdesk.bad_email");
+            v.person = Some(person_view(&state, &person).await?);
+            return Ok(render(&state, jar, lang, v));
+        }
+    };
+    let what = Lang::Id.t(match action {
+        Action::Unlock => "helpdesk.act.unlock",
+        Action::ResetMfa => "helpdesk.act.reset_mfa",
+        Action::Disable => "helpdesk.act.disable",
+        Action::Enable => "helpdesk.act.enable",
+        Action::EndSessions => "helpdesk.act.end_sessions",
+        Action::SetEmail(_) => "helpdesk.act.set_email",
+    });
+    let what = format!("{what}. Alasan: {reason}");
+    let agency = staff.agency_label();
+    let when = wib(now);
+    // The person learns of it at the old address, and at the new one on an e-mail change.
+    let mut mails: Vec<Mail> = vec![compose::helpdesk_action(
+        Lang::Id,
+        &person.email,
+        &person.name,
+        &what,
+        &agency,
+        &when,
+    )];
+    if let Action::SetEmail(e) = action {
+        mails.push(compose::helpdesk_action(
+            Lang::Id,
+            e,
+            &person.name,
+            &what,
+            &agency,
+            &when,
+        ));
+    }
+    let detail = format!("{}: {reason}", action.name());
+    let ua = user_agent(&headers);
+    let ev = AuditEvent {
+        kind: "helpdesk_action",
+        actor: Some(&staff.user.id),
+        subject: Some(&person.id),
+        ip: Some(&ip),
+        user_agent: ua.as_deref(),
+        detail: Some(&detail),
+        ..Default::default()
+    };
+    state
+        .store
+        .helpdesk_apply(&person.id, action, &ev, &mails, now)
+        .await?;
+    state.mailer.wake.notify_one();
+    if action.ends_sessions() {
+        session::end_all_for_user(&state, &person.id).await?;
+    }
+    Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
+}

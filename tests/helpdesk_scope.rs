@@ -1,0 +1,445 @@
+//! The BKPSDM helpdesk console: own agency only, fresh MFA, reasons, audit and e-mail.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+scenarios!(
+    helpdesk_acts_within_its_agency_only,
+    console_needs_role_fresh_mfa_reason_and_csrf
+);
+
+struct Desk {
+    server: TestServer,
+    smtp: SmtpSink,
+    staff: reqwest::Client,
+    staff_nip: String,
+}
+
+/// A helpdesk of agency 4011 (Siti's agency in the fixtures), signed in with MFA.
+async fn desk(backend: Backend) -> Desk {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (staff_nip, staff_id) = server.add_user(Some(PASSWORD)).await;
+    server
+        .state
+        .store
+        .upsert_instansi("4011", Some("BKN"))
+        .await
+        .unwrap();
+    server
+        .state
+        .store
+        .grant_role(&staff_id, "helpdesk", "4011")
+        .await
+        .unwrap();
+    let staff = browser();
+    let page = staff
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = staff
+        .post(server.url("/login"))
+        .form(&login_fields(&server, &page, &staff_nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    Desk {
+        server,
+        smtp,
+        staff,
+        staff_nip,
+    }
+}
+
+async fn find(d: &Desk, nip: &str) -> (StatusCode, String) {
+    let res = d
+        .staff
+        .get(d.server.url(&format!("/helpdesk?nip={nip}")))
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn act(d: &Desk, page: &str, nip: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![
+        ("csrf_token".to_string(), hidden(page, "csrf_token")),
+        ("nip".to_string(), nip.to_string()),
+    ];
+    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    d.staff
+        .post(d.server.url("/helpdesk/action"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn helpdesk_acts_within_its_agency_only(backend: Backend) {
+    let d = desk(backend).await;
+    let (nip, id) = d.server.add_user(Some(PASSWORD)).await; // agency 4011
+    // Someone of another agency, and a NIP nobody has.
+    let (other_nip, other_id) = d.server.add_user(Some(PASSWORD)).await;
+    sqlx_set_agency(&d.server, &other_id, "2301").await;
+
+    let (st, page) = find(&d, &nip).await;
+    assert_eq!(st, 200);
+    assert!(
+        page.contains("Siti Rahayu")
+            && page.contains("si***@bkn.go.id")
+            && page.contains("HP Pribadi"),
+        "masked e-mail, devices"
+    );
+    let (st_other, other) = find(&d, &other_nip).await;
+    let (st_none, none) = find(&d, "199001012015011001").await;
+    assert_eq!(
+        (st_other, st_none),
+        (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+    );
+    let msg = |p: &str| {
+        p[p.find("id=\"helpdesk-error\"").unwrap()..]
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        msg(&other),
+        msg(&none),
+        "another agency's person looks exactly like nobody"
+    );
+    // Writes are refused the same way, and nothing changes.
+    let res = act(
+        &d,
+        &page,
+        &other_nip,
+        &[
+            ("action", "disable"),
+            ("reason", "TIKET-123"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(d.server.user(&other_nip).await.status, "active");
+    assert!(
+        d.server
+            .state
+            .store
+            .count_audit_events("helpdesk_denied")
+            .await
+            .unwrap()
+            >= 2,
+        "cross-agency attempts are audited"
+    );
+
+    // Unlock a locked account.
+    for _ in 0..5 {
+        let attacker = browser();
+        let p = attacker
+            .get(d.server.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let f = login_fields(&d.server, &p, &nip, "Salah#Sandi2026").await;
+        attacker
+            .post(d.server.url("/login"))
+            .form(&f)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(
+        d.server
+            .user(&nip)
+            .await
+            .locked_at(d.server.clock().now())
+            .is_some()
+    );
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[
+            ("action", "unlock"),
+            ("reason", "Tiket #4711: telepon"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        d.server
+            .user(&nip)
+            .await
+            .locked_at(d.server.clock().now())
+            .is_none()
+    );
+    let mail = d
+        .smtp
+        .wait_for(&format!("siti.{nip}@bkn.go.id"), 1)
+        .await
+        .remove(0);
+    assert!(
+        mail.contains("Helpdesk BKPSDM 4011") && mail.contains("Buka kunci akun"),
+        "{mail}"
+    );
+
+    // Reset MFA: devices gone, sessions and refresh tokens end, next login enrols again.
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[
+            ("action", "reset_mfa"),
+            ("reason", "HP hilang, tiket 88"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        d.server
+            .state
+            .store
+            .list_totp(&id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let fresh = browser();
+    let login_page = fresh
+        .get(d.server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut f = login_fields(&d.server, &login_page, &nip, PASSWORD).await;
+    f.retain(|(k, _)| k != "otp");
+    let res = fresh
+        .post(d.server.url("/login"))
+        .form(&f)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/mfa/enrol");
+
+    // E-mail change: validated, mailed to the old and the new address.
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[
+            ("action", "set_email"),
+            ("new_email", "bukan email"),
+            ("reason", "Salah ketik di SIASN"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[
+            ("action", "set_email"),
+            ("new_email", "siti.baru@bkn.go.id"),
+            ("reason", "Salah ketik di SIASN"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(d.server.user(&nip).await.email, "siti.baru@bkn.go.id");
+    d.smtp.wait_for("siti.baru@bkn.go.id", 1).await;
+    assert!(
+        d.server
+            .state
+            .store
+            .count_audit_events("helpdesk_action")
+            .await
+            .unwrap()
+            >= 3
+    );
+}
+
+async fn sqlx_set_agency(server: &TestServer, user_id: &str, agency: &str) {
+    let u = server
+        .state
+        .store
+        .find_user(user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let n = gerbang::store::users::NewUser {
+        nip: u.nip,
+        name: u.name,
+        email: u.email,
+        instansi_id: Some(agency.into()),
+        unit_kerja: None,
+        jabatan: None,
+        password_hash: None,
+    };
+    // The SIASN import is how an agency changes: it never touches the password.
+    server
+        .state
+        .store
+        .upsert_imported_user(&n, server.state.clock.now())
+        .await
+        .unwrap();
+}
+
+async fn console_needs_role_fresh_mfa_reason_and_csrf(backend: Backend) {
+    let d = desk(backend).await;
+    let (nip, _) = d.server.add_user(Some(PASSWORD)).await;
+    let (_, page) = find(&d, &nip).await;
+
+    // Reason missing or no confirmation: refused, nothing done.
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[("action", "disable"), ("reason", "abc"), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[("action", "disable"), ("reason", "Tiket 1234")],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(d.server.user(&nip).await.status, "active");
+    // CSRF.
+    let res = d
+        .staff
+        .post(d.server.url("/helpdesk/action"))
+        .form(&[
+            ("nip", nip.as_str()),
+            ("action", "disable"),
+            ("reason", "Tiket 1234"),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // Disable: existing refresh tokens stop working.
+    let secret = d
+        .server
+        .add_client("myasn", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let user_browser = browser();
+    let url = format!(
+        "{}/authorize?client_id=myasn&redirect_uri={}&response_type=code&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        d.server.base,
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let res = login_through(&d.server, &user_browser, &url, &nip, PASSWORD).await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let t: serde_json::Value = rp_http()
+        .post(d.server.url("/token"))
+        .basic_auth("myasn", Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            (
+                "code_verifier",
+                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[
+            ("action", "disable"),
+            ("reason", "Pensiun, tiket 9"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let res = rp_http()
+        .post(d.server.url("/token"))
+        .basic_auth("myasn", Some(&secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "disabled: the refresh token is dead");
+
+    // Fresh MFA: after 15 minutes the console asks for the OTP again.
+    d.server.clock().advance(16 * 60);
+    let (st, page) = find(&d, &nip).await;
+    assert_eq!(st, 200);
+    assert!(
+        page.contains("action=\"/helpdesk/step-up\"") && !page.contains("id=\"person\""),
+        "re-prompted, nothing shown"
+    );
+    let res = d
+        .staff
+        .post(d.server.url("/helpdesk/step-up"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("otp", d.server.otp(&d.staff_nip)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, page) = find(&d, &nip).await;
+    assert!(page.contains("id=\"person\""));
+
+    // Without the role: 403.
+    let (plain_nip, _) = d.server.add_user(Some(PASSWORD)).await;
+    let plain = browser();
+    let p = plain
+        .get(d.server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    plain
+        .post(d.server.url("/login"))
+        .form(&login_fields(&d.server, &p, &plain_nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        plain
+            .get(d.server.url("/helpdesk"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
