@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 
 scenarios!(
     helpdesk_acts_within_its_agency_only,
-    console_needs_role_fresh_mfa_reason_and_csrf
+    console_needs_role_fresh_mfa_reason_and_csrf,
+    json_api_same_rules,
 );
 
 struct Desk {
@@ -442,4 +443,136 @@ async fn console_needs_role_fresh_mfa_reason_and_csrf(backend: Backend) {
             .status(),
         403
     );
+}
+
+/// An access token for `nip` from the code flow with the given scope.
+async fn token_for(server: &TestServer, secret: &str, nip: &str, scope: &str) -> String {
+    let b = browser();
+    let url = format!(
+        "{}/authorize?client_id=bkpsdm-tool&redirect_uri={}&response_type=code&scope={}&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        server.base,
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        url::form_urlencoded::byte_serialize(scope.as_bytes()).collect::<String>()
+    );
+    let res = login_through(server, &b, &url, nip, PASSWORD).await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let t: serde_json::Value = rp_http()
+        .post(server.url("/token"))
+        .basic_auth("bkpsdm-tool", Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            (
+                "code_verifier",
+                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+async fn json_api_same_rules(backend: Backend) {
+    let d = desk(backend).await;
+    let secret = d
+        .server
+        .add_client("bkpsdm-tool", "ES256", &["authorization_code"])
+        .await;
+    let (nip, _) = d.server.add_user(Some(PASSWORD)).await;
+    let (other_nip, other_id) = d.server.add_user(Some(PASSWORD)).await;
+    sqlx_set_agency(&d.server, &other_id, "2301").await;
+    let token = token_for(&d.server, &secret, &d.staff_nip, "openid helpdesk").await;
+    let http = rp_http();
+    let get = |nip: String, tok: Option<String>| {
+        let (http, url) = (
+            http.clone(),
+            d.server.url(&format!("/api/helpdesk/users/{nip}")),
+        );
+        async move {
+            let mut r = http.get(url);
+            if let Some(t) = tok {
+                r = r.bearer_auth(t);
+            }
+            r.send().await.unwrap()
+        }
+    };
+    let res = get(nip.clone(), Some(token.clone())).await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["nip"], nip.as_str());
+    assert_eq!(body["mfa_devices"], 1);
+    assert!(body["email_masked"].as_str().unwrap().contains("***@"));
+    assert_eq!(
+        get(other_nip.clone(), Some(token.clone())).await.status(),
+        404,
+        "other agency = not found"
+    );
+    assert_eq!(
+        get("199001012015011001".into(), Some(token.clone()))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(get(nip.clone(), None).await.status(), 401);
+
+    let act = |nip: String, body: serde_json::Value| {
+        let (http, url, token) = (
+            http.clone(),
+            d.server.url(&format!("/api/helpdesk/users/{nip}/actions")),
+            token.clone(),
+        );
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = act(
+        nip.clone(),
+        serde_json::json!({"action": "disable", "reason": "x"}),
+    )
+    .await;
+    assert_eq!(res.status(), 400, "reason required");
+    assert_eq!(d.server.user(&nip).await.status, "active");
+    let res = act(
+        other_nip.clone(),
+        serde_json::json!({"action": "disable", "reason": "Tiket 1234"}),
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(d.server.user(&other_nip).await.status, "active");
+    let res = act(
+        nip.clone(),
+        serde_json::json!({"action": "disable", "reason": "Tiket 1234"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(d.server.user(&nip).await.status, "disabled");
+    d.smtp.wait_for(&format!("siti.{nip}@bkn.go.id"), 1).await;
+
+    // A token without the scope, or a user without the role: 403.
+    let plain = token_for(&d.server, &secret, &d.staff_nip, "openid").await;
+    assert_eq!(get(other_nip.clone(), Some(plain)).await.status(), 403);
+    let (nobody, _) = d.server.add_user(Some(PASSWORD)).await;
+    let no_role = token_for(&d.server, &secret, &nobody, "openid helpdesk").await;
+    assert_eq!(get(other_nip.clone(), Some(no_role)).await.status(), 403);
+
+    let spec: serde_json::Value = http
+        .get(d.server.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert!(spec["paths"]["/api/helpdesk/users/{nip}/actions"]["post"].is_object());
 }

@@ -14,7 +14,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::login::session::{self, SsoSession};
+use crate::login::session;
 use crate::login::wib;
 use crate::mail::compose;
 use crate::mfa::otp::{self, OtpOutcome};
@@ -27,8 +27,11 @@ use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::{client_ip, csrf, user_agent};
 
+mod api;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(api::router())
         .route("/helpdesk", get(get_helpdesk))
         .route("/helpdesk/step-up", post(post_step_up))
         .route("/helpdesk/action", post(post_action))
@@ -63,7 +66,8 @@ struct Page {
 
 /// The signed-in staff member and the agencies they may act for (`None` = all: admin).
 struct Staff {
-    session: SsoSession,
+    /// When the staff member last proved their second factor.
+    auth_time: i64,
     user: User,
     scope: Option<Vec<String>>,
 }
@@ -79,7 +83,7 @@ impl Staff {
         }
     }
     fn fresh(&self, now: i64) -> bool {
-        self.session.auth_time + FRESH_MFA_SECS >= now
+        self.auth_time + FRESH_MFA_SECS >= now
     }
     fn agency_label(&self) -> String {
         match &self.scope {
@@ -112,6 +116,14 @@ async fn access(state: &AppState, jar: &CookieJar) -> Result<Access, AppError> {
     else {
         return Ok(Access::SignIn);
     };
+    Ok(match staff_of(state, user, s.auth_time).await? {
+        Some(staff) => Access::Staff(Box::new(staff)),
+        None => Access::Forbidden,
+    })
+}
+
+/// The person as staff: their agencies (or all, for admin); `None` without either role.
+async fn staff_of(state: &AppState, user: User, auth_time: i64) -> Result<Option<Staff>, AppError> {
     let roles = state.store.roles_of(&user.id).await?;
     let scope = if roles.iter().any(|(r, _)| r == "admin") {
         None
@@ -122,15 +134,15 @@ async fn access(state: &AppState, jar: &CookieJar) -> Result<Access, AppError> {
             .map(|(_, i)| i)
             .collect();
         if agencies.is_empty() {
-            return Ok(Access::Forbidden);
+            return Ok(None);
         }
         Some(agencies)
     };
-    Ok(Access::Staff(Box::new(Staff {
-        session: s,
+    Ok(Some(Staff {
+        auth_time,
         user,
         scope,
-    })))
+    }))
 }
 
 fn mask_email(e: &str) -> String {
@@ -390,21 +402,46 @@ pub async fn post_action(
         return Ok(render(&state, jar, lang, v));
     }
     let new_email = f.new_email.trim().to_string();
-    let action = match f.action.as_str() {
-        "unlock" => Action::Unlock,
-        "reset_mfa" => Action::ResetMfa,
-        "disable" => Action::Disable,
-        "enable" => Action::Enable,
-        "end_sessions" => Action::EndSessions,
-        "set_email" if crate::admin::validate_email(&new_email).is_ok() => {
-            Action::SetEmail(&new_email)
-        }
-        _ => {
+    let action = match parse_action(&f.action, &new_email) {
+        Some(a) => a,
+        None => {
             let mut v = again("helpdesk.bad_email");
             v.person = Some(person_view(&state, &person).await?);
             return Ok(render(&state, jar, lang, v));
         }
     };
+    let ua = user_agent(&headers);
+    perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await?;
+    Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
+}
+
+/// The action a form or API call names; `None` for an unknown one or a bad new e-mail.
+fn parse_action<'a>(name: &str, new_email: &'a str) -> Option<Action<'a>> {
+    Some(match name {
+        "unlock" => Action::Unlock,
+        "reset_mfa" => Action::ResetMfa,
+        "disable" => Action::Disable,
+        "enable" => Action::Enable,
+        "end_sessions" => Action::EndSessions,
+        "set_email" if crate::admin::validate_email(new_email).is_ok() => {
+            Action::SetEmail(new_email)
+        }
+        _ => return None,
+    })
+}
+
+/// Carries out an action already checked for scope and reason: change, audit row and
+/// e-mails in one transaction, then the sessions end where the action says so.
+async fn perform(
+    state: &AppState,
+    staff: &Staff,
+    person: &User,
+    action: Action<'_>,
+    reason: &str,
+    ip: &str,
+    ua: Option<&str>,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
     let what = Lang::Id.t(match action {
         Action::Unlock => "helpdesk.act.unlock",
         Action::ResetMfa => "helpdesk.act.reset_mfa",
@@ -436,13 +473,12 @@ pub async fn post_action(
         ));
     }
     let detail = format!("{}: {reason}", action.name());
-    let ua = user_agent(&headers);
     let ev = AuditEvent {
         kind: "helpdesk_action",
         actor: Some(&staff.user.id),
         subject: Some(&person.id),
-        ip: Some(&ip),
-        user_agent: ua.as_deref(),
+        ip: Some(ip),
+        user_agent: ua,
         detail: Some(&detail),
         ..Default::default()
     };
@@ -452,7 +488,7 @@ pub async fn post_action(
         .await?;
     state.mailer.wake.notify_one();
     if action.ends_sessions() {
-        session::end_all_for_user(&state, &person.id).await?;
+        session::end_all_for_user(state, &person.id).await?;
     }
-    Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
+    Ok(())
 }

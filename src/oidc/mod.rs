@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::state::AppState;
 
-pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+/// `helpdesk` lets an agency tool call `/api/helpdesk/…` for a user who holds the role.
+pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "offline_access", "helpdesk"];
 /// Authentication context classes: password only, and password + second factor.
 pub const ACR_PASSWORD: &str = "urn:gerbang:loa:1";
 pub const ACR_MFA: &str = "urn:gerbang:loa:2";

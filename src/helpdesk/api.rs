@@ -1,0 +1,244 @@
+//! The helpdesk actions as JSON for agency tools: `/api/helpdesk/…`, authorized by a
+//! Gerbang access token with the `helpdesk` scope whose user holds the role. Same scope
+//! rules and audit as the console; described at `/api/openapi.json`.
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Staff, find_in_scope, parse_action, perform, staff_of};
+use crate::error::AppError;
+use crate::oidc::has_scope;
+use crate::state::AppState;
+use crate::store::users::User;
+use crate::web::{client_ip, user_agent};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/helpdesk/users/{nip}", get(get_user))
+        .route("/api/helpdesk/users/{nip}/actions", post(post_action))
+        .route("/api/openapi.json", get(get_openapi))
+}
+
+fn error(status: StatusCode, error: &str, description: &str) -> Response {
+    let mut res = (
+        status,
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            "Bearer realm=\"gerbang\", scope=\"helpdesk\""
+                .parse()
+                .expect("static"),
+        );
+    }
+    res
+}
+
+/// The staff member behind a bearer token, or the error response to give.
+async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "a Bearer access token is required",
+            )
+        })?;
+    let claims = crate::oidc::tokens::verify_access(state, token.trim())
+        .await
+        .map_err(|_| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the access token is invalid or expired",
+            )
+        })?;
+    if !claims.has_user() || !has_scope(&claims.scope, "helpdesk") {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "a user token with the helpdesk scope is required",
+        ));
+    }
+    let user = match state.store.find_user(&claims.sub).await {
+        Ok(Some(u)) if u.is_active() => u,
+        Ok(_) => {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the account is not active",
+            ));
+        }
+        Err(_) => {
+            return Err(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "try again",
+            ));
+        }
+    };
+    match staff_of(state, user, claims.auth_time.unwrap_or(0)).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the user holds no helpdesk role",
+        )),
+        Err(_) => Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "try again",
+        )),
+    }
+}
+
+fn person_json(u: &User, devices: usize) -> serde_json::Value {
+    json!({
+        "nip": u.nip, "name": u.name, "instansi_id": u.instansi_id, "status": u.status,
+        "email_masked": super::mask_email(&u.email), "locked_until": u.locked_until,
+        "failed_logins": u.failed_logins, "mfa_devices": devices,
+    })
+}
+
+fn internal(e: AppError) -> Response {
+    error(e.status, "server_error", e.key)
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(nip): Path<String>,
+) -> Response {
+    let staff = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let ip = client_ip(&state, peer, &headers);
+    match find_in_scope(&state, &staff, &nip, &ip).await {
+        Ok(Some(u)) => match state.store.list_totp(&u.id).await {
+            Ok(d) => Json(person_json(&u, d.len())).into_response(),
+            Err(e) => internal(e.into()),
+        },
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such person in your agencies",
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ActionBody {
+    action: String,
+    reason: String,
+    #[serde(default)]
+    new_email: String,
+}
+
+async fn post_action(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(nip): Path<String>,
+    body: Result<Json<ActionBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let staff = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(Json(body)) = body else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "a JSON body {action, reason[, new_email]} is required",
+        );
+    };
+    let ip = client_ip(&state, peer, &headers);
+    let person = match find_in_scope(&state, &staff, &nip, &ip).await {
+        Ok(Some(u)) => u,
+        Ok(None) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such person in your agencies",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let reason = body.reason.trim();
+    if !(5..=500).contains(&reason.chars().count()) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "reason must be 5-500 characters",
+        );
+    }
+    let new_email = body.new_email.trim().to_string();
+    let Some(action) = parse_action(&body.action, &new_email) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "unknown action, or a bad new_email for set_email",
+        );
+    };
+    let ua = user_agent(&headers);
+    match perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await {
+        Ok(()) => Json(json!({ "done": action.name(), "nip": person.nip })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+async fn get_openapi() -> Json<serde_json::Value> {
+    let err = json!({ "$ref": "#/components/schemas/Error" });
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Gerbang helpdesk API", "version": "1" },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "A Gerbang access token with scope `helpdesk`; the user must hold the helpdesk or admin role." } },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error"], "properties": {
+                    "error": { "type": "string" }, "error_description": { "type": "string" } } },
+                "Person": { "type": "object", "properties": {
+                    "nip": { "type": "string" }, "name": { "type": "string" }, "instansi_id": { "type": ["string", "null"] },
+                    "status": { "type": "string", "enum": ["active", "disabled", "locked"] },
+                    "email_masked": { "type": "string" }, "locked_until": { "type": ["integer", "null"] },
+                    "failed_logins": { "type": "integer" }, "mfa_devices": { "type": "integer" } } },
+                "Action": { "type": "object", "required": ["action", "reason"], "properties": {
+                    "action": { "type": "string", "enum": ["unlock", "reset_mfa", "set_email", "disable", "enable", "end_sessions"] },
+                    "reason": { "type": "string", "minLength": 5, "maxLength": 500 },
+                    "new_email": { "type": "string", "format": "email" } } }
+            }
+        },
+        "security": [{ "bearer": [] }],
+        "paths": {
+            "/api/helpdesk/users/{nip}": { "get": {
+                "summary": "A person of one of the caller's agencies (others are 404, like unknown NIPs)",
+                "parameters": [{ "name": "nip", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9]{18}$" } }],
+                "responses": { "200": { "description": "found", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Person" } } } },
+                    "401": { "description": "no or bad token", "content": { "application/json": { "schema": err } } },
+                    "403": { "description": "no helpdesk scope or role", "content": { "application/json": { "schema": err } } },
+                    "404": { "description": "not found in the caller's agencies", "content": { "application/json": { "schema": err } } } } } },
+            "/api/helpdesk/users/{nip}/actions": { "post": {
+                "summary": "Unlock, reset MFA, change e-mail, disable, enable or end sessions; audited and e-mailed",
+                "parameters": [{ "name": "nip", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Action" } } } },
+                "responses": { "200": { "description": "done" },
+                    "400": { "description": "bad action or reason", "content": { "application/json": { "schema": err } } },
+                    "401": { "description": "no or bad token" }, "403": { "description": "no helpdesk scope or role" },
+                    "404": { "description": "not found in the caller's agencies" } } } }
+        }
+    }))
+}
