@@ -9,6 +9,7 @@ scenarios!(
     helpdesk_acts_within_its_agency_only,
     console_needs_role_fresh_mfa_reason_and_csrf,
     json_api_same_rules,
+    admins_see_and_export_the_audit_trail,
 );
 
 struct Desk {
@@ -575,4 +576,99 @@ async fn json_api_same_rules(backend: Backend) {
         .unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
     assert!(spec["paths"]["/api/helpdesk/users/{nip}/actions"]["post"].is_object());
+}
+
+async fn admins_see_and_export_the_audit_trail(backend: Backend) {
+    let d = desk(backend).await;
+    let (nip, _) = d.server.add_user(Some(PASSWORD)).await;
+    let (_, page) = find(&d, &nip).await;
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[
+            ("action", "end_sessions"),
+            ("reason", "Tiket 5150"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    // A helpdesk is not an admin.
+    assert_eq!(
+        d.staff
+            .get(d.server.url("/helpdesk/audit"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+
+    let (admin_nip, admin_id) = d.server.add_user(Some(PASSWORD)).await;
+    d.server
+        .state
+        .store
+        .grant_role(&admin_id, "admin", "")
+        .await
+        .unwrap();
+    let admin = browser();
+    let p = admin
+        .get(d.server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    admin
+        .post(d.server.url("/login"))
+        .form(&login_fields(&d.server, &p, &admin_nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    let q = format!("/helpdesk/audit?actor={}&kind=helpdesk_action", d.staff_nip);
+    let page = admin
+        .get(d.server.url(&q))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("end_sessions: Tiket 5150") && page.contains(&nip),
+        "{page}"
+    );
+    let csv = admin
+        .get(d.server.url(&format!("{q}&format=csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        csv.headers().get("content-type").unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "at,kind,actor_nip,subject_nip,ip,detail");
+    assert_eq!(
+        lines.len(),
+        2,
+        "exactly the one action by that actor: {text}"
+    );
+    assert!(lines[1].contains(&nip) && lines[1].contains("helpdesk_action"));
+    // A date range before anything happened is empty.
+    let none = admin
+        .get(
+            d.server
+                .url(&format!("{q}&format=csv&from=2001-01-01&to=2001-01-31")),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(none.lines().count(), 1);
 }

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/helpdesk", get(get_helpdesk))
         .route("/helpdesk/step-up", post(post_step_up))
         .route("/helpdesk/action", post(post_action))
+        .route("/helpdesk/audit", get(get_audit))
 }
 
 /// How recent the second factor must be for the console.
@@ -491,4 +492,117 @@ async fn perform(
         session::end_all_for_user(state, &person.id).await?;
     }
     Ok(())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "helpdesk_audit.html")]
+struct AuditPage {
+    lang: Lang,
+    actor: String,
+    subject: String,
+    kind: String,
+    from: String,
+    to: String,
+    rows: Vec<(String, String, String, String, String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AuditQuery {
+    actor: String,
+    subject: String,
+    kind: String,
+    from: String,
+    to: String,
+    format: String,
+}
+
+/// Midnight WIB of a `YYYY-MM-DD` date, as unix seconds.
+fn wib_day(s: &str) -> Option<i64> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let d = time::Date::parse(s, &fmt).ok()?;
+    Some(
+        d.midnight()
+            .assume_offset(time::UtcOffset::from_hms(7, 0, 0).ok()?)
+            .unix_timestamp(),
+    )
+}
+
+/// Admins only: the audit trail, filtered, as a page or a CSV download.
+pub async fn get_audit(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
+    let staff = match access(&state, &jar).await? {
+        Access::Staff(s) => s,
+        Access::SignIn => return Ok(Redirect::to("/login").into_response()),
+        Access::Forbidden => {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden"));
+        }
+    };
+    if staff.scope.is_some() {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "audit.admins_only"));
+    }
+    if !staff.fresh(state.clock.now()) {
+        return Ok(Redirect::to("/helpdesk").into_response());
+    }
+    let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+    let (actor, subject, kind) = (opt(&q.actor), opt(&q.subject), opt(&q.kind));
+    let filter = crate::store::audit::AuditFilter {
+        actor_nip: actor.as_deref(),
+        subject_nip: subject.as_deref(),
+        kind: kind.as_deref(),
+        from: wib_day(&q.from).unwrap_or(0),
+        // `to` is inclusive: up to the end of that day.
+        to: wib_day(&q.to).map(|t| t + 86_400).unwrap_or(i64::MAX / 2),
+    };
+    let rows = state.store.search_audit(&filter, 5_000).await?;
+    let cells: Vec<(String, String, String, String, String, String)> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                wib(r.at),
+                r.kind,
+                r.actor_nip.unwrap_or_default(),
+                r.subject_nip.unwrap_or_default(),
+                r.ip.unwrap_or_default(),
+                r.detail.unwrap_or_default(),
+            )
+        })
+        .collect();
+    if q.format == "csv" {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let header = ["at", "kind", "actor_nip", "subject_nip", "ip", "detail"];
+        let mut ok = w.write_record(header).is_ok();
+        for c in &cells {
+            ok &= w.write_record([&c.0, &c.1, &c.2, &c.3, &c.4, &c.5]).is_ok();
+        }
+        let body = w.into_inner().map_err(|_| AppError::internal())?;
+        if !ok {
+            return Err(AppError::internal());
+        }
+        return Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"gerbang-audit.csv\"",
+                ),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    let page = AuditPage {
+        lang,
+        actor: q.actor,
+        subject: q.subject,
+        kind: q.kind,
+        from: q.from,
+        to: q.to,
+        rows: cells,
+    };
+    Ok(page.into_response())
 }

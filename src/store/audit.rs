@@ -79,4 +79,62 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
+
+    /// Audit search for admins; `None` filters match everything. Newest first, at most `limit`.
+    pub async fn search_audit(
+        &self,
+        f: &AuditFilter<'_>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT a.at, a.kind, a.ip, a.detail, ua.nip AS actor_nip, us.nip AS subject_nip
+             FROM audit_events a
+             LEFT JOIN users ua ON ua.id = a.actor
+             LEFT JOIN users us ON us.id = a.subject
+             WHERE ($1 = '' OR ua.nip = $1) AND ($2 = '' OR us.nip = $2) AND ($3 = '' OR a.kind = $3)
+               AND a.at >= $4 AND a.at < $5
+             ORDER BY a.at DESC, a.id LIMIT $6",
+        )
+        .bind(f.actor_nip.unwrap_or(""))
+        .bind(f.subject_nip.unwrap_or(""))
+        .bind(f.kind.unwrap_or(""))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    at: r.try_get("at")?,
+                    kind: r.try_get("kind")?,
+                    actor_nip: r.try_get("actor_nip")?,
+                    subject_nip: r.try_get("subject_nip")?,
+                    ip: r.try_get("ip")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct AuditFilter<'a> {
+    pub actor_nip: Option<&'a str>,
+    pub subject_nip: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub from: i64,
+    pub to: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub at: i64,
+    pub kind: String,
+    pub actor_nip: Option<String>,
+    pub subject_nip: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
 }
