@@ -10,6 +10,7 @@ scenarios!(
     console_needs_role_fresh_mfa_reason_and_csrf,
     json_api_same_rules,
     admins_see_and_export_the_audit_trail,
+    name_search_stays_in_the_agency_and_pages,
 );
 
 struct Desk {
@@ -671,4 +672,59 @@ async fn admins_see_and_export_the_audit_trail(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(none.lines().count(), 1);
+}
+
+async fn name_search_stays_in_the_agency_and_pages(backend: Backend) {
+    let d = desk(backend).await;
+    let mut mine = Vec::new();
+    for _ in 0..21 {
+        mine.push(d.server.add_user(None).await.0); // all "Siti Rahayu", agency 4011
+    }
+    let (other_nip, other_id) = d.server.add_user(None).await;
+    sqlx_set_agency(&d.server, &other_id, "2301").await;
+    // The staff member is a "Siti Rahayu" of 4011 too: 22 matches in the agency.
+    let first = d
+        .staff
+        .get(d.server.url("/helpdesk?name=rahayu"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let listed = |p: &str| p.matches("<li><a href=\"/helpdesk?nip=").count();
+    assert_eq!(listed(&first), 20);
+    assert!(first.contains("id=\"next-page\""));
+    let second = d
+        .staff
+        .get(d.server.url("/helpdesk?name=rahayu&page=1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed(&second), 2);
+    assert!(!second.contains("id=\"next-page\""));
+    for p in [&first, &second] {
+        assert!(
+            !p.contains(&other_nip),
+            "another agency's people never appear"
+        );
+    }
+    assert!(
+        mine.iter()
+            .all(|n| first.contains(n.as_str()) || second.contains(n.as_str()))
+    );
+    // LIKE wildcards are literal.
+    let pct = d
+        .staff
+        .get(d.server.url("/helpdesk?name=%25%25%25"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed(&pct), 0);
 }

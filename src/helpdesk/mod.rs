@@ -60,6 +60,10 @@ struct Page {
     csrf: String,
     step_up: bool,
     query: String,
+    name_query: String,
+    /// (nip, name, agency) of a name search, one page.
+    results: Vec<(String, String, String)>,
+    next_page: Option<i64>,
     person: Option<Person>,
     notice: Option<&'static str>,
     error: Option<&'static str>,
@@ -198,6 +202,9 @@ async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
 struct View {
     step_up: bool,
     query: String,
+    name_query: String,
+    results: Vec<(String, String, String)>,
+    next_page: Option<i64>,
     person: Option<Person>,
     notice: Option<&'static str>,
     error: Option<&'static str>,
@@ -211,6 +218,9 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
         csrf,
         step_up: v.step_up,
         query: v.query,
+        name_query: v.name_query,
+        results: v.results,
+        next_page: v.next_page,
         person: v.person,
         notice: v.notice.map(|k| lang.t(k)),
         error: v.error.map(|k| lang.t(k)),
@@ -248,7 +258,11 @@ async fn find_in_scope(
 pub struct FindQuery {
     nip: String,
     done: String,
+    name: String,
+    page: i64,
 }
+
+const PAGE_SIZE: i64 = 20;
 
 pub async fn get_helpdesk(
     State(state): State<AppState>,
@@ -273,6 +287,9 @@ pub async fn get_helpdesk(
         .take(18)
         .collect();
     let mut v = View {
+        name_query: String::new(),
+        results: Vec::new(),
+        next_page: None,
         step_up: false,
         query: nip.clone(),
         person: None,
@@ -287,6 +304,29 @@ pub async fn get_helpdesk(
     }
     if q.done == "1" {
         v.notice = Some("helpdesk.done");
+    }
+    let name_query: String = q.name.trim().chars().take(100).collect();
+    if nip.is_empty() && name_query.chars().count() >= 3 {
+        let page = q.page.max(0);
+        let mut found = state
+            .store
+            .search_users_by_name(
+                &staff.user.id,
+                staff.scope.is_none(),
+                &name_query,
+                PAGE_SIZE + 1,
+                page * PAGE_SIZE,
+            )
+            .await?;
+        if found.len() as i64 > PAGE_SIZE {
+            found.truncate(PAGE_SIZE as usize);
+            v.next_page = Some(page + 1);
+        }
+        v.results = found
+            .into_iter()
+            .map(|(n, name, i)| (n, name, i.unwrap_or_default()))
+            .collect();
+        v.name_query = name_query;
     }
     if !nip.is_empty() {
         let ip = client_ip(&state, peer, &headers);
@@ -332,6 +372,9 @@ pub async fn post_step_up(
         return Ok(Redirect::to("/helpdesk").into_response());
     }
     let v = View {
+        name_query: String::new(),
+        results: Vec::new(),
+        next_page: None,
         step_up: true,
         query: String::new(),
         person: None,
@@ -379,6 +422,9 @@ pub async fn post_action(
     let nip: String = f.nip.trim().chars().take(18).collect();
     let Some(person) = find_in_scope(&state, &staff, &nip, &ip).await? else {
         let v = View {
+            name_query: String::new(),
+            results: Vec::new(),
+            next_page: None,
             step_up: false,
             query: nip,
             person: None,
@@ -390,6 +436,9 @@ pub async fn post_action(
     };
     let reason = f.reason.trim();
     let again = |error: &'static str| View {
+        name_query: String::new(),
+        results: Vec::new(),
+        next_page: None,
         step_up: false,
         query: nip.clone(),
         person: None,

@@ -101,4 +101,47 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
+
+    /// People whose name contains `q` (case-insensitive), limited to the agencies where
+    /// `staff_id` is helpdesk (or everyone for an admin): the scope lives in the query itself.
+    pub async fn search_users_by_name(
+        &self,
+        staff_id: &str,
+        admin: bool,
+        q: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+        let escaped: String = q
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let rows = sqlx::query(
+            "SELECT u.nip, u.name, u.instansi_id FROM users u
+             WHERE lower(u.name) LIKE $1 ESCAPE '\\'
+               AND ($2 = 1 OR u.instansi_id IN (SELECT r.instansi_id FROM roles r WHERE r.user_id = $3 AND r.role = 'helpdesk'))
+             ORDER BY u.name, u.nip LIMIT $4 OFFSET $5",
+        )
+        .bind(format!("%{escaped}%"))
+        .bind(admin as i64)
+        .bind(staff_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("nip")?,
+                    r.try_get("name")?,
+                    r.try_get("instansi_id")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
 }

@@ -501,6 +501,12 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("helpdesk.search", "Cari", "Search"),
     (
+        "helpdesk.find_name",
+        "Atau cari nama di instansi Anda (min. 3 huruf)",
+        "Or search a name in your agency (3+ letters)",
+    ),
+    ("helpdesk.next", "Halaman berikutnya", "Next page"),
+    (
         "helpdesk.not_found",
         "Pegawai dengan NIP tersebut tidak ditemukan di instansi Anda.",
         "No civil servant with that NIP in your agency.",
