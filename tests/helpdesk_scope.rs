@@ -11,6 +11,7 @@ scenarios!(
     json_api_same_rules,
     admins_see_and_export_the_audit_trail,
     name_search_stays_in_the_agency_and_pages,
+    every_action_is_mailed,
 );
 
 struct Desk {
@@ -327,6 +328,16 @@ async fn console_needs_role_fresh_mfa_reason_and_csrf(backend: Backend) {
     .await;
     assert_eq!(res.status(), 400);
     assert_eq!(d.server.user(&nip).await.status, "active");
+    assert_eq!(
+        d.server
+            .state
+            .store
+            .count_audit_events("helpdesk_refused")
+            .await
+            .unwrap(),
+        2,
+        "refusals are audited"
+    );
     // CSRF.
     let res = d
         .staff
@@ -727,4 +738,53 @@ async fn name_search_stays_in_the_agency_and_pages(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(listed(&pct), 0);
+}
+
+async fn every_action_is_mailed(backend: Backend) {
+    let d = desk(backend).await;
+    let (nip, _) = d.server.add_user(Some(PASSWORD)).await;
+    let to = format!("siti.{nip}@bkn.go.id");
+    let (_, page) = find(&d, &nip).await;
+    let actions = [
+        ("disable", "Nonaktifkan akun"),
+        ("enable", "Aktifkan akun"),
+        ("end_sessions", "Akhiri semua sesi"),
+        ("unlock", "Buka kunci akun"),
+        ("reset_mfa", "Reset MFA"),
+    ];
+    for (i, (action, words)) in actions.iter().enumerate() {
+        let res = act(
+            &d,
+            &page,
+            &nip,
+            &[
+                ("action", action),
+                ("reason", "Tiket 2024-77"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 303, "{action}");
+        let mails = d.smtp.wait_for(&to, i + 1).await;
+        assert!(
+            mails
+                .iter()
+                .any(|m| m.contains(words) && m.contains("Tiket 2024-77")),
+            "{action} mailed"
+        );
+    }
+    assert_eq!(
+        d.server.user(&nip).await.status,
+        "active",
+        "enable undid disable"
+    );
+    assert_eq!(
+        d.server
+            .state
+            .store
+            .count_audit_events("helpdesk_action")
+            .await
+            .unwrap(),
+        5
+    );
 }

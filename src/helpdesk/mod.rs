@@ -446,7 +446,19 @@ pub async fn post_action(
         error: Some(error),
         status: StatusCode::BAD_REQUEST,
     };
+    let refused = |why: &'static str| AuditEvent {
+        kind: "helpdesk_refused",
+        actor: Some(&staff.user.id),
+        subject: Some(&person.id),
+        ip: Some(&ip),
+        detail: Some(why),
+        ..Default::default()
+    };
     if !(5..=500).contains(&reason.chars().count()) || f.confirm != "yes" {
+        state
+            .store
+            .audit(&refused("no reason or confirmation"), now)
+            .await?;
         let mut v = again("helpdesk.bad_reason");
         v.person = Some(person_view(&state, &person).await?);
         return Ok(render(&state, jar, lang, v));
@@ -455,6 +467,10 @@ pub async fn post_action(
     let action = match parse_action(&f.action, &new_email) {
         Some(a) => a,
         None => {
+            state
+                .store
+                .audit(&refused("bad action or e-mail"), now)
+                .await?;
             let mut v = again("helpdesk.bad_email");
             v.person = Some(person_view(&state, &person).await?);
             return Ok(render(&state, jar, lang, v));
