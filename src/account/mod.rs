@@ -198,12 +198,7 @@ async fn otp_ok(
         OtpOutcome::Totp | OtpOutcome::Recovery
     );
     if !ok {
-        let l = state.settings.lockout;
-        let policy = crate::domain::lockout::Policy {
-            threshold: l.threshold,
-            base_secs: l.base_lock_secs,
-            max_secs: l.max_lock_secs,
-        };
+        let policy = crate::login::guard::account_policy(state);
         state
             .store
             .record_login_failure(&user.id, &policy, state.clock.now())

@@ -127,6 +127,18 @@ async fn access(state: &AppState, jar: &CookieJar) -> Result<Access, AppError> {
     })
 }
 
+/// The staff member, or the answer for anyone else: sign in, or 403 without a role.
+async fn require_staff(state: &AppState, jar: &CookieJar) -> Result<Box<Staff>, Response> {
+    match access(state, jar).await {
+        Ok(Access::Staff(s)) => Ok(s),
+        Ok(Access::SignIn) => Err(Redirect::to("/login").into_response()),
+        Ok(Access::Forbidden) => {
+            Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden").into_response())
+        }
+        Err(e) => Err(e.into_response()),
+    }
+}
+
 /// The person as staff: their agencies (or all, for admin); `None` without either role.
 async fn staff_of(state: &AppState, user: User, auth_time: i64) -> Result<Option<Staff>, AppError> {
     let roles = state.store.roles_of(&user.id).await?;
@@ -272,12 +284,9 @@ pub async fn get_helpdesk(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Query(q): Query<FindQuery>,
 ) -> Result<Response, AppError> {
-    let staff = match access(&state, &jar).await? {
-        Access::Staff(s) => s,
-        Access::SignIn => return Ok(Redirect::to("/login").into_response()),
-        Access::Forbidden => {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden"));
-        }
+    let staff = match require_staff(&state, &jar).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
     };
     let nip: String = q
         .nip
@@ -357,12 +366,9 @@ pub async fn post_step_up(
     if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
     }
-    let staff = match access(&state, &jar).await? {
-        Access::Staff(s) => s,
-        Access::SignIn => return Ok(Redirect::to("/login").into_response()),
-        Access::Forbidden => {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden"));
-        }
+    let staff = match require_staff(&state, &jar).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
     };
     // A recovery code is for a lost phone, not for opening the console.
     if otp::normalize_recovery(&f.otp).is_none()
@@ -407,12 +413,9 @@ pub async fn post_action(
     if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
     }
-    let staff = match access(&state, &jar).await? {
-        Access::Staff(s) => s,
-        Access::SignIn => return Ok(Redirect::to("/login").into_response()),
-        Access::Forbidden => {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden"));
-        }
+    let staff = match require_staff(&state, &jar).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
     };
     let now = state.clock.now();
     if !staff.fresh(now) {
@@ -600,12 +603,9 @@ pub async fn get_audit(
     jar: CookieJar,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
-    let staff = match access(&state, &jar).await? {
-        Access::Staff(s) => s,
-        Access::SignIn => return Ok(Redirect::to("/login").into_response()),
-        Access::Forbidden => {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden"));
-        }
+    let staff = match require_staff(&state, &jar).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
     };
     if staff.scope.is_some() {
         return Err(AppError::new(StatusCode::FORBIDDEN, "audit.admins_only"));

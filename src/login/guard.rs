@@ -19,6 +19,24 @@ pub enum Counter<'a> {
     NoAccount(&'a str),
 }
 
+/// Whose counter an attempt for `nip` from a browser with `device` is charged to.
+pub fn counter_for<'a>(
+    user: Option<&'a User>,
+    device: Option<&'a super::device::Device>,
+    nip: &'a str,
+    now: i64,
+    known_ttl: i64,
+) -> Counter<'a> {
+    match (user, device) {
+        (Some(u), Some(d)) if d.knows(&u.id, now, known_ttl) => Counter::KnownBrowser {
+            user: u,
+            device_id: &d.id,
+        },
+        (Some(u), _) => Counter::Account(u),
+        (None, _) => Counter::NoAccount(nip),
+    }
+}
+
 pub enum Gate {
     Open,
     /// Locked until the instant given; `None` is a lock only the helpdesk can lift.
@@ -42,7 +60,8 @@ impl From<GuardError> for crate::error::AppError {
     }
 }
 
-fn account_policy(state: &AppState) -> Policy {
+/// The account lockout policy from the settings.
+pub fn account_policy(state: &AppState) -> Policy {
     let l = state.settings.lockout;
     Policy {
         threshold: l.threshold,

@@ -203,30 +203,14 @@ pub async fn post_login(
         .map(|t| t.year())
         .unwrap_or(2026);
     // A malformed NIP says so: syntax reveals nothing about which accounts exist.
-    match nip::parse(&nip_input, year) {
-        Ok(_) => {}
-        Err(NipError::Format) => {
-            return render_login(
-                &state,
-                jar,
-                lang,
-                &form.req,
-                &ip,
-                again(nip_input, "login.nip_format", StatusCode::BAD_REQUEST),
-            )
-            .await;
-        }
-        Err(_) => {
-            return render_login(
-                &state,
-                jar,
-                lang,
-                &form.req,
-                &ip,
-                again(nip_input, "login.nip_invalid", StatusCode::BAD_REQUEST),
-            )
-            .await;
-        }
+    if let Err(e) = nip::parse(&nip_input, year) {
+        let key = if e == NipError::Format {
+            "login.nip_format"
+        } else {
+            "login.nip_invalid"
+        };
+        let shown = again(nip_input, key, StatusCode::BAD_REQUEST);
+        return render_login(&state, jar, lang, &form.req, &ip, shown).await;
     }
     if form.password.is_empty() {
         return render_login(
@@ -248,14 +232,7 @@ pub async fn post_login(
     let user = state.store.find_user_by_nip(&nip_input).await?;
     let device = device::read(&state, &jar);
     let known_ttl = state.settings.lockout.known_browser_ttl_secs;
-    let counter = match (&user, &device) {
-        (Some(u), Some(d)) if d.knows(&u.id, now, known_ttl) => Counter::KnownBrowser {
-            user: u,
-            device_id: &d.id,
-        },
-        (Some(u), _) => Counter::Account(u),
-        (None, _) => Counter::NoAccount(&nip_input),
-    };
+    let counter = guard::counter_for(user.as_ref(), device.as_ref(), &nip_input, now, known_ttl);
     let known = matches!(counter, Counter::KnownBrowser { .. });
     let subject = user.as_ref().map(|u| u.id.as_str());
     let event = |kind: &'static str, detail: Option<&'static str>| AuditEvent {
@@ -408,17 +385,10 @@ async fn second_factor(
             Some(lang.t("otp.replayed").to_string()),
             Some("replayed".into()),
         ),
-        OtpOutcome::Skewed(m) => {
-            let lead = if m > 0 {
-                lang.t("otp.skew_ahead")
-            } else {
-                lang.t("otp.skew_behind")
-            };
-            (
-                Some(format!("{lead} {} {}", m.abs(), lang.t("otp.skew_fix"))),
-                Some(format!("skew {m} min")),
-            )
-        }
+        OtpOutcome::Skewed(m) => (
+            Some(mfa::otp::skew_message(lang, m)),
+            Some(format!("skew {m} min")),
+        ),
     };
     if let Some(message) = message {
         let (ev, detail) = event("otp_failure", detail);
@@ -602,13 +572,7 @@ pub async fn post_otp(
     let now = state.clock.now();
     let device = device::read(&state, &jar);
     let known_ttl = state.settings.lockout.known_browser_ttl_secs;
-    let counter = match &device {
-        Some(d) if d.knows(&user.id, now, known_ttl) => Counter::KnownBrowser {
-            user: &user,
-            device_id: &d.id,
-        },
-        _ => Counter::Account(&user),
-    };
+    let counter = guard::counter_for(Some(&user), device.as_ref(), &user.nip, now, known_ttl);
     if let Gate::Locked(until) = guard::gate(&state, &counter).await? {
         let jar = pending::finish(&state, jar).await?;
         return Ok((jar, locked_page(lang, until)).into_response());

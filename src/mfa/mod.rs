@@ -201,12 +201,7 @@ pub async fn post_enrol(
     let step = match totp::verify(&bytes, &form.otp, now.max(0) as u64, |_| false) {
         Verdict::Valid { step } => step,
         Verdict::Skewed { minutes, .. } => {
-            let lead = if minutes > 0 {
-                lang.t("otp.skew_ahead")
-            } else {
-                lang.t("otp.skew_behind")
-            };
-            let msg = format!("{lead} {} {}", minutes.abs(), lang.t("otp.skew_fix"));
+            let msg = otp::skew_message(lang, minutes);
             return render(
                 &state,
                 jar,

@@ -42,6 +42,16 @@ pub fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
+/// "The time on your phone is ahead/behind by about N minutes — turn on automatic time".
+pub fn skew_message(lang: crate::web::i18n::Lang, minutes: i64) -> String {
+    let lead = if minutes > 0 {
+        lang.t("otp.skew_ahead")
+    } else {
+        lang.t("otp.skew_behind")
+    };
+    format!("{lead} {} {}", minutes.abs(), lang.t("otp.skew_fix"))
+}
+
 fn burn_key(credential_id: &str, step: u64) -> String {
     format!("otp_burn:{credential_id}:{step}")
 }
