@@ -359,31 +359,10 @@ async fn console_needs_role_fresh_mfa_reason_and_csrf(backend: Backend) {
         .add_client("myasn", "ES256", &["authorization_code", "refresh_token"])
         .await;
     let user_browser = browser();
-    let url = format!(
-        "{}/authorize?client_id=myasn&redirect_uri={}&response_type=code&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
-        d.server.base,
-        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-    );
+    let url = authorize_url(&d.server, "myasn", "openid");
     let res = login_through(&d.server, &user_browser, &url, &nip, PASSWORD).await;
     let code = query_param(&location(&res), "code").unwrap();
-    let t: serde_json::Value = rp_http()
-        .post(d.server.url("/token"))
-        .basic_auth("myasn", Some(&secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            (
-                "code_verifier",
-                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-            ),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: serde_json::Value = exchange_code(&d.server, "myasn", &secret, &code).await;
     let res = act(
         &d,
         &page,
@@ -461,32 +440,10 @@ async fn console_needs_role_fresh_mfa_reason_and_csrf(backend: Backend) {
 /// An access token for `nip` from the code flow with the given scope.
 async fn token_for(server: &TestServer, secret: &str, nip: &str, scope: &str) -> String {
     let b = browser();
-    let url = format!(
-        "{}/authorize?client_id=bkpsdm-tool&redirect_uri={}&response_type=code&scope={}&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
-        server.base,
-        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
-        url::form_urlencoded::byte_serialize(scope.as_bytes()).collect::<String>()
-    );
+    let url = authorize_url(server, "bkpsdm-tool", scope);
     let res = login_through(server, &b, &url, nip, PASSWORD).await;
     let code = query_param(&location(&res), "code").unwrap();
-    let t: serde_json::Value = rp_http()
-        .post(server.url("/token"))
-        .basic_auth("bkpsdm-tool", Some(secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            (
-                "code_verifier",
-                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-            ),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: serde_json::Value = exchange_code(server, "bkpsdm-tool", secret, &code).await;
     t["access_token"].as_str().unwrap().to_string()
 }
 

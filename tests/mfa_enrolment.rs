@@ -16,11 +16,7 @@ scenarios!(
 );
 
 fn authorize(server: &TestServer, extra: &str) -> String {
-    format!(
-        "{}/authorize?client_id=myasn&redirect_uri={}&response_type=code&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256{extra}",
-        server.base,
-        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-    )
+    format!("{}{extra}", authorize_url(server, "myasn", "openid"))
 }
 
 /// Password only (empty OTP field): returns the response.

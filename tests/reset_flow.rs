@@ -146,11 +146,7 @@ async fn imported_user_activates_and_signs_in(backend: Backend) {
 }
 
 fn authorize(server: &TestServer) -> String {
-    format!(
-        "{}/authorize?client_id=myasn&redirect_uri={}&response_type=code&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
-        server.base,
-        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-    )
+    authorize_url(server, "myasn", "openid")
 }
 
 async fn reset_does_not_enumerate(backend: Backend) {
@@ -410,24 +406,7 @@ async fn reset_ends_sessions_and_refresh_tokens(backend: Backend) {
     let b = browser();
     let res = login_through(&server, &b, &authorize(&server), &nip, PASSWORD).await;
     let code = query_param(&location(&res), "code").unwrap();
-    let tokens: serde_json::Value = rp_http()
-        .post(server.url("/token"))
-        .basic_auth("myasn", Some(&secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            (
-                "code_verifier",
-                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-            ),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens: serde_json::Value = exchange_code(&server, "myasn", &secret, &code).await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
 
     // The reset happens from another browser (the usual case: a phone).

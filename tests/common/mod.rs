@@ -500,3 +500,42 @@ pub async fn enrol(
         .unwrap();
     (res, secret)
 }
+
+/// The PKCE verifier of RFC 7636 Appendix B; `CHALLENGE` is its S256 challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// An authorization request for `client_id` to `REDIRECT` with PKCE (`VERIFIER`).
+pub fn authorize_url(server: &TestServer, client_id: &str, scope: &str) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "{}/authorize?client_id={client_id}&redirect_uri={}&response_type=code&scope={}&state=s&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        server.base,
+        enc(REDIRECT),
+        enc(scope)
+    )
+}
+
+/// Exchanges a code from `authorize_url` at `/token` (client_secret_basic).
+pub async fn exchange_code(
+    server: &TestServer,
+    client_id: &str,
+    secret: &str,
+    code: &str,
+) -> serde_json::Value {
+    rp_http()
+        .post(server.url("/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
