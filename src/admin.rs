@@ -37,7 +37,12 @@ fn invalid(msg: impl Into<String>) -> AdminError {
 }
 
 pub async fn open_store(config: &Config) -> Result<Store, AdminError> {
-    Ok(Store::connect(&config.database_url, 2).await?)
+    Ok(Store::connect(
+        &config.database_url,
+        2,
+        std::time::Duration::from_secs(config.database_acquire_timeout_secs),
+    )
+    .await?)
 }
 
 fn current_year() -> i32 {

@@ -14,6 +14,10 @@ pub struct Config {
     pub listen: String,
     /// `sqlite://…` (embedded default) or `postgres://…`.
     pub database_url: String,
+    /// `redis://host:port/db`: the shared cache for several replicas. Unset: in-process.
+    pub redis_url: Option<String>,
+    /// Prepended to every Redis key, so deployments (or tests) can share one Redis.
+    pub redis_prefix: String,
     pub keys_dir: PathBuf,
     pub data_dir: PathBuf,
     pub access_token_ttl_secs: i64,
@@ -29,6 +33,8 @@ pub struct Config {
     pub hash_workers: usize,
     pub max_body_bytes: usize,
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before answering 503.
+    pub database_acquire_timeout_secs: u64,
     /// `smtp://host:port`, `smtps://…` (implicit TLS) or `smtp://…?tls=required` (STARTTLS);
     /// credentials in the URL. Unset: mail is written as `.eml` files to `data/outbox/`.
     pub smtp_url: Option<String>,
@@ -124,6 +130,8 @@ impl Default for Config {
             issuer: "http://127.0.0.1:8080".into(),
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://data/gerbang.db".into(),
+            redis_url: None,
+            redis_prefix: "gerbang:".into(),
             keys_dir: "keys".into(),
             data_dir: "data".into(),
             access_token_ttl_secs: 300,
@@ -138,6 +146,7 @@ impl Default for Config {
                 .unwrap_or(2),
             max_body_bytes: 64 * 1024,
             database_max_connections: 16,
+            database_acquire_timeout_secs: 5,
             smtp_url: None,
             mail_from: "Gerbang ASN <no-reply@gerbang.localhost>".into(),
             reset_code_ttl_secs: 15 * 60,
@@ -184,6 +193,8 @@ impl Config {
             data_dir: dir.join("data"),
             key_publish_delay_secs: 0,
             database_max_connections: 4,
+            // A test machine running the whole suite at once can be slower than any outage.
+            database_acquire_timeout_secs: 30,
             // Tests drive many requests from one IP; the limiter has its own test.
             rate_limit: RateLimitSettings {
                 enabled: false,

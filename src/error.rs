@@ -31,13 +31,57 @@ impl AppError {
     }
 }
 
+/// Whether an error means a backing service is away (database or Redis down, pool
+/// exhausted): the user is told to try again shortly (503), not that something broke.
+pub trait Outage {
+    fn is_outage(&self) -> bool;
+}
+
+impl Outage for crate::store::StoreError {
+    fn is_outage(&self) -> bool {
+        matches!(
+            self,
+            crate::store::StoreError::Db(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+            )
+        )
+    }
+}
+
+impl Outage for crate::cache::CacheError {
+    fn is_outage(&self) -> bool {
+        // Every Redis error is a connection, timeout or server-side failure.
+        true
+    }
+}
+
+impl Outage for crate::passwords::HashError {
+    fn is_outage(&self) -> bool {
+        false
+    }
+}
+
+impl Outage for jsonwebtoken::errors::Error {
+    fn is_outage(&self) -> bool {
+        false
+    }
+}
+
 /// Errors from the store or cache reach the user as a generic page; the detail goes to the log.
 macro_rules! internal_from {
     ($($t:ty),*) => {$(
         impl From<$t> for AppError {
             fn from(e: $t) -> Self {
-                tracing::error!(error = %e, "internal error");
-                AppError::internal()
+                if e.is_outage() {
+                    tracing::error!(error = %e, "backing service unavailable");
+                    AppError::new(StatusCode::SERVICE_UNAVAILABLE, "error.unavailable")
+                } else {
+                    tracing::error!(error = %e, "internal error");
+                    AppError::internal()
+                }
             }
         }
     )*};
@@ -144,8 +188,13 @@ macro_rules! oauth_internal_from {
     ($($t:ty),*) => {$(
         impl From<$t> for OAuthError {
             fn from(e: $t) -> Self {
-                tracing::error!(error = %e, "internal error");
-                OAuthError::server_error()
+                if e.is_outage() {
+                    tracing::error!(error = %e, "backing service unavailable");
+                    OAuthError::new("temporarily_unavailable", "try again shortly")
+                } else {
+                    tracing::error!(error = %e, "internal error");
+                    OAuthError::server_error()
+                }
             }
         }
     )*};

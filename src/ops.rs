@@ -18,11 +18,13 @@ async fn get_healthz() -> &'static str {
 }
 
 async fn get_readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "database not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
-        }
+    if let Err(e) = state.store.ping().await {
+        tracing::warn!(error = %e, "database not ready");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
     }
+    if let Err(e) = state.cache.ping().await {
+        tracing::warn!(error = %e, "cache not ready");
+        return (StatusCode::SERVICE_UNAVAILABLE, "redis unavailable");
+    }
+    (StatusCode::OK, "ready")
 }

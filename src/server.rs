@@ -19,14 +19,24 @@ pub enum StartError {
     Keys(#[from] KeyError),
     #[error("mail: {0}")]
     Mail(#[from] crate::mail::MailError),
+    #[error("redis: {0}")]
+    Cache(#[from] crate::cache::CacheError),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
 }
 
 pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
-    let store = Store::connect(&config.database_url, config.database_max_connections).await?;
+    let store = Store::connect(
+        &config.database_url,
+        config.database_max_connections,
+        Duration::from_secs(config.database_acquire_timeout_secs),
+    )
+    .await?;
     let keys = KeyRing::load_or_generate(&config.keys_dir, clock.now())?;
-    let cache = Cache::memory(clock.clone());
+    let cache = match &config.redis_url {
+        Some(url) => Cache::redis(url, &config.redis_prefix, clock.clone())?,
+        None => Cache::memory(clock.clone()),
+    };
     let mailer = crate::mail::Mailer::from_config(&config)?;
     Ok(AppState::new(store, cache, keys, mailer, config, clock))
 }

@@ -21,10 +21,7 @@ impl Cli {
             // A database file that does not exist yet, in a folder that does not exist yet:
             // the first command must create and migrate it.
             Backend::Sqlite => format!("sqlite://{}/nested/gerbang.db", dir.path().display()),
-            Backend::Postgres => {
-                let server = common::TestServer::start(Backend::Postgres).await;
-                server.state.settings.database_url.clone()
-            }
+            Backend::Postgres | Backend::PostgresRedis => common::fresh_postgres_schema().await,
         };
         Cli { dir, database_url }
     }
@@ -77,7 +74,7 @@ impl Cli {
     }
 }
 
-scenarios!(
+db_scenarios!(
     users_clients_and_keys_from_the_cli,
     roles_and_agencies_from_the_cli
 );

@@ -80,6 +80,27 @@ impl MemoryCache {
         }
     }
 
+    /// Counts within a sliding window: each call restarts the window, as a get + set would.
+    pub fn incr(&self, key: &str, ttl_secs: i64) -> i64 {
+        let now = self.clock.now();
+        let mut map = self.shard(key);
+        let n = match Self::live(&mut map, key, now) {
+            Some(Entry {
+                value: Value::Str(s),
+                ..
+            }) => s.parse::<i64>().unwrap_or(0) + 1,
+            _ => 1,
+        };
+        map.insert(
+            key.to_string(),
+            Entry {
+                value: Value::Str(n.to_string()),
+                expires_at: now + ttl_secs,
+            },
+        );
+        n
+    }
+
     pub fn set_add(&self, key: &str, member: &str, ttl_secs: i64) {
         let now = self.clock.now();
         let mut map = self.shard(key);

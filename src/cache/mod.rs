@@ -1,18 +1,22 @@
 //! Short-lived shared state with TTLs: SSO sessions, authorization codes, pending
-//! authorization requests, revoked access-token ids.
+//! authorization requests, captchas, reset codes, OTP burn marks, failure counters.
 //!
-//! One small interface (get, set with TTL, take once, sets for per-user indexes). The
-//! in-process backend is the embedded default; a Redis backend slots in behind the same enum.
+//! One small interface (get, set with TTL, take once, atomic counters, sets for per-user
+//! indexes). The in-process backend is the embedded default; Redis (`redis_url`) is what
+//! several replicas share.
 
 mod memory;
+mod redis;
 
 pub use memory::MemoryCache;
+pub use redis::RedisCache;
 
 use crate::state::Clock;
 
 #[derive(Clone)]
 pub enum Cache {
     Memory(MemoryCache),
+    Redis(RedisCache),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +28,29 @@ impl Cache {
         Cache::Memory(MemoryCache::new(clock))
     }
 
+    pub fn redis(url: &str, prefix: &str, clock: Clock) -> Result<Self, CacheError> {
+        Ok(Cache::Redis(RedisCache::connect(url, prefix, clock)?))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Cache::Memory(_) => "memory",
+            Cache::Redis(_) => "redis",
+        }
+    }
+
+    /// Readiness: the in-process cache is always there.
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        match self {
+            Cache::Memory(_) => Ok(()),
+            Cache::Redis(r) => r.ping().await,
+        }
+    }
+
     pub async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
         match self {
             Cache::Memory(m) => Ok(m.get(key)),
+            Cache::Redis(r) => r.get(key).await,
         }
     }
 
@@ -36,6 +60,7 @@ impl Cache {
                 m.set(key, value, ttl_secs);
                 Ok(())
             }
+            Cache::Redis(r) => r.set(key, value, ttl_secs).await,
         }
     }
 
@@ -43,6 +68,7 @@ impl Cache {
     pub async fn take(&self, key: &str) -> Result<Option<String>, CacheError> {
         match self {
             Cache::Memory(m) => Ok(m.take(key)),
+            Cache::Redis(r) => r.take(key).await,
         }
     }
 
@@ -52,6 +78,16 @@ impl Cache {
                 m.take(key);
                 Ok(())
             }
+            Cache::Redis(r) => r.del(key).await,
+        }
+    }
+
+    /// Adds one to the counter at `key` and returns the new count, atomically (concurrent
+    /// guesses on several replicas are all counted); the window restarts with each call.
+    pub async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, CacheError> {
+        match self {
+            Cache::Memory(m) => Ok(m.incr(key, ttl_secs)),
+            Cache::Redis(r) => r.incr(key, ttl_secs).await,
         }
     }
 
@@ -62,6 +98,7 @@ impl Cache {
                 m.set_add(key, member, ttl_secs);
                 Ok(())
             }
+            Cache::Redis(r) => r.set_add(key, member, ttl_secs).await,
         }
     }
 
@@ -71,12 +108,14 @@ impl Cache {
                 m.set_remove(key, member);
                 Ok(())
             }
+            Cache::Redis(r) => r.set_remove(key, member).await,
         }
     }
 
     pub async fn set_members(&self, key: &str) -> Result<Vec<String>, CacheError> {
         match self {
             Cache::Memory(m) => Ok(m.set_members(key)),
+            Cache::Redis(r) => r.set_members(key).await,
         }
     }
 
@@ -84,6 +123,7 @@ impl Cache {
     pub fn sweep(&self) {
         match self {
             Cache::Memory(m) => m.sweep(),
+            Cache::Redis(_) => {}
         }
     }
 }

@@ -124,13 +124,7 @@ pub async fn on_failure(
     // Captcha counters: per NIP and per IP, whoever is guessing.
     let window = state.settings.lockout.base_lock_secs;
     for key in [format!("fail_ip:{ip}"), format!("fail_nip:{nip}")] {
-        let n = state
-            .cache
-            .get(&key)
-            .await?
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0);
-        state.cache.set(&key, &(n + 1).to_string(), window).await?;
+        state.cache.incr(&key, window).await?;
     }
     match (c, cache_key(c)) {
         (Counter::Account(u), _) => match state

@@ -42,7 +42,6 @@ const RESEND_AFTER_SECS: i64 = 60;
 #[derive(Serialize, Deserialize)]
 struct LiveCode {
     hash: String,
-    attempts: i64,
     created_at: i64,
     expires_at: i64,
 }
@@ -218,7 +217,6 @@ async fn send_code(state: &AppState, lang: Lang, user: &User, now: i64) -> Resul
     let ttl = state.settings.reset_code_ttl_secs;
     let live = LiveCode {
         hash: sha256_hex(&code),
-        attempts: 0,
         created_at: now,
         expires_at: now + ttl,
     };
@@ -332,7 +330,7 @@ pub async fn post_confirm(
         return bad_code(jar).await;
     };
     let key = code_key(&user.id);
-    let Some(mut live) = state
+    let Some(live) = state
         .cache
         .get(&key)
         .await?
@@ -344,17 +342,20 @@ pub async fn post_confirm(
         state.cache.del(&key).await?;
         return bad_code(jar).await;
     }
-    if !ct_eq(sha256_hex(&code).as_bytes(), live.hash.as_bytes()) {
-        live.attempts += 1;
-        if live.attempts >= state.settings.reset_code_attempts {
+    // Every try is counted before it is compared, atomically: parallel guesses on several
+    // replicas get `reset_code_attempts` comparisons in all, never more.
+    let tries_key = format!("reset_tries:{}:{}", user.id, &live.hash[..16]);
+    let tries = state.cache.incr(&tries_key, live.expires_at - now).await?;
+    let limit = state.settings.reset_code_attempts;
+    if tries > limit || !ct_eq(sha256_hex(&code).as_bytes(), live.hash.as_bytes()) {
+        if tries >= limit {
             // Guessed too often: the code is gone; a new one must be requested.
             state.cache.del(&key).await?;
-        } else {
-            let json = serde_json::to_string(&live).map_err(|_| AppError::internal())?;
-            state.cache.set(&key, &json, live.expires_at - now).await?;
         }
         return bad_code(jar).await;
     }
+    // Only guesses count: the person holding the right code may retry weak passwords.
+    state.cache.del(&tries_key).await?;
 
     // The code is right: now the password itself. A rejected password keeps the code.
     let keep = |jar, error: Option<&'static str>, rules: Vec<Rule>| {

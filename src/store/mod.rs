@@ -56,7 +56,11 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 
 impl Store {
     /// Connects (creating a SQLite file and its folder when missing) and applies migrations.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: std::time::Duration,
+    ) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
@@ -72,7 +76,11 @@ impl Store {
             Backend::Postgres => url.to_string(),
         };
         let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let mut pool_opts = AnyPoolOptions::new().max_connections(max_connections.max(1));
+        // A short acquire timeout: while the database is away requests answer 503 within
+        // seconds instead of queueing for sqlx's default 30 s.
+        let mut pool_opts = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(acquire_timeout);
         if backend == Backend::Sqlite {
             pool_opts = pool_opts.after_connect(|conn, _| {
                 Box::pin(async move {

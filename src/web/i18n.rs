@@ -621,6 +621,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "The server had a problem. Please try again in a moment.",
     ),
     (
+        "error.unavailable",
+        "Layanan sedang tidak tersedia sementara. Data Anda aman; silakan coba lagi dalam satu menit.",
+        "The service is briefly unavailable. Your data is safe; please try again in a minute.",
+    ),
+    (
         "error.not_found",
         "Halaman tidak ditemukan.",
         "Page not found.",

@@ -13,12 +13,33 @@ use tokio::net::TcpListener;
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// PostgreSQL + Redis: the scale-out configuration.
+    PostgresRedis,
 }
 
-/// Runs a scenario once per backend: `scenarios!(name_of_async_fn, …)` makes
-/// `name_sqlite` and `name_postgres` tests.
+/// Runs a scenario once per configuration: `scenarios!(name_of_async_fn, …)` makes
+/// `sqlite::name`, `postgres::name` (in-process cache) and `postgres_redis::name`.
 #[macro_export]
 macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::common::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::common::Backend::Postgres).await } )*
+        }
+        mod postgres_redis {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::common::Backend::PostgresRedis).await } )*
+        }
+    };
+}
+
+/// For what never touches the cache (the CLI): `sqlite::name` and `postgres::name` only.
+#[macro_export]
+macro_rules! db_scenarios {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,6 +75,26 @@ fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+pub fn redis_url() -> String {
+    std::env::var("GERBANG_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A fresh schema per test: isolated data, no order between tests.
+pub async fn fresh_postgres_schema() -> String {
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = postgres_admin_url();
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    format!("{admin}{sep}options=-c%20search_path%3D{schema}")
+}
+
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
         Self::start_with(backend, |_| {}).await
@@ -63,25 +104,17 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}/gerbang.db", dir.path().display()),
-            Backend::Postgres => {
-                // A fresh schema per test: isolated data, no order between tests.
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let admin = postgres_admin_url();
-                let pool = sqlx::PgPool::connect(&admin)
-                    .await
-                    .expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                let sep = if admin.contains('?') { '&' } else { '?' };
-                format!("{admin}{sep}options=-c%20search_path%3D{schema}")
-            }
+            Backend::Postgres | Backend::PostgresRedis => fresh_postgres_schema().await,
         };
+        let redis_prefix = format!("t_{}:", uuid::Uuid::new_v4().simple());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = Config::for_test(&base, &database_url, dir.path());
+        if let Backend::PostgresRedis = backend {
+            // A fresh key prefix per test: the same isolation as the schema.
+            config.redis_url = Some(redis_url());
+            config.redis_prefix = redis_prefix;
+        }
         tweak(&mut config);
         let state = gerbang::server::build_state(config, Clock::default())
             .await
