@@ -116,7 +116,27 @@ impl TestServer {
             config.redis_prefix = redis_prefix;
         }
         tweak(&mut config);
-        let state = gerbang::server::build_state(config, Clock::default())
+        Self::launch(listener, config, Clock::default(), dir).await
+    }
+
+    /// A second replica of this server: the same issuer, database, Redis prefix, keys and
+    /// clock (replicas are NTP-synchronised), its own port and data folder.
+    pub async fn start_replica(&self) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = (*self.state.settings).clone();
+        config.data_dir = dir.path().join("data");
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::launch(listener, config, self.state.clock.clone(), dir).await
+    }
+
+    async fn launch(
+        listener: TcpListener,
+        config: Config,
+        clock: Clock,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = gerbang::server::build_state(config, clock)
             .await
             .expect("server state builds");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
