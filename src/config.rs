@@ -48,6 +48,16 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The issuer shown in authenticator apps next to the NIP.
     pub totp_issuer: String,
+    /// `text` for people, `json` (one object per line) for log collectors.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -156,6 +166,7 @@ impl Default for Config {
             rate_limit: RateLimitSettings::default(),
             trusted_proxies: Vec::new(),
             totp_issuer: "Gerbang ASN".into(),
+            log_format: LogFormat::Text,
         }
     }
 }

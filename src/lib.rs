@@ -22,10 +22,15 @@ pub mod store;
 pub mod web;
 
 use axum::Router;
+use axum::http::{HeaderName, Request};
 use axum::middleware;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: feature routers merged, one line each, plus the shared layers.
 pub fn router(state: AppState) -> Router {
@@ -40,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(web::assets::router())
         .merge(web::captcha::router())
+        .route_layer(middleware::from_fn(ops::metrics::track))
         .layer(middleware::from_fn(web::i18n::remember_lang))
         .layer(middleware::from_fn(error::render_error_pages))
         .layer(middleware::from_fn_with_state(
@@ -47,5 +53,18 @@ pub fn router(state: AppState) -> Router {
             web::headers::security_headers,
         ))
         .layer(RequestBodyLimitLayer::new(max_body))
+        // Every log line of a request carries its id (kept from a trusted proxy's header,
+        // else a fresh UUID), and the response echoes it. The span names the path, never
+        // the query: codes and tokens travel there.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }

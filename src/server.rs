@@ -38,6 +38,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         None => Cache::memory(clock.clone()),
     };
     let mailer = crate::mail::Mailer::from_config(&config)?;
+    crate::ops::metrics::handle();
     Ok(AppState::new(store, cache, keys, mailer, config, clock))
 }
 
@@ -86,6 +87,9 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.cache.sweep();
+        if let Some(h) = crate::ops::metrics::handle() {
+            h.run_upkeep();
+        }
         // `gerbang keys rotate` rewrites the manifest; pick the new ring up without restart.
         let now = modified(&manifest);
         if now != seen {

@@ -75,11 +75,18 @@ pub async fn post_token(
             "this client may not use that grant",
         ));
     }
-    let res = match grant_type {
-        "authorization_code" => authorization_code(&state, &client, &params).await?,
-        "refresh_token" => refresh(&state, &client, &params).await?,
-        _ => client_credentials(&state, &client, &params)?,
+    let (grant, res) = match grant_type {
+        "authorization_code" => (
+            "authorization_code",
+            authorization_code(&state, &client, &params).await?,
+        ),
+        "refresh_token" => ("refresh_token", refresh(&state, &client, &params).await?),
+        _ => (
+            "client_credentials",
+            client_credentials(&state, &client, &params)?,
+        ),
     };
+    crate::ops::metrics::token_issued(grant);
     Ok(res.into_response())
 }
 

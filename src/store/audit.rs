@@ -41,6 +41,7 @@ where
 impl Store {
     pub async fn audit(&self, e: &AuditEvent<'_>, now: i64) -> Result<(), StoreError> {
         insert(&self.pool, e, now).await?;
+        crate::ops::metrics::audit_event(e.kind);
         Ok(())
     }
 

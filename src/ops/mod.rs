@@ -1,4 +1,6 @@
-//! Liveness and readiness for load balancers and orchestrators.
+//! Liveness, readiness and metrics for load balancers, orchestrators and Prometheus.
+
+pub mod metrics;
 
 use axum::Router;
 use axum::extract::State;
@@ -11,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(get_healthz))
         .route("/readyz", get(get_readyz))
+        .route("/metrics", get(metrics::get_metrics))
 }
 
 async fn get_healthz() -> &'static str {

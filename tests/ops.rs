@@ -1,0 +1,280 @@
+//! What operators rely on: metrics, request ids in JSON logs, and a Redis outage that is
+//! reported quickly and healed without a restart.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gerbang");
+
+/// The value of one Prometheus sample line (`name{labels} value`), if present.
+fn sample(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_logins_tokens_and_latency() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let secret = server
+        .add_client("dms", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let scrape = || async {
+        rp_http()
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = scrape().await;
+    let success = r#"gerbang_logins_total{outcome="success"}"#;
+    let bad = r#"gerbang_logins_total{outcome="bad_password"}"#;
+    let code_grant = r#"gerbang_tokens_issued_total{grant="authorization_code"}"#;
+
+    let b = browser();
+    let page = b
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = b
+        .post(server.url("/login"))
+        .form(&login_fields(&server, &page, &nip, "Salah#Sandi2026").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let res = login_through(
+        &server,
+        &browser(),
+        &authorize_url(&server, "dms", "openid"),
+        &nip,
+        PASSWORD,
+    )
+    .await;
+    let code = query_param(&location(&res), "code").unwrap();
+    assert!(exchange_code(&server, "dms", &secret, &code).await["id_token"].is_string());
+
+    let after = scrape().await;
+    // Other tests in this binary may count too: compare with the first scrape.
+    let grew = |name: &str| {
+        sample(&after, name).unwrap_or(0.0) - sample(&before, name).unwrap_or(0.0) >= 1.0
+    };
+    assert!(grew(success), "{after}");
+    assert!(grew(bad), "{after}");
+    assert!(grew(code_grant), "{after}");
+    assert!(
+        after
+            .lines()
+            .any(|l| l.starts_with("http_request_duration_seconds_count{")
+                && l.contains(r#"route="/token""#)
+                && l.contains(r#"status="200""#)),
+        "latency histogram by route: {after}"
+    );
+    assert!(after.contains("gerbang_mail_queue_depth"), "{after}");
+}
+
+/// A private redis-server on a free port, so this test can stop and start it.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (see README)");
+        OwnRedis {
+            port,
+            child: Some(child),
+        }
+    }
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_ready(server: &TestServer, http: &reqwest::Client, want: u16) {
+    for _ in 0..100 {
+        if http
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == want
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/readyz never answered {want}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_outage_fails_fast_and_heals_by_itself() {
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let server = TestServer::start_with(Backend::Postgres, |c| {
+        c.redis_url = Some(format!("redis://127.0.0.1:{port}"));
+    })
+    .await;
+    let secret = server
+        .add_client("dms", "ES256", &["authorization_code"])
+        .await;
+    // A bound on every request: an outage must be answered, not hung on.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap();
+    wait_ready(&server, &http, 200).await;
+    let authorize = authorize_url(&server, "dms", "openid");
+    assert_eq!(http.get(&authorize).send().await.unwrap().status(), 303);
+
+    redis.stop();
+    wait_ready(&server, &http, 503).await;
+    assert_eq!(
+        http.get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "redis unavailable"
+    );
+    assert_eq!(
+        http.get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let res = http.get(&authorize).send().await.unwrap();
+    assert_eq!(res.status(), 503, "a page, not a hang or a 500");
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("tidak tersedia sementara")
+    );
+    let res = http
+        .get(&authorize)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("briefly unavailable"));
+    let token: serde_json::Value = http
+        .post(server.url("/token"))
+        .basic_auth("dms", Some(&secret))
+        .form(&[("grant_type", "authorization_code"), ("code", "abc")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["error"], "temporarily_unavailable", "{token}");
+
+    // Redis back on the same port: the replica reconnects on its own.
+    let _redis = OwnRedis::start(redis.port);
+    wait_ready(&server, &http, 200).await;
+    assert_eq!(http.get(&authorize).send().await.unwrap().status(), 303);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("GERBANG_LISTEN", "127.0.0.1:0")
+        .env("GERBANG_LOG_FORMAT", "json")
+        .env("GERBANG_LOG", "info,tower_http=debug")
+        .env(
+            "GERBANG_DATABASE_URL",
+            format!("sqlite://{}/g.db", dir.path().display()),
+        )
+        .env("GERBANG_KEYS_DIR", dir.path().join("keys"))
+        .env("GERBANG_DATA_DIR", dir.path().join("data"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let v: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+            if tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    let next = |what: &str| loop {
+        let v = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no log line for {what}"));
+        if v.to_string().contains(what) {
+            return v;
+        }
+    };
+    let serving = next("gerbang is serving");
+    let listen = serving["fields"]["listen"].as_str().unwrap().to_string();
+    let res = rp_http()
+        .get(format!("http://{listen}/healthz"))
+        .header("x-request-id", "req-4011-abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "req-4011-abc", "echoed");
+    let line = next("req-4011-abc");
+    assert_eq!(line["span"]["request_id"], "req-4011-abc", "{line}");
+    assert_eq!(line["span"]["path"], "/healthz", "{line}");
+    // Without a header the server makes one up and still returns it.
+    let res = rp_http()
+        .get(format!("http://{listen}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
