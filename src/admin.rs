@@ -181,6 +181,8 @@ pub async fn user_add(config: &Config, u: UserAdd) -> Result<String, AdminError>
 pub struct ImportReport {
     pub inserted: u64,
     pub updated: u64,
+    /// Rows identical to what is stored (a re-run of the same file).
+    pub unchanged: u64,
     /// (line number, reason)
     pub skipped: Vec<(u64, String)>,
 }
@@ -194,15 +196,114 @@ pub const IMPORT_HEADER: [&str; 6] = [
     "jabatan",
 ];
 
-/// Imports the SIASN export: users without password until they activate. Re-runnable: rows
-/// upsert by NIP and never touch a password. Bad rows are reported and skipped.
-pub async fn user_import(config: &Config, file: &Path) -> Result<ImportReport, AdminError> {
+/// Rows per transaction: large enough that commits do not dominate, small enough that a
+/// failure loses little and memory stays flat (a few MB).
+pub const IMPORT_BATCH: usize = 20_000;
+
+/// Counts bytes read, for progress against the file size.
+struct Counting<R> {
+    inner: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Progress: a bar on a terminal, a log line every 10 s otherwise (CI, cron, `nohup`).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    last_line: std::time::Instant,
+    started: std::time::Instant,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {percent:>3}% {msg} [{elapsed_precise}, {eta} left]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        let now = std::time::Instant::now();
+        Self {
+            bar,
+            total,
+            last_line: now,
+            started: now,
+        }
+    }
+
+    fn update(&mut self, bytes: u64, r: &ImportReport) {
+        let rows = r.inserted + r.updated + r.unchanged;
+        match &self.bar {
+            Some(b) => {
+                b.set_position(bytes);
+                b.set_message(format!("{rows} rows"));
+            }
+            None if self.last_line.elapsed() >= std::time::Duration::from_secs(10) => {
+                self.last_line = std::time::Instant::now();
+                let pct = if self.total == 0 {
+                    100
+                } else {
+                    bytes * 100 / self.total
+                };
+                let secs = self.started.elapsed().as_secs_f64();
+                tracing::info!(
+                    percent = pct,
+                    rows,
+                    new = r.inserted,
+                    updated = r.updated,
+                    skipped = r.skipped.len(),
+                    rows_per_sec = (rows as f64 / secs) as u64,
+                    "import progress"
+                );
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Imports the SIASN export: users without password until they activate. Streams the
+/// file in batches of `batch` rows (one transaction each; COPY on PostgreSQL). Re-runnable:
+/// rows upsert by NIP and never touch a password or MFA. Bad rows are reported with their
+/// line number and skipped.
+pub async fn user_import(
+    config: &Config,
+    file: &Path,
+    batch: usize,
+) -> Result<ImportReport, AdminError> {
     let f = std::fs::File::open(file)
         .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+    let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::new(f));
+        .from_reader(std::io::BufReader::with_capacity(
+            1 << 20,
+            Counting {
+                inner: f,
+                read: read.clone(),
+            },
+        ));
     let header = rdr
         .headers()
         .map_err(|e| invalid(format!("cannot read the CSV header: {e}")))?;
@@ -218,53 +319,76 @@ pub async fn user_import(config: &Config, file: &Path) -> Result<ImportReport, A
         )));
     }
     let store = open_store(config).await?;
+    let mut importer = crate::store::import::Importer::open(store, &config.database_url).await?;
     let now = Clock::default().now();
+    let batch = batch.max(1);
     let mut report = ImportReport::default();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
-        let rec = match rec {
-            Ok(r) => r,
+    let mut progress = Progress::new(total);
+    let mut rows: Vec<NewUser> = Vec::with_capacity(batch);
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 report.skipped.push((line, format!("unreadable row: {e}")));
                 continue;
             }
-        };
-        if rec.len() != 6 {
-            report
-                .skipped
-                .push((line, format!("expected 6 fields, found {}", rec.len())));
-            continue;
         }
-        let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        let u = NewUser {
-            nip: rec[0].to_string(),
-            name: rec[1].to_string(),
-            email: rec[2].to_string(),
-            instansi_id: opt(&rec[3]),
-            unit_kerja: opt(&rec[4]),
-            jabatan: opt(&rec[5]),
-            password_hash: None,
-        };
-        let check = validate_nip(&u.nip)
-            .and_then(|_| validate_text("name", &u.name, 200, true))
-            .and_then(|_| validate_email(&u.email))
-            .and_then(|_| validate_text("instansi_id", &rec[3], 64, false))
-            .and_then(|_| validate_text("unit_kerja", &rec[4], 300, false))
-            .and_then(|_| validate_text("jabatan", &rec[5], 300, false));
-        if let Err(e) = check {
-            report.skipped.push((line, e.to_string()));
-            continue;
+        let line = rec.position().map_or(line, |p| p.line());
+        match imported_user(&rec) {
+            Ok(u) => rows.push(u),
+            Err(why) => report.skipped.push((line, why)),
         }
-        if let Some(i) = &u.instansi_id {
-            store.upsert_instansi(i, None).await?;
-        }
-        if store.upsert_imported_user(&u, now).await? {
-            report.inserted += 1;
-        } else {
-            report.updated += 1;
+        if rows.len() >= batch {
+            flush(&mut importer, &mut rows, now, &mut report).await?;
+            progress.update(read.load(std::sync::atomic::Ordering::Relaxed), &report);
         }
     }
+    flush(&mut importer, &mut rows, now, &mut report).await?;
+    progress.update(total, &report);
+    progress.finish();
     Ok(report)
+}
+
+async fn flush(
+    importer: &mut crate::store::import::Importer,
+    rows: &mut Vec<NewUser>,
+    now: i64,
+    report: &mut ImportReport,
+) -> Result<(), AdminError> {
+    let out = importer.upsert(rows, now).await?;
+    report.inserted += out.inserted;
+    report.updated += out.updated;
+    // A NIP repeated inside one batch is written once; count the repeats as unchanged.
+    report.unchanged += rows.len() as u64 - out.inserted - out.updated;
+    rows.clear();
+    Ok(())
+}
+
+/// One CSV row as a person, or why it cannot be one.
+fn imported_user(rec: &csv::StringRecord) -> Result<NewUser, String> {
+    if rec.len() != 6 {
+        return Err(format!("expected 6 fields, found {}", rec.len()));
+    }
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    validate_nip(&rec[0])
+        .and_then(|_| validate_text("name", &rec[1], 200, true))
+        .and_then(|_| validate_email(&rec[2]))
+        .and_then(|_| validate_text("instansi_id", &rec[3], 64, false))
+        .and_then(|_| validate_text("unit_kerja", &rec[4], 300, false))
+        .and_then(|_| validate_text("jabatan", &rec[5], 300, false))
+        .map_err(|e| e.to_string())?;
+    Ok(NewUser {
+        nip: rec[0].to_string(),
+        name: rec[1].to_string(),
+        email: rec[2].to_string(),
+        instansi_id: opt(&rec[3]),
+        unit_kerja: opt(&rec[4]),
+        jabatan: opt(&rec[5]),
+        password_hash: None,
+    })
 }
 
 pub const ROLES: [&str; 2] = ["helpdesk", "admin"];

@@ -86,7 +86,13 @@ enum UserCmd {
         password_stdin: bool,
     },
     /// Import the SIASN export (header nip,name,email,instansi_id,unit_kerja,jabatan).
-    Import { file: PathBuf },
+    /// Streams any size; re-runnable; bad rows are reported by line and skipped.
+    Import {
+        file: PathBuf,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = admin::IMPORT_BATCH)]
+        batch: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -201,15 +207,16 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
             println!("added user {nip} (sub {id})");
             Ok(())
         }
-        Command::User(UserCmd::Import { file }) => {
-            let r = admin::user_import(&config, &file).await?;
+        Command::User(UserCmd::Import { file, batch }) => {
+            let r = admin::user_import(&config, &file, batch).await?;
             for (line, why) in &r.skipped {
                 eprintln!("line {line}: skipped: {why}");
             }
             println!(
-                "imported: {} new, {} updated, {} skipped",
+                "imported: {} new, {} updated, {} unchanged, {} skipped",
                 r.inserted,
                 r.updated,
+                r.unchanged,
                 r.skipped.len()
             );
             Ok(())

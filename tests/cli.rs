@@ -195,14 +195,50 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("2 new, 1 updated, 2 skipped"), "{stdout}");
+    assert!(
+        stdout.contains("2 new, 1 updated, 0 unchanged, 2 skipped"),
+        "{stdout}"
+    );
     assert!(
         stderr.contains("line 4") && stderr.contains("line 5"),
         "bad rows named by line: {stderr}"
     );
-    // Re-runnable: the same file again changes nothing new.
+    // Re-runnable: the same file again rewrites nothing.
     let again = cli.ok(&["user", "import", csv.to_str().unwrap()], None);
-    assert!(again.contains("0 new, 3 updated, 2 skipped"), "{again}");
+    assert!(
+        again.contains("0 new, 0 updated, 3 unchanged, 2 skipped"),
+        "{again}"
+    );
+    // Small batches (many transactions), a NIP twice in one batch and again in a later one,
+    // and a quoted field with a comma and a line break: the last row for a NIP wins, and
+    // line numbers stay those of the file.
+    let batched = cli.dir.path().join("batched.csv");
+    std::fs::write(
+        &batched,
+        "nip,name,email,instansi_id,unit_kerja,jabatan\n\
+         198001012005011001,Agus,agus1@bkn.go.id,4011,,\n\
+         198001012005011001,Agus W,agus2@bkn.go.id,4011,,\n\
+         198001012005011002,\"Rina, S.E.\",rina@bkn.go.id,4011,Biro Umum,\n\
+         198001012005011003,Dodi,dodi@bkn.go.id,4011,\"Biro\nUmum\",\n\
+         bukan-nip,X,x@bkn.go.id,,,\n\
+         198001012005011001,Agus Wibowo,agus3@bkn.go.id,4011,,\n",
+    )
+    .unwrap();
+    let out = cli.run(
+        &["user", "import", "--batch", "2", batched.to_str().unwrap()],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("2 new, 1 updated, 1 unchanged, 2 skipped"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stderr.contains("line 5: skipped: unit_kerja") && stderr.contains("line 7: skipped"),
+        "a record spanning lines is named by its first line: {stderr}"
+    );
     let bad_header = cli.dir.path().join("bad.csv");
     std::fs::write(&bad_header, "nip;nama\n1;2\n").unwrap();
     cli.refused(
@@ -219,6 +255,23 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let store = gerbang::admin::open_store(&config).await.unwrap();
     let siti = store.find_user_by_nip(nip).await.unwrap().unwrap();
     assert_eq!(siti.email, "siti.baru@bkn.go.id");
+    let agus = store
+        .find_user_by_nip("198001012005011001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (agus.name.as_str(), agus.email.as_str()),
+        ("Agus Wibowo", "agus3@bkn.go.id")
+    );
+    let rina = store
+        .find_user_by_nip("198001012005011002")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rina.name, "Rina, S.E.");
+    assert_eq!(rina.unit_kerja.as_deref(), Some("Biro Umum"));
+    assert_eq!(agus.jabatan, None, "an empty field is absent, not \"\"");
     assert!(
         siti.password_hash.is_some(),
         "an import never clobbers a password"
