@@ -254,11 +254,7 @@ impl Progress {
             }
             None if self.last_line.elapsed() >= std::time::Duration::from_secs(10) => {
                 self.last_line = std::time::Instant::now();
-                let pct = if self.total == 0 {
-                    100
-                } else {
-                    bytes * 100 / self.total
-                };
+                let pct = (bytes * 100).checked_div(self.total).unwrap_or(100);
                 let secs = self.started.elapsed().as_secs_f64();
                 tracing::info!(
                     percent = pct,
