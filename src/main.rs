@@ -1,9 +1,11 @@
 //! `gerbang`: the CLI. Parses arguments and calls into the library; nothing else lives here.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
 use gerbang::admin::{self, AdminError};
 use gerbang::config::{Config, LogFormat};
 
@@ -131,6 +133,8 @@ struct ClientAddArgs {
 enum KeysCmd {
     /// Add new signing keys: published now, signing after the publish delay.
     Rotate,
+    /// Create the key ring if there is none (run once before replicas that share it start).
+    Init,
 }
 
 fn main() -> ExitCode {
@@ -146,6 +150,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|_| "info,sqlx=warn".into());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match config.log_format {
         // One JSON object per line with the request span (its request_id) on every line.
@@ -285,6 +290,19 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
         Command::Instansi(InstansiCmd::Import { file }) => {
             let (new, updated) = admin::instansi_import(&config, &file).await?;
             println!("instansi: {new} new, {updated} updated");
+            Ok(())
+        }
+        Command::Keys(KeysCmd::Init) => {
+            let ring = gerbang::keys::KeyRing::load_or_generate(
+                &config.keys_dir,
+                gerbang::state::Clock::default().now(),
+            )
+            .map_err(|e| AdminError::Failed(e.to_string()))?;
+            println!(
+                "key ring ready in {}: {} keys",
+                config.keys_dir.display(),
+                ring.kids().count()
+            );
             Ok(())
         }
         Command::Keys(KeysCmd::Rotate) => {
