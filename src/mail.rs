@@ -74,9 +74,12 @@ impl Mailer {
         })
     }
 
-    pub async fn send(&self, m: &Mail) -> Result<(), MailError> {
+    /// Sends one outbox message. Its Message-ID derives from the outbox row, so a message
+    /// sent twice (a crash between sending and marking it sent) is recognisably one.
+    pub async fn send(&self, m: &Mail, outbox_id: &str) -> Result<(), MailError> {
         let to: Mailbox = m.to.parse().map_err(|e| MailError::Build(format!("{e}")))?;
         let msg = Message::builder()
+            .message_id(Some(format!("<{outbox_id}@{}>", self.from.email.domain())))
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.clone())
@@ -135,7 +138,7 @@ async fn drain_once(state: &AppState) -> usize {
 }
 
 async fn deliver(state: &AppState, q: crate::store::outbox::QueuedMail) {
-    let result = state.mailer.send(&q.mail).await;
+    let result = state.mailer.send(&q.mail, &q.id).await;
     let now = state.clock.now();
     let marked = match &result {
         Ok(()) => state.store.mark_mail_sent(&q.id, now).await,

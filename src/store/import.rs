@@ -59,6 +59,12 @@ impl Importer {
     }
 }
 
+/// Time-ordered ids (UUIDv7): millions of new rows append to the primary-key index instead
+/// of landing at random places in it, which made a 5.2 M-row import several times slower.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 fn last_per_nip(batch: &[NewUser]) -> Vec<&NewUser> {
     let mut at: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
     for (i, u) in batch.iter().enumerate() {
@@ -78,6 +84,10 @@ async fn sqlite_batch(
     now: i64,
 ) -> Result<BatchOutcome, StoreError> {
     let mut tx = store.pool.begin().await?;
+    // The indexes of millions of rows do not fit SQLite's 2 MB default page cache.
+    sqlx::query("PRAGMA cache_size = -262144")
+        .execute(&mut *tx)
+        .await?;
     let agencies: HashSet<&str> = rows
         .iter()
         .filter_map(|u| u.instansi_id.as_deref())
@@ -118,10 +128,7 @@ async fn sqlite_batch(
              OR users.unit_kerja IS NOT excluded.unit_kerja OR users.jabatan IS NOT excluded.jabatan \
              RETURNING id",
         );
-        let new_ids: Vec<String> = chunk
-            .iter()
-            .map(|_| uuid::Uuid::new_v4().to_string())
-            .collect();
+        let new_ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (u, id) in chunk.iter().zip(&new_ids) {
             q = q
@@ -163,7 +170,7 @@ async fn postgres_batch(
         .has_headers(false)
         .from_writer(Vec::with_capacity(rows.len() * 160));
     for u in rows {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = new_id();
         let opt = |s: &Option<String>| s.clone().unwrap_or_default();
         // Empty unquoted CSV fields arrive as NULL, which is what an absent value is.
         csv.write_record([
