@@ -36,7 +36,7 @@ PORTS = {"A": 18091, "B": 18092}
 SMTP_PORT, REDIS_PORT = 18026, 16379
 WORK = f"/tmp/gerbang-drill-{os.getpid()}"
 SCHEMA = f"drill_{uuid.uuid4().hex[:8]}"
-PASSWORD = "Drill#Gerbang2026"
+PASSWORD = "Teduh#Sawah-2026"
 os.makedirs(WORK, exist_ok=True)
 
 # ---- SMTP sink: every message with its Message-ID and recipient ----
@@ -60,7 +60,7 @@ def code_for(email):
     with mail_lock:
         for to, _, text in reversed(mails):
             if to == email:
-                m = re.search(r"\b(\d{8})\b", text)
+                m = re.search(r"(?:Kode Anda|Your code): (\d{8})", text)
                 if m:
                     return m.group(1)
     return None
@@ -72,7 +72,8 @@ def sh(*args, **kw):
 
 
 def psql(sql):
-    return sh("psql", PG, "-At", "-c", f"SET search_path TO {SCHEMA}; {sql}").stdout.strip()
+    e = dict(os.environ, PGOPTIONS=f"-c search_path={SCHEMA}")
+    return sh("psql", PG, "-At", "-c", sql, env=e).stdout.strip()
 
 
 db_url = f"{PG}?options=-c%20search_path%3D{SCHEMA}"
@@ -135,15 +136,17 @@ def request(opener, path, data=None):
         t0 = time.monotonic()
         try:
             r = opener.open(f"http://127.0.0.1:{port}{path}", body, timeout=30)
-            a = Answer(r.status, r.read().decode(), r.headers.get("Location"))
+            a = Answer(r.status, r.read().decode("utf-8", "replace"), r.headers.get("Location"))
         except urllib.error.HTTPError as e:
-            a = Answer(e.code, e.read().decode(), e.headers.get("Location"))
+            a = Answer(e.code, e.read().decode("utf-8", "replace"), e.headers.get("Location"))
         except (ConnectionRefusedError, urllib.error.URLError) as e:
             reason = getattr(e, "reason", e)
             if isinstance(reason, ConnectionRefusedError) and i == 0:
                 continue
             a = None
-        except Exception:
+        except Exception as ex:
+            if os.environ.get("DEBUG"):
+                print("request failed", path, repr(ex)[:200], file=sys.stderr)
             a = None
         if outage["on"]:
             outage["log"].append((a.status if a else "died", time.monotonic() - t0))
@@ -165,6 +168,11 @@ def totp(secret_b32, t=None):
 
 acks = {}  # nip -> {"password": bool, "device": secret or None, "codes": [codes mailed]}
 ack_lock = threading.Lock()
+
+
+def trace(*a):
+    if os.environ.get("DEBUG"):
+        print(*a, file=sys.stderr, flush=True)
 
 
 def journey(nip):
@@ -195,6 +203,7 @@ def journey(nip):
                 before = code_for(email)
                 r = request(op, "/reset", {"csrf_token": field(p.body, "csrf_token"), "nip": nip,
                                            "email": email, "captcha_id": cid, "captcha": answer or ""})
+                trace(nip, "reset", r and r.status)
                 if not r or r.status != 200:
                     time.sleep(0.3); continue
                 with ack_lock:
@@ -205,6 +214,7 @@ def journey(nip):
                     if code and code != before:
                         break
                     time.sleep(0.1)
+                trace(nip, "code", code)
                 if not code or code == before:
                     continue
                 page = request(op, f"/reset/confirm?nip={nip}&code={code}")
@@ -212,6 +222,7 @@ def journey(nip):
                     time.sleep(0.3); continue
                 r = request(op, "/reset/confirm", {"csrf_token": field(page.body, "csrf_token"), "nip": nip,
                                                    "code": code, "password": PASSWORD, "password_confirm": PASSWORD})
+                trace(nip, "confirm", r and r.status)
                 if not r or r.status != 303:
                     time.sleep(0.3); continue
                 with ack_lock:
@@ -222,6 +233,7 @@ def journey(nip):
                     time.sleep(0.3); continue
                 r = request(op, "/login", {"csrf_token": field(p.body, "csrf_token"), "nip": nip,
                                            "password": PASSWORD, "otp": ""})
+                trace(nip, "login", r and r.status, r and r.location)
                 if not r or r.status != 303 or r.location != "/mfa/enrol":
                     time.sleep(0.3); continue
                 e = request(op, "/mfa/enrol")
@@ -230,6 +242,7 @@ def journey(nip):
                 secret = re.search(r'data-totp-secret="([A-Z2-7]+)"', e.body).group(1)
                 r = request(op, "/mfa/enrol", {"csrf_token": field(e.body, "csrf_token"),
                                                "otp": totp(secret), "device_name": "HP Dinas"})
+                trace(nip, "enrol", r and r.status)
                 if not r or r.status != 200 or "/mfa/continue" not in r.body:
                     time.sleep(0.3); continue
                 with ack_lock:
@@ -281,7 +294,7 @@ def run_drill(name, nips, fault, heal):
 def verify(nips):
     done = {n: acks.get(n, {}) for n in nips}
     rows = psql("SELECT u.nip, u.password_hash IS NOT NULL, COUNT(t.id), "
-                "COALESCE(SUM(CASE WHEN t.secret_enc IS NULL OR t.secret_enc = '' THEN 1 ELSE 0 END), 0) "
+                "COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND COALESCE(t.secret_enc, '') = '' THEN 1 ELSE 0 END), 0) "
                 "FROM users u LEFT JOIN totp_credentials t ON t.user_id = u.id "
                 f"WHERE u.nip IN ({','.join(repr(n) for n in nips)}) GROUP BY u.nip, u.password_hash")
     db = {r.split("|")[0]: r.split("|")[1:] for r in rows.splitlines()}
