@@ -26,30 +26,15 @@ async fn metrics_count_logins_tokens_and_latency() {
         .add_client("dms", "ES256", &["authorization_code", "refresh_token"])
         .await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let scrape = || async {
-        rp_http()
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let http = rp_http();
+    let scrape = || get_text(&http, server.url("/metrics"));
     let before = scrape().await;
     let success = r#"gerbang_logins_total{outcome="success"}"#;
     let bad = r#"gerbang_logins_total{outcome="bad_password"}"#;
     let code_grant = r#"gerbang_tokens_issued_total{grant="authorization_code"}"#;
 
     let b = browser();
-    let page = b
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&b, &server.url("/login")).await;
     let res = b
         .post(server.url("/login"))
         .form(&login_fields(&server, &page, &nip, "Salah#Sandi2026").await)
@@ -169,13 +154,7 @@ async fn redis_outage_fails_fast_and_heals_by_itself() {
     redis.stop();
     wait_ready(&server, &http, 503).await;
     assert_eq!(
-        http.get(server.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+        get_text(&http, &server.url("/readyz")).await,
         "redis unavailable"
     );
     assert_eq!(

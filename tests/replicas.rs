@@ -24,14 +24,7 @@ async fn login_with(
     password: &str,
     otp: &str,
 ) -> (StatusCode, String) {
-    let page = b
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(b, &server.url("/login")).await;
     let form = form_with_otp(login_fields(codes, &page, nip, password).await, otp);
     let res = b
         .post(server.url("/login"))

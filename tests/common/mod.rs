@@ -309,6 +309,17 @@ pub fn rp_http() -> reqwest::Client {
         .unwrap()
 }
 
+/// The body of a GET (a page, metrics, a probe's answer).
+pub async fn get_text(b: &reqwest::Client, url: impl AsRef<str>) -> String {
+    b.get(url.as_ref())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get(reqwest::header::LOCATION)
