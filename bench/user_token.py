@@ -2,11 +2,14 @@
 """Signs a user in through the real login form (code + PKCE), enrolling an authenticator
 when the account has none (MFA is mandatory), and prints an access token.
 
-Usage: user_token.py ISSUER CLIENT_ID CLIENT_SECRET NIP PASSWORD
+Usage: user_token.py ISSUER CLIENT_ID CLIENT_SECRET NIP PASSWORD [N_REFRESH]
+With N_REFRESH, also prints (on a second line, comma-separated) that many refresh tokens of
+independent grants, each from a further code the SSO session gives without a prompt.
 """
 import base64, hashlib, hmac, http.cookiejar, json, re, secrets, struct, sys, time, urllib.parse, urllib.request
 
 issuer, client_id, client_secret, nip, password = sys.argv[1:6]
+n_refresh = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 redirect = "http://127.0.0.1:9/cb"
 
 
@@ -62,3 +65,13 @@ tok = json.load(call(f"{issuer}/token", urllib.parse.urlencode({
     "grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
     "code_verifier": verifier}).encode(), {"Authorization": f"Basic {basic}"}))
 print(tok["access_token"])
+refresh = []
+for _ in range(n_refresh):
+    cb = call(f"{issuer}/authorize?{q}").headers["Location"]
+    code = urllib.parse.parse_qs(urllib.parse.urlparse(cb).query)["code"][0]
+    t = json.load(call(f"{issuer}/token", urllib.parse.urlencode({
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
+        "code_verifier": verifier}).encode(), {"Authorization": f"Basic {basic}"}))
+    refresh.append(t["refresh_token"])
+if n_refresh:
+    print(",".join(refresh))
