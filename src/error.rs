@@ -39,15 +39,21 @@ pub trait Outage {
 
 impl Outage for crate::store::StoreError {
     fn is_outage(&self) -> bool {
-        matches!(
-            self,
+        match self {
             crate::store::StoreError::Db(
                 sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Tls(_)
-            )
-        )
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_),
+            ) => true,
+            // PostgreSQL shutting down or restarting (57P0x "operator intervention", e.g.
+            // "terminating connection due to administrator command") or a broken
+            // connection (class 08): seen in the PostgreSQL drill as a 500 before this.
+            crate::store::StoreError::Db(sqlx::Error::Database(d)) => d
+                .code()
+                .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+            _ => false,
+        }
     }
 }
 
