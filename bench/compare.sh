@@ -29,18 +29,21 @@ CC=$($BIN client add --id bench-cc --name Bench --redirect-uri http://127.0.0.1:
 RP=$($BIN client add --id bench-rp --name BenchRP --redirect-uri http://127.0.0.1:9/cb \
       --grant-type authorization_code --grant-type refresh_token | sed -n 's/^client_secret: //p')
 $BIN serve & GPID=$!
-SEEDS=$((CONN * 2))
-node bench/reference/provider.mjs $R "$CC" "$RP" $SEEDS > "$WORK/ref.json" 2>/dev/null & RPID=$!
+SEEDS=$((CONN * 2))  # refresh tokens per run; every run spends its own
+export BENCH_PER_RUN=$SEEDS
+node bench/reference/provider.mjs $R "$CC" "$RP" $((SEEDS * RUNS)) > "$WORK/ref.json" 2>/dev/null & RPID=$!
 trap 'kill $GPID $RPID 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do curl -sf "$GERBANG_ISSUER/healthz" >/dev/null && [ -s "$WORK/ref.json" ] && break; sleep 0.1; done
-python3 bench/user_token.py "$GERBANG_ISSUER" bench-rp "$RP" $NIP "$PW" 0 > "$WORK/g.txt"
+# One sign-in (MFA enrolment included); its SSO session then gives the refresh seeds.
+python3 bench/user_token.py "$GERBANG_ISSUER" bench-rp "$RP" $NIP "$PW" $((SEEDS * RUNS)) > "$WORK/g.txt"
 G_ACCESS=$(sed -n 1p "$WORK/g.txt")
-R_ACCESS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access"])' "$WORK/ref.json")
+R_ACCESS=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["access"])' "$WORK/ref.json")
 
 run() { # who, scenario, pid, then wrk arguments → one table row (median of RUNS by req/s)
   local who=$1 name=$2 pid=$3; shift 3
   local rows=()
-  for _ in $(seq "$RUNS"); do
+  for i in $(seq "$RUNS"); do
+    export BENCH_RUN=$i  # refresh.lua takes this run's own seed tokens
     local t0 c0 out
     c0=$(awk '{print $14+$15}' /proc/$pid/stat); t0=$(date +%s%N)
     out=$(wrk -t2 -c"$CONN" -d"$DUR" --latency "$@")
@@ -59,9 +62,9 @@ run() { # who, scenario, pid, then wrk arguments → one table row (median of RU
 }
 refresh_seeds() { # issuer → N independent refresh tokens
   if [ "$1" = gerbang ]; then
-    python3 bench/user_token.py "$GERBANG_ISSUER" bench-rp "$RP" $NIP "$PW" $SEEDS | sed -n 2p
+    sed -n 2p "$WORK/g.txt"
   else
-    python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["refresh"]))' "$WORK/ref.json"
+    python3 -c 'import json,sys; print(",".join(json.loads(open(sys.argv[1]).readline())["refresh"]))' "$WORK/ref.json"
   fi
 }
 {

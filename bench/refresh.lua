@@ -1,8 +1,15 @@
 -- Refresh-token grant with rotation on: every answer's new refresh token is queued and used
 -- by a later request of the same thread. BENCH_REFRESH holds the seed tokens (comma-
--- separated, independent grants), shared out between the threads.
+-- separated, independent grants); run BENCH_RUN takes its own BENCH_PER_RUN of them (a
+-- spent token is refused, and its reuse revokes its grant), shared out between the threads.
 local all = {}
-for t in string.gmatch(os.getenv("BENCH_REFRESH"), "[^,]+") do all[#all + 1] = t end
+local run = tonumber(os.getenv("BENCH_RUN") or "1")
+local per = tonumber(os.getenv("BENCH_PER_RUN") or "1000000")
+local i = 0
+for t in string.gmatch(os.getenv("BENCH_REFRESH"), "[^,]+") do
+  i = i + 1
+  if i > (run - 1) * per and i <= run * per then all[#all + 1] = t end
+end
 local n = 0
 function setup(thread)
   n = n + 1

@@ -5,8 +5,40 @@
 import Provider from 'oidc-provider';
 
 const [port, ccSecret, rpSecret, nRefresh] = process.argv.slice(2);
+
+// In-memory storage without eviction: the library's development adapter is an LRU of 1,000
+// entries, which evicted the benchmark's own tokens after a few thousand client_credentials
+// requests (every later userinfo and refresh failed).
+const store = new Map();
+class MapAdapter {
+  constructor(name) { this.name = name; }
+  key(id) { return `${this.name}:${id}`; }
+  async upsert(id, payload) {
+    store.set(this.key(id), payload);
+    if (payload.grantId) {
+      const g = `grant:${payload.grantId}`;
+      store.set(g, [...(store.get(g) || []), this.key(id)]);
+    }
+    if (payload.uid) store.set(`uid:${payload.uid}`, id);
+    if (payload.userCode) store.set(`userCode:${payload.userCode}`, id);
+  }
+  async find(id) { return store.get(this.key(id)); }
+  async findByUid(uid) { return this.find(store.get(`uid:${uid}`)); }
+  async findByUserCode(code) { return this.find(store.get(`userCode:${code}`)); }
+  async consume(id) {
+    const p = store.get(this.key(id));
+    if (p) p.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id) { store.delete(this.key(id)); }
+  async revokeByGrantId(grantId) {
+    const g = `grant:${grantId}`;
+    for (const k of store.get(g) || []) store.delete(k);
+    store.delete(g);
+  }
+}
 const issuer = `http://127.0.0.1:${port}`;
 const provider = new Provider(issuer, {
+  adapter: MapAdapter,
   clients: [
     { client_id: 'bench-cc', client_secret: ccSecret, grant_types: ['client_credentials'],
       redirect_uris: [], response_types: [], scope: 'api' },
