@@ -8,26 +8,9 @@ cd "$(dirname "$0")/.."
 BACKEND=${1:-sqlite}; DUR=${2:-10s}; CONN=${3:-64}; RUNS=${4:-3}
 command -v wrk >/dev/null || { echo "install wrk: apt-get install wrk" >&2; exit 2; }
 (cd bench/reference && npm install --no-audit --no-fund --silent)
-cargo build --release --quiet
-BIN=$PWD/target/release/gerbang
-WORK=$(mktemp -d)
+# shellcheck source=bench/setup.sh
+source bench/setup.sh
 G=18080 R=18090
-export GERBANG_LISTEN=127.0.0.1:$G GERBANG_ISSUER=http://127.0.0.1:$G
-export GERBANG_KEYS_DIR=$WORK/keys GERBANG_LOG=warn GERBANG_ACCESS_TOKEN_TTL_SECS=3600
-export GERBANG_RATE_LIMIT__ENABLED=false
-if [ "$BACKEND" = postgres ]; then
-  SCHEMA=bench_$(date +%s)
-  psql -q -h 127.0.0.1 -U postgres -d test -c "CREATE SCHEMA $SCHEMA"
-  export GERBANG_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D$SCHEMA"
-else
-  export GERBANG_DATABASE_URL=sqlite://$WORK/gerbang.db
-fi
-NIP=198507122010011002 PW='Gerbang#Aman2026'
-echo "$PW" | $BIN user add --nip $NIP --name "Bench User" --email bench@bkn.go.id --password-stdin >/dev/null
-CC=$($BIN client add --id bench-cc --name Bench --redirect-uri http://127.0.0.1:9/cb \
-      --grant-type client_credentials | sed -n 's/^client_secret: //p')
-RP=$($BIN client add --id bench-rp --name BenchRP --redirect-uri http://127.0.0.1:9/cb \
-      --grant-type authorization_code --grant-type refresh_token | sed -n 's/^client_secret: //p')
 $BIN serve & GPID=$!
 SEEDS=$((CONN * 2))  # refresh tokens per run; every run spends its own
 export BENCH_PER_RUN=$SEEDS
