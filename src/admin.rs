@@ -490,7 +490,7 @@ pub async fn instansi_import(config: &Config, file: &Path) -> Result<(u64, u64),
     let store = open_store(config).await?;
     let (mut new, mut updated) = (0, 0);
     for (id, name) in rows {
-        if store.upsert_instansi(&id, Some(&name)).await? {
+        if store.upsert_instansi(&id, &name).await? {
             new += 1;
         } else {
             updated += 1;

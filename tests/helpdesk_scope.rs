@@ -28,7 +28,7 @@ async fn desk(backend: Backend) -> Desk {
     server
         .state
         .store
-        .upsert_instansi("4011", Some("BKN"))
+        .upsert_instansi("4011", "BKN")
         .await
         .unwrap();
     server
@@ -297,12 +297,15 @@ async fn sqlx_set_agency(server: &TestServer, user_id: &str, agency: &str) {
         password_hash: None,
     };
     // The SIASN import is how an agency changes: it never touches the password.
-    server
-        .state
-        .store
-        .upsert_imported_user(&n, server.state.clock.now())
-        .await
-        .unwrap();
+    gerbang::store::import::Importer::open(
+        server.state.store.clone(),
+        &server.state.settings.database_url,
+    )
+    .await
+    .unwrap()
+    .upsert(&[n], server.state.clock.now())
+    .await
+    .unwrap();
 }
 
 async fn console_needs_role_fresh_mfa_reason_and_csrf(backend: Backend) {

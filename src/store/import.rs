@@ -11,11 +11,12 @@ use sqlx::{Connection, Row};
 use super::users::NewUser;
 use super::{Backend, Store, StoreError};
 
+/// Rows written by one batch; the rest of the batch was identical to what is stored (or
+/// repeated a NIP within the batch).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BatchOutcome {
     pub inserted: u64,
     pub updated: u64,
-    pub unchanged: u64,
 }
 
 pub enum Importer {
@@ -144,7 +145,6 @@ async fn sqlite_batch(
         }
         let returned = q.fetch_all(&mut *tx).await?;
         let offered: HashSet<&str> = new_ids.iter().map(String::as_str).collect();
-        let mut written = 0;
         for r in &returned {
             let id: String = r.try_get("id")?;
             // A new row keeps the id we offered; an updated one returns its own.
@@ -153,9 +153,7 @@ async fn sqlite_batch(
             } else {
                 out.updated += 1;
             }
-            written += 1;
         }
-        out.unchanged += (chunk.len() - written) as u64;
     }
     tx.commit().await?;
     Ok(out)
@@ -219,11 +217,8 @@ async fn postgres_batch(
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    let inserted = row.try_get::<i64, _>("inserted")? as u64;
-    let updated = row.try_get::<i64, _>("updated")? as u64;
     Ok(BatchOutcome {
-        inserted,
-        updated,
-        unchanged: rows.len() as u64 - inserted - updated,
+        inserted: row.try_get::<i64, _>("inserted")? as u64,
+        updated: row.try_get::<i64, _>("updated")? as u64,
     })
 }

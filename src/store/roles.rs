@@ -15,31 +15,19 @@ pub struct RoleGrant {
 }
 
 impl Store {
-    /// Adds an agency, or renames it when `name` is given; returns true when new.
-    pub async fn upsert_instansi(&self, id: &str, name: Option<&str>) -> Result<bool, StoreError> {
+    /// Adds or renames an agency; returns true when new. (The user import registers the
+    /// agencies it meets by id only, without overwriting a name: `store::import`.)
+    pub async fn upsert_instansi(&self, id: &str, name: &str) -> Result<bool, StoreError> {
         let existed = sqlx::query("SELECT 1 AS x FROM instansi WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .is_some();
-        match name {
-            Some(n) => {
-                sqlx::query("INSERT INTO instansi (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name")
-                    .bind(id)
-                    .bind(n)
-                    .execute(&self.pool)
-                    .await?;
-            }
-            // Known only by id (from the user import): never overwrite a real name.
-            None => {
-                sqlx::query(
-                    "INSERT INTO instansi (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-            }
-        }
+        sqlx::query("INSERT INTO instansi (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name")
+            .bind(id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
         Ok(!existed)
     }
 

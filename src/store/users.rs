@@ -94,34 +94,6 @@ impl Store {
         Ok(from_row(&row)?)
     }
 
-    /// Inserts or refreshes a person from the SIASN export, by NIP. Profile fields follow the
-    /// export; the password, status and MFA are never touched by an import. Returns true when
-    /// the row was new.
-    pub async fn upsert_imported_user(&self, u: &NewUser, now: i64) -> Result<bool, StoreError> {
-        let new_id = uuid::Uuid::new_v4().to_string();
-        let row = sqlx::query(
-            "INSERT INTO users (id, nip, name, email, instansi_id, unit_kerja, jabatan, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-             ON CONFLICT (nip) DO UPDATE SET name = excluded.name, email = excluded.email,
-                 instansi_id = excluded.instansi_id, unit_kerja = excluded.unit_kerja,
-                 jabatan = excluded.jabatan, updated_at = excluded.updated_at
-             RETURNING id",
-        )
-        .bind(&new_id)
-        .bind(&u.nip)
-        .bind(&u.name)
-        .bind(&u.email)
-        .bind(&u.instansi_id)
-        .bind(&u.unit_kerja)
-        .bind(&u.jabatan)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        // On conflict the existing row's id comes back, not the one we offered.
-        let id: String = row.try_get("id")?;
-        Ok(id == new_id)
-    }
-
     pub async fn find_user_by_nip(&self, nip: &str) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
