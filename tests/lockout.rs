@@ -21,21 +21,7 @@ async fn attempt(
     nip: &str,
     pw: &str,
 ) -> (StatusCode, String) {
-    let page = b
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = b
-        .post(server.url("/login"))
-        .form(&login_fields(server, &page, nip, pw).await)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
+    login_attempt(server, &server.base, b, nip, pw, None).await
 }
 
 fn locked_until_text(page: &str) -> Option<String> {

@@ -33,15 +33,16 @@ async fn metrics_count_logins_tokens_and_latency() {
     let bad = r#"gerbang_logins_total{outcome="bad_password"}"#;
     let code_grant = r#"gerbang_tokens_issued_total{grant="authorization_code"}"#;
 
-    let b = browser();
-    let page = get_text(&b, &server.url("/login")).await;
-    let res = b
-        .post(server.url("/login"))
-        .form(&login_fields(&server, &page, &nip, "Salah#Sandi2026").await)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+    let (status, _) = login_attempt(
+        &server,
+        &server.base,
+        &browser(),
+        &nip,
+        "Salah#Sandi2026",
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
     let res = login_through(
         &server,
         &browser(),

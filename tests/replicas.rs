@@ -6,35 +6,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 
-fn form_with_otp(mut form: Vec<(String, String)>, otp: &str) -> Vec<(String, String)> {
-    for (k, v) in form.iter_mut() {
-        if k == "otp" {
-            *v = otp.to_string();
-        }
-    }
-    form
-}
-
-/// Submits the login form of `server` (no authorization request) with a chosen OTP.
-async fn login_with(
-    server: &TestServer,
-    codes: &TestServer,
-    b: &reqwest::Client,
-    nip: &str,
-    password: &str,
-    otp: &str,
-) -> (StatusCode, String) {
-    let page = get_text(b, &server.url("/login")).await;
-    let form = form_with_otp(login_fields(codes, &page, nip, password).await, otp);
-    let res = b
-        .post(server.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_sessions_codes_locks_and_otp_marks() {
     let a = TestServer::start(Backend::PostgresRedis).await;
@@ -128,9 +99,9 @@ async fn two_replicas_share_sessions_codes_locks_and_otp_marks() {
 
     // An OTP code used on A is refused on B, even with the right password.
     let code = a.otp(&nip);
-    let (st, _) = login_with(&a, &a, &browser(), &nip, PASSWORD, &code).await;
+    let (st, _) = login_attempt(&a, &a.base, &browser(), &nip, PASSWORD, Some(&code)).await;
     assert_eq!(st, StatusCode::SEE_OTHER, "the first use signs in");
-    let (st, page) = login_with(&b, &a, &browser(), &nip, PASSWORD, &code).await;
+    let (st, page) = login_attempt(&a, &b.base, &browser(), &nip, PASSWORD, Some(&code)).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "{page}");
     assert!(page.contains("sudah dipakai"), "replay named: {page}");
 
@@ -140,13 +111,20 @@ async fn two_replicas_share_sessions_codes_locks_and_otp_marks() {
     let mut last = StatusCode::OK;
     for _ in 0..5 {
         let otp = a.otp(&victim);
-        last = login_with(&a, &a, &attacker, &victim, "Salah#Sandi2026", &otp)
-            .await
-            .0;
+        last = login_attempt(
+            &a,
+            &a.base,
+            &attacker,
+            &victim,
+            "Salah#Sandi2026",
+            Some(&otp),
+        )
+        .await
+        .0;
     }
     assert_eq!(last, StatusCode::FORBIDDEN, "the fifth failure locks");
     let otp = a.otp(&victim);
-    let (st, page) = login_with(&b, &a, &browser(), &victim, PASSWORD, &otp).await;
+    let (st, page) = login_attempt(&a, &b.base, &browser(), &victim, PASSWORD, Some(&otp)).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "B sees A's lock");
     assert!(page.contains("id=\"locked\""), "{page}");
 }

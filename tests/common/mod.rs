@@ -418,6 +418,35 @@ pub async fn login_fields(
     form
 }
 
+/// One attempt at the login form of `base` (a server's or a replica's address) from browser
+/// `b`, answering a captcha when the form shows one; `otp` replaces the helper's fresh code.
+/// `server` supplies the state (captcha answers, TOTP codes): with replicas, any of them.
+pub async fn login_attempt(
+    server: &TestServer,
+    base: &str,
+    b: &reqwest::Client,
+    nip: &str,
+    password: &str,
+    otp: Option<&str>,
+) -> (reqwest::StatusCode, String) {
+    let page = get_text(b, format!("{base}/login")).await;
+    let mut form = login_fields(server, &page, nip, password).await;
+    if let Some(code) = otp {
+        for (k, v) in form.iter_mut() {
+            if k == "otp" {
+                *v = code.to_string();
+            }
+        }
+    }
+    let res = b
+        .post(format!("{base}/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
 /// A real SMTP server on 127.0.0.1 (mailin-embedded) that keeps every message it receives.
 pub struct SmtpSink {
     pub port: u16,
