@@ -19,5 +19,5 @@ NIP=198507122010011002 PW='Gerbang#Aman2026'
 echo "$PW" | $BIN user add --nip $NIP --name "Bench User" --email bench@bkn.go.id --password-stdin >/dev/null
 CC=$($BIN client add --id bench-cc --name Bench --redirect-uri http://127.0.0.1:9/cb \
       --grant-type client_credentials | sed -n 's/^client_secret: //p')
-RP=$($BIN client add --id bench-rp --name BenchRP --redirect-uri http://127.0.0.1:9/cb \
+RP=$($BIN client add --id bench-rp --name BenchRP --redirect-uri http://127.0.0.1:9/cb --first-party \
       --grant-type authorization_code --grant-type refresh_token | sed -n 's/^client_secret: //p')

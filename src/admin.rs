@@ -4,13 +4,11 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use url::Url;
-
 use crate::config::Config;
 use crate::domain::{nip, password_policy};
 use crate::keys::KeyRing;
-use crate::oidc::client_auth::MIN_SECRET_LEN;
 use crate::passwords::Hasher;
+use crate::registry;
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::Clock;
 use crate::store::clients::Client;
@@ -24,6 +22,15 @@ pub enum AdminError {
     Invalid(String),
     #[error("{0}")]
     Failed(String),
+}
+
+impl From<crate::registry::RegistryError> for AdminError {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        match e {
+            crate::registry::RegistryError::Store(e) => e.into(),
+            e => AdminError::Invalid(e.to_string()),
+        }
+    }
 }
 
 impl From<StoreError> for AdminError {
@@ -97,34 +104,6 @@ fn validate_text(field: &str, s: &str, max: usize, required: bool) -> Result<(),
         )));
     }
     Ok(())
-}
-
-/// Redirect URIs: absolute, no fragment, https — or http only on a loopback host (RFC 8252 §7.3).
-pub fn validate_redirect_uri(s: &str) -> Result<(), AdminError> {
-    let url = Url::parse(s).map_err(|e| invalid(format!("bad redirect URI {s:?}: {e}")))?;
-    if url.fragment().is_some() {
-        return Err(invalid(format!(
-            "bad redirect URI {s:?}: it must not have a #fragment"
-        )));
-    }
-    if s.contains(' ') {
-        return Err(invalid(format!(
-            "bad redirect URI {s:?}: it must not contain spaces"
-        )));
-    }
-    let loopback = matches!(
-        url.host(),
-        Some(url::Host::Domain("localhost"))
-            | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
-            | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
-    );
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(invalid(format!(
-            "bad redirect URI {s:?}: it must use https (http is allowed only for localhost, 127.0.0.1 or [::1])"
-        ))),
-    }
 }
 
 pub struct UserAdd {
@@ -508,49 +487,15 @@ pub struct ClientAdd {
     pub secret: Option<String>,
     pub grant_types: Vec<String>,
     pub id_token_alg: String,
+    pub backchannel_logout_uri: Option<String>,
+    pub allowed_roles: Vec<String>,
+    pub launcher_url: Option<String>,
 }
 
 /// Registers a client; returns the secret when one was generated (shown once, stored hashed).
 pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>, AdminError> {
-    if c.id.is_empty()
-        || c.id.len() > 64
-        || !c
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    {
-        return Err(invalid(format!(
-            "bad client id {:?}: use 1-64 letters, digits, '-', '_' or '.'",
-            c.id
-        )));
-    }
-    validate_text("name", &c.name, 200, true)?;
-    if c.redirect_uris.is_empty() {
-        return Err(invalid("at least one --redirect-uri is required"));
-    }
-    for u in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
-        validate_redirect_uri(u)?;
-    }
-    for g in &c.grant_types {
-        if !matches!(
-            g.as_str(),
-            "authorization_code" | "refresh_token" | "client_credentials"
-        ) {
-            return Err(invalid(format!("unknown grant type {g:?}")));
-        }
-    }
-    if crate::oidc::tokens::parse_alg(&c.id_token_alg).is_none() {
-        return Err(invalid(format!(
-            "unsupported ID token algorithm {:?}: use ES256 or RS256",
-            c.id_token_alg
-        )));
-    }
-    if let Some(s) = &c.secret
-        && s.chars().count() < MIN_SECRET_LEN
-    {
-        return Err(invalid(format!(
-            "the client secret must be at least {MIN_SECRET_LEN} characters"
-        )));
+    if let Some(s) = &c.secret {
+        registry::check_secret(s)?;
     }
     let (secret, generated) = match c.secret {
         Some(s) => (s, None),
@@ -559,17 +504,18 @@ pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>,
             (s.clone(), Some(s))
         }
     };
+    let mut client = Client::new(&c.id, c.name.trim());
+    client.secret_hash = sha256_hex(&secret);
+    client.redirect_uris = c.redirect_uris;
+    client.post_logout_redirect_uris = c.post_logout_redirect_uris;
+    client.grant_types = c.grant_types;
+    client.id_token_alg = c.id_token_alg;
+    client.first_party = c.first_party;
+    client.backchannel_logout_uri = c.backchannel_logout_uri;
+    client.allowed_roles = c.allowed_roles;
+    client.launcher_url = c.launcher_url;
+    registry::validate(&client)?;
     let store = open_store(config).await?;
-    let client = Client {
-        id: c.id.clone(),
-        name: c.name.trim().to_string(),
-        secret_hash: sha256_hex(&secret),
-        redirect_uris: c.redirect_uris,
-        post_logout_redirect_uris: c.post_logout_redirect_uris,
-        grant_types: c.grant_types,
-        id_token_alg: c.id_token_alg,
-        first_party: c.first_party,
-    };
     match store.insert_client(&client, Clock::default().now()).await {
         Ok(()) => Ok(generated),
         Err(StoreError::Duplicate) => Err(invalid(format!(
@@ -589,7 +535,11 @@ pub fn keys_rotate(config: &Config) -> Result<Vec<String>, AdminError> {
     // Make sure a ring exists before rotating it (first use before any `serve`).
     KeyRing::load_or_generate(&config.keys_dir, now)
         .map_err(|e| AdminError::Failed(e.to_string()))?;
-    let max_ttl = config.access_token_ttl_secs.max(config.id_token_ttl_secs);
+    // A client may have its own, longer access-token lifetime (up to a day).
+    let max_ttl = config
+        .access_token_ttl_secs
+        .max(config.id_token_ttl_secs)
+        .max(crate::registry::MAX_ACCESS_TTL);
     KeyRing::rotate(
         &config.keys_dir,
         now,
@@ -616,19 +566,6 @@ pub fn read_stdin_line() -> Result<String, AdminError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redirect_uris_need_https_unless_loopback() {
-        assert!(validate_redirect_uri("https://myasn.bkn.go.id/callback").is_ok());
-        assert!(validate_redirect_uri("http://127.0.0.1:9000/cb").is_ok());
-        assert!(validate_redirect_uri("http://localhost/cb").is_ok());
-        assert!(validate_redirect_uri("http://[::1]:8000/cb").is_ok());
-        assert!(validate_redirect_uri("http://myasn.bkn.go.id/cb").is_err());
-        assert!(validate_redirect_uri("http://127.0.0.1.evil.com/cb").is_err());
-        assert!(validate_redirect_uri("https://a.go.id/cb#x").is_err());
-        assert!(validate_redirect_uri("/relative").is_err());
-        assert!(validate_redirect_uri("javascript:alert(1)").is_err());
-    }
 
     #[test]
     fn emails() {

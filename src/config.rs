@@ -50,6 +50,22 @@ pub struct Config {
     pub totp_issuer: String,
     /// `text` for people, `json` (one object per line) for log collectors.
     pub log_format: LogFormat,
+    /// The declarative client registry (`clients.toml`), reconciled at every start. Unset:
+    /// only CLI-registered clients.
+    pub clients_file: Option<PathBuf>,
+    /// Shown in every page's header beside "Gerbang ASN" (e.g. "Badan Kepegawaian Negara").
+    pub agency_name: String,
+    /// The agency's logo in the header: a path on Gerbang or a `data:image/` URI (the pages'
+    /// CSP allows no other image source).
+    pub agency_logo: Option<String>,
+    /// Seconds a replica reuses a client record at the token, introspection and revocation
+    /// endpoints instead of reading it again; a changed or removed client is seen within
+    /// this time. 0 reads every time.
+    pub client_cache_secs: i64,
+    /// Access tokens whose signature this replica already checked, remembered (by SHA-256)
+    /// until they expire so a service presenting the same token again skips the ECDSA
+    /// verification; revocation is still checked every time. 0 turns it off.
+    pub verified_token_cache: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +183,11 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             totp_issuer: "Gerbang ASN".into(),
             log_format: LogFormat::Text,
+            clients_file: None,
+            agency_name: String::new(),
+            agency_logo: None,
+            client_cache_secs: 5,
+            verified_token_cache: 50_000,
         }
     }
 }

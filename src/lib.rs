@@ -4,16 +4,20 @@ pub mod account;
 pub mod admin;
 pub mod cache;
 pub mod config;
+pub mod consent;
 pub mod domain;
 pub mod error;
 pub mod helpdesk;
 pub mod keys;
+pub mod launcher;
 pub mod login;
 pub mod mail;
+pub mod memo;
 pub mod mfa;
 pub mod oidc;
 pub mod ops;
 pub mod passwords;
+pub mod registry;
 pub mod reset;
 pub mod secrets;
 pub mod server;
@@ -38,6 +42,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(oidc::router(&state.settings))
         .merge(login::router(&state.settings))
+        .merge(launcher::router())
+        .merge(consent::router())
         .merge(reset::router(&state.settings))
         .merge(mfa::router())
         .merge(account::router())
@@ -48,6 +54,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(ops::metrics::track))
         .layer(middleware::from_fn(web::i18n::remember_lang))
         .layer(middleware::from_fn(error::render_error_pages))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::branding::brand_pages,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::headers::security_headers,

@@ -100,7 +100,7 @@ enum UserCmd {
 #[derive(Subcommand)]
 enum ClientCmd {
     /// Register a service. Prints the generated secret once when none is given.
-    Add(ClientAddArgs),
+    Add(Box<ClientAddArgs>),
     /// List registered services.
     List,
 }
@@ -127,6 +127,15 @@ struct ClientAddArgs {
     /// ID token signature algorithm: ES256 (default) or RS256.
     #[arg(long, default_value = "ES256")]
     id_token_alg: String,
+    /// Where the service receives OpenID Connect back-channel logout tokens.
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
+    /// Only people holding one of these roles may sign in to the service (repeatable).
+    #[arg(long = "allowed-role")]
+    allowed_role: Vec<String>,
+    /// The service's start page, listed on the launcher.
+    #[arg(long)]
+    launcher_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -243,6 +252,9 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                     secret,
                     grant_types: a.grant_type,
                     id_token_alg: a.id_token_alg,
+                    backchannel_logout_uri: a.backchannel_logout_uri,
+                    allowed_roles: a.allowed_role,
+                    launcher_url: a.launcher_url,
                 },
             )
             .await?;

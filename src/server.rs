@@ -21,17 +21,35 @@ pub enum StartError {
     Mail(#[from] crate::mail::MailError),
     #[error("redis: {0}")]
     Cache(#[from] crate::cache::CacheError),
+    #[error("{0}")]
+    Registry(#[from] crate::registry::RegistryError),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
 }
 
 pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
+    if let Some(logo) = &config.agency_logo
+        && !crate::registry::page_image(logo)
+    {
+        return Err(StartError::Registry(
+            crate::registry::RegistryError::Invalid(
+                "agency_logo must be a path on Gerbang or a data:image/ URI".into(),
+            ),
+        ));
+    }
     let store = Store::connect(
         &config.database_url,
         config.database_max_connections,
         Duration::from_secs(config.database_acquire_timeout_secs),
     )
     .await?;
+    if let Some(path) = &config.clients_file {
+        // Validated whole before anything is written: a typo never half-applies the file.
+        let clients = crate::registry::load(path)?;
+        let r = crate::registry::reconcile(&store, &clients, clock.now()).await?;
+        tracing::info!(file = %path.display(), clients = r.upserted, disabled = ?r.disabled,
+            "client registry reconciled");
+    }
     let keys = KeyRing::load_or_generate(&config.keys_dir, clock.now())?;
     let cache = match &config.redis_url {
         Some(url) => Cache::redis(url, &config.redis_prefix, clock.clone())?,
@@ -51,6 +69,7 @@ pub async fn run(
     let tasks = [
         tokio::spawn(housekeeping(state.clone())),
         tokio::spawn(crate::mail::run_worker(state.clone())),
+        tokio::spawn(crate::oidc::backchannel::run_worker(state.clone())),
     ];
     let app = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
@@ -81,14 +100,18 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
 }
 
 async fn housekeeping(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    // Every 5 s: a stat of the key manifest is cheap, and a rotated key should be published
+    // well within the publish delay. The rest every 30 s.
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
     let manifest = state.settings.keys_dir.join("ring.json");
     let mut seen = modified(&manifest);
-    loop {
+    for round in 0u64.. {
         tick.tick().await;
-        state.cache.sweep();
-        if let Some(h) = crate::ops::metrics::handle() {
-            h.run_upkeep();
+        if round % 6 == 0 {
+            state.cache.sweep();
+            if let Some(h) = crate::ops::metrics::handle() {
+                h.run_upkeep();
+            }
         }
         // `gerbang keys rotate` rewrites the manifest; pick the new ring up without restart.
         let now = modified(&manifest);

@@ -7,8 +7,11 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::mail::Mailer;
+use crate::memo::Memo;
+use crate::oidc::tokens::AccessClaims;
 use crate::passwords::Hasher;
 use crate::store::Store;
+use crate::store::clients::Client;
 
 /// Wall-clock time in unix seconds plus an offset tests can move (expiry, TTLs, lockouts).
 #[derive(Clone, Default)]
@@ -41,6 +44,17 @@ pub struct AppState {
     pub mailer: Mailer,
     /// The discovery document, serialised once.
     pub discovery: bytes::Bytes,
+    /// Outbound HTTP to services (client JWKS, back-channel logout): short timeouts and no
+    /// redirects, so a slow or hostile service cannot hold a worker or bounce us elsewhere.
+    pub http: reqwest::Client,
+    /// The agency's header fragment (`web::branding`), built once.
+    pub branding: Arc<str>,
+    /// Wakes the back-channel logout worker when a session ends.
+    pub logout_wake: Arc<tokio::sync::Notify>,
+    /// Client records for the machine-to-machine endpoints (`client_cache_secs`).
+    pub clients: Arc<Memo<String, Client>>,
+    /// Access tokens already verified, by SHA-256 of the token: (kid, claims).
+    pub verified: Arc<Memo<[u8; 32], (String, AccessClaims)>>,
 }
 
 impl AppState {
@@ -53,7 +67,12 @@ impl AppState {
         clock: Clock,
     ) -> Self {
         let hasher = Hasher::new(settings.argon2, settings.hash_workers);
+        let settings_client_cache = settings.client_cache_secs;
+        let verified_cap = settings.verified_token_cache;
         let discovery = crate::oidc::discovery::document(&settings).into();
+        let branding =
+            crate::web::branding::fragment(&settings.agency_name, settings.agency_logo.as_deref())
+                .into();
         Self {
             store,
             cache,
@@ -63,6 +82,21 @@ impl AppState {
             hasher,
             mailer,
             discovery,
+            branding,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .connect_timeout(std::time::Duration::from_secs(3))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            logout_wake: Arc::new(tokio::sync::Notify::new()),
+            // Bounded by the number of registered clients: only found ones are kept.
+            clients: Arc::new(Memo::new(if settings_client_cache > 0 {
+                10_000
+            } else {
+                0
+            })),
+            verified: Arc::new(Memo::new(verified_cap)),
         }
     }
 

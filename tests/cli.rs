@@ -411,6 +411,41 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
         None,
         "--redirect-uri",
     );
+    cli.refused(
+        &[
+            "client",
+            "add",
+            "--id",
+            "plainbc",
+            "--name",
+            "S",
+            "--redirect-uri",
+            "https://x.go.id/cb",
+            "--backchannel-logout-uri",
+            "http://x.go.id/bc",
+        ],
+        None,
+        "https",
+    );
+    cli.ok(
+        &[
+            "client",
+            "add",
+            "--id",
+            "siasn-admin",
+            "--name",
+            "SIASN Admin",
+            "--redirect-uri",
+            "https://admin.siasn.go.id/cb",
+            "--backchannel-logout-uri",
+            "https://admin.siasn.go.id/bc",
+            "--allowed-role",
+            "siasn-admin",
+            "--launcher-url",
+            "https://admin.siasn.go.id/",
+        ],
+        None,
+    );
     let list = cli.ok(&["client", "list"], None);
     let ids: Vec<&str> = list
         .lines()
@@ -418,7 +453,7 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
         .collect();
     assert_eq!(
         ids,
-        vec!["myasn", "siasn"],
+        vec!["myasn", "siasn", "siasn-admin"],
         "refused clients left nothing behind"
     );
 

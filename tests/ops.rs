@@ -71,6 +71,10 @@ async fn metrics_count_logins_tokens_and_latency() {
         "latency histogram by route: {after}"
     );
     assert!(after.contains("gerbang_mail_queue_depth"), "{after}");
+    assert!(
+        after.contains("gerbang_backchannel_queue_depth 0"),
+        "{after}"
+    );
 }
 
 /// A private redis-server on a free port, so this test can stop and start it.

@@ -65,20 +65,17 @@ async fn language_choice_is_remembered_and_headers_are_set(backend: Backend) {
     assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains("Page not found"));
 
-    let css = b
-        .get(server.url("/static/gerbang.css"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(css.status(), 200);
-    assert!(
-        css.headers()
-            .get("cache-control")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .contains("max-age")
-    );
+    // Static files are cached; the script is one the CSP allows ('self', not inline).
+    for (path, kind) in [
+        ("/static/gerbang.css", "text/css"),
+        ("/static/password.js", "text/javascript"),
+    ] {
+        let res = b.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let h = |k: &str| res.headers()[k].to_str().unwrap().to_string();
+        assert!(h("cache-control").contains("max-age"), "{path}");
+        assert!(h("content-type").starts_with(kind), "{path}");
+    }
 }
 
 async fn health_and_readiness(backend: Backend) {

@@ -198,14 +198,26 @@ async fn every_password_rule_is_named(backend: Backend) {
         (format!("Aa!{nip}"), "NIP Anda"),
         ("Rahayu#Kunci2026".into(), "nama Anda"),
         ("Password123!".into(), "Terlalu umum"),
-        (PASSWORD.into(), "sama dengan kata sandi saat ini"),
     ];
     for (pw, named) in cases {
         let res = confirm(&server, &b, &nip, &code, &pw, &pw).await;
         assert_eq!(res.status(), 400, "{pw}");
         let page = res.text().await.unwrap();
-        assert!(page.contains(named), "{pw}: expected {named:?} in\n{page}");
+        let failed = failed_rules(&page);
+        assert!(
+            failed.iter().any(|f| f.contains(named)),
+            "{pw}: expected {named:?} marked failed in {failed:?}"
+        );
     }
+    // Reusing the current password is refused in the error line.
+    let res = confirm(&server, &b, &nip, &code, PASSWORD, PASSWORD).await;
+    assert_eq!(res.status(), 400);
+    let page = res.text().await.unwrap();
+    let error = page.split("id=\"reset-error\">").nth(1).unwrap_or_default();
+    assert!(
+        error.starts_with("Tidak boleh sama dengan kata sandi saat ini"),
+        "{page}"
+    );
     let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, "Kunci-Baru#2026y").await;
     assert!(
         res.text()
@@ -215,15 +227,27 @@ async fn every_password_rule_is_named(backend: Backend) {
     );
     // Several rules at once are all named.
     let res = confirm(&server, &b, &nip, &code, "abc", "abc").await;
-    let page = res.text().await.unwrap();
+    let failed = failed_rules(&res.text().await.unwrap());
     for named in ["Minimal 12", "huruf besar", "angka", "simbol"] {
-        assert!(page.contains(named), "{named}");
+        assert!(failed.iter().any(|f| f.contains(named)), "{named}");
     }
+    assert!(
+        !failed.iter().any(|f| f.contains("huruf kecil")),
+        "a rule that is met is not marked: {failed:?}"
+    );
     // Rejected passwords did not use up the code, and nothing changed.
     assert!(state_verifies(&server, &nip, PASSWORD).await);
     let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 303);
     assert!(state_verifies(&server, &nip, NEW_PASSWORD).await);
+}
+
+/// The checklist lines the server marked as broken.
+fn failed_rules(page: &str) -> Vec<String> {
+    page.split("class=\"fail\">")
+        .skip(1)
+        .map(|rest| rest.split("</li>").next().unwrap_or_default().to_string())
+        .collect()
 }
 
 async fn state_verifies(server: &TestServer, nip: &str, pw: &str) -> bool {

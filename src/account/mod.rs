@@ -35,6 +35,14 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(post_password))
         .route("/account/recovery", post(post_recovery))
         .route("/account/sessions/end", post(post_end_session))
+        .route("/account/consents/revoke", post(post_revoke_consent))
+}
+
+struct ConsentRow {
+    client_id: String,
+    client_name: String,
+    claims: Vec<&'static str>,
+    since: String,
 }
 
 struct DeviceRow {
@@ -65,6 +73,7 @@ struct AccountPage {
     recovery_left: i64,
     sessions: Vec<SessionRow>,
     activity: Vec<(String, String, String)>,
+    consents: Vec<ConsentRow>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -139,6 +148,18 @@ async fn render(
         .into_iter()
         .map(|(at, kind, ip, _)| (wib_seconds(at), kind, ip.unwrap_or_default()))
         .collect();
+    let consents = state
+        .store
+        .list_consents(&user.id)
+        .await?
+        .into_iter()
+        .map(|c| ConsentRow {
+            claims: crate::consent::claim_texts(&c.scope),
+            client_id: c.client_id,
+            client_name: c.client_name,
+            since: wib(c.granted_at),
+        })
+        .collect();
     let recovery_left = state.store.unused_recovery_codes(&user.id).await?;
     let (jar, csrf) = csrf::issue(state, jar);
     let page = AccountPage {
@@ -152,6 +173,7 @@ async fn render(
         recovery_left,
         sessions,
         activity,
+        consents,
     };
     Ok((status, jar, page).into_response())
 }
@@ -168,6 +190,7 @@ pub async fn get_account(
     let notice = match q.done.as_str() {
         "saved" => Some("account.done"),
         "removed_last" => Some("account.removed_last"),
+        "consent_revoked" => Some("account.consent_revoked"),
         _ => None,
     };
     render(&state, jar, lang, &me, notice, None, StatusCode::OK).await
@@ -588,4 +611,40 @@ pub async fn post_end_session(
         return Ok((jar, Redirect::to("/login")).into_response());
     }
     Ok(done("saved"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RevokeConsentForm {
+    csrf_token: String,
+    client_id: String,
+}
+
+/// Withdraws a consent: the service asks again next time, and its refresh tokens for this
+/// person stop working now.
+pub async fn post_revoke_consent(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<RevokeConsentForm>,
+) -> Result<Response, AppError> {
+    let Some((_, user)) = authorize_change(&state, &jar, &f.csrf_token).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let now = state.clock.now();
+    if !state
+        .store
+        .revoke_consent(&user.id, &f.client_id, now)
+        .await?
+    {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
+    }
+    let ev = AuditEvent {
+        kind: "consent_revoked",
+        actor: Some(&user.id),
+        subject: Some(&user.id),
+        client_id: Some(&f.client_id),
+        ..Default::default()
+    };
+    state.store.audit(&ev, now).await?;
+    Ok(done("consent_revoked"))
 }

@@ -32,8 +32,7 @@ use guard::{Counter, Gate};
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
         .route("/login", get(get_login).post(post_login))
-        .route("/login/otp", get(get_otp).post(post_otp))
-        .route("/", get(get_home));
+        .route("/login/otp", get(get_otp).post(post_otp));
     if let Some(limit) = crate::web::rate_limit::layer(settings) {
         r = r.route_layer(limit);
     }
@@ -58,15 +57,6 @@ struct LoginPage {
 struct LockedPage {
     lang: Lang,
     until: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-struct HomePage {
-    lang: Lang,
-    name: String,
-    nip: String,
-    csrf: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -475,11 +465,13 @@ pub async fn continue_authorization(
     sso: &session::SsoSession,
     req_id: &str,
 ) -> Result<Response, AppError> {
-    match oidc::load_authreq(state, req_id).await? {
+    match oidc::take_authreq(state, req_id).await? {
         Some(req) => {
-            state.cache.del(&oidc::authreq_key(req_id)).await?;
-            let redirect = oidc::authorize::issue_code(state, &req, sso).await?;
-            Ok((jar, redirect).into_response())
+            let Some(client) = state.store.find_client(&req.client_id).await? else {
+                return Err(AppError::bad_request("error.unknown_client"));
+            };
+            let next = oidc::authorize::proceed(state, &client, &req, sso, true).await?;
+            Ok((jar, next).into_response())
         }
         None => Ok((jar, Redirect::to("/")).into_response()),
     }
@@ -597,29 +589,4 @@ fn locked_page(lang: Lang, until: Option<i64>) -> Response {
         },
     )
         .into_response()
-}
-
-pub async fn get_home(
-    State(state): State<AppState>,
-    lang: Lang,
-    jar: CookieJar,
-) -> Result<Response, AppError> {
-    let Some(sso) = session::current(&state, &jar).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let Some(user) = state.store.find_user(&sso.user_id).await? else {
-        let jar = session::end(&state, jar).await?;
-        return Ok((jar, Redirect::to("/login")).into_response());
-    };
-    let (jar, csrf) = csrf::issue(&state, jar);
-    Ok((
-        jar,
-        HomePage {
-            lang,
-            name: user.name,
-            nip: user.nip,
-            csrf,
-        },
-    )
-        .into_response())
 }

@@ -126,6 +126,7 @@ async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
         {
             tracing::error!(error = %e, sid = %s.sid, "could not revoke the session's refresh tokens");
         }
+        crate::oidc::backchannel::session_ended(state, &s.sid).await;
     }
     Ok(())
 }

@@ -39,6 +39,8 @@ struct EnrolPage {
     csrf: String,
     qr: String,
     secret: String,
+    /// The same, in groups of four: easier to read off a screen and type into a phone.
+    secret_grouped: String,
     device_name: String,
     error: Option<String>,
     server_time: String,
@@ -103,6 +105,15 @@ async fn enrollee(state: &AppState, jar: &CookieJar) -> Result<Option<Enrollee>,
 
 const ENROL_TTL: i64 = 30 * 60;
 
+fn group4(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The enrolment's secret (base32), created on first sight and then kept.
 async fn pending_secret(state: &AppState, who: &Enrollee) -> Result<String, AppError> {
     let key = who.secret_key();
@@ -140,6 +151,7 @@ async fn render(
         lang,
         csrf,
         qr,
+        secret_grouped: group4(&secret),
         secret,
         device_name,
         error,

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::login::session::{self, SsoSession};
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
+use crate::store::clients::Client;
 
 pub async fn get_authorize(
     State(state): State<AppState>,
@@ -63,19 +64,130 @@ impl From<crate::cache::CacheError> for Failure {
     }
 }
 
+/// What `check` makes of a request's parameters once client and redirect URI are known.
+pub struct Checked {
+    pub req: AuthRequest,
+    pub prompt_none: bool,
+    pub prompt_login: bool,
+    pub max_age: Option<i64>,
+}
+
+/// The checks `/authorize` and `/par` share; errors are (OAuth error code, description).
+pub fn check(
+    client: &Client,
+    redirect_uri: &str,
+    params: &HashMap<String, String>,
+) -> Result<Checked, (&'static str, &'static str)> {
+    let get = |k: &str| param(params, k);
+    if get("request").is_some() {
+        return Err(("request_not_supported", "request objects are not supported"));
+    }
+    if get("response_type") != Some("code") {
+        return Err((
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    if get("response_mode").is_some_and(|m| m != "query") {
+        return Err(("invalid_request", "only response_mode=query is supported"));
+    }
+    if !client.allows_grant("authorization_code") {
+        return Err((
+            "unauthorized_client",
+            "client may not use the authorization code flow",
+        ));
+    }
+    let scope = get("scope").unwrap_or("");
+    if !has_scope(scope, "openid") {
+        return Err(("invalid_scope", "the openid scope is required"));
+    }
+    // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope).
+    let scope: Vec<&str> = super::SCOPES
+        .iter()
+        .copied()
+        .filter(|s| has_scope(scope, s))
+        .collect();
+    let scope = scope.join(" ");
+    // PKCE is required even for confidential clients: a stolen code must be useless without
+    // the verifier.
+    let Some(challenge) = get("code_challenge") else {
+        return Err(("invalid_request", "code_challenge (PKCE) is required"));
+    };
+    if get("code_challenge_method") != Some("S256") {
+        return Err(("invalid_request", "code_challenge_method must be S256"));
+    }
+    if !pkce::valid_challenge(challenge) {
+        return Err(("invalid_request", "code_challenge is malformed"));
+    }
+    let nonce = get("nonce").map(str::to_string);
+    if nonce.as_ref().is_some_and(|n| n.len() > 512) {
+        return Err(("invalid_request", "nonce is too long"));
+    }
+    let prompt: Vec<&str> = get("prompt")
+        .map(|p| p.split(' ').collect())
+        .unwrap_or_default();
+    if prompt
+        .iter()
+        .any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account"))
+    {
+        return Err(("invalid_request", "unsupported prompt value"));
+    }
+    let prompt_none = prompt.contains(&"none");
+    if prompt_none && prompt.len() > 1 {
+        return Err(("invalid_request", "prompt=none cannot be combined"));
+    }
+    let max_age = match get("max_age") {
+        None => None,
+        Some(m) => match m.parse::<i64>() {
+            Ok(v) if v >= 0 => Some(v),
+            _ => return Err(("invalid_request", "max_age must be a non-negative integer")),
+        },
+    };
+    let login_hint = get("login_hint")
+        .filter(|h| h.len() <= 18 && h.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string);
+    Ok(Checked {
+        req: AuthRequest {
+            client_id: client.id.clone(),
+            client_name: client.name.clone(),
+            redirect_uri: redirect_uri.to_string(),
+            scope,
+            state: get("state").map(str::to_string),
+            nonce,
+            code_challenge: challenge.to_string(),
+            login_hint,
+            prompt_consent: prompt.contains(&"consent"),
+        },
+        prompt_none,
+        prompt_login: prompt.contains(&"login"),
+        max_age,
+    })
+}
+
 async fn authorize_inner(
     state: &AppState,
     jar: &CookieJar,
     raw: &[u8],
 ) -> Result<Response, Failure> {
     // A repeated parameter is refused, but only once the redirect URI is trusted (below).
-    let (params, repeated) = match super::parse_params(raw) {
+    let (mut params, mut repeated) = match super::parse_params(raw) {
         Ok(p) => (p, false),
         Err(ParamError::Repeated) => (first_values(raw), true),
         Err(ParamError::TooLong) => {
             return Err(Failure::Page(AppError::bad_request("error.bad_request")));
         }
     };
+    // RFC 9126 §4: a pushed request replaces every parameter but `client_id`, which must
+    // name the client that pushed it; each request_uri is good for one use.
+    if let Some(uri) = param(&params, "request_uri") {
+        let id = uri.strip_prefix(super::par::URN_PREFIX).unwrap_or_default();
+        let client_id = param(&params, "client_id").unwrap_or_default();
+        let Some(pushed) = super::par::take(state, id, client_id).await? else {
+            return Err(Failure::Page(AppError::bad_request("error.par_expired")));
+        };
+        params = pushed;
+        repeated = false;
+    }
     let get = |k: &str| param(&params, k);
 
     let client = match get("client_id") {
@@ -93,7 +205,7 @@ async fn authorize_inner(
         )));
     };
     let client_state = get("state").map(str::to_string);
-    let fail = |error: &str, desc: &str| {
+    let fail = |(error, desc): (&str, &str)| {
         Failure::Redirect(error_redirect(
             state,
             redirect_uri,
@@ -102,102 +214,10 @@ async fn authorize_inner(
             client_state.as_deref(),
         ))
     };
-
     if repeated {
-        return Err(fail("invalid_request", "a parameter was repeated"));
+        return Err(fail(("invalid_request", "a parameter was repeated")));
     }
-    if get("request").is_some() || get("request_uri").is_some() {
-        return Err(fail(
-            "request_not_supported",
-            "request objects are not supported",
-        ));
-    }
-    if get("response_type") != Some("code") {
-        return Err(fail(
-            "unsupported_response_type",
-            "only response_type=code is supported",
-        ));
-    }
-    if get("response_mode").is_some_and(|m| m != "query") {
-        return Err(fail(
-            "invalid_request",
-            "only response_mode=query is supported",
-        ));
-    }
-    if !client.allows_grant("authorization_code") {
-        return Err(fail(
-            "unauthorized_client",
-            "client may not use the authorization code flow",
-        ));
-    }
-    let scope = get("scope").unwrap_or("");
-    if !has_scope(scope, "openid") {
-        return Err(fail("invalid_scope", "the openid scope is required"));
-    }
-    // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope).
-    let scope: Vec<&str> = super::SCOPES
-        .iter()
-        .copied()
-        .filter(|s| has_scope(scope, s))
-        .collect();
-    let scope = scope.join(" ");
-    // PKCE is required even for confidential clients: a stolen code must be useless without
-    // the verifier.
-    let Some(challenge) = get("code_challenge") else {
-        return Err(fail("invalid_request", "code_challenge (PKCE) is required"));
-    };
-    if get("code_challenge_method") != Some("S256") {
-        return Err(fail(
-            "invalid_request",
-            "code_challenge_method must be S256",
-        ));
-    }
-    if !pkce::valid_challenge(challenge) {
-        return Err(fail("invalid_request", "code_challenge is malformed"));
-    }
-    let nonce = get("nonce").map(str::to_string);
-    if nonce.as_ref().is_some_and(|n| n.len() > 512) {
-        return Err(fail("invalid_request", "nonce is too long"));
-    }
-    let prompt: Vec<&str> = get("prompt")
-        .map(|p| p.split(' ').collect())
-        .unwrap_or_default();
-    if prompt
-        .iter()
-        .any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account"))
-    {
-        return Err(fail("invalid_request", "unsupported prompt value"));
-    }
-    let prompt_none = prompt.contains(&"none");
-    if prompt_none && prompt.len() > 1 {
-        return Err(fail("invalid_request", "prompt=none cannot be combined"));
-    }
-    let max_age = match get("max_age") {
-        None => None,
-        Some(m) => match m.parse::<i64>() {
-            Ok(v) if v >= 0 => Some(v),
-            _ => {
-                return Err(fail(
-                    "invalid_request",
-                    "max_age must be a non-negative integer",
-                ));
-            }
-        },
-    };
-    let login_hint = get("login_hint")
-        .filter(|h| h.len() <= 18 && h.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_string);
-
-    let req = AuthRequest {
-        client_id: client.id.clone(),
-        client_name: client.name.clone(),
-        redirect_uri: redirect_uri.to_string(),
-        scope,
-        state: client_state.clone(),
-        nonce,
-        code_challenge: challenge.to_string(),
-        login_hint,
-    };
+    let checked = check(&client, redirect_uri, &params).map_err(fail)?;
 
     let now = state.clock.now();
     let session = session::current(state, jar).await?;
@@ -205,17 +225,65 @@ async fn authorize_inner(
     // from before a person's enrolment must not slip through.
     let usable = session.filter(|s| {
         s.acr == super::ACR_MFA
-            && !prompt.contains(&"login")
-            && max_age.is_none_or(|m| s.auth_time + m >= now)
+            && !checked.prompt_login
+            && checked.max_age.is_none_or(|m| s.auth_time + m >= now)
     });
     match usable {
-        Some(s) => Ok(issue_code(state, &req, &s).await?),
-        None if prompt_none => Err(fail("login_required", "the user is not signed in")),
+        Some(s) => Ok(proceed(state, &client, &checked.req, &s, !checked.prompt_none).await?),
+        None if checked.prompt_none => Err(fail(("login_required", "the user is not signed in"))),
         None => {
-            let id = super::save_authreq(state, &req).await?;
+            let id = super::save_authreq(state, &checked.req).await?;
             Ok(Redirect::to(&format!("/login?req={id}")).into_response())
         }
     }
+}
+
+/// After sign-in: the service's access policy, then consent, then the code.
+pub async fn proceed(
+    state: &AppState,
+    client: &Client,
+    req: &AuthRequest,
+    session: &SsoSession,
+    interactive: bool,
+) -> Result<Response, AppError> {
+    let deny = |error: &str, desc: &str| {
+        Ok(error_redirect(
+            state,
+            &req.redirect_uri,
+            error,
+            desc,
+            req.state.as_deref(),
+        ))
+    };
+    if !client.allowed_roles.is_empty() {
+        let roles = state.store.role_names(&session.user_id).await?;
+        if !client.admits(&roles) {
+            let ev = crate::store::audit::AuditEvent {
+                kind: "access_denied",
+                actor: Some(&session.user_id),
+                subject: Some(&session.user_id),
+                client_id: Some(&client.id),
+                ..Default::default()
+            };
+            state.store.audit(&ev, state.clock.now()).await?;
+            return deny("access_denied", "the user may not use this service");
+        }
+    }
+    if !client.first_party {
+        let agreed = state
+            .store
+            .consent_scope(&session.user_id, &client.id)
+            .await?;
+        let covered = agreed.is_some_and(|a| req.scope.split(' ').all(|s| has_scope(&a, s)));
+        if !covered || req.prompt_consent {
+            if !interactive {
+                return deny("consent_required", "the user has not agreed to share this");
+            }
+            let id = super::save_authreq(state, req).await?;
+            return Ok(Redirect::to(&format!("/consent?req={id}")).into_response());
+        }
+    }
+    issue_code(state, req, session).await
 }
 
 /// Issues a single-use code for `req` under `session` and redirects back to the client.
@@ -238,6 +306,7 @@ pub async fn issue_code(
         amr: session.amr.clone(),
         acr: session.acr.clone(),
         sid: session.sid.clone(),
+        session_expires_at: session.expires_at,
         expires_at: now + ttl,
     };
     let json = serde_json::to_string(&grant).map_err(|_| AppError::internal())?;
@@ -254,7 +323,7 @@ pub async fn issue_code(
     Ok(redirect_with(&req.redirect_uri, &params))
 }
 
-fn error_redirect(
+pub fn error_redirect(
     state: &AppState,
     redirect_uri: &str,
     error: &str,

@@ -1,32 +1,59 @@
-//! Client authentication at the token, introspection and revocation endpoints:
-//! `client_secret_basic` or `client_secret_post`, never both at once.
+//! Client authentication at the token, PAR, introspection and revocation endpoints:
+//! `client_secret_basic` or `client_secret_post` (never both at once), or `private_key_jwt`
+//! (RFC 7523 §2.2) for clients registered with keys.
 //!
 //! Secrets are compared as SHA-256 digests in constant time. They are 256-bit random values
 //! (generated ones) or at least 32 characters (operator-supplied), so a fast hash is enough,
 //! and the token endpoint is not slowed to argon2 speed for every service call.
 
+use std::collections::HashMap;
+
 use axum::http::HeaderMap;
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
+use super::param;
 use crate::error::OAuthError;
 use crate::secrets::{ct_eq, sha256_hex};
 use crate::state::AppState;
-use crate::store::clients::Client;
+use crate::store::clients::{AuthMethod, Client};
 
 pub const MIN_SECRET_LEN: usize = 32;
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Signature algorithms accepted in client assertions: asymmetric only (checked in
+/// `private_key_jwt`; listed in discovery).
+pub const ASSERTION_ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+/// How long a fetched client JWKS is trusted before it is fetched again.
+const JWKS_TTL: i64 = 300;
 
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
-    form_id: Option<&str>,
-    form_secret: Option<&str>,
+    params: &HashMap<String, String>,
 ) -> Result<Client, OAuthError> {
+    let form_id = param(params, "client_id");
+    if let Some(assertion) = param(params, "client_assertion") {
+        if param(params, "client_assertion_type") != Some(ASSERTION_TYPE) {
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type must be jwt-bearer",
+            ));
+        }
+        if headers.contains_key(axum::http::header::AUTHORIZATION)
+            || param(params, "client_secret").is_some()
+        {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        return private_key_jwt(state, assertion, form_id).await;
+    }
     let basic = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "));
-    let (id, secret) = match (basic, form_secret) {
+    let (id, secret) = match (basic, param(params, "client_secret")) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::invalid_request(
                 "use one client authentication method, not two",
@@ -44,11 +71,204 @@ pub async fn authenticate(
             "client_id does not match the credentials",
         ));
     }
-    let client = state.store.find_client(&id).await?;
     let presented = sha256_hex(&secret);
+    let matches = |c: &Client| {
+        c.auth_method == AuthMethod::Secret && ct_eq(presented.as_bytes(), c.secret_hash.as_bytes())
+    };
+    let (client, remembered) = find_client(state, &id, false).await?;
     match client {
-        Some(c) if ct_eq(presented.as_bytes(), c.secret_hash.as_bytes()) => Ok(c),
+        Some(c) if matches(&c) => Ok(c),
+        // A secret rotated since this replica remembered the record: read it again, so the
+        // new secret works at once (the old one lingers at most `client_cache_secs`).
+        Some(_) if remembered => match find_client(state, &id, true).await?.0 {
+            Some(c) if matches(&c) => Ok(c),
+            _ => Err(OAuthError::invalid_client()),
+        },
         _ => Err(OAuthError::invalid_client()),
+    }
+}
+
+/// The client record, from this replica's memo when it is fresh enough (the token endpoints
+/// are called by services all day; a database round trip each time is most of their cost on
+/// PostgreSQL). Returns whether the record came from the memo. Unknown ids are not kept.
+async fn find_client(
+    state: &AppState,
+    id: &str,
+    fresh: bool,
+) -> Result<(Option<Client>, bool), OAuthError> {
+    let now = state.clock.now();
+    let ttl = state.settings.client_cache_secs;
+    if !fresh
+        && ttl > 0
+        && let Some(c) = state.clients.get(&id.to_string(), now)
+    {
+        return Ok((Some((*c).clone()), true));
+    }
+    let client = state.store.find_client(id).await?;
+    match &client {
+        Some(c) if ttl > 0 => state.clients.insert(
+            id.to_string(),
+            std::sync::Arc::new(c.clone()),
+            now + ttl,
+            now,
+        ),
+        Some(_) => {}
+        None => state.clients.remove(&id.to_string()),
+    }
+    Ok((client, false))
+}
+
+/// RFC 7523 §3: `iss` = `sub` = the client, `aud` names this server, `exp` in the future,
+/// `jti` never seen before, signed by one of the client's registered keys.
+async fn private_key_jwt(
+    state: &AppState,
+    assertion: &str,
+    form_id: Option<&str>,
+) -> Result<Client, OAuthError> {
+    let bad = OAuthError::invalid_client;
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| bad())?;
+    if !matches!(
+        header.alg,
+        Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 | Algorithm::EdDSA
+    ) {
+        return Err(bad());
+    }
+    // The client is named inside the assertion; read it before the signature can be checked.
+    let sub = unverified_sub(assertion).ok_or_else(bad)?;
+    if form_id.is_some_and(|f| f != sub) {
+        return Err(OAuthError::invalid_request(
+            "client_id does not match the assertion",
+        ));
+    }
+    let key_client = |c: Option<Client>| {
+        c.filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
+            .ok_or_else(bad)
+    };
+    let (found, remembered) = find_client(state, &sub, false).await?;
+    let mut client = key_client(found)?;
+    let mut key = find_key(state, &client, header.kid.as_deref(), false).await?;
+    if key.is_none() && remembered {
+        // The remembered record may predate a key just registered inline.
+        client = key_client(find_client(state, &sub, true).await?.0)?;
+        key = find_key(state, &client, header.kid.as_deref(), false).await?;
+    }
+    let key = match key {
+        Some(k) => k,
+        // A key the service just rotated in: fetch its JWKS once more.
+        None if client.jwks_uri.is_some() => find_key(state, &client, header.kid.as_deref(), true)
+            .await?
+            .ok_or_else(bad)?,
+        None => return Err(bad()),
+    };
+    let iss = state.settings.issuer();
+    let mut v = Validation::new(header.alg);
+    v.set_issuer(&[&client.id]);
+    v.sub = Some(client.id.clone());
+    v.set_audience(&[
+        iss.to_string(),
+        format!("{iss}/token"),
+        format!("{iss}/par"),
+        format!("{iss}/introspect"),
+        format!("{iss}/revoke"),
+    ]);
+    v.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    v.leeway = 30;
+    let data = jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &v).map_err(|e| {
+        tracing::info!(client = %client.id, error = %e, "client assertion rejected");
+        bad()
+    })?;
+    let exp = data.claims.get("exp").and_then(|e| e.as_i64()).unwrap_or(0);
+    let jti = data
+        .claims
+        .get("jti")
+        .and_then(|j| j.as_str())
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or_else(|| OAuthError::invalid_request("the client assertion needs a jti"))?;
+    // Single use: a captured assertion must not authenticate anyone a second time.
+    let ttl = (exp - state.clock.now()).clamp(60, 3600) + 30;
+    let seen = state
+        .cache
+        .incr(&format!("assertion:{}:{}", client.id, sha256_hex(jti)), ttl)
+        .await?;
+    if seen > 1 {
+        tracing::warn!(client = %client.id, "client assertion replayed");
+        return Err(bad());
+    }
+    Ok(client)
+}
+
+fn unverified_sub(jwt: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let raw = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&raw).ok()?;
+    v.get("sub")?.as_str().map(str::to_string)
+}
+
+pub fn parse_jwks(s: &str) -> Result<JwkSet, String> {
+    let set: JwkSet = serde_json::from_str(s).map_err(|e| e.to_string())?;
+    if set.keys.is_empty() {
+        return Err("the key set is empty".into());
+    }
+    for k in &set.keys {
+        DecodingKey::from_jwk(k).map_err(|e| e.to_string())?;
+    }
+    Ok(set)
+}
+
+async fn find_key(
+    state: &AppState,
+    client: &Client,
+    kid: Option<&str>,
+    refetch: bool,
+) -> Result<Option<DecodingKey>, OAuthError> {
+    let raw = match (&client.jwks, &client.jwks_uri) {
+        (Some(inline), _) => inline.clone(),
+        (None, Some(uri)) => match fetch_jwks(state, &client.id, uri, refetch).await? {
+            Some(r) => r,
+            None => return Ok(None),
+        },
+        (None, None) => return Ok(None),
+    };
+    let Ok(set) = parse_jwks(&raw) else {
+        return Ok(None);
+    };
+    let jwk = match kid {
+        Some(k) => set.find(k),
+        None if set.keys.len() == 1 => set.keys.first(),
+        None => None,
+    };
+    Ok(jwk.and_then(|j| DecodingKey::from_jwk(j).ok()))
+}
+
+/// The client's published JWKS, kept in the shared cache for `JWKS_TTL`.
+async fn fetch_jwks(
+    state: &AppState,
+    client_id: &str,
+    uri: &str,
+    refetch: bool,
+) -> Result<Option<String>, OAuthError> {
+    let key = format!("client_jwks:{client_id}");
+    if !refetch && let Some(hit) = state.cache.get(&key).await? {
+        return Ok(Some(hit));
+    }
+    let fetched = async {
+        let res = state.http.get(uri).send().await?.error_for_status()?;
+        res.text().await
+    }
+    .await;
+    match fetched {
+        Ok(body) if parse_jwks(&body).is_ok() => {
+            state.cache.set(&key, &body, JWKS_TTL).await?;
+            Ok(Some(body))
+        }
+        Ok(_) => {
+            tracing::warn!(client = %client_id, %uri, "the client's JWKS is not a valid key set");
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::warn!(client = %client_id, %uri, error = %e, "cannot fetch the client's JWKS");
+            Ok(None)
+        }
     }
 }
 

@@ -24,6 +24,12 @@ pub async fn get_discovery(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+const AUTH_METHODS: [&str; 3] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+];
+
 /// The metadata document; built once at start-up since it depends only on settings.
 pub fn document(settings: &crate::config::Config) -> String {
     let iss = settings.issuer();
@@ -43,15 +49,22 @@ pub fn document(settings: &crate::config::Config) -> String {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256", "RS256"],
         "userinfo_signing_alg_values_supported": ["none"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": super::client_auth::ASSERTION_ALGS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "pushed_authorization_request_endpoint": format!("{iss}/par"),
+        "require_pushed_authorization_requests": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "frontchannel_logout_supported": false,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": super::claims::CLAIMS_SUPPORTED,
         "acr_values_supported": [super::ACR_PASSWORD, super::ACR_MFA],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
+        // Only PAR's own request_uri values are accepted, never one fetched from elsewhere.
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
         "ui_locales_supported": ["id", "en"],

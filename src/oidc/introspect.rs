@@ -17,13 +17,7 @@ pub async fn post_introspect(
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
     let params = super::parse_params(&body)?;
-    super::client_auth::authenticate(
-        &state,
-        &headers,
-        param(&params, "client_id"),
-        param(&params, "client_secret"),
-    )
-    .await?;
+    super::client_auth::authenticate(&state, &headers, &params).await?;
     let token =
         param(&params, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let hint = param(&params, "token_type_hint");

@@ -1,11 +1,13 @@
 //! OpenID Connect provider endpoints.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
 pub mod discovery;
 pub mod introspect;
 pub mod logout;
+pub mod par;
 pub mod revoke;
 pub mod token;
 pub mod tokens;
@@ -43,6 +45,7 @@ pub fn router(settings: &crate::config::Config) -> Router<AppState> {
             get(authorize::get_authorize).post(authorize::post_authorize),
         )
         .route("/token", token)
+        .route("/par", post(par::post_par))
         .route(
             "/userinfo",
             get(userinfo::get_userinfo).post(userinfo::get_userinfo),
@@ -63,6 +66,9 @@ pub struct AuthRequest {
     pub nonce: Option<String>,
     pub code_challenge: String,
     pub login_hint: Option<String>,
+    /// `prompt=consent`: ask again even when a consent is on record.
+    #[serde(default)]
+    pub prompt_consent: bool,
 }
 
 /// What an authorization code stands for, kept in the cache under the code's hash.
@@ -78,6 +84,8 @@ pub struct CodeGrant {
     pub amr: Vec<String>,
     pub acr: String,
     pub sid: String,
+    /// When the SSO session ends on its own; back-channel logout is owed from then.
+    pub session_expires_at: i64,
     pub expires_at: i64,
 }
 
@@ -121,10 +129,32 @@ pub async fn load_authreq(
     state: &AppState,
     id: &str,
 ) -> Result<Option<AuthRequest>, crate::cache::CacheError> {
+    read_authreq(state, id, false).await
+}
+
+/// Reads and removes a pending request in one step: whoever takes it is the only one to
+/// answer it, so two racing submissions cannot both mint a code.
+pub async fn take_authreq(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<AuthRequest>, crate::cache::CacheError> {
+    read_authreq(state, id, true).await
+}
+
+async fn read_authreq(
+    state: &AppState,
+    id: &str,
+    take: bool,
+) -> Result<Option<AuthRequest>, crate::cache::CacheError> {
     if id.is_empty() || id.len() > 64 {
         return Ok(None);
     }
-    let raw = state.cache.get(&authreq_key(id)).await?;
+    let key = authreq_key(id);
+    let raw = if take {
+        state.cache.take(&key).await?
+    } else {
+        state.cache.get(&key).await?
+    };
     Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
 }
 

@@ -16,13 +16,7 @@ pub async fn post_revoke(
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
     let params = super::parse_params(&body)?;
-    let client = super::client_auth::authenticate(
-        &state,
-        &headers,
-        param(&params, "client_id"),
-        param(&params, "client_secret"),
-    )
-    .await?;
+    let client = super::client_auth::authenticate(&state, &headers, &params).await?;
     let token =
         param(&params, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let now = state.clock.now();

@@ -51,13 +51,7 @@ pub async fn post_token(
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
     let params = super::parse_params(&body)?;
-    let client = super::client_auth::authenticate(
-        &state,
-        &headers,
-        param(&params, "client_id"),
-        param(&params, "client_secret"),
-    )
-    .await?;
+    let client = super::client_auth::authenticate(&state, &headers, &params).await?;
     let grant_type = param(&params, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     if !matches!(
@@ -150,6 +144,12 @@ async fn authorization_code(
         None,
     )
     .await?;
+    if client.backchannel_logout_uri.is_some() {
+        state
+            .store
+            .note_session_client(&grant.sid, &client.id, &user.id, grant.session_expires_at)
+            .await?;
+    }
     let redeemed = RedeemedCode {
         family_id: Some(issued.family_id.clone()),
         jti: issued.jti.clone(),
@@ -210,8 +210,7 @@ async fn issue_user_tokens(
     family: Option<(&str, i64)>,
 ) -> Result<Issued, OAuthError> {
     let ring = state.keys();
-    let (access, claims) =
-        tokens::mint_access(state, &ring, &user.id, &client.id, scope, Some(auth))?;
+    let (access, claims) = tokens::mint_access(state, &ring, &user.id, client, scope, Some(auth))?;
     let alg = tokens::parse_alg(&client.id_token_alg).unwrap_or(jsonwebtoken::Algorithm::ES256);
     let id_token = tokens::mint_id(
         state,
@@ -232,7 +231,9 @@ async fn issue_user_tokens(
         Some((f, exp)) => (f.to_string(), exp),
         None => (
             uuid::Uuid::new_v4().to_string(),
-            now + state.settings.refresh_token_ttl_secs,
+            now + client
+                .refresh_token_ttl_secs
+                .unwrap_or(state.settings.refresh_token_ttl_secs),
         ),
     };
     state
@@ -352,7 +353,7 @@ fn client_credentials(
         ));
     }
     let ring = state.keys();
-    let (access, claims) = tokens::mint_access(state, &ring, &client.id, &client.id, scope, None)?;
+    let (access, claims) = tokens::mint_access(state, &ring, &client.id, client, scope, None)?;
     Ok(TokenResponse {
         access_token: access,
         token_type: "Bearer",

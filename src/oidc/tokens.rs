@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::keys::KeyRing;
 use crate::state::AppState;
+use crate::store::clients::Client;
 use crate::store::users::User;
 
 pub const AT_TYP: &str = "at+jwt";
@@ -87,16 +88,20 @@ pub fn mint_access(
     state: &AppState,
     ring: &KeyRing,
     sub: &str,
-    client_id: &str,
+    client: &Client,
     scope: &str,
     auth: Option<&AuthContext>,
 ) -> Result<(String, AccessClaims), TokenError> {
     let now = state.clock.now();
+    let client_id = &client.id;
+    let ttl = client
+        .access_token_ttl_secs
+        .unwrap_or(state.settings.access_token_ttl_secs);
     let claims = AccessClaims {
         iss: state.settings.issuer().to_string(),
         sub: sub.to_string(),
         aud: client_id.to_string(),
-        exp: now + state.settings.access_token_ttl_secs,
+        exp: now + ttl,
         iat: now,
         jti: uuid::Uuid::new_v4().to_string(),
         client_id: client_id.to_string(),
@@ -143,6 +148,32 @@ pub fn mint_id(
     sign(ring, i.alg, "JWT", now, &claims)
 }
 
+/// OIDC Back-Channel Logout 1.0 §2.4: `typ: logout+jwt`, the `events` member, `sid` and
+/// `sub`, never a `nonce`; signed like the client's ID tokens, and short-lived.
+pub fn mint_logout(
+    state: &AppState,
+    ring: &KeyRing,
+    client_id: &str,
+    alg: Algorithm,
+    sub: &str,
+    sid: &str,
+) -> Result<String, TokenError> {
+    let now = state.clock.now();
+    let claims = json!({
+        "iss": state.settings.issuer(),
+        "aud": client_id,
+        "iat": now,
+        "exp": now + 120,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "sub": sub,
+        "sid": sid,
+        "events": { BACKCHANNEL_EVENT: {} },
+    });
+    sign(ring, alg, "logout+jwt", now, &claims)
+}
+
+pub const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
 /// OIDC Core §3.1.3.6: left half of SHA-256 (both ES256 and RS256 use SHA-256), base64url.
 fn half_hash(token: &str) -> String {
     let d = Sha256::digest(token.as_bytes());
@@ -151,7 +182,47 @@ fn half_hash(token: &str) -> String {
 
 /// Checks signature, issuer, expiry and `typ` of an access token we issued, and that it has
 /// not been revoked.
+///
+/// A token this replica verified before is recognised by its SHA-256 (a preimage-resistant
+/// key: no other string can take its place) and skips the signature check, which is most of
+/// the cost of userinfo and introspection; its signing key must still be in the ring (a key
+/// withdrawn by the operator ends its tokens at the next ring reload), and expiry and
+/// revocation are checked every time.
 pub async fn verify_access(state: &AppState, token: &str) -> Result<AccessClaims, TokenError> {
+    let now = state.clock.now();
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let claims = match state.verified.get(&digest, now) {
+        Some(hit) if state.keys().verifier(&hit.0).is_some() => hit.1.clone(),
+        _ => {
+            let (kid, claims) = verify_access_signature(state, token)?;
+            state.verified.insert(
+                digest,
+                std::sync::Arc::new((kid, claims.clone())),
+                claims.exp,
+                now,
+            );
+            claims
+        }
+    };
+    if claims.exp <= now {
+        return Err(TokenError::Rejected);
+    }
+    let revoked = state
+        .cache
+        .get(&super::revoked_jti_key(&claims.jti))
+        .await
+        .map_err(|_| TokenError::Rejected)?;
+    if revoked.is_some() {
+        return Err(TokenError::Rejected);
+    }
+    Ok(claims)
+}
+
+/// The cryptographic half of `verify_access`: header, key, signature and issuer.
+fn verify_access_signature(
+    state: &AppState,
+    token: &str,
+) -> Result<(String, AccessClaims), TokenError> {
     let header = decode_header(token)?;
     // An ID token must never be accepted where an access token is expected.
     if header.typ.as_deref() != Some(AT_TYP) {
@@ -169,18 +240,7 @@ pub async fn verify_access(state: &AppState, token: &str) -> Result<AccessClaims
     v.validate_exp = false; // checked against the server clock below
     v.set_required_spec_claims(&["exp", "iss", "sub"]);
     let claims = decode::<AccessClaims>(token, &key.decoding, &v)?.claims;
-    if claims.exp <= state.clock.now() {
-        return Err(TokenError::Rejected);
-    }
-    let revoked = state
-        .cache
-        .get(&super::revoked_jti_key(&claims.jti))
-        .await
-        .map_err(|_| TokenError::Rejected)?;
-    if revoked.is_some() {
-        return Err(TokenError::Rejected);
-    }
-    Ok(claims)
+    Ok((kid, claims))
 }
 
 /// Claims of an ID token we issued, signature and issuer checked, expiry ignored

@@ -84,6 +84,10 @@ pub async fn get_metrics(State(state): State<AppState>) -> Response {
     if let Ok(n) = state.store.unsent_mail_count().await {
         metrics::gauge!("gerbang_mail_queue_depth").set(n as f64);
     }
+    // Back-channel logouts owed to services; a growing number means a service is down.
+    if let Ok(n) = state.store.pending_logouts().await {
+        metrics::gauge!("gerbang_backchannel_queue_depth").set(n as f64);
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         h.render(),

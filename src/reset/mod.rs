@@ -76,7 +76,8 @@ struct ConfirmPage {
     nip: String,
     code: String,
     error: Option<&'static str>,
-    failed_rules: Vec<&'static str>,
+    checklist: Vec<RuleRow>,
+    rules_failed: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -256,9 +257,53 @@ async fn render_confirm(
         nip: v.nip,
         code: v.code,
         error: v.error.map(|k| lang.t(k)),
-        failed_rules: v.rules.iter().map(|r| lang.t(rule_key(*r))).collect(),
+        checklist: checklist(lang, &v.rules),
+        rules_failed: !v.rules.is_empty(),
     };
     Ok((v.status, jar, page).into_response())
+}
+
+/// One line of the password checklist: `data-rule` (what `password.js` checks live), the
+/// text, and whether the server found it broken.
+pub struct RuleRow {
+    pub id: &'static str,
+    pub text: &'static str,
+    pub failed: bool,
+}
+
+/// The rules a person can see being met while typing, then any other rule the server named.
+pub fn checklist(lang: Lang, failed: &[Rule]) -> Vec<RuleRow> {
+    const LIVE: [(Rule, &str); 5] = [
+        (Rule::MinLength, "length"),
+        (Rule::Upper, "upper"),
+        (Rule::Lower, "lower"),
+        (Rule::Digit, "digit"),
+        (Rule::Symbol, "symbol"),
+    ];
+    let mut rows: Vec<RuleRow> = LIVE
+        .iter()
+        .map(|(r, id)| RuleRow {
+            id,
+            text: lang.t(rule_key(*r)),
+            failed: failed.contains(r),
+        })
+        .collect();
+    rows.extend(
+        failed
+            .iter()
+            .filter(|r| !LIVE.iter().any(|(l, _)| l == *r))
+            .map(|r| RuleRow {
+                id: "server",
+                text: lang.t(rule_key(*r)),
+                failed: true,
+            }),
+    );
+    rows.push(RuleRow {
+        id: "match",
+        text: lang.t("rule.match"),
+        failed: false,
+    });
+    rows
 }
 
 pub fn rule_key(r: Rule) -> &'static str {

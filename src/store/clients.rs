@@ -1,73 +1,214 @@
-//! `clients`: the downstream services (OIDC relying parties).
+//! `clients`: the downstream services (OIDC relying parties) and the consents people gave
+//! them.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// `client_secret_basic` or `client_secret_post`.
+    Secret,
+    /// RFC 7523 assertion signed with a key from the client's JWKS.
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Secret => "client_secret_basic client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Client {
     pub id: String,
     pub name: String,
-    /// SHA-256 (hex) of the secret; see `oidc::client_auth` for why not argon2.
+    /// SHA-256 (hex) of the secret; see `oidc::client_auth` for why not argon2. Empty for
+    /// `private_key_jwt` clients.
     pub secret_hash: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
     pub grant_types: Vec<String>,
+    pub auth_method: AuthMethod,
     pub id_token_alg: String,
     pub first_party: bool,
+    /// Roles of which a user needs one to get tokens; empty means everyone.
+    pub allowed_roles: Vec<String>,
+    pub launcher_url: Option<String>,
+    pub launcher_icon: Option<String>,
+    pub access_token_ttl_secs: Option<i64>,
+    pub refresh_token_ttl_secs: Option<i64>,
+    /// Inline JWKS (JSON) for `private_key_jwt`.
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// `cli` or `config`.
+    pub source: String,
 }
 
 impl Client {
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)
     }
+
+    /// A person may use the service when it names no roles, or they hold one of them.
+    pub fn admits(&self, roles: &[String]) -> bool {
+        self.allowed_roles.is_empty() || self.allowed_roles.iter().any(|r| roles.contains(r))
+    }
+
+    /// A bare client for tests and the CLI; every optional part empty.
+    pub fn new(id: &str, name: &str) -> Self {
+        Client {
+            id: id.to_string(),
+            name: name.to_string(),
+            secret_hash: String::new(),
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
+            grant_types: Vec::new(),
+            auth_method: AuthMethod::Secret,
+            id_token_alg: "ES256".into(),
+            first_party: false,
+            allowed_roles: Vec::new(),
+            launcher_url: None,
+            launcher_icon: None,
+            access_token_ttl_secs: None,
+            refresh_token_ttl_secs: None,
+            jwks: None,
+            jwks_uri: None,
+            source: "cli".into(),
+        }
+    }
 }
 
-/// Lists are stored space-separated: URIs and grant names never contain spaces.
+/// Lists are stored space-separated: URIs, grant and role names never contain spaces.
 fn split(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
 }
 
 fn from_row(r: &AnyRow) -> Result<Client, sqlx::Error> {
+    let method: String = r.try_get("auth_method")?;
     Ok(Client {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         secret_hash: r.try_get("secret_hash")?,
         redirect_uris: split(&r.try_get::<String, _>("redirect_uris")?),
         post_logout_redirect_uris: split(&r.try_get::<String, _>("post_logout_redirect_uris")?),
+        backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
         grant_types: split(&r.try_get::<String, _>("grant_types")?),
+        auth_method: if method == "private_key_jwt" {
+            AuthMethod::PrivateKeyJwt
+        } else {
+            AuthMethod::Secret
+        },
         id_token_alg: r.try_get("id_token_alg")?,
         first_party: r.try_get::<i64, _>("first_party")? != 0,
+        allowed_roles: split(&r.try_get::<String, _>("allowed_roles")?),
+        launcher_url: r.try_get("launcher_url")?,
+        launcher_icon: r.try_get("launcher_icon")?,
+        access_token_ttl_secs: r.try_get("access_token_ttl_secs")?,
+        refresh_token_ttl_secs: r.try_get("refresh_token_ttl_secs")?,
+        jwks: r.try_get("jwks")?,
+        jwks_uri: r.try_get("jwks_uri")?,
+        source: r.try_get("source")?,
     })
 }
 
 macro_rules! client_columns {
     () => {
-        "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, id_token_alg, first_party"
+        "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
+         grant_types, auth_method, id_token_alg, first_party, allowed_roles, launcher_url,
+         launcher_icon, access_token_ttl_secs, refresh_token_ttl_secs, jwks, jwks_uri, source"
     };
 }
 
+/// A consent on record: the scopes a person agreed to share with a service.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    pub client_id: String,
+    pub client_name: String,
+    pub scope: String,
+    pub granted_at: i64,
+}
+
 impl Store {
-    pub async fn insert_client(&self, c: &Client, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
+    /// Inserts or, with `replace`, overwrites a client (the registry file is the truth for
+    /// its own entries). A CLI client is never overwritten by the file.
+    pub async fn upsert_client(
+        &self,
+        c: &Client,
+        now: i64,
+        replace: bool,
+    ) -> Result<(), StoreError> {
+        let conflict = if replace {
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
+                redirect_uris = excluded.redirect_uris,
+                post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+                backchannel_logout_uri = excluded.backchannel_logout_uri,
+                grant_types = excluded.grant_types, auth_method = excluded.auth_method,
+                id_token_alg = excluded.id_token_alg, first_party = excluded.first_party,
+                allowed_roles = excluded.allowed_roles, launcher_url = excluded.launcher_url,
+                launcher_icon = excluded.launcher_icon,
+                access_token_ttl_secs = excluded.access_token_ttl_secs,
+                refresh_token_ttl_secs = excluded.refresh_token_ttl_secs,
+                jwks = excluded.jwks, jwks_uri = excluded.jwks_uri, disabled = 0
+              WHERE clients.source = excluded.source"
+        } else {
+            ""
+        };
+        let sql = format!(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris,
-                 grant_types, auth_method, id_token_alg, first_party, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&c.id)
-        .bind(&c.name)
-        .bind(&c.secret_hash)
-        .bind(c.redirect_uris.join(" "))
-        .bind(c.post_logout_redirect_uris.join(" "))
-        .bind(c.grant_types.join(" "))
-        .bind("client_secret_basic client_secret_post")
-        .bind(&c.id_token_alg)
-        .bind(c.first_party as i64)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::from_insert)?;
+                 backchannel_logout_uri, grant_types, auth_method, id_token_alg, first_party,
+                 allowed_roles, launcher_url, launcher_icon, access_token_ttl_secs,
+                 refresh_token_ttl_secs, jwks, jwks_uri, source, disabled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, 0, $19){conflict}"
+        );
+        // Both parts are constants; only the values are bound.
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(&c.secret_hash)
+            .bind(c.redirect_uris.join(" "))
+            .bind(c.post_logout_redirect_uris.join(" "))
+            .bind(&c.backchannel_logout_uri)
+            .bind(c.grant_types.join(" "))
+            .bind(c.auth_method.as_str())
+            .bind(&c.id_token_alg)
+            .bind(c.first_party as i64)
+            .bind(c.allowed_roles.join(" "))
+            .bind(&c.launcher_url)
+            .bind(&c.launcher_icon)
+            .bind(c.access_token_ttl_secs)
+            .bind(c.refresh_token_ttl_secs)
+            .bind(&c.jwks)
+            .bind(&c.jwks_uri)
+            .bind(&c.source)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::from_insert)?;
+        // With `replace`, nothing written means the id belongs to a CLI client.
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Duplicate);
+        }
+        Ok(())
+    }
+
+    pub async fn insert_client(&self, c: &Client, now: i64) -> Result<(), StoreError> {
+        self.upsert_client(c, now, false).await
+    }
+
+    /// Disables a client: it is refused everywhere, its rows stay (see `registry`).
+    pub async fn disable_client(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE clients SET disabled = 1 WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -75,7 +216,7 @@ impl Store {
         let row = sqlx::query(concat!(
             "SELECT ",
             client_columns!(),
-            " FROM clients WHERE id = $1"
+            " FROM clients WHERE id = $1 AND disabled = 0"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -87,10 +228,93 @@ impl Store {
         let rows = sqlx::query(concat!(
             "SELECT ",
             client_columns!(),
-            " FROM clients ORDER BY id"
+            " FROM clients WHERE disabled = 0 ORDER BY id"
         ))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// The scopes a person already agreed to share with a service, if any.
+    pub async fn consent_scope(
+        &self,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id)
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("scope")).transpose()?)
+    }
+
+    pub async fn save_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope,
+                 granted_at = excluded.granted_at",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .bind(scope)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_consents(&self, user_id: &str) -> Result<Vec<Consent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.client_id, k.name, c.scope, c.granted_at FROM consents c
+             JOIN clients k ON k.id = c.client_id WHERE c.user_id = $1 ORDER BY k.name",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Consent {
+                    client_id: r.try_get("client_id")?,
+                    client_name: r.try_get("name")?,
+                    scope: r.try_get("scope")?,
+                    granted_at: r.try_get("granted_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Withdraws a consent and the refresh tokens it allowed; false when there was none.
+    pub async fn revoke_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let gone = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $3
+             WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(gone > 0)
     }
 }

@@ -47,22 +47,43 @@ impl Store {
         Ok(())
     }
 
-    /// Claims up to `limit` due messages for `LEASE_SECS`.
-    pub async fn claim_mail(&self, now: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
-        // The outer conditions are re-checked by PostgreSQL on the row it finally locks, so
-        // two replicas racing for the same row cannot both claim it.
-        let rows = sqlx::query(
-            "UPDATE mail_outbox SET next_at = $1 + $3, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_at <= $1
+    /// Leases up to `limit` due rows of an outbox table (`mail_outbox`, `logout_outbox`: both
+    /// have `id`, `next_at`, `attempts`, `sent_at`) for `lease` seconds and returns `columns`.
+    /// The outer conditions are re-checked by PostgreSQL on the row it finally locks, so two
+    /// replicas racing for the same row cannot both claim it.
+    pub(crate) async fn claim_due(
+        &self,
+        table: &'static str,
+        columns: &'static str,
+        now: i64,
+        limit: i64,
+        lease: i64,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET next_at = $1 + $3, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM {table} WHERE sent_at IS NULL AND next_at <= $1
                           ORDER BY next_at LIMIT $2)
                AND sent_at IS NULL AND next_at <= $1
-             RETURNING id, recipient, subject, body, attempts",
-        )
+             RETURNING {columns}"
+        )))
         .bind(now)
         .bind(limit)
-        .bind(LEASE_SECS)
+        .bind(lease)
         .fetch_all(&self.pool)
-        .await?;
+        .await
+    }
+
+    /// Claims up to `limit` due messages for `LEASE_SECS`.
+    pub async fn claim_mail(&self, now: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
+        let rows = self
+            .claim_due(
+                "mail_outbox",
+                "id, recipient, subject, body, attempts",
+                now,
+                limit,
+                LEASE_SECS,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(QueuedMail {

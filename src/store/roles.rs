@@ -133,3 +133,17 @@ impl Store {
             .map_err(StoreError::from)
     }
 }
+
+impl Store {
+    /// The names of the roles a person holds (any agency), for client access policies.
+    pub async fn role_names(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT role FROM roles WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get("role"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}

@@ -1,4 +1,5 @@
-//! Static assets, compiled into the binary so a deployment is one file plus config.
+//! Static assets, compiled into the binary so a deployment is one file plus config. Served
+//! with a day of caching.
 
 use axum::Router;
 use axum::http::header;
@@ -8,17 +9,28 @@ use axum::routing::get;
 use crate::state::AppState;
 
 const CSS: &str = include_str!("../../static/gerbang.css");
+const PASSWORD_JS: &str = include_str!("../../static/password.js");
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/static/gerbang.css", get(get_css))
+    Router::new()
+        .route("/static/gerbang.css", get(get_css))
+        .route("/static/password.js", get(get_password_js))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
 }
 
 async fn get_css() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        CSS,
-    )
+    asset("text/css; charset=utf-8", CSS)
+}
+
+async fn get_password_js() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", PASSWORD_JS)
 }

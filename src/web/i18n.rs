@@ -285,6 +285,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("rule.digit", "Harus memuat angka.", "Must contain a digit."),
     (
+        "rule.match",
+        "Kedua isian kata sandi sama.",
+        "Both password fields match.",
+    ),
+    (
         "rule.symbol",
         "Harus memuat simbol (mis. ! # @ -).",
         "Must contain a symbol (e.g. ! # @ -).",
@@ -604,6 +609,58 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "You are signed in as",
     ),
     ("home.logout", "Keluar", "Sign out"),
+    ("home.services", "Layanan Anda", "Your services"),
+    (
+        "home.no_services",
+        "Belum ada layanan yang terdaftar untuk Anda.",
+        "No services are registered for you yet.",
+    ),
+    ("consent.title", "Izin berbagi data", "Share your data?"),
+    (
+        "consent.asks",
+        "meminta izin untuk menerima data berikut dari akun Gerbang ASN Anda:",
+        "asks to receive the following from your Gerbang ASN account:",
+    ),
+    (
+        "consent.claim_id",
+        "Pengenal akun Anda (bukan NIP)",
+        "Your account identifier (not your NIP)",
+    ),
+    (
+        "consent.claim_profile",
+        "Nama, NIP, instansi, unit kerja dan jabatan",
+        "Name, NIP, agency, work unit and position",
+    ),
+    ("consent.claim_email", "Alamat e-mail", "E-mail address"),
+    (
+        "consent.claim_offline",
+        "Akses saat Anda tidak sedang masuk (sampai izin dicabut)",
+        "Access while you are signed out (until you withdraw it)",
+    ),
+    (
+        "consent.claim_helpdesk",
+        "Tindakan helpdesk atas nama Anda",
+        "Helpdesk actions on your behalf",
+    ),
+    (
+        "consent.revocable",
+        "Anda dapat mencabut izin ini kapan saja di halaman Akun.",
+        "You can withdraw this at any time on the Account page.",
+    ),
+    ("consent.allow", "Izinkan", "Allow"),
+    ("consent.deny", "Tolak", "Deny"),
+    (
+        "account.consents",
+        "Layanan yang Anda beri izin",
+        "Services you have allowed",
+    ),
+    ("account.no_consents", "Belum ada.", "None yet."),
+    ("account.revoke_consent", "Cabut izin", "Withdraw"),
+    (
+        "account.consent_revoked",
+        "Izin dicabut.",
+        "Permission withdrawn.",
+    ),
     ("logout.title", "Keluar", "Sign out"),
     (
         "logout.confirm",
@@ -659,6 +716,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "error.login_expired",
         "Permintaan login sudah kedaluwarsa. Silakan buka kembali aplikasi yang Anda tuju.",
         "The sign-in request has expired. Please open the application again.",
+    ),
+    (
+        "error.par_expired",
+        "Permintaan login dari aplikasi sudah kedaluwarsa atau sudah dipakai. Silakan buka kembali aplikasi tersebut.",
+        "The application's sign-in request has expired or was already used. Please open the application again.",
     ),
     (
         "error.bad_logout",

@@ -1,6 +1,7 @@
 //! Cross-cutting web concerns: language, CSRF, security headers, error pages, client IP.
 
 pub mod assets;
+pub mod branding;
 pub mod captcha;
 pub mod csrf;
 pub mod headers;

@@ -1,10 +1,13 @@
 //! The real server on 127.0.0.1:0 with a fresh database, driven over HTTP.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod tools;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use gerbang::config::Config;
 use gerbang::state::{AppState, Clock};
+use gerbang::store::clients::Client;
 use gerbang::store::users::NewUser;
 use reqwest::redirect::Policy;
 use tokio::net::TcpListener;
@@ -240,18 +243,17 @@ impl TestServer {
             .unwrap();
     }
 
-    /// A current TOTP code for `nip` that no earlier helper call used: the lowest unused
-    /// step of the ±1 window, moving the clock on by a step when all three are spent.
+    /// A current TOTP code for `nip` that no earlier helper call used: the current step or
+    /// the next, moving the clock on by a step when both are spent. Never the previous
+    /// step: on a loaded machine the step can roll over before the server checks the code,
+    /// and a code one step old would then be two steps old (outside the window).
     pub fn otp(&self, nip: &str) -> String {
         let mut used = self.otp_steps.lock().unwrap();
         loop {
             let now = self.state.clock.now() as u64;
             let origin = now / 30;
             let last = used.get(nip).copied().unwrap_or(0);
-            if let Some(step) = [origin - 1, origin, origin + 1]
-                .into_iter()
-                .find(|s| *s > last)
-            {
+            if let Some(step) = [origin, origin + 1].into_iter().find(|s| *s > last) {
                 used.insert(nip.to_string(), step);
                 return gerbang::domain::totp::code_at(TOTP_SECRET, step * 30);
             }
@@ -272,11 +274,34 @@ impl TestServer {
                 secret: None,
                 grant_types: grants.iter().map(|g| g.to_string()).collect(),
                 id_token_alg: alg.into(),
+                backchannel_logout_uri: None,
+                allowed_roles: Vec::new(),
+                launcher_url: None,
             },
         )
         .await
         .unwrap();
         secret.expect("a generated secret")
+    }
+
+    /// Registers a client with every field under the test's control; returns its secret.
+    /// Starts from what `add_client` makes (first-party, code + refresh, test URIs).
+    pub async fn add_client_with(&self, id: &str, tweak: impl FnOnce(&mut Client)) -> String {
+        let secret = gerbang::secrets::random_token();
+        let mut c = Client::new(id, &format!("Layanan {id}"));
+        c.secret_hash = gerbang::secrets::sha256_hex(&secret);
+        c.redirect_uris = vec![REDIRECT.into()];
+        c.post_logout_redirect_uris = vec![POST_LOGOUT.into()];
+        c.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
+        c.first_party = true;
+        tweak(&mut c);
+        gerbang::registry::validate(&c).expect("a valid test client");
+        self.state
+            .store
+            .insert_client(&c, self.state.clock.now())
+            .await
+            .unwrap();
+        secret
     }
 
     pub fn clock(&self) -> &Clock {
@@ -307,6 +332,30 @@ pub fn rp_http() -> reqwest::Client {
         .redirect(Policy::none())
         .build()
         .unwrap()
+}
+
+/// A GET's JSON body (metadata, JWKS, a test service's state).
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    b: &reqwest::Client,
+    url: impl AsRef<str>,
+) -> T {
+    b.get(url.as_ref())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Part `i` of a JWT (0 header, 1 claims), decoded without checking anything.
+pub fn jwt_part(jwt: &str, i: usize) -> serde_json::Value {
+    use base64::Engine;
+    let part = jwt.split('.').nth(i).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 /// The body of a GET (a page, metrics, a probe's answer).
@@ -385,6 +434,12 @@ pub async fn captcha_answer(server: &TestServer, page: &str) -> Option<(String, 
         return None;
     }
     let id = hidden(page, "captcha_id");
+    let answer = captcha_answer_for(server, &id).await?;
+    Some((id, answer))
+}
+
+/// The answer to captcha `id`, while it is live.
+pub async fn captcha_answer_for(server: &TestServer, id: &str) -> Option<String> {
     let raw = server
         .state
         .cache
@@ -392,7 +447,7 @@ pub async fn captcha_answer(server: &TestServer, page: &str) -> Option<(String, 
         .await
         .unwrap()?;
     let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
-    Some((id, v["answer"].as_str().unwrap().to_string()))
+    Some(v["answer"].as_str().unwrap().to_string())
 }
 
 /// The login form's fields for a page, answering its captcha when it shows one.
@@ -523,9 +578,20 @@ impl SmtpSink {
 impl TestServer {
     /// A server that sends its mail to a fresh SMTP sink.
     pub async fn start_with_mail(backend: Backend) -> (Self, SmtpSink) {
+        Self::start_with_mail_and(backend, |_| {}).await
+    }
+
+    pub async fn start_with_mail_and(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+    ) -> (Self, SmtpSink) {
         let sink = SmtpSink::start();
         let url = sink.url();
-        let server = Self::start_with(backend, move |c| c.smtp_url = Some(url)).await;
+        let server = Self::start_with(backend, move |c| {
+            c.smtp_url = Some(url);
+            tweak(c);
+        })
+        .await;
         (server, sink)
     }
 
@@ -631,4 +697,22 @@ pub async fn exchange_code(
         .json()
         .await
         .unwrap()
+}
+
+/// A `client_credentials` access token for a client (client_secret_basic).
+pub async fn client_token(server: &TestServer, id: &str, secret: &str) -> String {
+    let res: serde_json::Value = rp_http()
+        .post(server.url("/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    res["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {res}"))
+        .to_string()
 }

@@ -1,0 +1,158 @@
+//! `/consent`: a service that is not the government's own asks once per person which
+//! claims it may receive; the answer is kept until the person withdraws it on `/account`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::login::session;
+use crate::oidc::{self, ACR_MFA, authorize, has_scope};
+use crate::state::AppState;
+use crate::web::csrf;
+use crate::web::i18n::Lang;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/consent", get(get_consent).post(post_consent))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "consent.html")]
+struct ConsentPage {
+    lang: Lang,
+    csrf: String,
+    req: String,
+    client_name: String,
+    claims: Vec<&'static str>,
+}
+
+/// What a scope releases, in words a person understands (i18n keys).
+pub fn claim_texts(scope: &str) -> Vec<&'static str> {
+    let mut out = vec!["consent.claim_id"];
+    if has_scope(scope, "profile") {
+        out.push("consent.claim_profile");
+    }
+    if has_scope(scope, "email") {
+        out.push("consent.claim_email");
+    }
+    if has_scope(scope, "offline_access") {
+        out.push("consent.claim_offline");
+    }
+    if has_scope(scope, "helpdesk") {
+        out.push("consent.claim_helpdesk");
+    }
+    out
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConsentQuery {
+    req: String,
+}
+
+pub async fn get_consent(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<ConsentQuery>,
+) -> Result<Response, AppError> {
+    let signed_in = session::current(&state, &jar)
+        .await?
+        .is_some_and(|s| s.acr == ACR_MFA);
+    if !signed_in {
+        return Ok(Redirect::to(&format!("/login?req={}", urlencode(&q.req))).into_response());
+    }
+    let Some(req) = oidc::load_authreq(&state, &q.req).await? else {
+        return Err(AppError::bad_request("error.login_expired"));
+    };
+    let (jar, csrf) = csrf::issue(&state, jar);
+    let page = ConsentPage {
+        lang,
+        csrf,
+        req: q.req,
+        client_name: req.client_name,
+        claims: claim_texts(&req.scope),
+    };
+    Ok((jar, page).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConsentForm {
+    csrf_token: String,
+    req: String,
+    decision: String,
+}
+
+pub async fn post_consent(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let Some(sso) = session::current(&state, &jar)
+        .await?
+        .filter(|s| s.acr == ACR_MFA)
+    else {
+        return Err(AppError::bad_request("error.login_expired"));
+    };
+    if !matches!(form.decision.as_str(), "allow" | "deny") {
+        return Err(AppError::bad_request("error.bad_request"));
+    }
+    // Taken, not read: one answer per request, so a replayed form cannot mint a second code.
+    let Some(req) = oidc::take_authreq(&state, &form.req).await? else {
+        return Err(AppError::bad_request("error.login_expired"));
+    };
+    let now = state.clock.now();
+    if form.decision == "deny" {
+        return Ok(authorize::error_redirect(
+            &state,
+            &req.redirect_uri,
+            "access_denied",
+            "the user declined to share their data",
+            req.state.as_deref(),
+        ));
+    }
+    let Some(client) = state.store.find_client(&req.client_id).await? else {
+        return Err(AppError::bad_request("error.unknown_client"));
+    };
+    // Agreeing to more later widens the consent; it never narrows an earlier one.
+    let mut scope: Vec<String> = req.scope.split(' ').map(str::to_string).collect();
+    if let Some(old) = state.store.consent_scope(&sso.user_id, &client.id).await? {
+        for s in old.split(' ') {
+            if !scope.iter().any(|x| x == s) {
+                scope.push(s.to_string());
+            }
+        }
+    }
+    state
+        .store
+        .save_consent(&sso.user_id, &client.id, &scope.join(" "), now)
+        .await?;
+    let ev = crate::store::audit::AuditEvent {
+        kind: "consent_granted",
+        actor: Some(&sso.user_id),
+        subject: Some(&sso.user_id),
+        client_id: Some(&client.id),
+        detail: Some(&req.scope),
+        ..Default::default()
+    };
+    state.store.audit(&ev, now).await?;
+    let mut req = req;
+    req.prompt_consent = false;
+    Ok(authorize::proceed(&state, &client, &req, &sso, true)
+        .await?
+        .into_response())
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -1,0 +1,82 @@
+//! Pushed Authorization Requests (RFC 9126): the service posts its authorization request
+//! over an authenticated back channel and sends the browser only an opaque `request_uri`,
+//! so parameters cannot be read or altered in the browser.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{RawForm, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::param;
+use crate::cache::CacheError;
+use crate::error::OAuthError;
+use crate::secrets::random_token;
+use crate::state::AppState;
+
+pub const URN_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+/// Long enough for a redirect, short enough that a leaked URI is soon worthless.
+const TTL: i64 = 60;
+/// Client authentication is spent at this endpoint; it never travels with the request.
+const AUTH_PARAMS: [&str; 3] = ["client_secret", "client_assertion", "client_assertion_type"];
+
+fn key(id: &str) -> String {
+    format!("par:{id}")
+}
+
+pub async fn post_par(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Result<Response, OAuthError> {
+    let mut params = super::parse_params(&body)?;
+    let client = super::client_auth::authenticate(&state, &headers, &params).await?;
+    if param(&params, "request_uri").is_some() {
+        return Err(OAuthError::invalid_request(
+            "request_uri cannot be pushed (RFC 9126 §2.1)",
+        ));
+    }
+    // A request pushed with Basic authentication may leave client_id out of the body.
+    params.insert("client_id".into(), client.id.clone());
+    for k in AUTH_PARAMS {
+        params.remove(k);
+    }
+    let redirect_uri = param(&params, "redirect_uri")
+        .filter(|r| client.redirect_uris.iter().any(|u| u == r))
+        .ok_or_else(|| OAuthError::invalid_request("redirect_uri is not registered"))?;
+    super::authorize::check(&client, redirect_uri, &params)
+        .map_err(|(code, desc)| OAuthError::new(code, desc))?;
+    let id = random_token();
+    let json = serde_json::to_string(&params).map_err(|_| OAuthError::server_error())?;
+    state.cache.set(&key(&id), &json, TTL).await?;
+    let mut res = (
+        StatusCode::CREATED,
+        Json(json!({ "request_uri": format!("{URN_PREFIX}{id}"), "expires_in": TTL })),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
+    Ok(res)
+}
+
+/// The parameters `client_id` pushed under `id`, once. Another client's attempt neither
+/// gets them nor uses them up.
+pub async fn take(
+    state: &AppState,
+    id: &str,
+    client_id: &str,
+) -> Result<Option<HashMap<String, String>>, CacheError> {
+    if id.is_empty() || id.len() > 64 {
+        return Ok(None);
+    }
+    let parse = |raw: Option<String>| {
+        raw.and_then(|r| serde_json::from_str::<HashMap<String, String>>(&r).ok())
+            .filter(|p| param(p, "client_id") == Some(client_id))
+    };
+    if parse(state.cache.get(&key(id)).await?).is_none() {
+        return Ok(None);
+    }
+    Ok(parse(state.cache.take(&key(id)).await?))
+}
