@@ -2,11 +2,12 @@
 //! `data/outbox/` (the embedded default). Everything goes through the durable outbox
 //! (`store::outbox`); the worker here drains it with retry and exponential backoff.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, header::ContentType};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
 use crate::config::Config;
@@ -35,7 +36,9 @@ pub struct Mailer {
 #[derive(Clone)]
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+    /// Our own writer rather than lettre's file transport: that one creates the file and
+    /// then fills it, so a reader (a developer's mail viewer, a test) can open it empty.
+    Files(PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +69,7 @@ impl Mailer {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| MailError::Config(format!("{}: {e}", dir.display())))?;
                 tracing::info!(dir = %dir.display(), "no smtp_url set: mail is written as .eml files");
-                Transport::Files(AsyncFileTransport::<Tokio1Executor>::new(dir))
+                Transport::Files(dir)
             }
         };
         Ok(Self {
@@ -91,7 +94,9 @@ impl Mailer {
         let sent = async {
             match &self.transport {
                 Transport::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
-                Transport::Files(t) => t.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+                Transport::Files(dir) => write_eml(dir, outbox_id, &msg.formatted())
+                    .await
+                    .map_err(|e| e.to_string()),
             }
         };
         match tokio::time::timeout(SEND_TIMEOUT, sent).await {
@@ -99,6 +104,14 @@ impl Mailer {
             Err(_) => Err(MailError::Send("timed out".into())),
         }
     }
+}
+
+/// Writes `<outbox id>.eml` whole or not at all (a hidden temporary file renamed into
+/// place), so the file is never seen half-written and a message sent twice is one file.
+async fn write_eml(dir: &std::path::Path, outbox_id: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{outbox_id}.eml.tmp"));
+    tokio::fs::write(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, dir.join(format!("{outbox_id}.eml"))).await
 }
 
 /// Seconds before the next try after `attempts` failures: 30 s, 1 min, 2 min, … up to 1 h.
