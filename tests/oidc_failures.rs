@@ -552,6 +552,39 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
         (st, body["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_scope"))
     );
+    // The refused request changed nothing: the token still refreshes, once.
+    let (st, t, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", r)]).await;
+    assert_eq!(st, 200, "{t}");
+    // The same token sent four times at once: one wins, the others are replays, and the
+    // family (the winner's new token too) ends.
+    let c = code(&s).await;
+    let (_, t) = exchange(&s, &c, VERIFIER).await;
+    let r = t["refresh_token"].as_str().unwrap().to_string();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", r.as_str()),
+    ];
+    let (a, b, c, d) = tokio::join!(
+        token(&s, &form),
+        token(&s, &form),
+        token(&s, &form),
+        token(&s, &form)
+    );
+    let answers = [a, b, c, d];
+    let winners: Vec<&Value> = answers
+        .iter()
+        .filter(|(st, _, _)| *st == StatusCode::OK)
+        .map(|(_, b, _)| b)
+        .collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    for (st, body, _) in answers.iter().filter(|(st, _, _)| *st != StatusCode::OK) {
+        assert_eq!(
+            (*st, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+        );
+    }
+    let next = winners[0]["refresh_token"].as_str().unwrap();
+    assert_eq!(introspect(&s, next).await["active"], false);
 }
 
 async fn client_credentials_grant(backend: Backend) {

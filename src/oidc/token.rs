@@ -207,7 +207,7 @@ async fn issue_user_tokens(
     scope: &str,
     nonce: Option<&str>,
     auth: &AuthContext,
-    family: Option<(&str, i64)>,
+    successor_of: Option<&RefreshGrant>,
 ) -> Result<Issued, OAuthError> {
     let ring = state.keys();
     let (access, claims) = tokens::mint_access(state, &ring, &user.id, client, scope, Some(auth))?;
@@ -227,8 +227,9 @@ async fn issue_user_tokens(
     )?;
     let now = state.clock.now();
     let refresh = random_token();
-    let (family_id, expires_at) = match family {
-        Some((f, exp)) => (f.to_string(), exp),
+    // A rotated token keeps its family and the family's absolute expiry.
+    let (family_id, expires_at) = match successor_of {
+        Some(old) => (old.family_id.clone(), old.expires_at),
         None => (
             uuid::Uuid::new_v4().to_string(),
             now + client
@@ -236,24 +237,30 @@ async fn issue_user_tokens(
                 .unwrap_or(state.settings.refresh_token_ttl_secs),
         ),
     };
-    state
-        .store
-        .insert_refresh(
-            &RefreshGrant {
-                hash: sha256_hex(&refresh),
-                family_id: family_id.clone(),
-                user_id: user.id.clone(),
-                client_id: client.id.clone(),
-                scope: scope.to_string(),
-                sid: auth.sid.clone(),
-                auth_time: auth.auth_time,
-                amr: auth.amr.join(" "),
-                acr: auth.acr.clone(),
-                expires_at,
-            },
-            now,
-        )
-        .await?;
+    let next = RefreshGrant {
+        hash: sha256_hex(&refresh),
+        family_id: family_id.clone(),
+        user_id: user.id.clone(),
+        client_id: client.id.clone(),
+        scope: scope.to_string(),
+        sid: auth.sid.clone(),
+        auth_time: auth.auth_time,
+        amr: auth.amr.join(" "),
+        acr: auth.acr.clone(),
+        expires_at,
+    };
+    match successor_of {
+        None => state.store.insert_refresh(&next, now).await?,
+        Some(old) => {
+            if !state.store.rotate_refresh(&old.hash, &next, now).await? {
+                // A parallel request spent the same token first: a replay.
+                state.store.revoke_family(&family_id, now).await?;
+                return Err(OAuthError::invalid_grant(
+                    "the refresh token was already used; its grant is revoked",
+                ));
+            }
+        }
+    }
     Ok(Issued {
         response: TokenResponse {
             access_token: access,
@@ -277,7 +284,11 @@ async fn refresh(
     let token = param(p, "refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = state.clock.now();
-    let grant = match state.store.use_refresh(&sha256_hex(token), now).await? {
+    let grant = match state
+        .store
+        .find_refresh_for_use(&sha256_hex(token), now)
+        .await?
+    {
         RefreshUse::Fresh(g) => g,
         RefreshUse::Replayed => {
             tracing::warn!(client = %client.id, "refresh token reused; revoked its family");
@@ -326,16 +337,7 @@ async fn refresh(
         acr: grant.acr.clone(),
         sid: grant.sid.clone(),
     };
-    let issued = issue_user_tokens(
-        state,
-        client,
-        &user,
-        &scope,
-        None,
-        &auth,
-        Some((&grant.family_id, grant.expires_at)),
-    )
-    .await?;
+    let issued = issue_user_tokens(state, client, &user, &scope, None, &auth, Some(&grant)).await?;
     Ok(issued.response)
 }
 

@@ -23,7 +23,7 @@ pub struct RefreshGrant {
 /// What a presented refresh token turned out to be.
 #[derive(Debug)]
 pub enum RefreshUse {
-    /// Unused and live: now marked used; the caller issues its successor.
+    /// Unused and live; `rotate_refresh` consumes it when the successor is issued.
     Fresh(Box<RefreshGrant>),
     /// Used before or revoked: a replay. The family has been revoked.
     Replayed,
@@ -35,6 +35,28 @@ macro_rules! refresh_columns {
     () => {
         "hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, expires_at"
     };
+}
+
+const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, expires_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// Binds a grant as $1..$11 in `INSERT_REFRESH`'s column order.
+fn bind_grant<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    g: &'q RefreshGrant,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(&g.hash)
+        .bind(&g.family_id)
+        .bind(&g.user_id)
+        .bind(&g.client_id)
+        .bind(&g.scope)
+        .bind(&g.sid)
+        .bind(g.auth_time)
+        .bind(&g.amr)
+        .bind(&g.acr)
+        .bind(g.expires_at)
+        .bind(now)
 }
 
 fn from_row(r: &AnyRow) -> Result<RefreshGrant, sqlx::Error> {
@@ -54,54 +76,92 @@ fn from_row(r: &AnyRow) -> Result<RefreshGrant, sqlx::Error> {
 
 impl Store {
     pub async fn insert_refresh(&self, g: &RefreshGrant, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&g.hash)
-        .bind(&g.family_id)
-        .bind(&g.user_id)
-        .bind(&g.client_id)
-        .bind(&g.scope)
-        .bind(&g.sid)
-        .bind(g.auth_time)
-        .bind(&g.amr)
-        .bind(&g.acr)
-        .bind(now)
-        .bind(g.expires_at)
-        .execute(&self.pool)
-        .await?;
+        bind_grant(sqlx::query(INSERT_REFRESH), g, now)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
-    /// Atomically consumes a refresh token. Two racing requests with the same token cannot
-    /// both win: the `used_at IS NULL` guard lets exactly one UPDATE match.
-    pub async fn use_refresh(&self, hash: &str, now: i64) -> Result<RefreshUse, StoreError> {
+    /// What a presented token is, changing nothing unless it is a replay: a used or revoked
+    /// token that has not expired revokes its family (RFC 9700 §4.14). A live token is
+    /// consumed only by `rotate_refresh`, after every check has passed, so a request that
+    /// fails a check (a wider scope, say) does not burn the client's token.
+    pub async fn find_refresh_for_use(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<RefreshUse, StoreError> {
         let row = sqlx::query(concat!(
-            "UPDATE refresh_tokens SET used_at = $2
-             WHERE hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-             RETURNING ",
+            "SELECT ",
             refresh_columns!(),
-            ""
+            ", used_at, revoked_at FROM refresh_tokens WHERE hash = $1"
         ))
         .bind(hash)
-        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        if let Some(row) = row {
-            return Ok(RefreshUse::Fresh(Box::new(from_row(&row)?)));
+        let Some(row) = row else {
+            return Ok(RefreshUse::Invalid);
+        };
+        let grant = from_row(&row)?;
+        if grant.expires_at <= now {
+            return Ok(RefreshUse::Invalid);
         }
-        let known = sqlx::query("SELECT family_id, expires_at FROM refresh_tokens WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        match known {
-            Some(row) if row.try_get::<i64, _>("expires_at")? > now => {
-                let family: String = row.try_get("family_id")?;
-                self.revoke_family(&family, now).await?;
-                Ok(RefreshUse::Replayed)
+        let used: Option<i64> = row.try_get("used_at")?;
+        let revoked: Option<i64> = row.try_get("revoked_at")?;
+        if used.is_some() || revoked.is_some() {
+            self.revoke_family(&grant.family_id, now).await?;
+            return Ok(RefreshUse::Replayed);
+        }
+        Ok(RefreshUse::Fresh(Box::new(grant)))
+    }
+
+    /// Marks `old_hash` used and stores its successor in one commit (one WAL flush on
+    /// PostgreSQL instead of two). Returns false, changing nothing, when `old_hash` is no
+    /// longer live: a parallel request with the same token won, which the caller treats as
+    /// a replay. The `used_at IS NULL` guard lets exactly one of them match.
+    pub async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        next: &RefreshGrant,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        match self.backend {
+            // One statement: the insert happens only if the update matched.
+            super::Backend::Postgres => {
+                let q = sqlx::query(
+                    "WITH used AS (
+                        UPDATE refresh_tokens SET used_at = $11
+                        WHERE hash = $12 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $11
+                        RETURNING 1)
+                     INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, expires_at, created_at)
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM used",
+                );
+                let r = bind_grant(q, next, now)
+                    .bind(old_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() == 1)
             }
-            _ => Ok(RefreshUse::Invalid),
+            // SQLite has no data-changing CTEs; a transaction does the same.
+            super::Backend::Sqlite => {
+                let mut tx = self.pool.begin().await?;
+                let used = sqlx::query(
+                    "UPDATE refresh_tokens SET used_at = $1
+                     WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+                )
+                .bind(now)
+                .bind(old_hash)
+                .execute(&mut *tx)
+                .await?;
+                if used.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                bind_grant(sqlx::query(INSERT_REFRESH), next, now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
         }
     }
 
