@@ -76,5 +76,26 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unfit_request_id))
         .with_state(state)
+}
+
+/// A request id from outside is kept only if it is short and plain (what proxies and
+/// tracing systems send): anything else would let a client bloat or forge log lines.
+/// Dropped, it is replaced by a fresh UUID.
+async fn drop_unfit_request_id(
+    mut req: Request<axum::body::Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let fit = |v: &axum::http::HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 128
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.:/+=".contains(c))
+    };
+    if req.headers().get(REQUEST_ID).is_some_and(|v| !fit(v)) {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(req).await
 }

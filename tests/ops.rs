@@ -259,6 +259,20 @@ async fn json_logs_carry_the_request_id() {
         .unwrap();
     let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(id.len(), 36, "a UUID: {id}");
+    // An overlong or odd id from outside is replaced by a fresh one.
+    for odd in ["x".repeat(129), "a b\"}{".to_string()] {
+        let res = rp_http()
+            .get(format!("http://{listen}/healthz"))
+            .header("x-request-id", &odd)
+            .send()
+            .await
+            .unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap();
+        assert!(
+            id != odd && id.len() == 36,
+            "{odd:?} replaced by a UUID: {id}"
+        );
+    }
     let _ = child.kill();
     let _ = child.wait();
 }
