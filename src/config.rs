@@ -66,6 +66,10 @@ pub struct Config {
     /// until they expire so a service presenting the same token again skips the ECDSA
     /// verification; revocation is still checked every time. 0 turns it off.
     pub verified_token_cache: usize,
+    /// Seconds a replica reuses a user's record at `/userinfo`; a deactivation or a profile
+    /// change shows there within this time (access tokens are trusted offline by services
+    /// for their whole lifetime anyway). Token issuance always reads fresh. 0 reads every time.
+    pub userinfo_cache_secs: i64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +192,7 @@ impl Default for Config {
             agency_logo: None,
             client_cache_secs: 5,
             verified_token_cache: 50_000,
+            userinfo_cache_secs: 2,
         }
     }
 }

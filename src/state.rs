@@ -12,6 +12,7 @@ use crate::oidc::tokens::AccessClaims;
 use crate::passwords::Hasher;
 use crate::store::Store;
 use crate::store::clients::Client;
+use crate::store::users::User;
 
 /// Wall-clock time in unix seconds plus an offset tests can move (expiry, TTLs, lockouts).
 #[derive(Clone, Default)]
@@ -55,7 +56,12 @@ pub struct AppState {
     pub clients: Arc<Memo<String, Client>>,
     /// Access tokens already verified, by SHA-256 of the token: (kid, claims).
     pub verified: Arc<Memo<[u8; 32], (String, AccessClaims)>>,
+    /// User records served at `/userinfo`, by user id (`userinfo_cache_secs`).
+    pub userinfo_users: Arc<Memo<String, User>>,
 }
+
+/// Users remembered for `/userinfo` at most: a few seconds of distinct callers at peak.
+const USERINFO_USERS: usize = 50_000;
 
 impl AppState {
     pub fn new(
@@ -69,6 +75,11 @@ impl AppState {
         let hasher = Hasher::new(settings.argon2, settings.hash_workers);
         let settings_client_cache = settings.client_cache_secs;
         let verified_cap = settings.verified_token_cache;
+        let users_cap = if settings.userinfo_cache_secs > 0 {
+            USERINFO_USERS
+        } else {
+            0
+        };
         let discovery = crate::oidc::discovery::document(&settings).into();
         let branding =
             crate::web::branding::fragment(&settings.agency_name, settings.agency_logo.as_deref())
@@ -97,6 +108,7 @@ impl AppState {
                 0
             })),
             verified: Arc::new(Memo::new(verified_cap)),
+            userinfo_users: Arc::new(Memo::new(users_cap)),
         }
     }
 

@@ -680,8 +680,9 @@ async fn revocation(backend: Backend) {
     assert_eq!(revoke("unknown-token".into()).await, 200);
 }
 
-/// The per-replica memos of verified access tokens and of client records (issue 9) must not
-/// outlive what they remember: a withdrawn signing key, a rotated secret, a removed client.
+/// The per-replica memos of verified access tokens, userinfo users and client records
+/// (issue 9) must not outlive what they remember: a disabled user, a withdrawn signing key,
+/// a rotated secret, a removed client.
 async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
     let s = setup(backend).await;
     let c = code(&s).await;
@@ -689,6 +690,19 @@ async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
     let access = t["access_token"].as_str().unwrap();
     assert_eq!(userinfo_status(&s, access).await, 200);
     assert_eq!(userinfo_status(&s, access).await, 200, "now from the memo");
+    // The user is disabled (the helpdesk, another replica): userinfo may serve the
+    // remembered record for userinfo_cache_secs (2), never longer.
+    let sub = jwt_part(access, 1)["sub"].as_str().unwrap().to_string();
+    let store = &s.server.state.store;
+    let now = s.server.clock().now();
+    store.set_user_status(&sub, "disabled", now).await.unwrap();
+    assert_eq!(userinfo_status(&s, access).await, 200, "within the bound");
+    s.server.clock().advance(3);
+    assert_eq!(userinfo_status(&s, access).await, 401, "past the bound");
+    let now = s.server.clock().now();
+    store.set_user_status(&sub, "active", now).await.unwrap();
+    s.server.clock().advance(3);
+    assert_eq!(userinfo_status(&s, access).await, 200, "enabled again");
     // The operator withdraws the signing key (a new ring without it, as a reload would bring).
     let dir = tempfile::tempdir().unwrap();
     let other =
@@ -720,7 +734,6 @@ async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
         .await;
     assert_eq!(cc("batch", old.clone()).await, 200);
     // The secret is rotated in the database (another replica, the CLI, the registry file).
-    let store = &s.server.state.store;
     let mut client = store.find_client("batch").await.unwrap().unwrap();
     let new = gerbang::secrets::random_token();
     client.secret_hash = gerbang::secrets::sha256_hex(&new);

@@ -5,9 +5,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use std::sync::Arc;
+
 use super::claims::user_claims;
 use super::tokens::verify_access;
 use crate::state::AppState;
+use crate::store::users::User;
 
 pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let token = headers
@@ -26,7 +29,7 @@ pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> 
     if !claims.has_user() {
         return unauthorized(Some("invalid_token"));
     }
-    let user = match state.store.find_user(&claims.sub).await {
+    let user = match find_user(&state, &claims.sub).await {
         Ok(Some(u)) if u.is_active() => u,
         Ok(_) => return unauthorized(Some("invalid_token")),
         Err(e) => {
@@ -38,6 +41,28 @@ pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> 
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// The user's record, reused for `userinfo_cache_secs`: services that ask on every page
+/// view would otherwise cost a database read each time.
+async fn find_user(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<Arc<User>>, crate::store::StoreError> {
+    let now = state.clock.now();
+    if let Some(u) = state.userinfo_users.get(&id.to_string(), now) {
+        return Ok(Some(u));
+    }
+    let Some(user) = state.store.find_user(id).await?.map(Arc::new) else {
+        return Ok(None);
+    };
+    let ttl = state.settings.userinfo_cache_secs;
+    if ttl > 0 {
+        state
+            .userinfo_users
+            .insert(id.to_string(), user.clone(), now + ttl, now);
+    }
+    Ok(Some(user))
 }
 
 /// RFC 6750 §3: no token → a bare challenge; a bad one → `error="invalid_token"`.
