@@ -116,9 +116,10 @@ impl Store {
     }
 
     /// Marks `old_hash` used and stores its successor; on PostgreSQL in one commit (one WAL
-    /// flush instead of two). Returns false, changing nothing, when `old_hash` is no
-    /// longer live: a parallel request with the same token won, which the caller treats as
-    /// a replay. The `used_at IS NULL` guard lets exactly one of them match.
+    /// flush instead of two). Returns false when `old_hash` is no longer live: a parallel
+    /// request with the same token won, which the caller treats as a replay and answers by
+    /// revoking the family (this successor included). The `used_at IS NULL` guard lets
+    /// exactly one of them match.
     pub async fn rotate_refresh(
         &self,
         old_hash: &str,
@@ -142,13 +143,15 @@ impl Store {
                     .await?;
                 Ok(r.rows_affected() == 1)
             }
-            // SQLite has no data-changing CTEs. Two autocommit statements rather than a
-            // transaction: a transaction held the write lock across both round trips to
-            // SQLite's worker thread, and the other writers' busy-handler sleeps took
-            // refresh p99 to 460 ms. WAL with synchronous=NORMAL does not flush per commit,
-            // so there is nothing to save; a crash between the two leaves a used token
-            // whose successor was never sent.
+            // SQLite has no data-changing CTEs, and a transaction held the write lock across
+            // two round trips to its worker thread (busy-handler sleeps: refresh p99 460 ms).
+            // So two autocommit statements, successor first: whoever then fails to consume
+            // the old token revokes the family, and the winner's successor is already in it.
+            // (Consuming first let a racing loser revoke the family before the successor
+            // existed, leaving it live.) A crash in between leaves an unused successor whose
+            // value nobody received.
             super::Backend::Sqlite => {
+                self.insert_refresh(next, now).await?;
                 let used = sqlx::query(
                     "UPDATE refresh_tokens SET used_at = $1
                      WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
@@ -157,11 +160,7 @@ impl Store {
                 .bind(old_hash)
                 .execute(&self.pool)
                 .await?;
-                if used.rows_affected() != 1 {
-                    return Ok(false);
-                }
-                self.insert_refresh(next, now).await?;
-                Ok(true)
+                Ok(used.rows_affected() == 1)
             }
         }
     }
