@@ -75,11 +75,6 @@ impl AppState {
         let hasher = Hasher::new(settings.argon2, settings.hash_workers);
         let settings_client_cache = settings.client_cache_secs;
         let verified_cap = settings.verified_token_cache;
-        let users_cap = if settings.userinfo_cache_secs > 0 {
-            USERINFO_USERS
-        } else {
-            0
-        };
         let discovery = crate::oidc::discovery::document(&settings).into();
         let branding =
             crate::web::branding::fragment(&settings.agency_name, settings.agency_logo.as_deref())
@@ -108,7 +103,7 @@ impl AppState {
                 0
             })),
             verified: Arc::new(Memo::new(verified_cap)),
-            userinfo_users: Arc::new(Memo::new(users_cap)),
+            userinfo_users: Arc::new(Memo::new(USERINFO_USERS)),
         }
     }
 

@@ -56,12 +56,11 @@ async fn find_user(
     let Some(user) = state.store.find_user(id).await?.map(Arc::new) else {
         return Ok(None);
     };
-    let ttl = state.settings.userinfo_cache_secs;
-    if ttl > 0 {
-        state
-            .userinfo_users
-            .insert(id.to_string(), user.clone(), now + ttl, now);
-    }
+    // With userinfo_cache_secs = 0 this expires at once and the memo keeps nothing.
+    let expires = now + state.settings.userinfo_cache_secs;
+    state
+        .userinfo_users
+        .insert(id.to_string(), user.clone(), expires, now);
     Ok(Some(user))
 }
 

@@ -37,8 +37,18 @@ macro_rules! refresh_columns {
     };
 }
 
-const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, expires_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/// The insert's head, shared by `INSERT_REFRESH` and the PostgreSQL rotation so both keep
+/// the column order `bind_grant` binds in.
+macro_rules! insert_refresh_into {
+    () => {
+        "INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, expires_at, created_at)"
+    };
+}
+
+const INSERT_REFRESH: &str = concat!(
+    insert_refresh_into!(),
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+);
 
 /// Binds a grant as $1..$11 in `INSERT_REFRESH`'s column order.
 fn bind_grant<'q>(
@@ -129,14 +139,14 @@ impl Store {
         match self.backend {
             // One statement: the insert happens only if the update matched.
             super::Backend::Postgres => {
-                let q = sqlx::query(
+                let q = sqlx::query(concat!(
                     "WITH used AS (
                         UPDATE refresh_tokens SET used_at = $11
                         WHERE hash = $12 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $11
-                        RETURNING 1)
-                     INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, expires_at, created_at)
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM used",
-                );
+                        RETURNING 1) ",
+                    insert_refresh_into!(),
+                    " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM used"
+                ));
                 let r = bind_grant(q, next, now)
                     .bind(old_hash)
                     .execute(&self.pool)
