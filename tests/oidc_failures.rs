@@ -585,6 +585,33 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
     }
     let next = winners[0]["refresh_token"].as_str().unwrap();
     assert_eq!(introspect(&s, next).await["active"], false);
+    // An account disabled with nothing else done (no revocation): its token refreshes no
+    // more, and stays dead when the account comes back.
+    let c = code(&s).await;
+    let (_, t) = exchange(&s, &c, VERIFIER).await;
+    let r = t["refresh_token"].as_str().unwrap();
+    let sub = jwt_part(t["access_token"].as_str().unwrap(), 1)["sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let store = &s.server.state.store;
+    store
+        .set_user_status(&sub, "disabled", s.server.clock().now())
+        .await
+        .unwrap();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", r)];
+    let (st, body, _) = token(&s, &form).await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    store
+        .set_user_status(&sub, "active", s.server.clock().now())
+        .await
+        .unwrap();
+    let (st, _, _) = token(&s, &form).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "its grant was revoked");
+    assert_eq!(introspect(&s, r).await["active"], false);
 }
 
 async fn client_credentials_grant(backend: Backend) {

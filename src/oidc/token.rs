@@ -284,12 +284,12 @@ async fn refresh(
     let token = param(p, "refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = state.clock.now();
-    let grant = match state
+    let (grant, user) = match state
         .store
         .find_refresh_for_use(&sha256_hex(token), now)
         .await?
     {
-        RefreshUse::Fresh(g) => g,
+        RefreshUse::Fresh { grant, user } => (grant, user),
         RefreshUse::Replayed => {
             tracing::warn!(client = %client.id, "refresh token reused; revoked its family");
             return Err(OAuthError::invalid_grant(
@@ -322,12 +322,7 @@ async fn refresh(
             s.to_string()
         }
     };
-    let Some(user) = state
-        .store
-        .find_user(&grant.user_id)
-        .await?
-        .filter(|u| u.is_active())
-    else {
+    let Some(user) = user.filter(|u| u.is_active()) else {
         state.store.revoke_family(&grant.family_id, now).await?;
         return Err(OAuthError::invalid_grant("the account is not active"));
     };

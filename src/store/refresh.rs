@@ -4,6 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::users::{self, User, user_columns};
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -23,8 +24,12 @@ pub struct RefreshGrant {
 /// What a presented refresh token turned out to be.
 #[derive(Debug)]
 pub enum RefreshUse {
-    /// Unused and live; `rotate_refresh` consumes it when the successor is issued.
-    Fresh(Box<RefreshGrant>),
+    /// Unused and live; `rotate_refresh` consumes it when the successor is issued. Comes
+    /// with its user as stored now (`None` if the row is gone), read in the same query.
+    Fresh {
+        grant: Box<RefreshGrant>,
+        user: Option<Box<User>>,
+    },
     /// Used before or revoked: a replay. The family has been revoked.
     Replayed,
     /// Unknown or expired.
@@ -101,10 +106,17 @@ impl Store {
         hash: &str,
         now: i64,
     ) -> Result<RefreshUse, StoreError> {
+        // The user comes in the same round trip: a refresh always needs it, and one query
+        // instead of two is one PostgreSQL transaction fewer per refresh. No column name
+        // is shared by the two lists, so the row reads as either.
         let row = sqlx::query(concat!(
             "SELECT ",
             refresh_columns!(),
-            ", used_at, revoked_at FROM refresh_tokens WHERE hash = $1"
+            ", used_at, revoked_at, u.* FROM refresh_tokens
+             LEFT JOIN (SELECT ",
+            user_columns!(),
+            " FROM users) u ON u.id = refresh_tokens.user_id
+             WHERE hash = $1"
         ))
         .bind(hash)
         .fetch_optional(&self.pool)
@@ -122,7 +134,14 @@ impl Store {
             self.revoke_family(&grant.family_id, now).await?;
             return Ok(RefreshUse::Replayed);
         }
-        Ok(RefreshUse::Fresh(Box::new(grant)))
+        let user = match row.try_get::<Option<String>, _>("id")? {
+            Some(_) => Some(Box::new(users::from_row(&row)?)),
+            None => None,
+        };
+        Ok(RefreshUse::Fresh {
+            grant: Box::new(grant),
+            user,
+        })
     }
 
     /// Marks `old_hash` used and stores its successor; on PostgreSQL in one commit (one WAL

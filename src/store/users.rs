@@ -53,8 +53,9 @@ macro_rules! user_columns {
         "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, password_hash, email_verified_at, failed_logins, locked_until, lock_level, created_at"
     };
 }
+pub(super) use user_columns;
 
-fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
+pub(super) fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
         id: r.try_get("id")?,
         nip: r.try_get("nip")?,
