@@ -8,6 +8,10 @@ use gerbang::config::Config;
 use gerbang::login::session::{self, Login};
 use gerbang::state::Clock;
 
+// The allocator of the `gerbang` binary, so the figure is the served process's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Resident set size in MiB, from /proc (Linux).
 fn rss_mib() -> f64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
