@@ -612,6 +612,31 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
     let (st, _, _) = token(&s, &form).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "its grant was revoked");
     assert_eq!(introspect(&s, r).await["active"], false);
+    // Another client presenting dms's token: refused, and the token has leaked, so its
+    // grant ends for dms too.
+    let other = s
+        .server
+        .add_client("other", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let c = code(&s).await;
+    let (_, t) = exchange(&s, &c, VERIFIER).await;
+    let r = t["refresh_token"].as_str().unwrap();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", r)];
+    let res = rp_http()
+        .post(s.server.url("/token"))
+        .basic_auth("other", Some(&other))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let (st, _, _) = token(&s, &form).await;
+    assert_eq!(
+        st,
+        StatusCode::BAD_REQUEST,
+        "revoked for its own client too"
+    );
 }
 
 async fn client_credentials_grant(backend: Backend) {

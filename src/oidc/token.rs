@@ -200,6 +200,8 @@ struct Issued {
     access_expires_at: i64,
 }
 
+/// Mints and stores a user's tokens: a new grant (`successor_of` None) or the rotation of
+/// `successor_of`, which keeps its family and the family's absolute expiry.
 async fn issue_user_tokens(
     state: &AppState,
     client: &Client,
@@ -208,6 +210,67 @@ async fn issue_user_tokens(
     nonce: Option<&str>,
     auth: &AuthContext,
     successor_of: Option<&RefreshGrant>,
+) -> Result<Issued, OAuthError> {
+    let now = state.clock.now();
+    let refresh = random_token();
+    let (family_id, expires_at) = match successor_of {
+        Some(old) => (old.family_id.clone(), old.expires_at),
+        None => (
+            uuid::Uuid::new_v4().to_string(),
+            now + client
+                .refresh_token_ttl_secs
+                .unwrap_or(state.settings.refresh_token_ttl_secs),
+        ),
+    };
+    let next = RefreshGrant {
+        hash: sha256_hex(&refresh),
+        family_id,
+        user_id: user.id.clone(),
+        client_id: client.id.clone(),
+        scope: scope.to_string(),
+        sid: auth.sid.clone(),
+        auth_time: auth.auth_time,
+        amr: auth.amr.join(" "),
+        acr: auth.acr.clone(),
+        expires_at,
+    };
+    // Minted before storing: a key problem then leaves no stored token nobody received.
+    let issued = mint_user_tokens(
+        state,
+        client,
+        user,
+        scope,
+        nonce,
+        auth,
+        refresh,
+        next.family_id.clone(),
+    )?;
+    match successor_of {
+        None => state.store.insert_refresh(&next, now).await?,
+        Some(old) => {
+            if !state.store.rotate_refresh(&old.hash, &next, now).await? {
+                // A parallel request spent the same token first: a replay.
+                state.store.revoke_family(&next.family_id, now).await?;
+                return Err(OAuthError::invalid_grant(
+                    "the refresh token was already used; its grant is revoked",
+                ));
+            }
+        }
+    }
+    Ok(issued)
+}
+
+/// The signed tokens and the response carrying them, around an already chosen refresh token.
+#[allow(clippy::too_many_arguments)]
+fn mint_user_tokens(
+    state: &AppState,
+    client: &Client,
+    user: &crate::store::users::User,
+    scope: &str,
+    nonce: Option<&str>,
+    auth: &AuthContext,
+    refresh: String,
+    family_id: String,
 ) -> Result<Issued, OAuthError> {
     let ring = state.keys();
     let (access, claims) = tokens::mint_access(state, &ring, &user.id, client, scope, Some(auth))?;
@@ -225,47 +288,11 @@ async fn issue_user_tokens(
             access_token: &access,
         },
     )?;
-    let now = state.clock.now();
-    let refresh = random_token();
-    // A rotated token keeps its family and the family's absolute expiry.
-    let (family_id, expires_at) = match successor_of {
-        Some(old) => (old.family_id.clone(), old.expires_at),
-        None => (
-            uuid::Uuid::new_v4().to_string(),
-            now + client
-                .refresh_token_ttl_secs
-                .unwrap_or(state.settings.refresh_token_ttl_secs),
-        ),
-    };
-    let next = RefreshGrant {
-        hash: sha256_hex(&refresh),
-        family_id: family_id.clone(),
-        user_id: user.id.clone(),
-        client_id: client.id.clone(),
-        scope: scope.to_string(),
-        sid: auth.sid.clone(),
-        auth_time: auth.auth_time,
-        amr: auth.amr.join(" "),
-        acr: auth.acr.clone(),
-        expires_at,
-    };
-    match successor_of {
-        None => state.store.insert_refresh(&next, now).await?,
-        Some(old) => {
-            if !state.store.rotate_refresh(&old.hash, &next, now).await? {
-                // A parallel request spent the same token first: a replay.
-                state.store.revoke_family(&family_id, now).await?;
-                return Err(OAuthError::invalid_grant(
-                    "the refresh token was already used; its grant is revoked",
-                ));
-            }
-        }
-    }
     Ok(Issued {
         response: TokenResponse {
             access_token: access,
             token_type: "Bearer",
-            expires_in: claims.exp - now,
+            expires_in: claims.exp - state.clock.now(),
             scope: scope.to_string(),
             id_token: Some(id_token),
             refresh_token: Some(refresh),
@@ -276,6 +303,15 @@ async fn issue_user_tokens(
     })
 }
 
+fn auth_of(grant: &RefreshGrant) -> AuthContext {
+    AuthContext {
+        auth_time: grant.auth_time,
+        amr: grant.amr.split(' ').map(str::to_string).collect(),
+        acr: grant.acr.clone(),
+        sid: grant.sid.clone(),
+    }
+}
+
 async fn refresh(
     state: &AppState,
     client: &Client,
@@ -284,11 +320,30 @@ async fn refresh(
     let token = param(p, "refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = state.clock.now();
-    let (grant, user) = match state
-        .store
-        .find_refresh_for_use(&sha256_hex(token), now)
-        .await?
-    {
+    let hash = sha256_hex(token);
+    // The common case (same scope, right client, active user) in one statement where the
+    // database allows; anything else goes the checked way below.
+    if param(p, "scope").is_none() {
+        let next = random_token();
+        if let Some((old, user)) = state
+            .store
+            .rotate_live_refresh(&hash, &client.id, &sha256_hex(&next), now)
+            .await?
+        {
+            let issued = mint_user_tokens(
+                state,
+                client,
+                &user,
+                &old.scope,
+                None,
+                &auth_of(&old),
+                next,
+                old.family_id.clone(),
+            )?;
+            return Ok(issued.response);
+        }
+    }
+    let (grant, user) = match state.store.find_refresh_for_use(&hash, now).await? {
         RefreshUse::Fresh { grant, user } => (grant, user),
         RefreshUse::Replayed => {
             tracing::warn!(client = %client.id, "refresh token reused; revoked its family");
@@ -326,13 +381,16 @@ async fn refresh(
         state.store.revoke_family(&grant.family_id, now).await?;
         return Err(OAuthError::invalid_grant("the account is not active"));
     };
-    let auth = AuthContext {
-        auth_time: grant.auth_time,
-        amr: grant.amr.split(' ').map(str::to_string).collect(),
-        acr: grant.acr.clone(),
-        sid: grant.sid.clone(),
-    };
-    let issued = issue_user_tokens(state, client, &user, &scope, None, &auth, Some(&grant)).await?;
+    let issued = issue_user_tokens(
+        state,
+        client,
+        &user,
+        &scope,
+        None,
+        &auth_of(&grant),
+        Some(&grant),
+    )
+    .await?;
     Ok(issued.response)
 }
 

@@ -144,6 +144,51 @@ impl Store {
         })
     }
 
+    /// The common refresh in one round trip (PostgreSQL): consumes `old_hash` if it is live,
+    /// was issued to `client_id` and its user is active, stores its successor `next_hash`
+    /// in the same family, and returns the old grant with the user. `None` when any of that
+    /// does not hold, and always on SQLite (no data-changing CTEs): the caller then takes
+    /// the checked path (`find_refresh_for_use`, checks, `rotate_refresh`), which tells the
+    /// cases apart and revokes where it must. A parallel replay that loses here finds the
+    /// token used there and revokes the family, whose successor is already committed.
+    pub async fn rotate_live_refresh(
+        &self,
+        old_hash: &str,
+        client_id: &str,
+        next_hash: &str,
+        now: i64,
+    ) -> Result<Option<(RefreshGrant, User)>, StoreError> {
+        if self.backend != super::Backend::Postgres {
+            return Ok(None);
+        }
+        let row = sqlx::query(concat!(
+            "WITH old AS (
+                UPDATE refresh_tokens SET used_at = $1
+                WHERE hash = $2 AND client_id = $3
+                  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+                  AND user_id IN (SELECT id FROM users WHERE status = 'active')
+                RETURNING ",
+            refresh_columns!(),
+            "), next AS (",
+            insert_refresh_into!(),
+            " SELECT $4, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, expires_at, $1
+                FROM old)
+             SELECT old.*, u.* FROM old JOIN (SELECT ",
+            user_columns!(),
+            " FROM users) u ON u.id = old.user_id"
+        ))
+        .bind(now)
+        .bind(old_hash)
+        .bind(client_id)
+        .bind(next_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some((from_row(&row)?, users::from_row(&row)?)))
+    }
+
     /// Marks `old_hash` used and stores its successor; on PostgreSQL in one commit (one WAL
     /// flush instead of two). Returns false when `old_hash` is no longer live: a parallel
     /// request with the same token won, which the caller treats as a replay and answers by
