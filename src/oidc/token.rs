@@ -134,16 +134,14 @@ async fn authorization_code(
         acr: grant.acr.clone(),
         sid: grant.sid.clone(),
     };
-    let issued = issue_user_tokens(
-        state,
+    let t = UserTokens {
         client,
-        &user,
-        &grant.scope,
-        grant.nonce.as_deref(),
-        &auth,
-        None,
-    )
-    .await?;
+        user: &user,
+        scope: &grant.scope,
+        nonce: grant.nonce.as_deref(),
+        auth: &auth,
+    };
+    let issued = issue_user_tokens(state, &t, None).await?;
     if client.backchannel_logout_uri.is_some() {
         state
             .store
@@ -200,17 +198,29 @@ struct Issued {
     access_expires_at: i64,
 }
 
+/// Whose tokens, for which client, with what.
+struct UserTokens<'a> {
+    client: &'a Client,
+    user: &'a crate::store::users::User,
+    scope: &'a str,
+    nonce: Option<&'a str>,
+    auth: &'a AuthContext,
+}
+
 /// Mints and stores a user's tokens: a new grant (`successor_of` None) or the rotation of
 /// `successor_of`, which keeps its family and the family's absolute expiry.
 async fn issue_user_tokens(
     state: &AppState,
-    client: &Client,
-    user: &crate::store::users::User,
-    scope: &str,
-    nonce: Option<&str>,
-    auth: &AuthContext,
+    t: &UserTokens<'_>,
     successor_of: Option<&RefreshGrant>,
 ) -> Result<Issued, OAuthError> {
+    let UserTokens {
+        client,
+        user,
+        scope,
+        auth,
+        ..
+    } = *t;
     let now = state.clock.now();
     let refresh = random_token();
     let (family_id, expires_at) = match successor_of {
@@ -234,17 +244,8 @@ async fn issue_user_tokens(
         acr: auth.acr.clone(),
         expires_at,
     };
-    // Minted before storing: a key problem then leaves no stored token nobody received.
-    let issued = mint_user_tokens(
-        state,
-        client,
-        user,
-        scope,
-        nonce,
-        auth,
-        refresh,
-        next.family_id.clone(),
-    )?;
+    // Minted before storing, so a signing failure stores no token that nobody received.
+    let issued = mint_user_tokens(state, t, refresh, next.family_id.clone())?;
     match successor_of {
         None => state.store.insert_refresh(&next, now).await?,
         Some(old) => {
@@ -261,17 +262,19 @@ async fn issue_user_tokens(
 }
 
 /// The signed tokens and the response carrying them, around an already chosen refresh token.
-#[allow(clippy::too_many_arguments)]
 fn mint_user_tokens(
     state: &AppState,
-    client: &Client,
-    user: &crate::store::users::User,
-    scope: &str,
-    nonce: Option<&str>,
-    auth: &AuthContext,
+    t: &UserTokens<'_>,
     refresh: String,
     family_id: String,
 ) -> Result<Issued, OAuthError> {
+    let UserTokens {
+        client,
+        user,
+        scope,
+        nonce,
+        auth,
+    } = *t;
     let ring = state.keys();
     let (access, claims) = tokens::mint_access(state, &ring, &user.id, client, scope, Some(auth))?;
     let alg = tokens::parse_alg(&client.id_token_alg).unwrap_or(jsonwebtoken::Algorithm::ES256);
@@ -330,16 +333,14 @@ async fn refresh(
             .rotate_live_refresh(&hash, &client.id, &sha256_hex(&next), now)
             .await?
         {
-            let issued = mint_user_tokens(
-                state,
+            let t = UserTokens {
                 client,
-                &user,
-                &old.scope,
-                None,
-                &auth_of(&old),
-                next,
-                old.family_id.clone(),
-            )?;
+                user: &user,
+                scope: &old.scope,
+                nonce: None,
+                auth: &auth_of(&old),
+            };
+            let issued = mint_user_tokens(state, &t, next, old.family_id.clone())?;
             return Ok(issued.response);
         }
     }
@@ -381,16 +382,14 @@ async fn refresh(
         state.store.revoke_family(&grant.family_id, now).await?;
         return Err(OAuthError::invalid_grant("the account is not active"));
     };
-    let issued = issue_user_tokens(
-        state,
+    let t = UserTokens {
         client,
-        &user,
-        &scope,
-        None,
-        &auth_of(&grant),
-        Some(&grant),
-    )
-    .await?;
+        user: &user,
+        scope: &scope,
+        nonce: None,
+        auth: &auth_of(&grant),
+    };
+    let issued = issue_user_tokens(state, &t, Some(&grant)).await?;
     Ok(issued.response)
 }
 
