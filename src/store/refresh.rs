@@ -50,10 +50,16 @@ macro_rules! insert_refresh_into {
     };
 }
 
-const INSERT_REFRESH: &str = concat!(
-    insert_refresh_into!(),
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-);
+macro_rules! insert_refresh {
+    () => {
+        concat!(
+            insert_refresh_into!(),
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        )
+    };
+}
+
+const INSERT_REFRESH: &str = insert_refresh!();
 
 /// Binds a grant as $1..$11 in `INSERT_REFRESH`'s column order.
 fn bind_grant<'q>(
@@ -225,16 +231,18 @@ impl Store {
             // existed, leaving it live.) A crash in between leaves an unused successor whose
             // value nobody received.
             super::Backend::Sqlite => {
-                self.insert_refresh(next, now).await?;
-                let used = sqlx::query(
-                    "UPDATE refresh_tokens SET used_at = $1
-                     WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
-                )
-                .bind(now)
-                .bind(old_hash)
-                .execute(&self.pool)
-                .await?;
-                Ok(used.rows_affected() == 1)
+                // Both statements in one query: one hand-off to sqlx's SQLite thread instead
+                // of two (each still commits on its own). 2 rows = inserted and consumed.
+                let q = sqlx::query(concat!(
+                    insert_refresh!(),
+                    "; UPDATE refresh_tokens SET used_at = $11
+                     WHERE hash = $12 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $11"
+                ));
+                let r = bind_grant(q, next, now)
+                    .bind(old_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() == 2)
             }
         }
     }
