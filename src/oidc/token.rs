@@ -325,7 +325,9 @@ async fn refresh(
     let now = state.clock.now();
     let hash = sha256_hex(token);
     // The common case (same scope, right client, active user) in one statement where the
-    // database allows; anything else goes the checked way below.
+    // database allows; anything else goes the checked way below. Here the rotation is stored
+    // before the tokens are signed: a signing failure (an outage of its own) would cost this
+    // client its grant, and the person signs in again.
     if param(p, "scope").is_none() {
         let next = random_token();
         if let Some((old, user)) = state
