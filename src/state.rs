@@ -50,8 +50,8 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub store: Store,
     pub cache: Cache,
-    keys: Arc<RwLock<Arc<KeyRing>>>,
-    pub settings: Arc<Config>,
+    keys: RwLock<Arc<KeyRing>>,
+    pub settings: Config,
     pub clock: Clock,
     pub hasher: Hasher,
     pub mailer: Mailer,
@@ -61,15 +61,15 @@ pub struct Shared {
     /// redirects, so a slow or hostile service cannot hold a worker or bounce us elsewhere.
     pub http: reqwest::Client,
     /// The agency's header fragment (`web::branding`), built once.
-    pub branding: Arc<str>,
+    pub branding: Box<str>,
     /// Wakes the back-channel logout worker when a session ends.
-    pub logout_wake: Arc<tokio::sync::Notify>,
+    pub logout_wake: tokio::sync::Notify,
     /// Client records for the machine-to-machine endpoints (`client_cache_secs`).
-    pub clients: Arc<Memo<String, Client>>,
+    pub clients: Memo<String, Client>,
     /// Access tokens already verified, by SHA-256 of the token: (kid, claims).
-    pub verified: Arc<Memo<[u8; 32], (String, AccessClaims)>>,
+    pub verified: Memo<[u8; 32], (String, AccessClaims)>,
     /// User records served at `/userinfo`, by user id (`userinfo_cache_secs`).
-    pub userinfo_users: Arc<Memo<String, User>>,
+    pub userinfo_users: Memo<String, User>,
 }
 
 /// Users remembered for `/userinfo` at most: a few seconds of distinct callers at peak.
@@ -94,8 +94,8 @@ impl AppState {
         Self(Arc::new(Shared {
             store,
             cache,
-            keys: Arc::new(RwLock::new(Arc::new(keys))),
-            settings: Arc::new(settings),
+            keys: RwLock::new(Arc::new(keys)),
+            settings,
             clock,
             hasher,
             mailer,
@@ -107,15 +107,11 @@ impl AppState {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
-            logout_wake: Arc::new(tokio::sync::Notify::new()),
+            logout_wake: tokio::sync::Notify::new(),
             // Bounded by the number of registered clients: only found ones are kept.
-            clients: Arc::new(Memo::new(if settings_client_cache > 0 {
-                10_000
-            } else {
-                0
-            })),
-            verified: Arc::new(Memo::new(verified_cap)),
-            userinfo_users: Arc::new(Memo::new(USERINFO_USERS)),
+            clients: Memo::new(if settings_client_cache > 0 { 10_000 } else { 0 }),
+            verified: Memo::new(verified_cap),
+            userinfo_users: Memo::new(USERINFO_USERS),
         }))
     }
 

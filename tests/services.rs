@@ -161,7 +161,7 @@ secret_hash = "0000000000000000000000000000000000000000000000000000000000000000"
 redirect_uris = ["http://127.0.0.1:9/x"]
 "#,
     );
-    let cfg = (*server.state.settings).clone();
+    let cfg = server.state.settings.clone();
     let err = gerbang::server::build_state(cfg.clone(), server.clock().clone())
         .await
         .err()

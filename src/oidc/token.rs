@@ -295,7 +295,7 @@ fn mint_user_tokens(
         response: TokenResponse {
             access_token: access,
             token_type: "Bearer",
-            expires_in: claims.exp - state.clock.now(),
+            expires_in: claims.exp - claims.iat,
             scope: scope.to_string(),
             id_token: Some(id_token),
             refresh_token: Some(refresh),

@@ -126,7 +126,7 @@ impl TestServer {
     /// clock (replicas are NTP-synchronised), its own port and data folder.
     pub async fn start_replica(&self) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = (*self.state.settings).clone();
+        let mut config = self.state.settings.clone();
         config.data_dir = dir.path().join("data");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         Self::launch(listener, config, self.state.clock.clone(), dir).await
