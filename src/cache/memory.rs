@@ -82,14 +82,18 @@ impl MemoryCache {
 
     /// Counts within a sliding window: each call restarts the window, as a get + set would.
     pub fn incr(&self, key: &str, ttl_secs: i64) -> i64 {
+        self.incr_by(key, 1, ttl_secs)
+    }
+
+    pub fn incr_by(&self, key: &str, delta: i64, ttl_secs: i64) -> i64 {
         let now = self.clock.now();
         let mut map = self.shard(key);
         let n = match Self::live(&mut map, key, now) {
             Some(Entry {
                 value: Value::Str(s),
                 ..
-            }) => s.parse::<i64>().unwrap_or(0) + 1,
-            _ => 1,
+            }) => s.parse::<i64>().unwrap_or(0) + delta,
+            _ => delta,
         };
         map.insert(
             key.to_string(),

@@ -85,9 +85,14 @@ impl Cache {
     /// Adds one to the counter at `key` and returns the new count, atomically (concurrent
     /// guesses on several replicas are all counted); the window restarts with each call.
     pub async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, CacheError> {
+        self.incr_by(key, 1, ttl_secs).await
+    }
+
+    /// As `incr`, by any amount (a negative one gives back a reserved attempt).
+    pub async fn incr_by(&self, key: &str, delta: i64, ttl_secs: i64) -> Result<i64, CacheError> {
         match self {
-            Cache::Memory(m) => Ok(m.incr(key, ttl_secs)),
-            Cache::Redis(r) => r.incr(key, ttl_secs).await,
+            Cache::Memory(m) => Ok(m.incr_by(key, delta, ttl_secs)),
+            Cache::Redis(r) => r.incr_by(key, delta, ttl_secs).await,
         }
     }
 

@@ -40,7 +40,7 @@ if v then
     n = tonumber(string.sub(v, sep + 1)) or 0
   end
 end
-n = n + 1
+n = n + tonumber(ARGV[3])
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], tostring(now + ttl) .. '|' .. tostring(n), 'EX', math.max(ttl, 1))
 return n
@@ -121,11 +121,12 @@ impl RedisCache {
         Ok(())
     }
 
-    pub async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, CacheError> {
+    pub async fn incr_by(&self, key: &str, delta: i64, ttl_secs: i64) -> Result<i64, CacheError> {
         let n: i64 = INCR
             .key(self.k(key))
             .arg(self.clock.now())
             .arg(ttl_secs)
+            .arg(delta)
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(n)

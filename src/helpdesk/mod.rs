@@ -121,7 +121,7 @@ async fn access(state: &AppState, jar: &CookieJar) -> Result<Access, AppError> {
     else {
         return Ok(Access::SignIn);
     };
-    Ok(match staff_of(state, user, s.auth_time).await? {
+    Ok(match staff_of(state, user, s.mfa_at.unwrap_or(0)).await? {
         Some(staff) => Access::Staff(Box::new(staff)),
         None => Access::Forbidden,
     })

@@ -451,6 +451,7 @@ pub async fn complete(
         user_id: &user.id,
         amr: vec!["pwd".into(), "otp".into()],
         acr: ACR_MFA,
+        mfa_at: Some(now),
         ip: Some(ip.to_string()),
         user_agent: ua.map(str::to_string),
     };

@@ -19,6 +19,10 @@ pub struct SsoSession {
     pub auth_time: i64,
     pub amr: Vec<String>,
     pub acr: String,
+    /// When this session last proved a TOTP code (login or step-up); `None` after a
+    /// recovery-code login. Staff pages want it fresh, whatever `auth_time` says.
+    #[serde(default)]
+    pub mfa_at: Option<i64>,
     pub expires_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -53,6 +57,7 @@ pub struct Login<'a> {
     pub user_id: &'a str,
     pub amr: Vec<String>,
     pub acr: &'a str,
+    pub mfa_at: Option<i64>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -73,6 +78,7 @@ pub async fn create(
         auth_time: now,
         amr: login.amr,
         acr: login.acr.to_string(),
+        mfa_at: login.mfa_at,
         expires_at: now + ttl,
         ip: login.ip,
         user_agent: login.user_agent,
@@ -178,6 +184,7 @@ pub async fn confirm_now(state: &AppState, jar: &CookieJar) -> Result<(), CacheE
         && s.expires_at > now
     {
         s.auth_time = now;
+        s.mfa_at = Some(now);
         let json = serde_json::to_string(&s).map_err(|e| CacheError(e.to_string()))?;
         state.cache.set(&k, &json, s.expires_at - now).await?;
     }
