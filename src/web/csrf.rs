@@ -46,3 +46,10 @@ pub fn verify(state: &AppState, jar: &CookieJar, token: Option<&str>) -> bool {
     let expected = mac(state.keys().secret(), cookie.value());
     crate::secrets::ct_eq(expected.as_bytes(), token.as_bytes())
 }
+
+/// A new CSRF value for a new session (at login): a value planted or read before the login
+/// is worthless after it.
+pub fn rotate(state: &AppState, jar: CookieJar) -> CookieJar {
+    let jar = jar.remove(Cookie::build(COOKIE).path("/"));
+    issue(state, jar).0
+}

@@ -727,6 +727,32 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Alamat kembali setelah keluar tidak terdaftar untuk aplikasi ini.",
         "The address to return to after signing out is not registered for this application.",
     ),
+    // Issue 15: sign-in and factor changes.
+    (
+        "account.otp_any",
+        "Kode OTP dari salah satu perangkat Anda",
+        "OTP code from one of your devices",
+    ),
+    (
+        "enrol.current_otp",
+        "Kode OTP dari perangkat yang sudah terdaftar (atau kode pemulihan)",
+        "OTP code from a device you already have (or a recovery code)",
+    ),
+    (
+        "enrol.current_otp_hint",
+        "Perangkat baru hanya dapat ditambahkan dengan bukti dari perangkat lama.",
+        "A new device can only be added with proof from one you already have.",
+    ),
+    (
+        "enrol.current_password",
+        "Kata sandi Anda saat ini",
+        "Your current password",
+    ),
+    (
+        "otp.start_over",
+        "Salah memasukkan NIP atau kata sandi? Ulangi dari awal",
+        "Mistyped your NIP or password? Start over",
+    ),
 ];
 
 #[cfg(test)]

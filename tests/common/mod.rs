@@ -235,6 +235,7 @@ impl TestServer {
             recovery_hashes: &[],
             event: &event,
             notice: None,
+            first_only: false,
         };
         self.state
             .store
