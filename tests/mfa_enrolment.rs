@@ -373,6 +373,7 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
         user_id: &user_id,
         amr: vec!["pwd".into()],
         acr: gerbang::oidc::ACR_PASSWORD,
+        mfa_at: None,
         ip: None,
         user_agent: None,
     };
