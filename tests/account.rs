@@ -101,12 +101,30 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
             .unwrap()
             .to_vec();
         let code = code_at(&secret, server.clock().now() as u64);
+        // Without proof from a device the person has, the session alone adds nothing.
         let res = post(
             &server,
             &b,
             "/mfa/enrol",
             &page,
             &[("otp", &code), ("device_name", "Tablet")],
+        )
+        .await;
+        assert_eq!(res.status(), 401, "a session alone adds no factor");
+        assert_eq!(server.state.store.list_totp(&user_id).await.unwrap().len(), 1);
+        server.clock().advance(30);
+        let code = code_at(&secret, server.clock().now() as u64);
+        let current = server.otp(&nip);
+        let res = post(
+            &server,
+            &b,
+            "/mfa/enrol",
+            &page,
+            &[
+                ("otp", &code),
+                ("device_name", "Tablet"),
+                ("current_otp", &current),
+            ],
         )
         .await;
         (res, secret)
@@ -131,6 +149,17 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
         &format!("/account/devices/{hp}/rename"),
         &page,
         &[("device_name", "<b>HP</b> Lama")],
+    )
+    .await;
+    assert_eq!(res.status(), 401, "renaming a factor needs a current code");
+    server.clock().advance(30);
+    let code = server.otp(&nip);
+    let res = post(
+        &server,
+        &b,
+        &format!("/account/devices/{hp}/rename"),
+        &page,
+        &[("device_name", "<b>HP</b> Lama"), ("otp", &code)],
     )
     .await;
     assert_eq!(res.status(), 303);

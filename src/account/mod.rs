@@ -282,11 +282,21 @@ pub async fn post_rename(
         )
         .await;
     }
+    let user = &me.1;
+    // Not one of theirs: the same as a device that does not exist.
+    if !state
+        .store
+        .list_totp(&user.id)
+        .await?
+        .iter()
+        .any(|d| d.id == id)
+    {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
+    }
     let jar = match spend_guess(&state, jar, &me.0).await? {
         Ok(jar) => jar,
         Err(r) => return Ok(r),
     };
-    let user = &me.1;
     if !otp_ok(&state, user, &f.otp, None).await? {
         return render(
             &state,
