@@ -111,7 +111,10 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
         )
         .await;
         assert_eq!(res.status(), 401, "a session alone adds no factor");
-        assert_eq!(server.state.store.list_totp(&user_id).await.unwrap().len(), 1);
+        assert_eq!(
+            server.state.store.list_totp(&user_id).await.unwrap().len(),
+            1
+        );
         server.clock().advance(30);
         let code = code_at(&secret, server.clock().now() as u64);
         let current = server.otp(&nip);

@@ -143,7 +143,8 @@ pub async fn reserve(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardErr
         (_, Some(key)) => {
             let window = state.settings.lockout.max_lock_secs * 2;
             let n = state.cache.incr(&format!("{key}:n"), window).await?;
-            n <= i64::from(policy.threshold.max(1))
+            // A lock set between the gate and the count (see `settle`) is seen here.
+            n <= i64::from(policy.threshold.max(1)) && cached_lock(state, &key).await?.is_none()
         }
         _ => true,
     };
@@ -178,17 +179,28 @@ async fn settle(state: &AppState, c: &Counter<'_>, now: i64) -> Result<Option<i6
                 .await?
                 .and_then(|v| v.parse::<i64>().ok())
                 .is_some_and(|n| n >= i64::from(policy.threshold.max(1)));
-            // `take` is once: of several callers that see a full count, one locks.
-            if !full || state.cache.take(&count_key).await?.is_none() {
+            if !full {
                 return Ok(None);
             }
-            let long = state.settings.lockout.max_lock_secs * 4;
-            let level = state.cache.incr(&format!("{key}:lvl"), long).await? - 1;
+            // The lock is in place before the count is cleared, so no guess slips in
+            // between; `take` is once, so of several callers one raises the level.
+            let lvl_key = format!("{key}:lvl");
+            let level = state
+                .cache
+                .get(&lvl_key)
+                .await?
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0);
             let until = now + policy.lock_secs(level.clamp(0, 64) as u32);
             state
                 .cache
                 .set(&format!("{key}:until"), &until.to_string(), until - now)
                 .await?;
+            if state.cache.take(&count_key).await?.is_none() {
+                return Ok(None);
+            }
+            let long = state.settings.lockout.max_lock_secs * 4;
+            state.cache.incr(&lvl_key, long).await?;
             Ok(Some(until))
         }
         _ => Ok(None),

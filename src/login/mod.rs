@@ -623,9 +623,7 @@ pub async fn post_otp(
         return Ok((jar, locked_page(lang, until)).into_response());
     }
     let ua = user_agent(&headers);
-    let proven = user
-        .as_ref()
-        .filter(|u| p.password_ok && p.valid_for(u));
+    let proven = user.as_ref().filter(|u| p.password_ok && p.valid_for(u));
     let Some(user) = proven else {
         // A wrong password, or a login the account has moved past (new password, disabled):
         // fail exactly like a wrong code after a right password.

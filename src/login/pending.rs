@@ -62,11 +62,7 @@ fn user_key(user_id: &str) -> String {
     format!("pending_user:{user_id}")
 }
 
-pub async fn start(
-    state: &AppState,
-    jar: CookieJar,
-    p: &Pending,
-) -> Result<CookieJar, CacheError> {
+pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<CookieJar, CacheError> {
     let jar = finish(state, jar).await?;
     let value = random_token();
     let hash = sha256_hex(&value);

@@ -368,7 +368,8 @@ pub async fn post_enrol(
         Enrollee::Login { user, req, .. } => {
             // Enrolment proved the second factor: the original request continues.
             let factor = login::Factor::Totp;
-            let (jar, sso) = login::complete(&state, jar, &user, factor, &ip, ua.as_deref()).await?;
+            let (jar, sso) =
+                login::complete(&state, jar, &user, factor, &ip, ua.as_deref()).await?;
             if codes.is_empty() {
                 return login::continue_authorization(&state, jar, &sso, &req).await;
             }
