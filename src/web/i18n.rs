@@ -404,8 +404,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "enrol.bad_name",
-        "Nama perangkat wajib diisi, 1–64 karakter.",
-        "The device name is required, 1–64 characters.",
+        "Nama perangkat wajib diisi, 1–64 karakter, tanpa karakter tersembunyi (misalnya pembalik arah teks).",
+        "The device name is required, 1–64 characters, with no hidden characters (such as text-direction overrides).",
     ),
     (
         "enrol.dup_name",
