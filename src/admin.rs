@@ -424,8 +424,9 @@ pub async fn role_revoke(
     let store = open_store(config).await?;
     let (user_id, scopes) = role_target(&store, nip, role, instansi).await?;
     let mut any = false;
+    let now = Clock::default().now();
     for i in &scopes {
-        any |= store.revoke_role(&user_id, role, i).await?;
+        any |= store.revoke_role(&user_id, role, i, now).await?;
     }
     if !any {
         return Err(invalid(format!("{nip} does not hold that role")));
