@@ -12,6 +12,7 @@ scenarios!(
     admins_see_and_export_the_audit_trail,
     name_search_stays_in_the_agency_and_pages,
     every_action_is_mailed,
+    audit_csv_cells_never_run_as_formulas,
 );
 
 struct Desk {
@@ -19,6 +20,20 @@ struct Desk {
     smtp: SmtpSink,
     staff: reqwest::Client,
     staff_nip: String,
+}
+
+/// A browser signed in (password + TOTP) as `nip`.
+async fn signed_in(server: &TestServer, nip: &str) -> reqwest::Client {
+    let b = browser();
+    let page = get_text(&b, server.url("/login")).await;
+    let res = b
+        .post(server.url("/login"))
+        .form(&login_fields(server, &page, nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed in");
+    b
 }
 
 /// A helpdesk of agency 4011 (Siti's agency in the fixtures), signed in with MFA.
@@ -747,4 +762,47 @@ async fn every_action_is_mailed(backend: Backend) {
             .unwrap(),
         5
     );
+}
+
+/// Issue 15 item 13: a device named `=HYPERLINK(…)` landed raw in the CSV export.
+async fn audit_csv_cells_never_run_as_formulas(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let (nip, _) = s.add_user_without_device(PASSWORD).await;
+    let b = browser();
+    let page = get_text(&b, s.url("/login")).await;
+    let mut f = login_fields(s, &page, &nip, PASSWORD).await;
+    f.retain(|(k, _)| k != "otp");
+    let res = b.post(s.url("/login")).form(&f).send().await.unwrap();
+    assert_eq!(location(&res), "/mfa/enrol");
+    let evil = "=HYPERLINK(\"http://evil.example/\",\"Klik\")";
+    let (res, _) = enrol(s, &b, evil).await;
+    assert!(res.status().is_success(), "{}", res.status());
+
+    let (admin_nip, admin_id) = s.add_user(Some(PASSWORD)).await;
+    s.state
+        .store
+        .grant_role(&admin_id, "admin", "")
+        .await
+        .unwrap();
+    let admin = signed_in(s, &admin_nip).await;
+    let csv = get_text(
+        &admin,
+        s.url(&format!(
+            "/helpdesk/audit?subject={nip}&kind=mfa_device_added&format=csv"
+        )),
+    )
+    .await;
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert_eq!(&rows[0][5], format!("'{evil}"), "shown as text");
+    for cell in rows.iter().flat_map(|r| r.iter()) {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} would run"
+        );
+    }
 }

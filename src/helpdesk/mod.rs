@@ -596,6 +596,17 @@ fn wib_day(s: &str) -> Option<i64> {
     )
 }
 
+/// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`, `@`,
+/// tab or carriage return; device names and reasons are typed by people) gets a leading `'`
+/// (OWASP "CSV injection"), so `=HYPERLINK(…)` is shown as text, never evaluated.
+fn csv_cell(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}").into()
+    } else {
+        v.into()
+    }
+}
+
 /// Admins only: the audit trail, filtered, as a page or a CSV download.
 pub async fn get_audit(
     State(state): State<AppState>,
@@ -642,7 +653,8 @@ pub async fn get_audit(
         let header = ["at", "kind", "actor_nip", "subject_nip", "ip", "detail"];
         let mut ok = w.write_record(header).is_ok();
         for c in &cells {
-            ok &= w.write_record([&c.0, &c.1, &c.2, &c.3, &c.4, &c.5]).is_ok();
+            let row = [&c.0, &c.1, &c.2, &c.3, &c.4, &c.5].map(|v| csv_cell(v));
+            ok &= w.write_record(row.iter().map(|v| v.as_ref())).is_ok();
         }
         let body = w.into_inner().map_err(|_| AppError::internal())?;
         if !ok {
@@ -670,4 +682,31 @@ pub async fn get_audit(
         rows: cells,
     };
     Ok(page.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(csv_cell(bad), format!("'{bad}"));
+        }
+        for good in [
+            "helpdesk_action",
+            "199001012015011001",
+            "reset_mfa: HP hilang",
+            "",
+        ] {
+            assert_eq!(csv_cell(good), good);
+        }
+    }
 }
