@@ -148,7 +148,8 @@ impl Store {
     }
 
     /// People whose name contains `q` (case-insensitive), limited to the agencies where
-    /// `staff_id` is helpdesk (or everyone for an admin): the scope lives in the query itself.
+    /// `staff_id` is helpdesk and to people without a role of their own (or everyone for an
+    /// admin): the scope lives in the query itself.
     pub async fn search_users_by_name(
         &self,
         staff_id: &str,
@@ -168,7 +169,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT u.nip, u.name, u.instansi_id FROM users u
              WHERE lower(u.name) LIKE $1 ESCAPE '\\'
-               AND ($2 = 1 OR u.instansi_id IN (SELECT r.instansi_id FROM roles r WHERE r.user_id = $3 AND r.role = 'helpdesk'))
+               AND ($2 = 1 OR (u.instansi_id IN (SELECT r.instansi_id FROM roles r WHERE r.user_id = $3 AND r.role = 'helpdesk')
+                               AND NOT EXISTS (SELECT 1 FROM roles s WHERE s.user_id = u.id)))
              ORDER BY u.name, u.nip LIMIT $4 OFFSET $5",
         )
         .bind(format!("%{escaped}%"))
