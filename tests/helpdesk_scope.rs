@@ -1306,6 +1306,9 @@ async fn role_revoke_ends_what_the_role_granted(backend: Backend) {
     let (st, r) = refresh(s, "bkpsdm-tool", &tool, field(&t_tool, "refresh_token")).await;
     assert_eq!(st, 200, "{r}");
     let rt_tool = field(&r, "refresh_token").to_string();
+    let at_tool = field(&r, "access_token").to_string();
+    let (plain_nip, _) = s.add_user(Some(PASSWORD)).await;
+    assert_eq!(api_get(s, &at_tool, &plain_nip).await.status(), 200);
 
     let out = gerbang_cli(
         s,
@@ -1327,6 +1330,10 @@ async fn role_revoke_ends_what_the_role_granted(backend: Backend) {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // The access token still in the tool's hands is refused at once, and audited.
+    let refused = audits(s, "helpdesk_refused").await;
+    assert_eq!(api_get(s, &at_tool, &plain_nip).await.status(), 403);
+    assert_eq!(audits(s, "helpdesk_refused").await, refused + 1);
     let (st, r) = refresh(s, "bkpsdm-tool", &tool, &rt_tool).await;
     assert_eq!(
         (st, r["error"].as_str()),

@@ -150,11 +150,17 @@ async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff,
     };
     match staff_of(state, user, claims.auth_time.unwrap_or(0)).await {
         Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the user holds no helpdesk role",
-        )),
+        Ok(None) => {
+            // A role revoked while the token lives.
+            refuse("api: no helpdesk role")
+                .await
+                .map_err(|_| unavailable())?;
+            Err(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the user holds no helpdesk role",
+            ))
+        }
         Err(_) => Err(unavailable()),
     }
 }
