@@ -1012,9 +1012,28 @@ async fn staff_never_act_on_staff_nor_on_themselves(backend: Backend) {
 async fn helpdesk_scope_only_for_clients_marked_for_it(backend: Backend) {
     let d = desk(backend).await;
     let s = &d.server;
-    s.add_client("myasn", "ES256", &["authorization_code", "refresh_token"])
+    let myasn = s
+        .add_client("myasn", "ES256", &["authorization_code", "refresh_token"])
         .await;
     s.add_client_with("sscasn", |c| c.first_party = false).await;
+    // A pushed request (RFC 9126) passes the same check.
+    let res = rp_http()
+        .post(s.url("/par"))
+        .basic_auth("myasn", Some(&myasn))
+        .form(&[
+            ("client_id", "myasn"),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid helpdesk"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_scope");
     for client in ["myasn", "sscasn"] {
         // The officer is signed in (SSO): only the scope stands between them and a code.
         let res = d
