@@ -1228,6 +1228,10 @@ async fn step_up_guesses_are_counted_before_they_are_compared(backend: Backend) 
         text.contains("WIB") && text.contains("masuk lagi"),
         "{text}"
     );
+    assert!(
+        text.contains("id=\"sign-in-again\"") && !text.contains("action=\"/helpdesk"),
+        "only a way to sign in again"
+    );
 
     // After the window, the right code opens the console again.
     s.clock().advance(16 * 60);

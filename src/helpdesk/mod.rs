@@ -58,6 +58,8 @@ struct Person {
 struct Page {
     lang: Lang,
     csrf: String,
+    /// The session has just been ended: only a way to sign in again is offered.
+    signed_out: bool,
     step_up: bool,
     query: String,
     name_query: String,
@@ -213,6 +215,7 @@ async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
 
 #[derive(Default)]
 struct View {
+    signed_out: bool,
     step_up: bool,
     query: String,
     name_query: String,
@@ -231,6 +234,7 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
     let page = Page {
         lang,
         csrf,
+        signed_out: v.signed_out,
         step_up: v.step_up,
         query: v.query,
         name_query: v.name_query,
@@ -332,16 +336,9 @@ pub async fn get_helpdesk(
         .take(18)
         .collect();
     let mut v = View {
-        name_query: String::new(),
-        results: Vec::new(),
-        next_page: None,
-        step_up: false,
         query: nip.clone(),
-        person: None,
-        notice: None,
-        error: None,
-        message: None,
         status: StatusCode::OK,
+        ..View::default()
     };
     if !staff.fresh(state.clock.now()) {
         v.step_up = true;
@@ -436,6 +433,7 @@ pub async fn post_step_up(
             .t("helpdesk.step_up_locked")
             .replace("{}", &wib(now + STEP_UP_WINDOW_SECS));
         let v = View {
+            signed_out: true,
             message: Some(message),
             status: StatusCode::TOO_MANY_REQUESTS,
             ..View::default()
@@ -526,16 +524,10 @@ pub async fn post_action(
     };
     let reason = f.reason.trim();
     let again = |error: &'static str| View {
-        name_query: String::new(),
-        results: Vec::new(),
-        next_page: None,
-        step_up: false,
         query: nip.clone(),
-        person: None,
-        notice: None,
         error: Some(error),
-        message: None,
         status: StatusCode::BAD_REQUEST,
+        ..View::default()
     };
     let refused = |why: &'static str| AuditEvent {
         kind: "helpdesk_refused",
