@@ -424,8 +424,9 @@ pub async fn role_revoke(
     let store = open_store(config).await?;
     let (user_id, scopes) = role_target(&store, nip, role, instansi).await?;
     let mut any = false;
+    let now = Clock::default().now();
     for i in &scopes {
-        any |= store.revoke_role(&user_id, role, i).await?;
+        any |= store.revoke_role(&user_id, role, i, now).await?;
     }
     if !any {
         return Err(invalid(format!("{nip} does not hold that role")));
@@ -489,6 +490,8 @@ pub struct ClientAdd {
     pub id_token_alg: String,
     pub backchannel_logout_uri: Option<String>,
     pub allowed_roles: Vec<String>,
+    /// Staff scopes the client may ask for (`--scope helpdesk`).
+    pub allowed_scopes: Vec<String>,
     pub launcher_url: Option<String>,
 }
 
@@ -513,6 +516,7 @@ pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>,
     client.first_party = c.first_party;
     client.backchannel_logout_uri = c.backchannel_logout_uri;
     client.allowed_roles = c.allowed_roles;
+    client.allowed_scopes = c.allowed_scopes;
     client.launcher_url = c.launcher_url;
     registry::validate(&client)?;
     let store = open_store(config).await?;

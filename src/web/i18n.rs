@@ -753,6 +753,17 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Salah memasukkan NIP atau kata sandi? Ulangi dari awal",
         "Mistyped your NIP or password? Start over",
     ),
+    // Helpdesk, scopes and roles (issue 15).
+    (
+        "helpdesk.step_up_locked",
+        "Terlalu banyak kode OTP yang salah. Demi keamanan, sesi Anda diakhiri: masuk lagi dengan kata sandi dan OTP. Kode konfirmasi dapat dicoba lagi pukul {}.",
+        "Too many wrong OTP codes. For security, your session has ended: sign in again with your password and OTP. Confirmation codes can be tried again at {}.",
+    ),
+    (
+        "helpdesk.self",
+        "Anda tidak dapat menjalankan tindakan helpdesk atas akun Anda sendiri. Kelola akun Anda di halaman Akun, atau minta petugas lain.",
+        "You cannot take helpdesk actions on your own account. Manage it on the Account page, or ask another officer.",
+    ),
 ];
 
 #[cfg(test)]

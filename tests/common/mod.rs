@@ -277,6 +277,7 @@ impl TestServer {
                 id_token_alg: alg.into(),
                 backchannel_logout_uri: None,
                 allowed_roles: Vec::new(),
+                allowed_scopes: Vec::new(),
                 launcher_url: None,
             },
         )
