@@ -98,9 +98,10 @@ fn validate_text(field: &str, s: &str, max: usize, required: bool) -> Result<(),
     if required && s.trim().is_empty() {
         return Err(invalid(format!("{field} must not be empty")));
     }
-    if s.chars().count() > max || s.chars().any(char::is_control) {
+    // Names are shown to staff and in e-mails: no bidi overrides or invisible characters.
+    if s.chars().count() > max || s.chars().any(crate::domain::text::is_deceptive) {
         return Err(invalid(format!(
-            "{field} must be at most {max} printable characters"
+            "{field} must be at most {max} printable characters (no hidden or direction-changing ones)"
         )));
     }
     Ok(())

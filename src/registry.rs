@@ -198,7 +198,10 @@ pub fn validate(c: &Client) -> Result<(), RegistryError> {
             c.id
         )));
     }
-    if c.name.is_empty() || c.name.chars().count() > 200 || c.name.chars().any(char::is_control) {
+    if c.name.is_empty()
+        || c.name.chars().count() > 200
+        || c.name.chars().any(crate::domain::text::is_deceptive)
+    {
         return Err(invalid("name must be 1-200 printable characters"));
     }
     for g in &c.grant_types {

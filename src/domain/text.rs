@@ -24,6 +24,15 @@ pub fn is_plain_text(s: &str, max: usize) -> bool {
     n >= 1 && n <= max && !s.chars().any(is_deceptive)
 }
 
+/// As `is_plain_text`, allowing line breaks and tabs (a reason typed in a text area).
+pub fn is_plain_multiline(s: &str, max: usize) -> bool {
+    let n = s.chars().count();
+    n >= 1
+        && n <= max
+        && s.chars()
+            .all(|c| matches!(c, '\n' | '\r' | '\t') || !is_deceptive(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +71,7 @@ mod tests {
         assert!(!is_plain_text("", 64));
         assert!(!is_plain_text(&"a".repeat(65), 64));
         assert!(is_plain_text(&"a".repeat(64), 64));
+        assert!(is_plain_multiline("Lupa HP.\nSudah dicek.", 500));
+        assert!(!is_plain_multiline("Lupa\u{202E}HP", 500));
     }
 }

@@ -255,14 +255,14 @@ async fn post_action(
     };
     let now = state.clock.now();
     let reason = body.reason.trim();
-    if !(5..=500).contains(&reason.chars().count()) {
+    if !crate::domain::text::is_plain_multiline(reason, 500) || reason.chars().count() < 5 {
         if let Err(e) = state.store.audit(&refused("no reason"), now).await {
             return internal(e.into());
         }
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "reason must be 5-500 characters",
+            "reason must be 5-500 characters, with no hidden or direction-changing characters",
         );
     }
     let new_email = body.new_email.trim().to_string();

@@ -537,7 +537,10 @@ pub async fn post_action(
         detail: Some(why),
         ..Default::default()
     };
-    if !(5..=500).contains(&reason.chars().count()) || f.confirm != "yes" {
+    if !crate::domain::text::is_plain_multiline(reason, 500)
+        || reason.chars().count() < 5
+        || f.confirm != "yes"
+    {
         state
             .store
             .audit(&refused("no reason or confirmation"), now)

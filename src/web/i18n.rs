@@ -558,8 +558,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "helpdesk.bad_reason",
-        "Alasan wajib diisi, 5–500 karakter, dan kotak konfirmasi harus dicentang.",
-        "A reason of 5–500 characters and the confirmation are required.",
+        "Alasan wajib diisi, 5–500 karakter tanpa karakter tersembunyi, dan kotak konfirmasi harus dicentang.",
+        "A reason of 5–500 characters (no hidden characters) and the confirmation are required.",
     ),
     (
         "helpdesk.bad_email",
