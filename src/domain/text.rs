@@ -6,6 +6,24 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// A character that would display differently from what it is.
 pub fn is_deceptive(c: char) -> bool {
+    // Letters and marks that render as nothing (Hangul and Braille fillers, the combining
+    // grapheme joiner, variation selectors): not Cf, but just as invisible.
+    if matches!(
+        c,
+        '\u{115F}'
+            | '\u{1160}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+            | '\u{2800}'
+            | '\u{034F}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{E0100}'..='\u{E01EF}'
+    ) {
+        return true;
+    }
     matches!(
         c.general_category(),
         GeneralCategory::Control
@@ -18,10 +36,16 @@ pub fn is_deceptive(c: char) -> bool {
     )
 }
 
-/// True when `s` is 1..=`max` characters of text that shows what it is.
+/// A space that is not the ordinary one (no-break, figure, ideographic …): two names that
+/// differ only by it look the same.
+fn is_odd_space(c: char) -> bool {
+    c != ' ' && c.general_category() == GeneralCategory::SpaceSeparator
+}
+
+/// True when `s` is 1..=`max` characters of text that shows what it is (device names).
 pub fn is_plain_text(s: &str, max: usize) -> bool {
     let n = s.chars().count();
-    n >= 1 && n <= max && !s.chars().any(is_deceptive)
+    n >= 1 && n <= max && !s.chars().any(|c| is_deceptive(c) || is_odd_space(c))
 }
 
 /// As `is_plain_text`, allowing line breaks and tabs (a reason typed in a text area).
@@ -30,7 +54,7 @@ pub fn is_plain_multiline(s: &str, max: usize) -> bool {
     n >= 1
         && n <= max
         && s.chars()
-            .all(|c| matches!(c, '\n' | '\r' | '\t') || !is_deceptive(c))
+            .all(|c| matches!(c, '\n' | '\r' | '\t') || !(is_deceptive(c) || is_odd_space(c)))
 }
 
 #[cfg(test)]
@@ -50,6 +74,13 @@ mod tests {
             "tab\there",
             "A\u{2028}B",
             "A\u{E000}B",
+            "HP\u{3164}",
+            "\u{115F}HP",
+            "A\u{034F}B",
+            "HP\u{FE0F}",
+            "A\u{2800}B",
+            "HP\u{00A0}Pribadi",
+            "HP\u{2007}Pribadi",
         ] {
             assert!(!is_plain_text(bad, 64), "{bad:?} must be refused");
         }

@@ -137,6 +137,25 @@ async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff,
             "sign in again with an authenticator code: the helpdesk needs one from the last 15 minutes",
         ));
     }
+    // The sign-in behind the token must still be going on: after "end sessions", a logout
+    // or a password reset, its staff powers end at once, not when the token expires.
+    let live = match &claims.sid {
+        Some(sid) => match crate::login::session::by_sid(state, sid).await {
+            Ok(s) => s.is_some_and(|s| s.user_id == claims.sub),
+            Err(_) => return Err(unavailable()),
+        },
+        None => false,
+    };
+    if !live {
+        refuse("api: session ended")
+            .await
+            .map_err(|_| unavailable())?;
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the sign-in this token belongs to has ended",
+        ));
+    }
     let user = match state.store.find_user(&claims.sub).await {
         Ok(Some(u)) if u.is_active() => u,
         Ok(_) => {

@@ -87,6 +87,11 @@ fn cache_key(c: &Counter<'_>) -> Option<String> {
     }
 }
 
+/// How long a cache counter remembers its guesses and lock level. An account's count in
+/// the database never fades; a NIP without an account must lock the same way for as long
+/// as anyone would probe it (a month), or the difference tells which NIPs exist.
+const COUNT_MEMORY_SECS: i64 = 30 * 24 * 3600;
+
 /// A cache counter is three atomic entries: the guesses counted (`:n`), the lock in force
 /// (`:until`) and how many locks came before (`:lvl`). Never a read-modify-write of one
 /// record: on Redis, parallel failures on several replicas would overwrite each other.
@@ -141,8 +146,10 @@ pub async fn reserve(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardErr
                 .await?
         }
         (_, Some(key)) => {
-            let window = state.settings.lockout.max_lock_secs * 2;
-            let n = state.cache.incr(&format!("{key}:n"), window).await?;
+            let n = state
+                .cache
+                .incr(&format!("{key}:n"), COUNT_MEMORY_SECS)
+                .await?;
             // A lock set between the gate and the count (see `settle`) is seen here.
             n <= i64::from(policy.threshold.max(1)) && cached_lock(state, &key).await?.is_none()
         }
@@ -199,8 +206,7 @@ async fn settle(state: &AppState, c: &Counter<'_>, now: i64) -> Result<Option<i6
             if state.cache.take(&count_key).await?.is_none() {
                 return Ok(None);
             }
-            let long = state.settings.lockout.max_lock_secs * 4;
-            state.cache.incr(&lvl_key, long).await?;
+            state.cache.incr(&lvl_key, COUNT_MEMORY_SECS).await?;
             Ok(Some(until))
         }
         _ => Ok(None),
@@ -216,12 +222,24 @@ pub async fn on_failure(
     nip: &str,
 ) -> Result<Option<i64>, GuardError> {
     let now = state.clock.now();
-    // Captcha counters: per NIP and per IP, whoever is guessing.
+    count_for_captcha(state, ip, nip, 1).await?;
+    settle(state, c, now).await
+}
+
+/// The captcha counters, per NIP and per IP, whoever is guessing. A password step that
+/// waits for its code counts +1 whether the password was right or not (a sprayer meets the
+/// captcha, and the count says nothing); the code that completes it gives the 1 back.
+pub async fn count_for_captcha(
+    state: &AppState,
+    ip: &str,
+    nip: &str,
+    delta: i64,
+) -> Result<(), CacheError> {
     let window = state.settings.lockout.base_lock_secs;
     for key in [format!("fail_ip:{ip}"), format!("fail_nip:{nip}")] {
-        state.cache.incr(&key, window).await?;
+        state.cache.incr_by(&key, delta, window).await?;
     }
-    settle(state, c, now).await
+    Ok(())
 }
 
 pub async fn on_success(state: &AppState, c: &Counter<'_>) -> Result<(), GuardError> {

@@ -290,9 +290,13 @@ pub async fn post_login(
                 charged: true,
                 expires_at: 0,
             };
+            guard::count_for_captcha(&state, &ip, &p.nip, 1).await?;
             let jar = pending::start(&state, jar, &p).await?;
             return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
         }
+        // The code typed beside a wrong password is answered as it would be beside a
+        // right one: nothing here may tell the two apart.
+        let outcome = code_without_password(&state, user.as_ref(), &form.otp).await?;
         if let Some(until) = guard::on_failure(&state, &counter, &ip, &nip_input).await? {
             let detail = if known { Some("known_browser") } else { None };
             state
@@ -300,6 +304,22 @@ pub async fn post_login(
                 .audit(&event("account_locked", detail), now)
                 .await?;
             return Ok(locked_page(lang, Some(until)));
+        }
+        if let (Some(message), _) = code_message(lang, outcome)
+            && outcome != OtpOutcome::Invalid
+        {
+            let p = pending::Pending {
+                user_id: None,
+                nip: nip_input,
+                password_ok: false,
+                req: form.req.clone(),
+                stamp: String::new(),
+                charged: false,
+                expires_at: 0,
+            };
+            let jar = pending::start(&state, jar, &p).await?;
+            return render_otp_step(&state, jar, lang, Some(message), StatusCode::UNAUTHORIZED)
+                .await;
         }
         return render_login(
             &state,
@@ -338,6 +358,7 @@ pub async fn post_login(
     }
     if form.otp.trim().is_empty() {
         // The guess stays counted until a code settles it, exactly as after a wrong password.
+        guard::count_for_captcha(&state, &ip, &user.nip, 1).await?;
         let jar = pending::start(&state, jar, &pending_for(true)).await?;
         return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
     }
@@ -400,18 +421,7 @@ async fn second_factor(
         (ev, detail)
     };
     let outcome = mfa::otp::check(state, a.user, otp).await?;
-    let (message, detail): (Option<String>, Option<String>) = match outcome {
-        OtpOutcome::Totp | OtpOutcome::Recovery => (None, None),
-        OtpOutcome::Invalid => (Some(lang.t("otp.invalid").to_string()), None),
-        OtpOutcome::Replayed => (
-            Some(lang.t("otp.replayed").to_string()),
-            Some("replayed".into()),
-        ),
-        OtpOutcome::Skewed(m) => (
-            Some(mfa::otp::skew_message(lang, m)),
-            Some(format!("skew {m} min")),
-        ),
-    };
+    let (message, detail) = code_message(lang, outcome);
     if let Some(message) = message {
         let (ev, detail) = event("otp_failure", detail);
         state
@@ -478,8 +488,41 @@ async fn second_factor(
         Factor::Totp
     };
     guard::on_success(state, a.counter).await?;
+    if step == Step::Otp {
+        guard::count_for_captcha(state, a.ip, &a.user.nip, -1).await?;
+    }
     let (jar, sso) = complete(state, jar, a.user, factor, a.ip, a.ua).await?;
     continue_authorization(state, jar, &sso, a.req).await
+}
+
+/// What a failed code is told (`None`: the code was right), and the audit detail.
+fn code_message(lang: Lang, outcome: OtpOutcome) -> (Option<String>, Option<String>) {
+    match outcome {
+        OtpOutcome::Totp | OtpOutcome::Recovery => (None, None),
+        OtpOutcome::Invalid => (Some(lang.t("otp.invalid").to_string()), None),
+        OtpOutcome::Replayed => (
+            Some(lang.t("otp.replayed").to_string()),
+            Some("replayed".into()),
+        ),
+        OtpOutcome::Skewed(m) => (
+            Some(mfa::otp::skew_message(lang, m)),
+            Some(format!("skew {m} min")),
+        ),
+    }
+}
+
+/// A code typed after a wrong password (or for a half-done login the account has moved
+/// past): judged against the account's real devices without being accepted, so a real but
+/// mistimed or used code gets the same words as after a right password, in the same time.
+async fn code_without_password(
+    state: &AppState,
+    user: Option<&User>,
+    code: &str,
+) -> Result<OtpOutcome, AppError> {
+    match user {
+        Some(u) => mfa::otp::peek(state, u, code).await,
+        None => mfa::otp::check_nobody(state, code).await,
+    }
 }
 
 /// Starts the full (MFA) session: fresh cookie, known browser, audit.
@@ -604,7 +647,7 @@ pub async fn post_otp(
         return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
     }
     let ip = client_ip(&state, peer, &headers);
-    let Some((id, mut p)) = pending::load(&state, &jar).await? else {
+    let Some((id, p)) = pending::load(&state, &jar).await? else {
         return Err(AppError::bad_request("error.login_expired"));
     };
     let now = state.clock.now();
@@ -615,10 +658,14 @@ pub async fn post_otp(
     let counter = guard::counter_for(user.as_ref(), device.as_ref(), &p.nip, now, known_ttl);
     // The first code uses the guess the password step counted; every further one is counted
     // before it is compared, whether or not the password was right.
-    if p.charged {
-        p.charged = false;
-        pending::update(&state, &id, &p).await?;
-    } else if let Gate::Locked(until) = guard::reserve(&state, &counter).await? {
+    // The charge is taken atomically (parallel codes for one pending login get it once),
+    // and a lock in force is honoured whichever way the guess was counted.
+    let gate = if pending::take_charge(&state, &id).await? {
+        guard::gate(&state, &counter).await?
+    } else {
+        guard::reserve(&state, &counter).await?
+    };
+    if let Gate::Locked(until) = gate {
         let jar = pending::finish(&state, jar).await?;
         return Ok((jar, locked_page(lang, until)).into_response());
     }
@@ -626,7 +673,8 @@ pub async fn post_otp(
     let proven = user.as_ref().filter(|u| p.password_ok && p.valid_for(u));
     let Some(user) = proven else {
         // A wrong password, or a login the account has moved past (new password, disabled):
-        // fail exactly like a wrong code after a right password.
+        // fail exactly like a wrong code after a right password, in about the same time.
+        let outcome = code_without_password(&state, user.as_ref(), &form.otp).await?;
         let ev = AuditEvent {
             kind: "otp_failure",
             subject: user.as_ref().map(|u| u.id.as_str()),
@@ -644,8 +692,10 @@ pub async fn post_otp(
             let jar = pending::finish(&state, jar).await?;
             return Ok((jar, locked_page(lang, Some(until))).into_response());
         }
-        let message = Some(lang.t("otp.invalid").to_string());
-        return render_otp_step(&state, jar, lang, message, StatusCode::UNAUTHORIZED).await;
+        let message = code_message(lang, outcome)
+            .0
+            .unwrap_or_else(|| lang.t("otp.invalid").to_string());
+        return render_otp_step(&state, jar, lang, Some(message), StatusCode::UNAUTHORIZED).await;
     };
     let attempt = Attempt {
         user,

@@ -32,7 +32,8 @@ pub struct Pending {
     #[serde(default)]
     pub stamp: String,
     /// The password step already counted one guess that the first code may use, so that a
-    /// right and a wrong password cost the same number of guesses.
+    /// right and a wrong password cost the same number of guesses. Kept beside the record
+    /// as its own entry (see `take_charge`), never read-modify-written.
     #[serde(default)]
     pub charged: bool,
     #[serde(default)]
@@ -58,6 +59,9 @@ pub fn stamp(user: &User) -> String {
 fn key(hash: &str) -> String {
     format!("pending:{hash}")
 }
+fn charge_key(hash: &str) -> String {
+    format!("pending_charge:{hash}")
+}
 fn user_key(user_id: &str) -> String {
     format!("pending_user:{user_id}")
 }
@@ -72,6 +76,9 @@ pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<Cook
     };
     let json = serde_json::to_string(&p).map_err(|e| CacheError(e.to_string()))?;
     state.cache.set(&key(&hash), &json, TTL).await?;
+    if p.charged {
+        state.cache.set(&charge_key(&hash), "1", TTL).await?;
+    }
     if let Some(uid) = &p.user_id {
         state.cache.set_add(&user_key(uid), &hash, TTL).await?;
     }
@@ -101,19 +108,17 @@ pub async fn load(
         .map(|p| (hash, p)))
 }
 
-/// Stores a changed pending login under the same id, keeping its first deadline.
-pub async fn update(state: &AppState, id: &str, p: &Pending) -> Result<(), CacheError> {
-    let left = p.expires_at - state.clock.now();
-    if left <= 0 {
-        return state.cache.del(&key(id)).await;
-    }
-    let json = serde_json::to_string(p).map_err(|e| CacheError(e.to_string()))?;
-    state.cache.set(&key(id), &json, left).await
+/// Uses the guess the password step counted, once: of parallel codes for one pending
+/// login, exactly one gets it; every other one must be counted on its own.
+pub async fn take_charge(state: &AppState, id: &str) -> Result<bool, CacheError> {
+    Ok(state.cache.take(&charge_key(id)).await?.is_some())
 }
 
 pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, CacheError> {
     if let Some(c) = jar.get(COOKIE) {
-        state.cache.del(&key(&sha256_hex(c.value()))).await?;
+        let hash = sha256_hex(c.value());
+        state.cache.del(&key(&hash)).await?;
+        state.cache.del(&charge_key(&hash)).await?;
     }
     Ok(jar.remove(Cookie::build(COOKIE).path("/")))
 }
@@ -123,6 +128,7 @@ pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), Cac
     let k = user_key(user_id);
     for hash in state.cache.set_members(&k).await? {
         state.cache.del(&key(&hash)).await?;
+        state.cache.del(&charge_key(&hash)).await?;
     }
     state.cache.del(&k).await
 }

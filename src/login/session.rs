@@ -217,3 +217,17 @@ pub async fn reserve_guess(state: &AppState, s: &SsoSession) -> Result<bool, Cac
 pub async fn guess_proven(state: &AppState, s: &SsoSession) -> Result<(), CacheError> {
     state.cache.del(&guess_key(&s.sid)).await
 }
+
+/// The live session that carries `sid`, if any (staff APIs honour only tokens whose sign-in
+/// is still going on: "end sessions" must end what the tokens of that session can do).
+pub async fn by_sid(state: &AppState, sid: &str) -> Result<Option<SsoSession>, CacheError> {
+    let Some(hash) = state.cache.get(&sid_key(sid)).await? else {
+        return Ok(None);
+    };
+    let Some(raw) = state.cache.get(&key(&hash)).await? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_str::<SsoSession>(&raw)
+        .ok()
+        .filter(|s| s.expires_at > state.clock.now()))
+}

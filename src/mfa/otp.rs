@@ -56,8 +56,37 @@ fn burn_key(credential_id: &str, step: u64) -> String {
     format!("otp_burn:{credential_id}:{step}")
 }
 
+/// The work `check` does for a person with one device, done for nobody: a wrong password
+/// (or a stale half-done login) must take as long to fail at the code as a right one.
+pub async fn check_nobody(state: &AppState, code: &str) -> Result<OtpOutcome, AppError> {
+    const NOBODY: &str = "00000000-0000-0000-0000-000000000000";
+    let now = state.clock.now();
+    if let Some(rc) = normalize_recovery(code) {
+        state
+            .store
+            .use_recovery_code(NOBODY, &sha256_hex(&rc), now)
+            .await?;
+        return Ok(OtpOutcome::Invalid);
+    }
+    let _ = state.store.list_totp(NOBODY).await?;
+    let secret: [u8; 20] = rand::random();
+    let _ = totp::verify(&secret, code, now.max(0) as u64, |_| false);
+    Ok(OtpOutcome::Invalid)
+}
+
 pub async fn check(state: &AppState, user: &User, code: &str) -> Result<OtpOutcome, AppError> {
     check_except(state, user, code, None).await
+}
+
+/// What `check` would say about `code` for `user`, without accepting it: for a login whose
+/// password was wrong, so that a code that is real but mistimed or already used gets the
+/// same words either way (the answer must not tell the password was right). A right code
+/// is neither spent nor accepted (`Invalid`); a mistimed one is burned as usual.
+pub async fn peek(state: &AppState, user: &User, code: &str) -> Result<OtpOutcome, AppError> {
+    Ok(match inspect(state, user, code, None, false).await? {
+        OtpOutcome::Totp | OtpOutcome::Recovery => OtpOutcome::Invalid,
+        other => other,
+    })
 }
 
 /// As `check`, ignoring one device (removing a device needs a code from another one).
@@ -67,8 +96,21 @@ pub async fn check_except(
     code: &str,
     except: Option<&str>,
 ) -> Result<OtpOutcome, AppError> {
+    inspect(state, user, code, except, true).await
+}
+
+async fn inspect(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    except: Option<&str>,
+    spend: bool,
+) -> Result<OtpOutcome, AppError> {
     let now = state.clock.now();
     if let Some(rc) = normalize_recovery(code) {
+        if !spend {
+            return Ok(OtpOutcome::Invalid);
+        }
         let used = state
             .store
             .use_recovery_code(&user.id, &sha256_hex(&rc), now)
@@ -93,6 +135,12 @@ pub async fn check_except(
         match totp::verify(&secret, code, now.max(0) as u64, |s| s as i64 <= last) {
             Verdict::Valid { step } => {
                 let burned = state.cache.get(&burn_key(&d.id, step)).await?.is_some();
+                if !spend {
+                    if burned {
+                        outcome = OtpOutcome::Replayed;
+                    }
+                    continue;
+                }
                 // The database decides across replicas: exactly one request spends a step.
                 if !burned && state.store.use_totp_step(&d.id, step as i64, now).await? {
                     return Ok(OtpOutcome::Totp);

@@ -71,6 +71,14 @@ impl Store {
     pub async fn add_totp(&self, d: &NewDevice<'_>, now: i64) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
         let mut tx = self.pool.begin().await?;
+        if d.first_only {
+            // Serialise first enrolments of one person: on PostgreSQL two racing
+            // transactions would both see "no device yet" (SQLite writers queue anyway).
+            sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                .bind(d.user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let sql = if d.first_only {
             "INSERT INTO totp_credentials (id, user_id, device_name, secret_enc, created_at)
              SELECT $1, $2, $3, $4, $5

@@ -247,7 +247,8 @@ impl Store {
     }
 
     /// Sets a new password after an e-mailed code was proven: the address is now verified,
-    /// temporary locks end, and the audit row and the notice are written in the same
+    /// the lock state is left alone (a reset proves the mailbox, not the second factor: it
+    /// must not hand an OTP guesser a fresh count), and the audit row and the notice are written in the same
     /// transaction, so the change and its mail exist together or not at all.
     pub async fn reset_password(
         &self,
@@ -287,7 +288,7 @@ impl Store {
         sqlx::query(
             "UPDATE users SET password_hash = $2, password_changed_at = $3,
                  email_verified_at = CASE WHEN $4 = 1 THEN COALESCE(email_verified_at, $3) ELSE email_verified_at END,
-                 failed_logins = 0, lock_level = 0, locked_until = NULL, updated_at = $3
+                 updated_at = $3
              WHERE id = $1",
         )
         .bind(user_id)
