@@ -23,6 +23,7 @@ scenarios!(
     remembered_tokens_and_clients_follow_changes,
     login_form_failures_do_not_enumerate,
     logout_without_hint_needs_confirmation,
+    logout_hint_must_be_this_persons_id_token,
 );
 
 fn challenge(verifier: &str) -> String {
@@ -1051,4 +1052,87 @@ async fn logout_without_hint_needs_confirmation(backend: Backend) {
         query_param(&location(&res), "error").as_deref(),
         Some("login_required")
     );
+}
+
+/// Whether `b` still has an SSO session (a silent authorization gives a code).
+async fn signed_in(s: &Setup, b: &reqwest::Client) -> bool {
+    let res = b
+        .get(authorize_url(&s.server, "dms", &[("prompt", "none")]))
+        .send()
+        .await
+        .unwrap();
+    query_param(&location(&res), "code").is_some()
+}
+
+/// A browser signed in as a fresh person, and that person's tokens for `dms`.
+async fn other_person(s: &Setup) -> (reqwest::Client, Value) {
+    let (nip, _) = s.server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let url = authorize_url(&s.server, "dms", &[]);
+    let res = login_through(&s.server, &b, &url, &nip, PASSWORD).await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let (st, tokens) = exchange(s, &code, VERIFIER).await;
+    assert_eq!(st, 200);
+    (b, tokens)
+}
+
+/// Logout CSRF: a link or `<img>` to `/logout?id_token_hint=…` with a token the attacker
+/// holds must not end the victim's session. Only an ID token of the person signed in in
+/// this browser ends it without asking (expired ones included); another person's ID token,
+/// a logout token or an access token only shows the confirmation page; and a hint never
+/// ends the session its `sid` names in some other browser.
+async fn logout_hint_must_be_this_persons_id_token(backend: Backend) {
+    let s = setup(backend).await;
+    let victim = &s.browser;
+    let c = code(&s).await;
+    let (st, mine) = exchange(&s, &c, VERIFIER).await;
+    assert_eq!(st, 200);
+    let my_id_token = mine["id_token"].as_str().unwrap().to_string();
+    let my_sid = jwt_part(&my_id_token, 1)["sid"].as_str().unwrap().to_string();
+    let my_id = s.server.user(&s.nip).await.id;
+    let (attacker, theirs) = other_person(&s).await;
+    let logout_url = |hint: &str| {
+        let enc: String = url::form_urlencoded::byte_serialize(hint.as_bytes()).collect();
+        s.server.url(&format!(
+            "/logout?client_id=dms&id_token_hint={enc}&post_logout_redirect_uri={}",
+            url::form_urlencoded::byte_serialize(POST_LOGOUT.as_bytes()).collect::<String>()
+        ))
+    };
+    // A genuine back-channel logout token for the victim's own session, as a service got it.
+    let logout_token = gerbang::oidc::tokens::mint_logout(
+        &s.server.state,
+        &s.server.state.keys(),
+        "dms",
+        jsonwebtoken::Algorithm::ES256,
+        &my_id,
+        &my_sid,
+    )
+    .unwrap();
+    for (what, hint) in [
+        ("another person's ID token", theirs["id_token"].as_str().unwrap()),
+        ("a logout token", logout_token.as_str()),
+        ("an access token", mine["access_token"].as_str().unwrap()),
+    ] {
+        let res = victim.get(logout_url(hint)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{what}: the confirmation page, no redirect");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Ya, keluar"), "{what}: {page}");
+        assert!(signed_in(&s, victim).await, "{what} ended the victim's session");
+    }
+    // The attacker's own browser, holding the victim's ID token (its `sid` names the
+    // victim's session): only the attacker's session ends.
+    let res = attacker.get(logout_url(&my_id_token)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "another person's ID token: confirmation");
+    assert!(signed_in(&s, &attacker).await);
+    let res = browser().get(logout_url(&my_id_token)).send().await.unwrap();
+    assert_eq!(location(&res), POST_LOGOUT, "no session here: nothing to end");
+    assert!(
+        signed_in(&s, victim).await,
+        "a hint's sid ended a session in another browser"
+    );
+    // The person's own ID token, long expired: signed out at once, back to the service.
+    s.server.clock().advance(3600);
+    let res = victim.get(logout_url(&my_id_token)).send().await.unwrap();
+    assert_eq!(location(&res), POST_LOGOUT);
+    assert!(!signed_in(&s, victim).await);
 }
