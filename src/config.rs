@@ -58,10 +58,6 @@ pub struct Config {
     /// The agency's logo in the header: a path on Gerbang or a `data:image/` URI (the pages'
     /// CSP allows no other image source).
     pub agency_logo: Option<String>,
-    /// Seconds a replica reuses a client record at the token, introspection and revocation
-    /// endpoints instead of reading it again; a changed or removed client is seen within
-    /// this time. 0 reads every time.
-    pub client_cache_secs: i64,
     /// Access tokens whose signature this replica already checked, remembered (by SHA-256)
     /// until they expire so a service presenting the same token again skips the ECDSA
     /// verification; revocation is still checked every time. 0 turns it off.
@@ -190,7 +186,6 @@ impl Default for Config {
             clients_file: None,
             agency_name: String::new(),
             agency_logo: None,
-            client_cache_secs: 5,
             verified_token_cache: 50_000,
             userinfo_cache_secs: 2,
         }

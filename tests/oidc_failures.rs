@@ -24,6 +24,7 @@ scenarios!(
     login_form_failures_do_not_enumerate,
     logout_without_hint_needs_confirmation,
     logout_hint_must_be_this_persons_id_token,
+    private_key_jwt_lifetime_and_jwks_fetches_are_bounded,
 );
 
 fn challenge(verifier: &str) -> String {
@@ -735,7 +736,7 @@ async fn revocation(backend: Backend) {
 
 /// The per-replica memos of verified access tokens, userinfo users and client records
 /// (issue 9) must not outlive what they remember: a disabled user, a withdrawn signing key,
-/// a rotated secret, a removed client.
+/// a rotated secret and a removed client stop at once.
 async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
     let s = setup(backend).await;
     let c = code(&s).await;
@@ -803,11 +804,11 @@ async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
         cc("batch", "wrong-secret-wrong-secret-wrong-secret".into()).await,
         401
     );
-    s.server.clock().advance(6); // past client_cache_secs (5)
-    assert_eq!(cc("batch", old).await, 401, "the old secret is forgotten");
-    // A removed client stops within the same bound.
+    // The attack: a leaked secret, rotated away, must stop working at once, on every
+    // replica, with no clock moved (issue 23: it used to live on in a per-replica memo).
+    assert_eq!(cc("batch", old).await, 401, "the old secret is refused at once");
+    // A removed client stops at once too.
     store.disable_client("batch").await.unwrap();
-    s.server.clock().advance(6);
     assert_eq!(cc("batch", new).await, 401);
 }
 
@@ -1135,4 +1136,127 @@ async fn logout_hint_must_be_this_persons_id_token(backend: Backend) {
     let res = victim.get(logout_url(&my_id_token)).send().await.unwrap();
     assert_eq!(location(&res), POST_LOGOUT);
     assert!(!signed_in(&s, victim).await);
+}
+
+/// A P-256 key pair: the private key for signing and its public JWK (with `kid`).
+fn es256_key(kid: &str) -> (jsonwebtoken::EncodingKey, jsonwebtoken::jwk::Jwk) {
+    use p256::pkcs8::EncodePrivateKey;
+    let sk = p256::SecretKey::random(&mut rand_core06::OsRng);
+    let pem = sk.to_pkcs8_pem(Default::default()).unwrap();
+    let enc = jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).unwrap();
+    let mut jwk =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&enc, jsonwebtoken::Algorithm::ES256).unwrap();
+    jwk.common.key_id = Some(kid.into());
+    (enc, jwk)
+}
+
+/// A client assertion valid from the server's clock `now` until `now + exp_in`.
+fn assertion(
+    key: &jsonwebtoken::EncodingKey,
+    kid: &str,
+    client: &str,
+    aud: &str,
+    now: i64,
+    exp_in: i64,
+) -> String {
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some(kid.into());
+    let claims = serde_json::json!({"iss": client, "sub": client, "aud": aud, "iat": now,
+        "exp": now + exp_in, "jti": uuid::Uuid::new_v4().to_string()});
+    jsonwebtoken::encode(&h, &claims, key).unwrap()
+}
+
+async fn assertion_status(server: &TestServer, assertion: String) -> StatusCode {
+    rp_http()
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials".to_string()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            ),
+            ("client_assertion", assertion),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// private_key_jwt: an assertion living for years would outlive its `jti` record and be
+/// replayable; unknown `kid`s (no authentication needed to send them) must not make the
+/// server fetch the service's `jwks_uri` once per request.
+async fn private_key_jwt_lifetime_and_jwks_fetches_are_bounded(backend: Backend) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let server = TestServer::start(backend).await;
+    let now = || server.clock().now();
+    let (key, jwk) = es256_key("k1");
+    let inline = serde_json::to_string(&jsonwebtoken::jwk::JwkSet { keys: vec![jwk.clone()] })
+        .unwrap();
+    server
+        .add_client_with("lemari", |c| {
+            c.auth_method = gerbang::store::clients::AuthMethod::PrivateKeyJwt;
+            c.secret_hash = String::new();
+            c.jwks = Some(inline);
+            c.grant_types = vec!["client_credentials".into()];
+        })
+        .await;
+    let ten_years = assertion(&key, "k1", "lemari", &server.base, now(), 10 * 365 * 86400);
+    assert_eq!(
+        assertion_status(&server, ten_years).await,
+        401,
+        "a ten-year assertion is refused"
+    );
+    // Five minutes is fine, once; its jti is remembered for its whole life.
+    let five_min = assertion(&key, "k1", "lemari", &server.base, now(), 300);
+    assert_eq!(assertion_status(&server, five_min.clone()).await, 200);
+    server.clock().advance(290);
+    assert_eq!(assertion_status(&server, five_min).await, 401, "replayed");
+
+    // Keys at a URI, on a server that counts how often it is asked.
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let published = Arc::new(Mutex::new(jsonwebtoken::jwk::JwkSet { keys: vec![jwk] }));
+    let (f, p) = (fetches.clone(), published.clone());
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            f.fetch_add(1, Ordering::SeqCst);
+            let p = p.clone();
+            async move { axum::Json(p.lock().unwrap().clone()) }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let jwks_uri = format!("http://{}/jwks", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    server
+        .add_client_with("dms", |c| {
+            c.auth_method = gerbang::store::clients::AuthMethod::PrivateKeyJwt;
+            c.secret_hash = String::new();
+            c.jwks_uri = Some(jwks_uri);
+            c.grant_types = vec!["client_credentials".into()];
+        })
+        .await;
+    let good = || assertion(&key, "k1", "dms", &server.base, now(), 60);
+    assert_eq!(assertion_status(&server, good()).await, 200);
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    let (stranger, _) = es256_key("x");
+    for i in 0..50 {
+        let forged = assertion(&stranger, &format!("k-{i}"), "dms", &server.base, now(), 60);
+        assert_eq!(assertion_status(&server, forged).await, 401);
+    }
+    let n = fetches.load(Ordering::SeqCst);
+    assert!(n <= 2, "50 unknown kids made {n} fetches of the jwks_uri");
+    assert_eq!(
+        assertion_status(&server, good()).await,
+        200,
+        "the service itself is unaffected"
+    );
+    // A key the service really rotated in is picked up in the next window.
+    let (key3, jwk3) = es256_key("k3");
+    published.lock().unwrap().keys.push(jwk3);
+    server.clock().advance(61);
+    let rotated = assertion(&key3, "k3", "dms", &server.base, now(), 60);
+    assert_eq!(assertion_status(&server, rotated).await, 200);
+    assert!(fetches.load(Ordering::SeqCst) <= n + 2);
 }
