@@ -32,6 +32,11 @@ pub struct Config {
     /// Concurrent password hashes; defaults to the number of cores.
     pub hash_workers: usize,
     pub max_body_bytes: usize,
+    /// Seconds a connection may take to send a request's headers, and the longest an idle
+    /// kept-alive connection is held open waiting for the next request (slowloris bound).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request's body may take to arrive after its headers.
+    pub body_read_timeout_secs: u64,
     pub database_max_connections: u32,
     /// How long a request waits for a database connection before answering 503.
     pub database_acquire_timeout_secs: u64,
@@ -171,6 +176,8 @@ impl Default for Config {
                 .map(|n| n.get())
                 .unwrap_or(2),
             max_body_bytes: 64 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
             database_max_connections: 16,
             database_acquire_timeout_secs: 5,
             smtp_url: None,
