@@ -47,6 +47,9 @@ pub struct Config {
     pub reset_code_ttl_secs: i64,
     pub reset_code_attempts: i64,
     pub captcha_ttl_secs: i64,
+    /// Entries the in-process cache holds at most before it drops disposable ones
+    /// (captchas, pending authorization requests); sessions and counters are never dropped.
+    pub memory_cache_max_entries: usize,
     pub lockout: LockoutSettings,
     pub rate_limit: RateLimitSettings,
     /// Proxies whose `X-Forwarded-For` is believed; from any other peer it is ignored.
@@ -122,6 +125,10 @@ pub struct RateLimitSettings {
     /// its users from one IP, so the browser-sized limit would throttle whole services.
     pub token_replenish_ms: u64,
     pub token_burst: u32,
+    /// GETs of the anonymous pages that make a captcha (`/reset`, `/login`, the captcha
+    /// image): their own bucket, as generous as the POST one.
+    pub page_replenish_ms: u64,
+    pub page_burst: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -132,6 +139,8 @@ impl Default for RateLimitSettings {
             burst: 30,
             token_replenish_ms: 1,
             token_burst: 2000,
+            page_replenish_ms: 500,
+            page_burst: 30,
         }
     }
 }
@@ -185,6 +194,7 @@ impl Default for Config {
             reset_code_ttl_secs: 15 * 60,
             reset_code_attempts: 5,
             captcha_ttl_secs: 5 * 60,
+            memory_cache_max_entries: 1_000_000,
             lockout: LockoutSettings::default(),
             rate_limit: RateLimitSettings::default(),
             trusted_proxies: Vec::new(),

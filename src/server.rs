@@ -53,7 +53,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     let keys = KeyRing::load_or_generate(&config.keys_dir, clock.now())?;
     let cache = match &config.redis_url {
         Some(url) => Cache::redis(url, &config.redis_prefix, clock.clone())?,
-        None => Cache::memory(clock.clone()),
+        None => Cache::memory(clock.clone(), config.memory_cache_max_entries),
     };
     let mailer = crate::mail::Mailer::from_config(&config)?;
     crate::ops::metrics::handle();

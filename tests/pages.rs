@@ -7,7 +7,8 @@ use common::*;
 scenarios!(
     language_choice_is_remembered_and_headers_are_set,
     health_and_readiness,
-    secret_pages_and_answers_are_never_stored_by_caches
+    secret_pages_and_answers_are_never_stored_by_caches,
+    anonymous_page_floods_are_limited_and_leave_bounded_memory
 );
 
 async fn language_choice_is_remembered_and_headers_are_set(backend: Backend) {
@@ -228,4 +229,73 @@ async fn secret_pages_and_answers_are_never_stored_by_caches(backend: Backend) {
         assert!(cc.contains("max-age") && !cc.contains("no-store"), "{path}: {cc}");
         assert!(res.headers().get("pragma").is_none(), "{path}");
     }
+}
+
+/// Memory without logging in: every `GET /reset` draws a captcha and leaves it in the cache
+/// for minutes. One IP loading the page over and over is told to slow down (429), what each
+/// view leaves is small, and the in-process cache stays within its bound without dropping
+/// anyone's session.
+async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Backend) {
+    // The per-IP page limit, as in production (tests switch limits off by default).
+    let server = TestServer::start_with(backend, |c| {
+        c.rate_limit.enabled = true;
+        c.rate_limit.page_burst = 10;
+        c.rate_limit.page_replenish_ms = 60_000;
+    })
+    .await;
+    let b = browser();
+    let mut limited = 0;
+    for _ in 0..40 {
+        let res = b.get(server.url("/reset")).send().await.unwrap();
+        match res.status().as_u16() {
+            200 => {}
+            429 => limited += 1,
+            other => panic!("GET /reset answered {other}"),
+        }
+    }
+    assert!(limited >= 29, "only {limited} of 40 page loads were limited");
+
+    // Without the limit (many IPs behind a proxy, or a botnet): a small, bounded cache.
+    let cap = 256;
+    let server = TestServer::start_with(backend, |c| c.memory_cache_max_entries = cap).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let person = browser();
+    let page = get_text(&person, server.url("/login")).await;
+    let res = person
+        .post(server.url("/login"))
+        .form(&login_fields(&server, &page, &nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let flood = browser();
+    let mut last = String::new();
+    for _ in 0..1500 {
+        last = get_text(&flood, server.url("/reset")).await;
+    }
+    let id = hidden(&last, "captcha_id");
+    let raw = server
+        .state
+        .cache
+        .get(&format!("captcha:{id}"))
+        .await
+        .unwrap()
+        .expect("the newest captcha is kept");
+    assert!(raw.len() < 100, "a captcha is stored as its answer only: {raw}");
+    if let Some(n) = server.state.cache.entries() {
+        // Slack for the shard rounding and for entries that must be kept.
+        assert!(n <= cap + 64, "the in-process cache grew to {n} entries");
+    }
+    // The image is drawn on request, and the captcha still works.
+    let img = rp_http()
+        .get(server.url(&format!("/captcha/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(img.status(), 200);
+    assert_eq!(img.headers()["content-type"], "image/png");
+    assert!(img.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    // The person who signed in before the flood is still signed in.
+    let res = person.get(server.url("/account")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the flood evicted a session");
 }
