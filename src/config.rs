@@ -74,6 +74,13 @@ pub struct Config {
     /// change shows there within this time (access tokens are trusted offline by services
     /// for their whole lifetime anyway). Token issuance always reads fresh. 0 reads every time.
     pub userinfo_cache_secs: i64,
+    /// `/introspect` answers a client about its own tokens only (another client's token is
+    /// `active: false`). `true`: any authenticated client may introspect any token.
+    pub introspection_any_client: bool,
+    /// An address (e.g. `127.0.0.1:9100`) to serve `/metrics` on, and then not on `listen`.
+    /// Unset: `/metrics` is on `listen` with everything else (put it behind the proxy's
+    /// access rules).
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,6 +212,8 @@ impl Default for Config {
             agency_logo: None,
             verified_token_cache: 50_000,
             userinfo_cache_secs: 2,
+            introspection_any_client: false,
+            metrics_listen: None,
         }
     }
 }

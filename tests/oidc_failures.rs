@@ -25,6 +25,7 @@ scenarios!(
     logout_without_hint_needs_confirmation,
     logout_hint_must_be_this_persons_id_token,
     private_key_jwt_lifetime_and_jwks_fetches_are_bounded,
+    introspection_is_for_the_tokens_own_client,
 );
 
 fn challenge(verifier: &str) -> String {
@@ -1259,4 +1260,50 @@ async fn private_key_jwt_lifetime_and_jwks_fetches_are_bounded(backend: Backend)
     let rotated = assertion(&key3, "k3", "dms", &server.base, now(), 60);
     assert_eq!(assertion_status(&server, rotated).await, 200);
     assert!(fetches.load(Ordering::SeqCst) <= n + 2);
+}
+
+/// Any client could introspect another client's tokens and read the person's id, session
+/// and scopes. A client now learns only about tokens issued to it; the operator may open
+/// introspection to every client (`introspection_any_client`) for resource servers.
+async fn introspection_is_for_the_tokens_own_client(backend: Backend) {
+    let s = setup(backend).await;
+    let spy = s
+        .server
+        .add_client("spy", "ES256", &["client_credentials"])
+        .await;
+    let c = code(&s).await;
+    let (_, t) = exchange(&s, &c, VERIFIER).await;
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let ask = |server: &TestServer, id: &'static str, secret: String, tok: String| {
+        let req = rp_http()
+            .post(server.url("/introspect"))
+            .basic_auth(id, Some(secret))
+            .form(&[("token", tok)]);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    for tok in [access, refresh] {
+        let theirs = ask(&s.server, "spy", spy.clone(), tok.to_string()).await;
+        assert_eq!(theirs, serde_json::json!({"active": false}), "{theirs}");
+        let mine = introspect(&s, tok).await;
+        assert_eq!(mine["active"], true, "{mine}");
+        assert_eq!(mine["client_id"], "dms");
+    }
+    // The spy's own token is its own business.
+    let own = client_token(&s.server, "spy", &spy).await;
+    assert_eq!(ask(&s.server, "spy", spy.clone(), own).await["active"], true);
+
+    // The operator's choice: every client may introspect every token.
+    let open = TestServer::start_with(backend, |c| c.introspection_any_client = true).await;
+    let (nip, _) = open.add_user(Some(PASSWORD)).await;
+    let dms = open
+        .add_client("dms", "ES256", &["authorization_code"])
+        .await;
+    let spy = open.add_client("spy", "ES256", &["client_credentials"]).await;
+    let res = login_through(&open, &browser(), &authorize_url(&open, "dms", &[]), &nip, PASSWORD)
+        .await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let t = exchange_code(&open, "dms", &dms, &code).await;
+    let seen = ask(&open, "spy", spy, t["access_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(seen["active"], true, "{seen}");
 }
