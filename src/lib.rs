@@ -49,7 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mfa::router())
         .merge(account::router())
         .merge(helpdesk::router())
-        .merge(ops::router())
+        .merge(ops::router(&state.settings))
         .merge(web::assets::router())
         .merge(pages(web::captcha::router()))
         .route_layer(middleware::from_fn(ops::metrics::track))

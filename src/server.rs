@@ -66,15 +66,33 @@ pub async fn run(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let tasks = [
-        tokio::spawn(housekeeping(state.clone())),
-        tokio::spawn(crate::mail::run_worker(state.clone())),
-        tokio::spawn(crate::oidc::backchannel::run_worker(state.clone())),
-    ];
     let limits = ConnLimits {
         header_read: Duration::from_secs(state.settings.header_read_timeout_secs.max(1)),
         body_read: Duration::from_secs(state.settings.body_read_timeout_secs.max(1)),
     };
+    // Metrics on their own address (an internal interface), bound before anything starts
+    // so a wrong address fails the start.
+    let metrics = match &state.settings.metrics_listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr).await?;
+            tracing::info!(listen = %addr, "metrics are served here only");
+            let app = crate::ops::metrics_router().with_state(state.clone());
+            Some(serve_http1(l, app, limits, std::future::pending()))
+        }
+        None => None,
+    };
+    let mut tasks = vec![
+        tokio::spawn(housekeeping(state.clone())),
+        tokio::spawn(crate::mail::run_worker(state.clone())),
+        tokio::spawn(crate::oidc::backchannel::run_worker(state.clone())),
+    ];
+    if let Some(m) = metrics {
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = m.await {
+                tracing::error!(error = %e, "metrics listener failed");
+            }
+        }));
+    }
     let app = crate::router(state);
     let served = serve_http1(listener, app, limits, shutdown).await;
     // Background work belongs to this server; nothing of it outlives the listener.
