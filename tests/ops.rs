@@ -374,3 +374,79 @@ async fn slow_and_idle_connections_are_closed() {
     let res = rp_http().get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// `/metrics` on its own address (`metrics_listen`): served there, and no longer on the
+/// public listener. Listener wiring, the same on every backend: SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_leave_the_public_listener() {
+    let port = free_port();
+    let server = TestServer::start_with(Backend::Sqlite, |c| {
+        c.metrics_listen = Some(format!("127.0.0.1:{port}"));
+    })
+    .await;
+    let http = rp_http();
+    let res = http.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 404, "not on the public listener");
+    assert_eq!(
+        http.get(server.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    let text = get_text(&http, format!("http://127.0.0.1:{port}/metrics")).await;
+    assert!(
+        text.contains("http_request_duration_seconds"),
+        "the metrics are served on their own address: {text}"
+    );
+}
+
+/// The SQLite database (password hashes, sealed TOTP secrets, reset-code hashes) with its
+/// `-wal`/`-shm`, and the outbox `.eml` files (reset codes in clear), are readable by
+/// Gerbang's user only, whatever the umask. SQLite and the file outbox only.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_and_outbox_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start(Backend::Sqlite).await; // no smtp_url: the file outbox
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let page = get_text(&b, server.url("/reset")).await;
+    let (id, answer) = captcha_answer(&server, &page).await.unwrap();
+    let res = b
+        .post(server.url("/reset"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("nip", nip.clone()),
+            ("email", format!("siti.{nip}@bkn.go.id")),
+            ("captcha_id", id),
+            ("captcha", answer),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let outbox = server.state.settings.data_dir.join("outbox");
+    let mut eml = None;
+    for _ in 0..100 {
+        eml = std::fs::read_dir(&outbox)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "eml"));
+        if eml.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let eml = eml.expect("the reset mail is written");
+    assert_eq!(mode(&eml), 0o600, "{}", eml.display());
+    assert_eq!(mode(&outbox), 0o700, "{}", outbox.display());
+    let db = server.dir.path().join("gerbang.db");
+    for p in [
+        db.clone(),
+        db.with_extension("db-wal"),
+        db.with_extension("db-shm"),
+    ] {
+        assert!(p.exists(), "{}", p.display());
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+}
