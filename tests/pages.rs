@@ -299,3 +299,21 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
     let res = person.get(server.url("/account")).send().await.unwrap();
     assert_eq!(res.status(), 200, "the flood evicted a session");
 }
+
+/// `web::csrf::rotate`, which sign-in calls: the browser's CSRF value changes, the token
+/// made from the value a browser had before no longer passes, the new one does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_rotation_makes_an_earlier_token_worthless() {
+    use axum_extra::extract::CookieJar;
+    use gerbang::web::csrf;
+    let server = TestServer::start(Backend::Sqlite).await;
+    let (jar, old_token) = csrf::issue(&server.state, CookieJar::new());
+    let old_value = jar.get(csrf::COOKIE).unwrap().value().to_string();
+    let (again, same) = csrf::issue(&server.state, jar.clone());
+    assert_eq!(same, old_token, "issue keeps the cookie");
+    assert_eq!(again.get(csrf::COOKIE).unwrap().value(), old_value);
+    let (rotated, new_token) = csrf::rotate(&server.state, jar);
+    assert_ne!(rotated.get(csrf::COOKIE).unwrap().value(), old_value);
+    assert!(!csrf::verify(&server.state, &rotated, Some(&old_token)));
+    assert!(csrf::verify(&server.state, &rotated, Some(&new_token)));
+}
