@@ -1260,6 +1260,27 @@ async fn private_key_jwt_lifetime_and_jwks_fetches_are_bounded(backend: Backend)
     let rotated = assertion(&key3, "k3", "dms", &server.base, now(), 60);
     assert_eq!(assertion_status(&server, rotated).await, 200);
     assert!(fetches.load(Ordering::SeqCst) <= n + 2);
+
+    // A service's endpoint answering megabytes (here: its real key set, padded) is not
+    // buffered: the set is refused, the assertion with it.
+    let (key4, jwk4) = es256_key("k4");
+    let mut huge = serde_json::to_string(&jsonwebtoken::jwk::JwkSet { keys: vec![jwk4] })
+        .unwrap();
+    huge.push_str(&" ".repeat(2 * 1024 * 1024));
+    let app = axum::Router::new().route("/jwks", axum::routing::get(move || async move { huge }));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let huge_uri = format!("http://{}/jwks", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    server
+        .add_client_with("bloat", |c| {
+            c.auth_method = gerbang::store::clients::AuthMethod::PrivateKeyJwt;
+            c.secret_hash = String::new();
+            c.jwks_uri = Some(huge_uri);
+            c.grant_types = vec!["client_credentials".into()];
+        })
+        .await;
+    let a = assertion(&key4, "k4", "bloat", &server.base, now(), 60);
+    assert_eq!(assertion_status(&server, a).await, 401);
 }
 
 /// Any client could introspect another client's tokens and read the person's id, session

@@ -37,6 +37,8 @@ pub const MAX_ASSERTION_LIFETIME: i64 = 300;
 /// missing, one more for an unknown `kid` (a key the service just rotated in). Requests
 /// come before any authentication, so without this each one could make us fetch.
 const JWKS_FETCH_WINDOW: i64 = 60;
+/// The largest client JWKS we read.
+const MAX_JWKS_BYTES: usize = 64 * 1024;
 
 pub async fn authenticate(
     state: &AppState,
@@ -248,8 +250,22 @@ async fn fetch_jwks(
         return Ok(cached);
     }
     let fetched = async {
-        let res = state.http.get(uri).send().await?.error_for_status()?;
-        res.text().await
+        let mut res = state
+            .http
+            .get(uri)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| e.to_string())?;
+        // A key set is a few KB; a service's endpoint must not make us buffer gigabytes.
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                return Err(format!("larger than {MAX_JWKS_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        String::from_utf8(body).map_err(|e| e.to_string())
     }
     .await;
     match fetched {
