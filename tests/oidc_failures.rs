@@ -807,7 +807,11 @@ async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
     );
     // The attack: a leaked secret, rotated away, must stop working at once, on every
     // replica, with no clock moved (issue 23: it used to live on in a per-replica memo).
-    assert_eq!(cc("batch", old).await, 401, "the old secret is refused at once");
+    assert_eq!(
+        cc("batch", old).await,
+        401,
+        "the old secret is refused at once"
+    );
     // A removed client stops at once too.
     store.disable_client("batch").await.unwrap();
     assert_eq!(cc("batch", new).await, 401);
@@ -1090,7 +1094,10 @@ async fn logout_hint_must_be_this_persons_id_token(backend: Backend) {
     let (st, mine) = exchange(&s, &c, VERIFIER).await;
     assert_eq!(st, 200);
     let my_id_token = mine["id_token"].as_str().unwrap().to_string();
-    let my_sid = jwt_part(&my_id_token, 1)["sid"].as_str().unwrap().to_string();
+    let my_sid = jwt_part(&my_id_token, 1)["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let my_id = s.server.user(&s.nip).await.id;
     let (attacker, theirs) = other_person(&s).await;
     let logout_url = |hint: &str| {
@@ -1111,23 +1118,41 @@ async fn logout_hint_must_be_this_persons_id_token(backend: Backend) {
     )
     .unwrap();
     for (what, hint) in [
-        ("another person's ID token", theirs["id_token"].as_str().unwrap()),
+        (
+            "another person's ID token",
+            theirs["id_token"].as_str().unwrap(),
+        ),
         ("a logout token", logout_token.as_str()),
         ("an access token", mine["access_token"].as_str().unwrap()),
     ] {
         let res = victim.get(logout_url(hint)).send().await.unwrap();
-        assert_eq!(res.status(), 200, "{what}: the confirmation page, no redirect");
+        assert_eq!(
+            res.status(),
+            200,
+            "{what}: the confirmation page, no redirect"
+        );
         let page = res.text().await.unwrap();
         assert!(page.contains("Ya, keluar"), "{what}: {page}");
-        assert!(signed_in(&s, victim).await, "{what} ended the victim's session");
+        assert!(
+            signed_in(&s, victim).await,
+            "{what} ended the victim's session"
+        );
     }
     // The attacker's own browser, holding the victim's ID token (its `sid` names the
     // victim's session): only the attacker's session ends.
     let res = attacker.get(logout_url(&my_id_token)).send().await.unwrap();
     assert_eq!(res.status(), 200, "another person's ID token: confirmation");
     assert!(signed_in(&s, &attacker).await);
-    let res = browser().get(logout_url(&my_id_token)).send().await.unwrap();
-    assert_eq!(location(&res), POST_LOGOUT, "no session here: nothing to end");
+    let res = browser()
+        .get(logout_url(&my_id_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&res),
+        POST_LOGOUT,
+        "no session here: nothing to end"
+    );
     assert!(
         signed_in(&s, victim).await,
         "a hint's sid ended a session in another browser"
@@ -1193,8 +1218,10 @@ async fn private_key_jwt_lifetime_and_jwks_fetches_are_bounded(backend: Backend)
     let server = TestServer::start(backend).await;
     let now = || server.clock().now();
     let (key, jwk) = es256_key("k1");
-    let inline = serde_json::to_string(&jsonwebtoken::jwk::JwkSet { keys: vec![jwk.clone()] })
-        .unwrap();
+    let inline = serde_json::to_string(&jsonwebtoken::jwk::JwkSet {
+        keys: vec![jwk.clone()],
+    })
+    .unwrap();
     server
         .add_client_with("lemari", |c| {
             c.auth_method = gerbang::store::clients::AuthMethod::PrivateKeyJwt;
@@ -1264,8 +1291,7 @@ async fn private_key_jwt_lifetime_and_jwks_fetches_are_bounded(backend: Backend)
     // A service's endpoint answering megabytes (here: its real key set, padded) is not
     // buffered: the set is refused, the assertion with it.
     let (key4, jwk4) = es256_key("k4");
-    let mut huge = serde_json::to_string(&jsonwebtoken::jwk::JwkSet { keys: vec![jwk4] })
-        .unwrap();
+    let mut huge = serde_json::to_string(&jsonwebtoken::jwk::JwkSet { keys: vec![jwk4] }).unwrap();
     huge.push_str(&" ".repeat(2 * 1024 * 1024));
     let app = axum::Router::new().route("/jwks", axum::routing::get(move || async move { huge }));
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -1312,7 +1338,10 @@ async fn introspection_is_for_the_tokens_own_client(backend: Backend) {
     }
     // The spy's own token is its own business.
     let own = client_token(&s.server, "spy", &spy).await;
-    assert_eq!(ask(&s.server, "spy", spy.clone(), own).await["active"], true);
+    assert_eq!(
+        ask(&s.server, "spy", spy.clone(), own).await["active"],
+        true
+    );
 
     // The operator's choice: every client may introspect every token.
     let open = TestServer::start_with(backend, |c| c.introspection_any_client = true).await;
@@ -1320,11 +1349,25 @@ async fn introspection_is_for_the_tokens_own_client(backend: Backend) {
     let dms = open
         .add_client("dms", "ES256", &["authorization_code"])
         .await;
-    let spy = open.add_client("spy", "ES256", &["client_credentials"]).await;
-    let res = login_through(&open, &browser(), &authorize_url(&open, "dms", &[]), &nip, PASSWORD)
+    let spy = open
+        .add_client("spy", "ES256", &["client_credentials"])
         .await;
+    let res = login_through(
+        &open,
+        &browser(),
+        &authorize_url(&open, "dms", &[]),
+        &nip,
+        PASSWORD,
+    )
+    .await;
     let code = query_param(&location(&res), "code").unwrap();
     let t = exchange_code(&open, "dms", &dms, &code).await;
-    let seen = ask(&open, "spy", spy, t["access_token"].as_str().unwrap().to_string()).await;
+    let seen = ask(
+        &open,
+        "spy",
+        spy,
+        t["access_token"].as_str().unwrap().to_string(),
+    )
+    .await;
     assert_eq!(seen["active"], true, "{seen}");
 }

@@ -388,7 +388,11 @@ async fn metrics_can_leave_the_public_listener() {
     let res = http.get(server.url("/metrics")).send().await.unwrap();
     assert_eq!(res.status(), 404, "not on the public listener");
     assert_eq!(
-        http.get(server.url("/healthz")).send().await.unwrap().status(),
+        http.get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
     let text = get_text(&http, format!("http://127.0.0.1:{port}/metrics")).await;

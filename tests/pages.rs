@@ -180,7 +180,10 @@ async fn secret_pages_and_answers_are_never_stored_by_caches(backend: Backend) {
     let (staff_nip, staff_id) = server.add_user(Some(PASSWORD)).await;
     let store = &server.state.store;
     store.upsert_instansi("4011", "BKN").await.unwrap();
-    store.grant_role(&staff_id, "helpdesk", "4011").await.unwrap();
+    store
+        .grant_role(&staff_id, "helpdesk", "4011")
+        .await
+        .unwrap();
     store.grant_role(&staff_id, "admin", "").await.unwrap();
     let staff = browser();
     let page = get_text(&staff, server.url("/login")).await;
@@ -223,10 +226,17 @@ async fn secret_pages_and_answers_are_never_stored_by_caches(backend: Backend) {
     }
 
     // What is public keeps its own caching.
-    for path in ["/static/gerbang.css", "/jwks", "/.well-known/openid-configuration"] {
+    for path in [
+        "/static/gerbang.css",
+        "/jwks",
+        "/.well-known/openid-configuration",
+    ] {
         let res = rp_http().get(server.url(path)).send().await.unwrap();
         let cc = res.headers()["cache-control"].to_str().unwrap();
-        assert!(cc.contains("max-age") && !cc.contains("no-store"), "{path}: {cc}");
+        assert!(
+            cc.contains("max-age") && !cc.contains("no-store"),
+            "{path}: {cc}"
+        );
         assert!(res.headers().get("pragma").is_none(), "{path}");
     }
 }
@@ -253,7 +263,10 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
             other => panic!("GET /reset answered {other}"),
         }
     }
-    assert!(limited >= 29, "only {limited} of 40 page loads were limited");
+    assert!(
+        limited >= 29,
+        "only {limited} of 40 page loads were limited"
+    );
 
     // Without the limit (many IPs behind a proxy, or a botnet): a small, bounded cache.
     let cap = 256;
@@ -281,7 +294,10 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
         .await
         .unwrap()
         .expect("the newest captcha is kept");
-    assert!(raw.len() < 100, "a captcha is stored as its answer only: {raw}");
+    assert!(
+        raw.len() < 100,
+        "a captcha is stored as its answer only: {raw}"
+    );
     if let Some(n) = server.state.cache.entries() {
         // Slack for the shard rounding and for entries that must be kept.
         assert!(n <= cap + 64, "the in-process cache grew to {n} entries");

@@ -174,7 +174,11 @@ fn private_sqlite_files(url: &str) -> Result<(), StoreError> {
             .mode(0o600)
             .open(path)
             .map_err(|e| fail(path, e))?;
-        for p in [path.to_string(), format!("{path}-wal"), format!("{path}-shm")] {
+        for p in [
+            path.to_string(),
+            format!("{path}-wal"),
+            format!("{path}-shm"),
+        ] {
             match std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 r => r.map_err(|e| fail(&p, e))?,

@@ -60,7 +60,12 @@ impl KeyExtractor for ClientIp {
 
 /// A limiter for POSTs to one feature's endpoints, or none when limits are switched off.
 pub fn layer(c: &Config) -> Option<Layer> {
-    build(c, c.rate_limit.replenish_ms, c.rate_limit.burst, Method::POST)
+    build(
+        c,
+        c.rate_limit.replenish_ms,
+        c.rate_limit.burst,
+        Method::POST,
+    )
 }
 
 /// Per-IP limit on GETs of the anonymous pages that leave something in the cache or cost a
