@@ -39,7 +39,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: feature routers merged, one line each, plus the shared layers.
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
-    let pages = |r| web::rate_limit::limit_pages(r, &state.settings);
+    // One per-IP bucket for every anonymous page that draws a captcha.
+    let page_limit = web::rate_limit::page_layer(&state.settings);
+    let pages = |r| web::rate_limit::limit_pages(r, &page_limit);
     Router::new()
         .merge(oidc::router(&state.settings))
         .merge(pages(login::router(&state.settings)))

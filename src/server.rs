@@ -149,11 +149,16 @@ async fn serve_http1(
                 move |mut req: axum::http::Request<hyper::body::Incoming>| {
                     req.extensions_mut()
                         .insert(axum::extract::ConnectInfo::<SocketAddr>(peer));
+                    // No timer for the bodiless requests (most GETs): nothing to wait for.
                     let req = req.map(|b| {
-                        axum::body::Body::new(tower_http::timeout::DeadlineBody::new(
-                            limits.body_read,
-                            b,
-                        ))
+                        if hyper::body::Body::is_end_stream(&b) {
+                            axum::body::Body::new(b)
+                        } else {
+                            axum::body::Body::new(tower_http::timeout::DeadlineBody::new(
+                                limits.body_read,
+                                b,
+                            ))
+                        }
                     });
                     app.clone().oneshot(req)
                 },

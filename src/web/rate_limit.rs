@@ -70,15 +70,21 @@ pub fn layer(c: &Config) -> Option<Layer> {
 
 /// Per-IP limit on GETs of the anonymous pages that leave something in the cache or cost a
 /// drawing (a captcha per reset or login page, the captcha image): without it, anyone can
-/// fill memory by loading pages. Its own bucket, separate from the POST one.
-pub fn limit_pages(router: Router<AppState>, c: &Config) -> Router<AppState> {
-    match build(
+/// fill memory by loading pages. Its own bucket, separate from the POST one; clones of the
+/// layer share it. Also fit for `/authorize` (each view stores a pending request).
+pub fn page_layer(c: &Config) -> Option<Layer> {
+    build(
         c,
         c.rate_limit.page_replenish_ms,
         c.rate_limit.page_burst,
         Method::GET,
-    ) {
-        Some(l) => router.route_layer(l),
+    )
+}
+
+/// `router` behind `limit` (from `page_layer`), if limits are on.
+pub fn limit_pages(router: Router<AppState>, limit: &Option<Layer>) -> Router<AppState> {
+    match limit {
+        Some(l) => router.route_layer(l.clone()),
         None => router,
     }
 }
