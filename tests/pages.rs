@@ -267,6 +267,24 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
         limited >= 29,
         "only {limited} of 40 page loads were limited"
     );
+    // `/authorize` stores a pending request per view: the same kind of per-IP bound.
+    server
+        .add_client("dms", "ES256", &["authorization_code"])
+        .await;
+    let url = authorize_url(&server, "dms", "openid");
+    let mut limited = 0;
+    for _ in 0..40 {
+        let res = b.get(&url).send().await.unwrap();
+        match res.status().as_u16() {
+            303 => {}
+            429 => limited += 1,
+            other => panic!("GET /authorize answered {other}"),
+        }
+    }
+    assert!(
+        limited >= 29,
+        "only {limited} of 40 authorizations were limited"
+    );
 
     // Without the limit (many IPs behind a proxy, or a botnet): a small, bounded cache.
     let cap = 256;

@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::state::Clock;
@@ -42,6 +43,8 @@ pub struct MemoryCache {
     clock: Clock,
     /// Entries per shard before eviction starts.
     shard_cap: usize,
+    /// When the "full of entries that must be kept" warning was last logged.
+    warned_at: Arc<AtomicI64>,
 }
 
 impl MemoryCache {
@@ -52,6 +55,7 @@ impl MemoryCache {
             hasher: RandomState::new(),
             clock,
             shard_cap: max_entries.div_ceil(SHARDS).max(1),
+            warned_at: Arc::new(AtomicI64::new(i64::MIN / 2)),
         }
     }
 
@@ -88,10 +92,21 @@ impl MemoryCache {
             }
             None if disposable(key) => false,
             None => {
-                tracing::warn!(
-                    entries = map.len(),
-                    "in-process cache shard full of entries that must be kept; growing"
-                );
+                // Once a minute at most: this is a sizing signal for the operator, and every
+                // insert into the full shard would say it again.
+                let last = self.warned_at.load(Ordering::Relaxed);
+                if now - last >= 60
+                    && self
+                        .warned_at
+                        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    tracing::warn!(
+                        shard_entries = map.len(),
+                        "in-process cache full of entries that must be kept (sessions, \
+                         counters); growing past memory_cache_max_entries"
+                    );
+                }
                 true
             }
         }
