@@ -74,7 +74,9 @@ pub async fn run(
     // so a wrong address fails the start.
     let metrics = match &state.settings.metrics_listen {
         Some(addr) => {
-            let l = TcpListener::bind(addr).await?;
+            let l = TcpListener::bind(addr).await.map_err(|e| {
+                std::io::Error::new(e.kind(), format!("metrics_listen {addr}: {e}"))
+            })?;
             tracing::info!(listen = %addr, "metrics are served here only");
             let app = crate::ops::metrics_router().with_state(state.clone());
             Some(serve_http1(l, app, limits, std::future::pending()))
