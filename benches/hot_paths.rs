@@ -84,6 +84,7 @@ fn hot_paths(c: &mut Criterion) {
                 user_id: "u",
                 amr: vec!["pwd".into(), "otp".into()],
                 acr: gerbang::oidc::ACR_MFA,
+                mfa_at: Some(0),
                 ip: None,
                 user_agent: None,
             },

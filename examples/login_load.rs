@@ -94,6 +94,7 @@ async fn seed(n: usize) {
                     recovery_hashes: &[],
                     event: &event,
                     notice: None,
+                    first_only: false,
                 },
                 now,
             )

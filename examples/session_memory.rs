@@ -44,6 +44,7 @@ async fn main() {
             user_id: &user,
             amr: vec!["pwd".into(), "otp".into()],
             acr: gerbang::oidc::ACR_MFA,
+            mfa_at: Some(0),
             ip: Some(format!("10.{}.{}.{}", i % 250, (i / 250) % 250, i % 200)),
             user_agent: Some(
                 "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 (KHTML, like Gecko) \

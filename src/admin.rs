@@ -98,9 +98,10 @@ fn validate_text(field: &str, s: &str, max: usize, required: bool) -> Result<(),
     if required && s.trim().is_empty() {
         return Err(invalid(format!("{field} must not be empty")));
     }
-    if s.chars().count() > max || s.chars().any(char::is_control) {
+    // Names are shown to staff and in e-mails: no bidi overrides or invisible characters.
+    if s.chars().count() > max || s.chars().any(crate::domain::text::is_deceptive) {
         return Err(invalid(format!(
-            "{field} must be at most {max} printable characters"
+            "{field} must be at most {max} printable characters (no hidden or direction-changing ones)"
         )));
     }
     Ok(())
@@ -424,8 +425,9 @@ pub async fn role_revoke(
     let store = open_store(config).await?;
     let (user_id, scopes) = role_target(&store, nip, role, instansi).await?;
     let mut any = false;
+    let now = Clock::default().now();
     for i in &scopes {
-        any |= store.revoke_role(&user_id, role, i).await?;
+        any |= store.revoke_role(&user_id, role, i, now).await?;
     }
     if !any {
         return Err(invalid(format!("{nip} does not hold that role")));
@@ -489,6 +491,8 @@ pub struct ClientAdd {
     pub id_token_alg: String,
     pub backchannel_logout_uri: Option<String>,
     pub allowed_roles: Vec<String>,
+    /// Staff scopes the client may ask for (`--scope helpdesk`).
+    pub allowed_scopes: Vec<String>,
     pub launcher_url: Option<String>,
 }
 
@@ -513,6 +517,7 @@ pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>,
     client.first_party = c.first_party;
     client.backchannel_logout_uri = c.backchannel_logout_uri;
     client.allowed_roles = c.allowed_roles;
+    client.allowed_scopes = c.allowed_scopes;
     client.launcher_url = c.launcher_url;
     registry::validate(&client)?;
     let store = open_store(config).await?;

@@ -137,6 +137,11 @@ struct ClientAddArgs {
     /// Only people holding one of these roles may sign in to the service (repeatable).
     #[arg(long = "allowed-role")]
     allowed_role: Vec<String>,
+    /// A staff scope the service may ask for, e.g. `helpdesk` for an agency's helpdesk tool
+    /// (repeatable). The standard scopes (openid, profile, email, offline_access) are every
+    /// service's.
+    #[arg(long = "scope")]
+    scope: Vec<String>,
     /// The service's start page, listed on the launcher.
     #[arg(long)]
     launcher_url: Option<String>,
@@ -258,6 +263,7 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                     id_token_alg: a.id_token_alg,
                     backchannel_logout_uri: a.backchannel_logout_uri,
                     allowed_roles: a.allowed_role,
+                    allowed_scopes: a.scope,
                     launcher_url: a.launcher_url,
                 },
             )
@@ -272,12 +278,17 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
         Command::Client(ClientCmd::List) => {
             for c in admin::client_list(&config).await? {
                 println!(
-                    "{}\t{}\t{}\t{}{}",
+                    "{}\t{}\t{}\t{}{}{}",
                     c.id,
                     c.name,
                     c.redirect_uris.join(","),
                     c.grant_types.join(","),
-                    if c.first_party { "\tfirst-party" } else { "" }
+                    if c.first_party { "\tfirst-party" } else { "" },
+                    if c.allowed_scopes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\tscopes={}", c.allowed_scopes.join(","))
+                    }
                 );
             }
             Ok(())

@@ -62,6 +62,10 @@ pub struct Entry {
     pub first_party: bool,
     #[serde(default)]
     pub allowed_roles: Vec<String>,
+    /// Staff scopes the service may ask for (`["helpdesk"]` for an agency's helpdesk tool);
+    /// the standard scopes are every client's.
+    #[serde(default)]
+    pub allowed_scopes: Vec<String>,
     pub launcher_url: Option<String>,
     pub launcher_icon: Option<String>,
     pub access_token_ttl_secs: Option<i64>,
@@ -158,6 +162,7 @@ fn from_entry(e: Entry, env: impl Fn(&str) -> Option<String>) -> Result<Client, 
         id_token_alg: e.id_token_alg,
         first_party: e.first_party,
         allowed_roles: e.allowed_roles,
+        allowed_scopes: e.allowed_scopes,
         launcher_url: e.launcher_url,
         launcher_icon: e.launcher_icon,
         access_token_ttl_secs: e.access_token_ttl_secs,
@@ -193,7 +198,10 @@ pub fn validate(c: &Client) -> Result<(), RegistryError> {
             c.id
         )));
     }
-    if c.name.is_empty() || c.name.chars().count() > 200 || c.name.chars().any(char::is_control) {
+    if c.name.is_empty()
+        || c.name.chars().count() > 200
+        || c.name.chars().any(crate::domain::text::is_deceptive)
+    {
         return Err(invalid("name must be 1-200 printable characters"));
     }
     for g in &c.grant_types {
@@ -243,6 +251,14 @@ pub fn validate(c: &Client) -> Result<(), RegistryError> {
     for r in &c.allowed_roles {
         if r.is_empty() || r.contains(char::is_whitespace) {
             return Err(invalid(format!("bad role name {r:?}")));
+        }
+    }
+    for s in &c.allowed_scopes {
+        if !crate::oidc::STAFF_SCOPES.contains(&s.as_str()) {
+            return Err(invalid(format!(
+                "unknown allowed scope {s:?}: use {} (standard scopes need no mention)",
+                crate::oidc::STAFF_SCOPES.join(", ")
+            )));
         }
     }
     if c.auth_method == AuthMethod::PrivateKeyJwt {
@@ -427,5 +443,10 @@ redirect_uris = ["http://127.0.0.1:9000/cb"]
         assert!(entry(&format!("{s}id_token_alg = \"none\"")).is_err());
         assert!(entry(&format!("{s}allowed_roles = [\"a b\"]")).is_err());
         assert!(entry(&format!("{s}allowed_roles = [\"siasn-admin\"]")).is_ok());
+        let helpdesk = entry(&format!("{s}allowed_scopes = [\"helpdesk\"]")).unwrap();
+        assert!(helpdesk.allows_scope("helpdesk") && helpdesk.allows_scope("email"));
+        assert!(!entry(&s).unwrap().allows_scope("helpdesk"));
+        assert!(entry(&format!("{s}allowed_scopes = [\"admin\"]")).is_err());
+        assert!(entry(&format!("{s}allowed_scopes = [\"openid\"]")).is_err());
     }
 }

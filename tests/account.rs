@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 
 scenarios!(
     devices_are_managed_with_a_second_factor,
-    password_change_and_sessions
+    password_change_and_sessions,
+    a_stolen_session_cannot_guess_the_password,
+    device_names_show_what_they_are,
 );
 
 /// Signs `b` in (password + OTP) and returns the account page.
@@ -101,12 +103,33 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
             .unwrap()
             .to_vec();
         let code = code_at(&secret, server.clock().now() as u64);
+        // Without proof from a device the person has, the session alone adds nothing.
         let res = post(
             &server,
             &b,
             "/mfa/enrol",
             &page,
             &[("otp", &code), ("device_name", "Tablet")],
+        )
+        .await;
+        assert_eq!(res.status(), 401, "a session alone adds no factor");
+        assert_eq!(
+            server.state.store.list_totp(&user_id).await.unwrap().len(),
+            1
+        );
+        server.clock().advance(30);
+        let code = code_at(&secret, server.clock().now() as u64);
+        let current = server.otp(&nip);
+        let res = post(
+            &server,
+            &b,
+            "/mfa/enrol",
+            &page,
+            &[
+                ("otp", &code),
+                ("device_name", "Tablet"),
+                ("current_otp", &current),
+            ],
         )
         .await;
         (res, secret)
@@ -131,6 +154,17 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
         &format!("/account/devices/{hp}/rename"),
         &page,
         &[("device_name", "<b>HP</b> Lama")],
+    )
+    .await;
+    assert_eq!(res.status(), 401, "renaming a factor needs a current code");
+    server.clock().advance(30);
+    let code = server.otp(&nip);
+    let res = post(
+        &server,
+        &b,
+        &format!("/account/devices/{hp}/rename"),
+        &page,
+        &[("device_name", "<b>HP</b> Lama"), ("otp", &code)],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -421,4 +455,92 @@ async fn password_change_and_sessions(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+}
+
+/// Someone holding only a session cookie tries passwords at `/account/password` and
+/// last-device removal: a few tries, then the session ends, and nothing changed.
+async fn a_stolen_session_cannot_guess_the_password(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let thief = browser();
+    let page = sign_in(&server, &thief, &nip, PASSWORD).await;
+    let hp = device_id(&page, "HP Pribadi");
+    let mut tries = 0;
+    for i in 0..20 {
+        let guess = format!("Tebakan#{i:04}xx");
+        let res = if i % 2 == 0 {
+            post(
+                &server,
+                &thief,
+                "/account/password",
+                &page,
+                &[
+                    ("current_password", guess.as_str()),
+                    ("otp", "000000"),
+                    ("password", "Baru#Sandi2026x"),
+                    ("password_confirm", "Baru#Sandi2026x"),
+                ],
+            )
+            .await
+        } else {
+            post(
+                &server,
+                &thief,
+                &format!("/account/devices/{hp}/remove"),
+                &page,
+                &[("password", guess.as_str()), ("otp", "000000")],
+            )
+            .await
+        };
+        if res.status() == StatusCode::SEE_OTHER {
+            assert_eq!(location(&res), "/login", "the session ends");
+            break;
+        }
+        assert_eq!(res.status(), 401);
+        tries += 1;
+    }
+    assert_eq!(tries, 5, "five wrong proofs per session, then it ends");
+    let res = thief.get(server.url("/account")).send().await.unwrap();
+    assert_eq!(res.status(), 303, "signed out");
+    assert_eq!(
+        server.state.store.list_totp(&user_id).await.unwrap().len(),
+        1
+    );
+    // The owner's password still works.
+    server.clock().advance(30);
+    sign_in(&server, &browser(), &nip, PASSWORD).await;
+}
+
+/// A device name with a bidi override or an invisible character would show as something
+/// else in /account, the helpdesk view and e-mails: refused, and nothing is renamed.
+async fn device_names_show_what_they_are(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let page = sign_in(&server, &b, &nip, PASSWORD).await;
+    let hp = device_id(&page, "HP Pribadi");
+    for bad in ["HP\u{202E}gpj.exe", "HP\u{200B}Pribadi", "HP\u{2066}x"] {
+        server.clock().advance(30);
+        let code = server.otp(&nip);
+        let res = post(
+            &server,
+            &b,
+            &format!("/account/devices/{hp}/rename"),
+            &page,
+            &[("device_name", bad), ("otp", &code)],
+        )
+        .await;
+        assert_eq!(res.status(), 400, "{bad:?}");
+        assert!(res.text().await.unwrap().contains("Nama perangkat"));
+    }
+    let names: Vec<String> = server
+        .state
+        .store
+        .list_totp(&user_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.device_name)
+        .collect();
+    assert_eq!(names, vec!["HP Pribadi".to_string()]);
 }

@@ -446,6 +446,38 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
         ],
         None,
     );
+    // A staff scope is the operator's to give, and only a known one.
+    cli.refused(
+        &[
+            "client",
+            "add",
+            "--id",
+            "bkpsdm-x",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x.go.id/cb",
+            "--scope",
+            "admin",
+        ],
+        None,
+        "unknown allowed scope",
+    );
+    cli.ok(
+        &[
+            "client",
+            "add",
+            "--id",
+            "bkpsdm-tool",
+            "--name",
+            "Alat Helpdesk BKPSDM",
+            "--redirect-uri",
+            "https://helpdesk.bkpsdm.go.id/cb",
+            "--scope",
+            "helpdesk",
+        ],
+        None,
+    );
     let list = cli.ok(&["client", "list"], None);
     let ids: Vec<&str> = list
         .lines()
@@ -453,8 +485,18 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
         .collect();
     assert_eq!(
         ids,
-        vec!["myasn", "siasn", "siasn-admin"],
+        vec!["bkpsdm-tool", "myasn", "siasn", "siasn-admin"],
         "refused clients left nothing behind"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("bkpsdm-tool\t") && l.ends_with("\tscopes=helpdesk")),
+        "{list}"
+    );
+    assert!(
+        !list
+            .lines()
+            .any(|l| l.starts_with("myasn\t") && l.contains("scopes="))
     );
 
     // Keys: rotate before the first serve creates the ring, then adds to it.

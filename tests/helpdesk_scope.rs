@@ -12,6 +12,12 @@ scenarios!(
     admins_see_and_export_the_audit_trail,
     name_search_stays_in_the_agency_and_pages,
     every_action_is_mailed,
+    staff_never_act_on_staff_nor_on_themselves,
+    helpdesk_scope_only_for_clients_marked_for_it,
+    api_wants_a_fresh_totp_and_refresh_keeps_its_age,
+    step_up_guesses_are_counted_before_they_are_compared,
+    audit_csv_cells_never_run_as_formulas,
+    role_revoke_ends_what_the_role_granted,
 );
 
 struct Desk {
@@ -19,6 +25,29 @@ struct Desk {
     smtp: SmtpSink,
     staff: reqwest::Client,
     staff_nip: String,
+}
+
+/// A browser signed in (password + TOTP) as `nip`.
+async fn signed_in(server: &TestServer, nip: &str) -> reqwest::Client {
+    let b = browser();
+    let page = get_text(&b, server.url("/login")).await;
+    let res = b
+        .post(server.url("/login"))
+        .form(&login_fields(server, &page, nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed in");
+    b
+}
+
+/// The agency tool the operator marked for the helpdesk scope (`allowed_scopes`).
+async fn helpdesk_tool(server: &TestServer) -> String {
+    server
+        .add_client_with("bkpsdm-tool", |c| {
+            c.allowed_scopes = vec!["helpdesk".into()];
+        })
+        .await
 }
 
 /// A helpdesk of agency 4011 (Siti's agency in the fixtures), signed in with MFA.
@@ -452,10 +481,7 @@ async fn token_for(server: &TestServer, secret: &str, nip: &str, scope: &str) ->
 
 async fn json_api_same_rules(backend: Backend) {
     let d = desk(backend).await;
-    let secret = d
-        .server
-        .add_client("bkpsdm-tool", "ES256", &["authorization_code"])
-        .await;
+    let secret = helpdesk_tool(&d.server).await;
     let (nip, _) = d.server.add_user(Some(PASSWORD)).await;
     let (other_nip, other_id) = d.server.add_user(Some(PASSWORD)).await;
     sqlx_set_agency(&d.server, &other_id, "2301").await;
@@ -653,7 +679,8 @@ async fn name_search_stays_in_the_agency_and_pages(backend: Backend) {
     }
     let (other_nip, other_id) = d.server.add_user(None).await;
     sqlx_set_agency(&d.server, &other_id, "2301").await;
-    // The staff member is a "Siti Rahayu" of 4011 too: 22 matches in the agency.
+    // The staff member is a "Siti Rahayu" of 4011 too, but staff are not listed to staff:
+    // 21 matches in the agency.
     let first = d
         .staff
         .get(d.server.url("/helpdesk?name=rahayu"))
@@ -675,12 +702,16 @@ async fn name_search_stays_in_the_agency_and_pages(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert_eq!(listed(&second), 2);
+    assert_eq!(listed(&second), 1);
     assert!(!second.contains("id=\"next-page\""));
     for p in [&first, &second] {
         assert!(
             !p.contains(&other_nip),
             "another agency's people never appear"
+        );
+        assert!(
+            !p.contains(&format!("nip={}", d.staff_nip)),
+            "nor staff, the officer included"
         );
     }
     assert!(
@@ -747,4 +778,606 @@ async fn every_action_is_mailed(backend: Backend) {
             .unwrap(),
         5
     );
+}
+
+/// The token response of a code flow for `nip` through `client` (a fresh browser, password
+/// and TOTP).
+async fn tokens_for(
+    server: &TestServer,
+    client: &str,
+    secret: &str,
+    nip: &str,
+    scope: &str,
+) -> serde_json::Value {
+    let b = browser();
+    let url = authorize_url(server, client, scope);
+    let res = login_through(server, &b, &url, nip, PASSWORD).await;
+    let code = query_param(&location(&res), "code")
+        .unwrap_or_else(|| panic!("no code: {}", location(&res)));
+    exchange_code(server, client, secret, &code).await
+}
+
+fn field<'a>(t: &'a serde_json::Value, k: &str) -> &'a str {
+    t[k].as_str().unwrap_or_else(|| panic!("no {k} in {t}"))
+}
+
+async fn api_get(server: &TestServer, token: &str, nip: &str) -> reqwest::Response {
+    rp_http()
+        .get(server.url(&format!("/api/helpdesk/users/{nip}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn api_act(
+    server: &TestServer,
+    token: &str,
+    nip: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    rp_http()
+        .post(server.url(&format!("/api/helpdesk/users/{nip}/actions")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh(
+    server: &TestServer,
+    client: &str,
+    secret: &str,
+    refresh_token: &str,
+) -> (StatusCode, serde_json::Value) {
+    let res = rp_http()
+        .post(server.url("/token"))
+        .basic_auth(client, Some(secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+async fn audits(server: &TestServer, kind: &str) -> i64 {
+    server.state.store.count_audit_events(kind).await.unwrap()
+}
+
+/// Issue 15 item 2: an officer of 4011 could set the e-mail and reset the MFA of an admin
+/// (or another officer) whose record says 4011, then take the account by password reset.
+async fn staff_never_act_on_staff_nor_on_themselves(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let (peer_nip, peer_id) = s.add_user(Some(PASSWORD)).await;
+    s.state
+        .store
+        .grant_role(&peer_id, "helpdesk", "4011")
+        .await
+        .unwrap();
+    let (admin_nip, admin_id) = s.add_user(Some(PASSWORD)).await;
+    s.state
+        .store
+        .grant_role(&admin_id, "admin", "")
+        .await
+        .unwrap();
+    let (plain_nip, plain_id) = s.add_user(Some(PASSWORD)).await;
+    let denied = audits(s, "helpdesk_denied").await;
+
+    // Reads: staff (the officer included) look like a NIP nobody has.
+    let (st, page) = find(&d, &plain_nip).await;
+    assert_eq!(st, 200);
+    for n in [&admin_nip, &peer_nip, &d.staff_nip] {
+        assert_eq!(find(&d, n).await.0, StatusCode::NOT_FOUND, "{n}");
+    }
+    let list = get_text(&d.staff, s.url("/helpdesk?name=rahayu")).await;
+    assert!(list.contains(&format!("nip={plain_nip}")));
+    for n in [&admin_nip, &peer_nip, &d.staff_nip] {
+        assert!(!list.contains(&format!("nip={n}")), "staff not listed");
+    }
+
+    // The takeover: the admin's e-mail, the other officer's MFA, the officer's own account.
+    let res = act(
+        &d,
+        &page,
+        &admin_nip,
+        &[
+            ("action", "set_email"),
+            ("new_email", "penyerang@contoh.id"),
+            ("reason", "Tiket 666 ganti email"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    let res = act(
+        &d,
+        &page,
+        &peer_nip,
+        &[
+            ("action", "reset_mfa"),
+            ("reason", "Tiket 667 HP hilang"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    let res = act(
+        &d,
+        &page,
+        &d.staff_nip,
+        &[
+            ("action", "reset_mfa"),
+            ("reason", "Tiket 668 HP baru"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        s.user(&admin_nip).await.email,
+        format!("siti.{admin_nip}@bkn.go.id")
+    );
+    assert_eq!(s.state.store.list_totp(&peer_id).await.unwrap().len(), 1);
+    let own_id = s.user(&d.staff_nip).await.id;
+    assert_eq!(s.state.store.list_totp(&own_id).await.unwrap().len(), 1);
+
+    // The same through the API.
+    let tool = helpdesk_tool(s).await;
+    let t = tokens_for(s, "bkpsdm-tool", &tool, &d.staff_nip, "openid helpdesk").await;
+    let at = field(&t, "access_token");
+    assert_eq!(api_get(s, at, &plain_nip).await.status(), 200);
+    assert_eq!(api_get(s, at, &admin_nip).await.status(), 404);
+    let evil = serde_json::json!({"action": "set_email", "new_email": "penyerang@contoh.id", "reason": "Tiket 669"});
+    assert_eq!(api_act(s, at, &admin_nip, evil.clone()).await.status(), 404);
+    assert_eq!(api_act(s, at, &peer_nip, evil.clone()).await.status(), 404);
+    assert_eq!(
+        api_act(s, at, &d.staff_nip, evil.clone()).await.status(),
+        404
+    );
+    assert_eq!(
+        s.user(&admin_nip).await.email,
+        format!("siti.{admin_nip}@bkn.go.id")
+    );
+    assert_eq!(
+        s.user(&d.staff_nip).await.email,
+        format!("siti.{}@bkn.go.id", d.staff_nip)
+    );
+    assert!(
+        audits(s, "helpdesk_denied").await >= denied + 10,
+        "every refusal is audited"
+    );
+    assert_eq!(audits(s, "helpdesk_action").await, 0, "nothing was done");
+
+    // Admins act on staff, never on themselves.
+    let admin = signed_in(s, &admin_nip).await;
+    let res = admin
+        .get(s.url(&format!("/helpdesk?nip={peer_nip}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"person\""));
+    let as_admin = |nip: String, action: &'static str| {
+        let form = vec![
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("nip", nip),
+            ("action", action.to_string()),
+            ("reason", "Tiket 700 dari BKN".to_string()),
+            ("confirm", "yes".to_string()),
+        ];
+        let (admin, url) = (admin.clone(), s.url("/helpdesk/action"));
+        async move { admin.post(url).form(&form).send().await.unwrap() }
+    };
+    assert_eq!(
+        as_admin(peer_nip.clone(), "end_sessions").await.status(),
+        303
+    );
+    let refused = audits(s, "helpdesk_refused").await;
+    let res = as_admin(admin_nip.clone(), "disable").await;
+    assert_eq!(res.status(), 403);
+    assert!(
+        res.text().await.unwrap().contains("atas akun Anda sendiri"),
+        "says why"
+    );
+    assert_eq!(s.user(&admin_nip).await.status, "active");
+    assert_eq!(audits(s, "helpdesk_refused").await, refused + 1);
+    let t = tokens_for(s, "bkpsdm-tool", &tool, &admin_nip, "openid helpdesk").await;
+    let at = field(&t, "access_token");
+    assert_eq!(
+        api_act(s, at, &admin_nip, evil.clone()).await.status(),
+        403,
+        "not on oneself through the API either"
+    );
+    assert_eq!(api_get(s, at, &peer_nip).await.status(), 200);
+    let res = api_act(
+        s,
+        at,
+        &peer_nip,
+        serde_json::json!({"action": "unlock", "reason": "Tiket 701"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(s.user(&admin_nip).await.status, "active");
+    let _ = plain_id;
+}
+
+/// Issue 15 items 3 and 22: any first-party client (and, with one consent click, any
+/// third-party one) got the `helpdesk` scope, and the API took any such token.
+async fn helpdesk_scope_only_for_clients_marked_for_it(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let myasn = s
+        .add_client("myasn", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    s.add_client_with("sscasn", |c| c.first_party = false).await;
+    // A pushed request (RFC 9126) passes the same check.
+    let res = rp_http()
+        .post(s.url("/par"))
+        .basic_auth("myasn", Some(&myasn))
+        .form(&[
+            ("client_id", "myasn"),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid helpdesk"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_scope");
+    for client in ["myasn", "sscasn"] {
+        // The officer is signed in (SSO): only the scope stands between them and a code.
+        let res = d
+            .staff
+            .get(authorize_url(s, client, "openid helpdesk"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302, "{client}");
+        let back = location(&res);
+        assert!(back.starts_with(REDIRECT), "{back}");
+        assert_eq!(
+            query_param(&back, "error").as_deref(),
+            Some("invalid_scope"),
+            "{client}: {back}"
+        );
+        assert!(query_param(&back, "code").is_none());
+        // The standard scopes stay every client's.
+        let res = d
+            .staff
+            .get(authorize_url(s, client, "openid profile email"))
+            .send()
+            .await
+            .unwrap();
+        let next = location(&res);
+        assert!(!next.contains("error="), "{client}: {next}");
+    }
+
+    // The tool the operator marked works, for staff only.
+    let tool = helpdesk_tool(s).await;
+    let (nip, _) = s.add_user(Some(PASSWORD)).await;
+    let t = tokens_for(s, "bkpsdm-tool", &tool, &d.staff_nip, "openid helpdesk").await;
+    assert_eq!(t["scope"], "openid helpdesk");
+    let at = field(&t, "access_token");
+    assert_eq!(api_get(s, at, &nip).await.status(), 200);
+    let plain = tokens_for(s, "bkpsdm-tool", &tool, &nip, "openid helpdesk").await;
+    assert_eq!(plain["scope"], "openid", "no staff role: no staff scope");
+
+    // The operator withdraws the mark: the tokens it allowed stop at the API, and their
+    // refresh family ends.
+    let mut c = s
+        .state
+        .store
+        .find_client("bkpsdm-tool")
+        .await
+        .unwrap()
+        .unwrap();
+    c.allowed_scopes.clear();
+    s.state
+        .store
+        .upsert_client(&c, s.clock().now(), true)
+        .await
+        .unwrap();
+    // Seen at once: clients are read fresh at every authentication (no client memo).
+    let res = api_get(s, at, &nip).await;
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_token");
+    let (st, body) = refresh(s, "bkpsdm-tool", &tool, field(&t, "refresh_token")).await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    assert!(audits(s, "access_denied").await >= 1);
+}
+
+/// Issue 15 item 3: a refreshed token with a 17-minute-old MFA still ran `end_sessions`
+/// while the console asked for a new OTP.
+async fn api_wants_a_fresh_totp_and_refresh_keeps_its_age(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let tool = helpdesk_tool(s).await;
+    let (nip, _) = s.add_user(Some(PASSWORD)).await;
+    let t = tokens_for(s, "bkpsdm-tool", &tool, &d.staff_nip, "openid helpdesk").await;
+    let auth_time = jwt_part(field(&t, "access_token"), 1)["auth_time"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        api_get(s, field(&t, "access_token"), &nip).await.status(),
+        200
+    );
+
+    s.clock().advance(17 * 60);
+    let (st, r) = refresh(s, "bkpsdm-tool", &tool, field(&t, "refresh_token")).await;
+    assert_eq!(st, 200, "{r}");
+    let at = field(&r, "access_token");
+    assert_eq!(
+        jwt_part(at, 1)["auth_time"].as_i64(),
+        Some(auth_time),
+        "refresh keeps the original auth_time"
+    );
+    let res = api_act(
+        s,
+        at,
+        &nip,
+        serde_json::json!({"action": "end_sessions", "reason": "Tiket 4242"}),
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        challenge.contains("error=\"insufficient_user_authentication\""),
+        "{challenge}"
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "insufficient_user_authentication");
+    assert_eq!(api_get(s, at, &nip).await.status(), 401);
+    assert_eq!(audits(s, "helpdesk_action").await, 0, "nothing was done");
+    assert!(audits(s, "helpdesk_refused").await >= 2, "refusals audited");
+
+    // Signing in again (a new code) makes it fresh.
+    let t = tokens_for(s, "bkpsdm-tool", &tool, &d.staff_nip, "openid helpdesk").await;
+    let res = api_act(
+        s,
+        field(&t, "access_token"),
+        &nip,
+        serde_json::json!({"action": "end_sessions", "reason": "Tiket 4242"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+}
+
+/// Issue 15 item 6: 60 wrong step-up codes in 0.8 s, nothing counted, then the right one
+/// accepted.
+async fn step_up_guesses_are_counted_before_they_are_compared(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let (plain_nip, _) = s.add_user(Some(PASSWORD)).await;
+    s.clock().advance(16 * 60);
+    let page = get_text(&d.staff, s.url("/helpdesk")).await;
+    assert!(page.contains("action=\"/helpdesk/step-up\""));
+    let csrf = hidden(&page, "csrf_token");
+    // A code that no step near now accepts.
+    let now = s.clock().now();
+    let near: Vec<String> = (-3..=3)
+        .map(|k| gerbang::domain::totp::code_at(TOTP_SECRET, (now + k * 30) as u64))
+        .collect();
+    let wrong = (123_456..)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !near.contains(c))
+        .unwrap();
+
+    let mut burst = Vec::new();
+    for _ in 0..25 {
+        let (b, url) = (d.staff.clone(), s.url("/helpdesk/step-up"));
+        let form = [("csrf_token", csrf.clone()), ("otp", wrong.clone())];
+        burst.push(tokio::spawn(async move {
+            let res = b.post(url).form(&form).send().await.unwrap();
+            let to = res
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            (res.status(), to)
+        }));
+    }
+    let mut compared = 0;
+    let mut over = 0;
+    for h in burst {
+        match h.await.unwrap() {
+            (StatusCode::UNAUTHORIZED, _) => compared += 1,
+            (StatusCode::TOO_MANY_REQUESTS, _) => over += 1,
+            // The session ended under the burst: sent to sign in.
+            (StatusCode::SEE_OTHER, Some(to)) if to == "/login" => {}
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(compared <= 5, "{compared} codes were compared");
+    assert!(over >= 1, "the limit answered");
+    assert!(audits(s, "helpdesk_refused").await >= compared + over);
+    // The session that guessed is over.
+    let res = d.staff.get(s.url("/helpdesk")).send().await.unwrap();
+    assert_eq!(location(&res), "/login");
+
+    // Signed in again: while over the limit, even the right code is refused unchecked.
+    let again = signed_in(s, &d.staff_nip).await;
+    let page = get_text(&again, s.url(&format!("/helpdesk?nip={plain_nip}"))).await;
+    let res = again
+        .post(s.url("/helpdesk/step-up"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("otp", s.otp(&d.staff_nip)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("WIB") && text.contains("masuk lagi"),
+        "{text}"
+    );
+    assert!(
+        text.contains("id=\"sign-in-again\"") && !text.contains("action=\"/helpdesk"),
+        "only a way to sign in again"
+    );
+
+    // After the window, the right code opens the console again.
+    s.clock().advance(16 * 60);
+    let later = signed_in(s, &d.staff_nip).await;
+    s.clock().advance(16 * 60);
+    let page = get_text(&later, s.url("/helpdesk")).await;
+    assert!(page.contains("action=\"/helpdesk/step-up\""));
+    let res = later
+        .post(s.url("/helpdesk/step-up"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("otp", s.otp(&d.staff_nip)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/helpdesk");
+}
+
+/// Issue 15 item 13: a device named `=HYPERLINK(…)` landed raw in the CSV export.
+async fn audit_csv_cells_never_run_as_formulas(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let (nip, _) = s.add_user_without_device(PASSWORD).await;
+    let b = browser();
+    let page = get_text(&b, s.url("/login")).await;
+    let mut f = login_fields(s, &page, &nip, PASSWORD).await;
+    f.retain(|(k, _)| k != "otp");
+    let res = b.post(s.url("/login")).form(&f).send().await.unwrap();
+    assert_eq!(location(&res), "/mfa/enrol");
+    let evil = "=HYPERLINK(\"http://evil.example/\",\"Klik\")";
+    let (res, _) = enrol(s, &b, evil).await;
+    assert!(res.status().is_success(), "{}", res.status());
+
+    let (admin_nip, admin_id) = s.add_user(Some(PASSWORD)).await;
+    s.state
+        .store
+        .grant_role(&admin_id, "admin", "")
+        .await
+        .unwrap();
+    let admin = signed_in(s, &admin_nip).await;
+    let csv = get_text(
+        &admin,
+        s.url(&format!(
+            "/helpdesk/audit?subject={nip}&kind=mfa_device_added&format=csv"
+        )),
+    )
+    .await;
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert_eq!(&rows[0][5], format!("'{evil}"), "shown as text");
+    for cell in rows.iter().flat_map(|r| r.iter()) {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} would run"
+        );
+    }
+}
+
+/// Runs the real `gerbang` binary against the server's database.
+async fn gerbang_cli(server: &TestServer, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_gerbang"))
+        .args(args)
+        .env("GERBANG_DATABASE_URL", &server.state.settings.database_url)
+        .env("GERBANG_KEYS_DIR", server.dir.path().join("cli-keys"))
+        .current_dir(server.dir.path())
+        .output()
+        .await
+        .unwrap()
+}
+
+/// Issue 15 item 18: after `gerbang role revoke`, refresh still answered 200 with the old
+/// scope (helpdesk included) for the whole family.
+async fn role_revoke_ends_what_the_role_granted(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let tool = helpdesk_tool(s).await;
+    let portal = s
+        .add_client_with("bkpsdm-portal", |c| {
+            c.allowed_roles = vec!["helpdesk".into()];
+        })
+        .await;
+    let myasn = s
+        .add_client("myasn", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let staff = &d.staff_nip;
+    let t_tool = tokens_for(s, "bkpsdm-tool", &tool, staff, "openid helpdesk").await;
+    assert_eq!(t_tool["scope"], "openid helpdesk");
+    let t_portal = tokens_for(s, "bkpsdm-portal", &portal, staff, "openid").await;
+    let t_myasn = tokens_for(s, "myasn", &myasn, staff, "openid").await;
+    let (st, r) = refresh(s, "bkpsdm-tool", &tool, field(&t_tool, "refresh_token")).await;
+    assert_eq!(st, 200, "{r}");
+    let rt_tool = field(&r, "refresh_token").to_string();
+    let at_tool = field(&r, "access_token").to_string();
+    let (plain_nip, _) = s.add_user(Some(PASSWORD)).await;
+    assert_eq!(api_get(s, &at_tool, &plain_nip).await.status(), 200);
+
+    let out = gerbang_cli(
+        s,
+        &[
+            "role",
+            "revoke",
+            "--nip",
+            staff,
+            "--role",
+            "helpdesk",
+            "--instansi",
+            "4011",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The access token still in the tool's hands is refused at once, and audited.
+    let refused = audits(s, "helpdesk_refused").await;
+    assert_eq!(api_get(s, &at_tool, &plain_nip).await.status(), 403);
+    assert_eq!(audits(s, "helpdesk_refused").await, refused + 1);
+    let (st, r) = refresh(s, "bkpsdm-tool", &tool, &rt_tool).await;
+    assert_eq!(
+        (st, r["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "{r}"
+    );
+    let (st, r) = refresh(
+        s,
+        "bkpsdm-portal",
+        &portal,
+        field(&t_portal, "refresh_token"),
+    )
+    .await;
+    assert_eq!(
+        (st, r["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "{r}"
+    );
+    let (st, r) = refresh(s, "myasn", &myasn, field(&t_myasn, "refresh_token")).await;
+    assert_eq!(st, 200, "an ordinary service is not touched: {r}");
+    // A new sign-in through the tool no longer gets the scope, nor the portal at all.
+    let t = tokens_for(s, "bkpsdm-tool", &tool, staff, "openid helpdesk").await;
+    assert_eq!(t["scope"], "openid");
 }

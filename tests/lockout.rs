@@ -12,6 +12,9 @@ scenarios!(
     captcha_after_three_failures,
     helpdesk_lock_has_no_end_time,
     rate_limiter_answers_429,
+    parallel_guesses_are_counted_before_they_are_compared,
+    a_right_password_looks_like_a_wrong_one_until_the_code_is_right,
+    known_browser_counter_is_atomic,
 );
 
 /// One login attempt from browser `b`, answering a captcha when the form shows one.
@@ -315,4 +318,172 @@ async fn rate_limiter_answers_429(backend: Backend) {
         res.json::<serde_json::Value>().await.unwrap()["error"],
         "temporarily_unavailable"
     );
+}
+
+/// How many audit rows of `kind` the person has.
+async fn audited(server: &TestServer, user_id: &str, kind: &str) -> usize {
+    server
+        .state
+        .store
+        .recent_audit(user_id, 500)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.1 == kind)
+        .count()
+}
+
+/// Many guesses at once (on any replica) get no more comparisons than the lock allows:
+/// each is counted before its password or code is checked.
+async fn parallel_guesses_are_counted_before_they_are_compared(backend: Backend) {
+    // No captcha in the way: this is about the lock's arithmetic alone.
+    let server = TestServer::start_with(backend, |c| c.lockout.captcha_after = 10_000).await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let guesses = (0..13).map(|_| {
+        let (server, nip) = (&server, nip.clone());
+        async move {
+            let b = browser();
+            attempt(server, &b, &nip, "Salah#Sandi2026").await.0
+        }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    assert!(
+        answers.iter().all(|s| *s == 401 || *s == 403),
+        "{answers:?}"
+    );
+    let compared = audited(&server, &user_id, "login_failure").await;
+    assert!(
+        compared <= 5,
+        "13 parallel wrong passwords: {compared} were compared (threshold 5)"
+    );
+    assert!(server.user(&nip).await.locked_until.is_some(), "locked");
+
+    // The right password and 25 parallel wrong codes: at most 5 codes are compared, and
+    // the right code afterwards meets the lock.
+    let server = TestServer::start_with(backend, |c| c.lockout.captcha_after = 10_000).await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let guesses = (0..25).map(|i| {
+        let (server, nip) = (&server, nip.clone());
+        async move {
+            let b = browser();
+            let code = format!("{:06}", 100_000 + i);
+            login_attempt(server, &server.base, &b, &nip, PASSWORD, Some(&code))
+                .await
+                .0
+        }
+    });
+    futures::future::join_all(guesses).await;
+    let compared = audited(&server, &user_id, "otp_failure").await;
+    assert!(
+        compared <= 5,
+        "25 parallel wrong codes: {compared} were compared (threshold 5)"
+    );
+    let (status, _) = attempt(&server, &browser(), &nip, PASSWORD).await;
+    assert_eq!(status, 403, "the right code meets the lock");
+    assert_eq!(audited(&server, &user_id, "login_success").await, 0);
+}
+
+/// The answer's words, without what changes on every page (CSRF token, server time).
+fn shape(page: &str) -> String {
+    page.lines()
+        .filter(|l| !l.contains("csrf_token") && !l.contains("server-time"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Password + empty code, then a wrong code on the second step; and the one-form variant:
+/// a right password answers exactly like a wrong one until the code is right too.
+async fn a_right_password_looks_like_a_wrong_one_until_the_code_is_right(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| c.lockout.captcha_after = 10_000).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let two_steps = |pw: &'static str| {
+        let (server, nip) = (&server, nip.clone());
+        async move {
+            let b = browser();
+            let (first, page1) = login_attempt(server, &server.base, &b, &nip, pw, Some("")).await;
+            let res = b
+                .post(server.url("/login/otp"))
+                .form(&[
+                    ("csrf_token", hidden(&page1, "csrf_token").as_str()),
+                    ("otp", "000000"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let second = res.status();
+            let page2 = res.text().await.unwrap();
+            (first, shape(&page1), second, shape(&page2))
+        }
+    };
+    let right = two_steps(PASSWORD).await;
+    let wrong = two_steps("Salah#Sandi2026").await;
+    assert_eq!(
+        (right.0, right.2),
+        (StatusCode::OK, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        right, wrong,
+        "the second step tells nothing about the password"
+    );
+    assert_eq!(
+        server.user(&nip).await.failed_logins,
+        2,
+        "each login costs the same one guess, whichever password"
+    );
+
+    let server = TestServer::start_with(backend, |c| c.lockout.captcha_after = 10_000).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let (s1, p1) = login_attempt(
+        &server,
+        &server.base,
+        &browser(),
+        &nip,
+        PASSWORD,
+        Some("000000"),
+    )
+    .await;
+    let (s2, p2) = login_attempt(
+        &server,
+        &server.base,
+        &browser(),
+        &nip,
+        "Salah#Sandi2026",
+        Some("000000"),
+    )
+    .await;
+    assert_eq!(s1, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        (s1, shape(&p1)),
+        (s2, shape(&p2)),
+        "one form: the same answer"
+    );
+}
+
+/// A browser that signed in before has its own counter in the cache: parallel failures
+/// from it are all counted (no lost updates on Redis), and at most its threshold compared.
+async fn known_browser_counter_is_atomic(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| c.lockout.captcha_after = 10_000).await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let owner = browser();
+    assert_eq!(attempt(&server, &owner, &nip, PASSWORD).await.0, 303);
+    let before = audited(&server, &user_id, "login_failure").await;
+    let guesses = (0..20).map(|_| {
+        let (server, nip, owner) = (&server, nip.clone(), owner.clone());
+        async move { attempt(server, &owner, &nip, "Salah#Sandi2026").await.0 }
+    });
+    futures::future::join_all(guesses).await;
+    let compared = audited(&server, &user_id, "login_failure").await - before;
+    let limit = server.state.settings.lockout.known_browser_threshold as usize;
+    assert!(
+        compared <= limit,
+        "20 parallel failures from a known browser: {compared} compared (limit {limit})"
+    );
+    assert_eq!(
+        attempt(&server, &owner, &nip, PASSWORD).await.0,
+        403,
+        "the known browser's own lock holds"
+    );
+    // The account itself was never charged: any other browser still signs in.
+    server.clock().advance(30);
+    assert_eq!(attempt(&server, &browser(), &nip, PASSWORD).await.0, 303);
 }

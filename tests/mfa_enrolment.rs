@@ -13,6 +13,9 @@ scenarios!(
     clock_skew_is_diagnosed_and_burned,
     recovery_codes_work_once_and_are_mailed,
     mfa_cannot_be_bypassed,
+    a_password_alone_never_adds_a_factor,
+    a_half_done_login_dies_with_the_password_and_the_account,
+    a_recovery_code_login_says_so,
 );
 
 fn authorize(server: &TestServer, extra: &str) -> String {
@@ -373,6 +376,7 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
         user_id: &user_id,
         amr: vec!["pwd".into()],
         acr: gerbang::oidc::ACR_PASSWORD,
+        mfa_at: None,
         ip: None,
         user_agent: None,
     };
@@ -465,5 +469,219 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
         res.status(),
         StatusCode::OK,
         "the new password still leads to the OTP step"
+    );
+}
+
+/// The reviewer's bypass: right password, empty code, then the enrolment page of an account
+/// that already has an authenticator. Nothing is shown, nothing is added.
+async fn a_password_alone_never_adds_a_factor(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let res = password_step(&server, &b, &nip, PASSWORD).await;
+    assert_eq!(res.status(), 200, "the OTP step");
+    let otp_page = res.text().await.unwrap();
+    let res = b.get(server.url("/mfa/enrol")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login");
+    let attacker_secret = b"attacker-secret-20-bytes".to_vec();
+    let code = code_at(&attacker_secret, server.clock().now() as u64);
+    let res = b
+        .post(server.url("/mfa/enrol"))
+        .form(&[
+            ("csrf_token", hidden(&otp_page, "csrf_token").as_str()),
+            ("otp", code.as_str()),
+            ("device_name", "Penyerang"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "no enrolment from a password alone");
+    assert_eq!(
+        server.state.store.list_totp(&user_id).await.unwrap().len(),
+        1
+    );
+    let res = b
+        .get(authorize(&server, "&prompt=none"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query_param(&location(&res), "error").as_deref(),
+        Some("login_required")
+    );
+}
+
+/// Someone who knew the old password starts a login; the owner then changes it, or the
+/// helpdesk disables the account or ends everything: the half-done login cannot finish.
+async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let new_password = |server: &TestServer, user_id: String| {
+        let state = server.state.clone();
+        async move {
+            let hash = state.hasher.hash("Baru#Sandi2026x".into()).await.unwrap();
+            let ev = gerbang::store::audit::AuditEvent {
+                kind: "password_changed",
+                subject: Some(&user_id),
+                ..Default::default()
+            };
+            let mail = gerbang::mail::compose::password_changed(
+                gerbang::web::i18n::Lang::Id,
+                "x@bkn.go.id",
+                "X",
+                "-",
+            );
+            let now = state.clock.now();
+            state
+                .store
+                .change_password(&user_id, &hash, &ev, &mail, now)
+                .await
+                .unwrap();
+        }
+    };
+
+    // No device yet: the attacker's pending enrolment dies with a new password (even where
+    // nothing ended it explicitly), with a disabled account, and with "end everything".
+    for how in ["password", "disabled", "end_all"] {
+        let (nip, user_id) = server.add_user_without_device(PASSWORD).await;
+        let attacker = browser();
+        let res = password_step(&server, &attacker, &nip, PASSWORD).await;
+        assert_eq!(location(&res), "/mfa/enrol");
+        match how {
+            "password" => new_password(&server, user_id.clone()).await,
+            "disabled" => server
+                .state
+                .store
+                .set_user_status(&user_id, "disabled", server.clock().now())
+                .await
+                .unwrap(),
+            _ => gerbang::login::session::end_all_for_user(&server.state, &user_id)
+                .await
+                .unwrap(),
+        }
+        let res = attacker.get(server.url("/mfa/enrol")).send().await.unwrap();
+        assert_eq!(res.status(), 303, "{how}: no enrolment page");
+        assert_eq!(location(&res), "/login", "{how}");
+        assert!(
+            server
+                .state
+                .store
+                .list_totp(&user_id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    // With a device: the OTP step of a login started with the old password fails even with
+    // the right code.
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let attacker = browser();
+    assert_eq!(
+        password_step(&server, &attacker, &nip, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    new_password(&server, user_id.clone()).await;
+    let res = otp_step(&server, &attacker, &server.otp(&nip)).await;
+    assert_eq!(
+        res.status(),
+        401,
+        "the password it proved is no longer the password"
+    );
+
+    // Wrong codes do not keep a pending login alive past its first 15 minutes.
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    assert_eq!(
+        password_step(&server, &b, &nip, PASSWORD).await.status(),
+        200
+    );
+    let page = b
+        .get(server.url("/login/otp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    server.clock().advance(14 * 60);
+    assert_eq!(otp_step(&server, &b, "000000").await.status(), 401);
+    server.clock().advance(2 * 60);
+    let res = b
+        .post(server.url("/login/otp"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("otp", server.otp(&nip).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        400,
+        "expired: no fresh lifetime from a wrong code"
+    );
+}
+
+/// A recovery code signs in (the phone is lost), and says so: `amr` is `["pwd","rc"]`, and
+/// the helpdesk console still asks a staff member for a fresh TOTP code.
+async fn a_recovery_code_login_says_so(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let secret = server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let (nip, user_id) = server.add_user_without_device(PASSWORD).await;
+    server
+        .state
+        .store
+        .grant_role(&user_id, "helpdesk", "4011")
+        .await
+        .unwrap();
+    let b = browser();
+    password_step(&server, &b, &nip, PASSWORD).await;
+    let (res, _) = enrol(&server, &b, "HP Pribadi").await;
+    let page = res.text().await.unwrap();
+    let code = page
+        .split("<li><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let phone_lost = browser();
+    assert_eq!(
+        password_step(&server, &phone_lost, &nip, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    let res = otp_step(&server, &phone_lost, &code).await;
+    assert_eq!(res.status(), 302);
+    let auth_code = query_param(&location(&res), "code").unwrap();
+    let tokens = exchange_code(&server, "myasn", &secret, &auth_code).await;
+    let id_token = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
+    assert_eq!(id_token["amr"], serde_json::json!(["pwd", "rc"]));
+
+    let console = phone_lost
+        .get(server.url("/helpdesk"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        console.contains("action=\"/helpdesk/step-up\""),
+        "a recovery code does not open the console"
     );
 }

@@ -15,6 +15,7 @@ scenarios!(
     outbox_survives_a_restart,
     forms_need_csrf,
     embedded_default_writes_eml_files,
+    one_code_sets_one_password_however_many_race,
 );
 
 const NEW_PASSWORD: &str = "Kunci-Baru#2026x";
@@ -571,4 +572,32 @@ async fn embedded_default_writes_eml_files(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("no .eml file appeared in {}", dir.display());
+}
+
+/// Several requests racing with the one right code: the code is spent once, so exactly one
+/// of them sets its password (a mailbox thief racing the owner gets no second go).
+async fn one_code_sets_one_password_however_many_race(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let to = email_of(&nip);
+    request_code(&server, &browser(), &nip, &to).await;
+    let code = mailed_code(&smtp.wait_for(&to, 1).await[0]);
+    let passwords: Vec<String> = (0..6).map(|i| format!("Balapan#{i}Sandi26")).collect();
+    let races = passwords.iter().map(|pw| {
+        let (server, nip, code) = (&server, nip.clone(), code.clone());
+        async move {
+            confirm(server, &browser(), &nip, &code, pw, pw)
+                .await
+                .status()
+        }
+    });
+    let answers = futures::future::join_all(races).await;
+    let won: Vec<&String> = answers
+        .iter()
+        .zip(&passwords)
+        .filter(|(s, _)| **s == StatusCode::SEE_OTHER)
+        .map(|(_, pw)| pw)
+        .collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    assert!(state_verifies(&server, &nip, won[0]).await);
 }

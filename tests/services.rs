@@ -309,7 +309,7 @@ async fn consent_is_asked_once_and_revocable(backend: Backend) {
 
 async fn allowed_roles_gate_tokens_and_the_launcher(backend: Backend) {
     let server = TestServer::start(backend).await;
-    server
+    let secret = server
         .add_client_with("siasn-admin", |c| {
             c.name = "SIASN Admin".into();
             c.allowed_roles = vec!["siasn-admin".into()];
@@ -361,8 +361,82 @@ async fn allowed_roles_gate_tokens_and_the_launcher(backend: Backend) {
         .send()
         .await
         .unwrap();
-    code_from(&location(&res));
+    let code = code_from(&location(&res));
     assert!(get_text(&b, server.url("/")).await.contains("SIASN Admin"));
+
+    // Issue 15 item 18: the role goes, and with it the tokens it let the service have. The
+    // refresh family would otherwise live on for 30 days.
+    let t = exchange_code(&server, "siasn-admin", &secret, &code).await;
+    let refresh = |rt: String| {
+        let (url, secret) = (server.url("/token"), secret.clone());
+        async move {
+            let res = rp_http()
+                .post(url)
+                .basic_auth("siasn-admin", Some(&secret))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            (status, res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (st, r) = refresh(t["refresh_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(st, 200, "{r}");
+    let rt = r["refresh_token"].as_str().unwrap().to_string();
+    assert!(
+        server
+            .state
+            .store
+            .revoke_role(&user.id, "siasn-admin", "", server.clock().now())
+            .await
+            .unwrap()
+    );
+    let (st, r) = refresh(rt).await;
+    assert_eq!(
+        (st.as_u16(), r["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    // A role that disappears some other way (a database fix, say) is caught at the next
+    // refresh all the same: the client's policy is checked again there.
+    server
+        .state
+        .store
+        .grant_role(&user.id, "siasn-admin", "")
+        .await
+        .unwrap();
+    let res = b
+        .get(authorize_url(&server, "siasn-admin", "openid"))
+        .send()
+        .await
+        .unwrap();
+    let t = exchange_code(&server, "siasn-admin", &secret, &code_from(&location(&res))).await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&server.state.settings.database_url)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM roles WHERE user_id = $1")
+        .bind(&user.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (st, r) = refresh(t["refresh_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(
+        (st.as_u16(), r["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{r}"
+    );
+    assert!(
+        server
+            .state
+            .store
+            .count_audit_events("access_denied")
+            .await
+            .unwrap()
+            >= 2
+    );
 }
 
 /// A service's back-channel logout endpoint: keeps every logout token; answers 503 to the

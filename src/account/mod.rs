@@ -230,6 +230,20 @@ async fn otp_ok(
     Ok(ok)
 }
 
+/// Counts a proof (password or code) of this session before it is compared. `Some`: too
+/// many wrong ones; the session is over and the browser goes to the login form.
+async fn spend_guess(
+    state: &AppState,
+    jar: CookieJar,
+    sso: &SsoSession,
+) -> Result<Result<CookieJar, Response>, AppError> {
+    if session::reserve_guess(state, sso).await? {
+        return Ok(Ok(jar));
+    }
+    let jar = session::end(state, jar).await?;
+    Ok(Err((jar, Redirect::to("/login")).into_response()))
+}
+
 fn done(what: &str) -> Response {
     Redirect::to(&format!("/account?done={what}")).into_response()
 }
@@ -239,6 +253,8 @@ fn done(what: &str) -> Response {
 pub struct RenameForm {
     csrf_token: String,
     device_name: String,
+    /// A current code from one of the person's devices: a session alone changes no factor.
+    otp: String,
 }
 
 pub async fn post_rename(
@@ -254,7 +270,7 @@ pub async fn post_rename(
         return Ok(Redirect::to("/login").into_response());
     };
     let name = f.device_name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+    if !crate::domain::text::is_plain_text(&name, 64) {
         return render(
             &state,
             jar,
@@ -267,6 +283,33 @@ pub async fn post_rename(
         .await;
     }
     let user = &me.1;
+    // Not one of theirs: the same as a device that does not exist.
+    if !state
+        .store
+        .list_totp(&user.id)
+        .await?
+        .iter()
+        .any(|d| d.id == id)
+    {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
+    }
+    let jar = match spend_guess(&state, jar, &me.0).await? {
+        Ok(jar) => jar,
+        Err(r) => return Ok(r),
+    };
+    if !otp_ok(&state, user, &f.otp, None).await? {
+        return render(
+            &state,
+            jar,
+            lang,
+            &me,
+            None,
+            Some(lang.t("account.bad_otp").into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    session::guess_proven(&state, &me.0).await?;
     let now = state.clock.now();
     let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
@@ -334,6 +377,10 @@ pub async fn post_remove(
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
     };
     let last = devices.len() == 1;
+    let jar = match spend_guess(&state, jar, &me.0).await? {
+        Ok(jar) => jar,
+        Err(r) => return Ok(r),
+    };
     // With other devices, one of them must vouch; the last one needs password + its own code.
     if last {
         if !state
@@ -376,6 +423,7 @@ pub async fn post_remove(
         )
         .await;
     }
+    session::guess_proven(&state, &me.0).await?;
     let now = state.clock.now();
     let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
@@ -426,6 +474,10 @@ pub async fn post_password(
     let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
+    let jar = match spend_guess(&state, jar, &me.0).await? {
+        Ok(jar) => jar,
+        Err(r) => return Ok(r),
+    };
     let user = &me.1;
     let fail = |msg: String| Some(msg);
     if !state
@@ -456,6 +508,7 @@ pub async fn post_password(
         )
         .await;
     }
+    session::guess_proven(&state, &me.0).await?;
     let rules = password_policy::check(&f.password, &user.nip, &user.name);
     if !rules.is_empty() {
         let named: Vec<&str> = rules
@@ -515,6 +568,7 @@ pub async fn post_password(
     state.mailer.wake.notify_one();
     // Every other session and every refresh token ends; this browser stays signed in.
     end_other_sessions(&state, &me.0).await?;
+    crate::login::pending::end_all_for_user(&state, &user.id).await?;
     state.store.revoke_user_refresh(&user.id, now).await?;
     Ok(done("saved"))
 }
@@ -546,6 +600,10 @@ pub async fn post_recovery(
     let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
+    let jar = match spend_guess(&state, jar, &me.0).await? {
+        Ok(jar) => jar,
+        Err(r) => return Ok(r),
+    };
     let user = &me.1;
     // A current OTP, not a recovery code: the codes being replaced cannot vouch for it.
     if otp::normalize_recovery(&f.otp).is_some() || !otp_ok(&state, user, &f.otp, None).await? {
@@ -560,6 +618,7 @@ pub async fn post_recovery(
         )
         .await;
     }
+    session::guess_proven(&state, &me.0).await?;
     let codes = otp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
     let ip = client_ip(&state, peer, &headers);

@@ -4,4 +4,5 @@ pub mod lockout;
 pub mod nip;
 pub mod password_policy;
 pub mod pkce;
+pub mod text;
 pub mod totp;

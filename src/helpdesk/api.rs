@@ -10,10 +10,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Staff, find_in_scope, parse_action, perform, staff_of};
+use super::{
+    FRESH_MFA_SECS, Lookup, Purpose, Staff, find_in_scope, parse_action, perform, staff_of,
+};
 use crate::error::AppError;
 use crate::oidc::has_scope;
 use crate::state::AppState;
+use crate::store::audit::AuditEvent;
 use crate::store::users::User;
 use crate::web::{client_ip, user_agent};
 
@@ -30,19 +33,39 @@ fn error(status: StatusCode, error: &str, description: &str) -> Response {
         Json(json!({ "error": error, "error_description": description })),
     )
         .into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            "Bearer realm=\"gerbang\", scope=\"helpdesk\""
-                .parse()
-                .expect("static"),
-        );
+    // RFC 6750 §3 (and RFC 9470 §3 for a second factor that is missing or too old): the
+    // challenge names the error, so a tool knows to send the person to sign in again.
+    let challenge = match (status, error) {
+        (StatusCode::UNAUTHORIZED, "insufficient_user_authentication") => Some(format!(
+            "Bearer realm=\"gerbang\", error=\"{error}\", error_description=\"{description}\", max_age={FRESH_MFA_SECS}"
+        )),
+        (StatusCode::UNAUTHORIZED, _) => Some(format!(
+            "Bearer realm=\"gerbang\", scope=\"helpdesk\", error=\"{error}\""
+        )),
+        (StatusCode::FORBIDDEN, "insufficient_scope") => Some(format!(
+            "Bearer realm=\"gerbang\", scope=\"helpdesk\", error=\"{error}\""
+        )),
+        _ => None,
+    };
+    if let Some(v) = challenge.and_then(|c| c.parse().ok()) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     res
 }
 
-/// The staff member behind a bearer token, or the error response to give.
-async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response> {
+fn unavailable() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "try again",
+    )
+}
+
+/// The staff member behind a bearer token, or the error response to give. The token must
+/// be a user's, carry the `helpdesk` scope, have been issued to a client the operator allows
+/// that scope (its `aud`), and stand on a TOTP code proved within the console's window: a
+/// refreshed token keeps its original `auth_time`, so refreshing never makes an old MFA fresh.
+async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff, Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -70,6 +93,50 @@ async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response>
             "a user token with the helpdesk scope is required",
         ));
     }
+    let refuse = |why: &'static str| {
+        let ev = AuditEvent {
+            kind: "helpdesk_refused",
+            actor: Some(&claims.sub),
+            subject: Some(&claims.sub),
+            ip: Some(ip),
+            client_id: Some(&claims.client_id),
+            detail: Some(why),
+            ..Default::default()
+        };
+        async move { state.store.audit(&ev, state.clock.now()).await }
+    };
+    // The token's audience must be a live client the operator marked for the scope: a
+    // token minted for any other service (or before the mark was withdrawn) is not one.
+    let allowed = match state.store.find_client(&claims.client_id).await {
+        Ok(c) => c.is_some_and(|c| c.id == claims.aud && c.allows_scope("helpdesk")),
+        Err(_) => return Err(unavailable()),
+    };
+    if !allowed {
+        refuse("api: client not allowed the helpdesk scope")
+            .await
+            .map_err(|_| unavailable())?;
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the token was not issued to a client allowed the helpdesk scope",
+        ));
+    }
+    let now = state.clock.now();
+    let otp = claims
+        .amr
+        .as_ref()
+        .is_some_and(|a| a.iter().any(|m| m == "otp"));
+    let fresh = claims.auth_time.is_some_and(|t| t + FRESH_MFA_SECS >= now);
+    if !otp || !fresh {
+        refuse("api: no fresh TOTP")
+            .await
+            .map_err(|_| unavailable())?;
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "insufficient_user_authentication",
+            "sign in again with an authenticator code: the helpdesk needs one from the last 15 minutes",
+        ));
+    }
     let user = match state.store.find_user(&claims.sub).await {
         Ok(Some(u)) if u.is_active() => u,
         Ok(_) => {
@@ -79,26 +146,22 @@ async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response>
                 "the account is not active",
             ));
         }
-        Err(_) => {
-            return Err(error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "try again",
-            ));
-        }
+        Err(_) => return Err(unavailable()),
     };
     match staff_of(state, user, claims.auth_time.unwrap_or(0)).await {
         Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the user holds no helpdesk role",
-        )),
-        Err(_) => Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "try again",
-        )),
+        Ok(None) => {
+            // A role revoked while the token lives.
+            refuse("api: no helpdesk role")
+                .await
+                .map_err(|_| unavailable())?;
+            Err(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the user holds no helpdesk role",
+            ))
+        }
+        Err(_) => Err(unavailable()),
     }
 }
 
@@ -108,6 +171,14 @@ fn person_json(u: &User, devices: usize) -> serde_json::Value {
         "email_masked": super::mask_email(&u.email), "locked_until": u.locked_until,
         "failed_logins": u.failed_logins, "mfa_devices": devices,
     })
+}
+
+fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such person in your agencies",
+    )
 }
 
 fn internal(e: AppError) -> Response {
@@ -120,21 +191,17 @@ async fn get_user(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(nip): Path<String>,
 ) -> Response {
-    let staff = match staff(&state, &headers).await {
+    let ip = client_ip(&state, peer, &headers);
+    let staff = match staff(&state, &headers, &ip).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let ip = client_ip(&state, peer, &headers);
-    match find_in_scope(&state, &staff, &nip, &ip).await {
-        Ok(Some(u)) => match state.store.list_totp(&u.id).await {
+    match find_in_scope(&state, &staff, &nip, &ip, Purpose::View).await {
+        Ok(Lookup::Person(u)) => match state.store.list_totp(&u.id).await {
             Ok(d) => Json(person_json(&u, d.len())).into_response(),
             Err(e) => internal(e.into()),
         },
-        Ok(None) => error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such person in your agencies",
-        ),
+        Ok(Lookup::NotFound | Lookup::Own) => not_found(),
         Err(e) => internal(e),
     }
 }
@@ -154,7 +221,8 @@ async fn post_action(
     Path(nip): Path<String>,
     body: Result<Json<ActionBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let staff = match staff(&state, &headers).await {
+    let ip = client_ip(&state, peer, &headers);
+    let staff = match staff(&state, &headers, &ip).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -165,28 +233,47 @@ async fn post_action(
             "a JSON body {action, reason[, new_email]} is required",
         );
     };
-    let ip = client_ip(&state, peer, &headers);
-    let person = match find_in_scope(&state, &staff, &nip, &ip).await {
-        Ok(Some(u)) => u,
-        Ok(None) => {
+    let person = match find_in_scope(&state, &staff, &nip, &ip, Purpose::Act).await {
+        Ok(Lookup::Person(u)) => u,
+        Ok(Lookup::NotFound) => return not_found(),
+        Ok(Lookup::Own) => {
             return error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no such person in your agencies",
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "nobody takes helpdesk actions on their own account",
             );
         }
         Err(e) => return internal(e),
     };
+    let refused = |why: &'static str| AuditEvent {
+        kind: "helpdesk_refused",
+        actor: Some(&staff.user.id),
+        subject: Some(&person.id),
+        ip: Some(&ip),
+        detail: Some(why),
+        ..Default::default()
+    };
+    let now = state.clock.now();
     let reason = body.reason.trim();
-    if !(5..=500).contains(&reason.chars().count()) {
+    if !crate::domain::text::is_plain_multiline(reason, 500) || reason.chars().count() < 5 {
+        if let Err(e) = state.store.audit(&refused("no reason"), now).await {
+            return internal(e.into());
+        }
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "reason must be 5-500 characters",
+            "reason must be 5-500 characters, with no hidden or direction-changing characters",
         );
     }
     let new_email = body.new_email.trim().to_string();
     let Some(action) = parse_action(&body.action, &new_email) else {
+        if let Err(e) = state
+            .store
+            .audit(&refused("bad action or e-mail"), now)
+            .await
+        {
+            return internal(e.into());
+        }
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -207,7 +294,7 @@ async fn get_openapi() -> Json<serde_json::Value> {
         "info": { "title": "Gerbang helpdesk API", "version": "1" },
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "A Gerbang access token with scope `helpdesk`; the user must hold the helpdesk or admin role." } },
+                "description": "A Gerbang access token with scope `helpdesk`, issued to a client the operator allows that scope, from a sign-in with an authenticator code in the last 15 minutes (refreshing keeps the original time); the user must hold the helpdesk or admin role." } },
             "schemas": {
                 "Error": { "type": "object", "required": ["error"], "properties": {
                     "error": { "type": "string" }, "error_description": { "type": "string" } } },
@@ -228,17 +315,17 @@ async fn get_openapi() -> Json<serde_json::Value> {
                 "summary": "A person of one of the caller's agencies (others are 404, like unknown NIPs)",
                 "parameters": [{ "name": "nip", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9]{18}$" } }],
                 "responses": { "200": { "description": "found", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Person" } } } },
-                    "401": { "description": "no or bad token", "content": { "application/json": { "schema": err } } },
+                    "401": { "description": "no or bad token, a client not allowed the helpdesk scope, or `insufficient_user_authentication`: no authenticator code in the last 15 minutes", "content": { "application/json": { "schema": err } } },
                     "403": { "description": "no helpdesk scope or role", "content": { "application/json": { "schema": err } } },
-                    "404": { "description": "not found in the caller's agencies", "content": { "application/json": { "schema": err } } } } } },
+                    "404": { "description": "not found in the caller's agencies (staff members are visible to admins only)", "content": { "application/json": { "schema": err } } } } } },
             "/api/helpdesk/users/{nip}/actions": { "post": {
                 "summary": "Unlock, reset MFA, change e-mail, disable, enable or end sessions; audited and e-mailed",
                 "parameters": [{ "name": "nip", "in": "path", "required": true, "schema": { "type": "string" } }],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Action" } } } },
                 "responses": { "200": { "description": "done" },
                     "400": { "description": "bad action or reason", "content": { "application/json": { "schema": err } } },
-                    "401": { "description": "no or bad token" }, "403": { "description": "no helpdesk scope or role" },
-                    "404": { "description": "not found in the caller's agencies" } } } }
+                    "401": { "description": "no or bad token, or no authenticator code in the last 15 minutes" }, "403": { "description": "no helpdesk scope or role, or the caller's own account" },
+                    "404": { "description": "not found in the caller's agencies (staff members: admins only)" } } } }
         }
     }))
 }

@@ -39,7 +39,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// How recent the second factor must be for the console.
-const FRESH_MFA_SECS: i64 = 15 * 60;
+pub(super) const FRESH_MFA_SECS: i64 = 15 * 60;
 
 struct Person {
     nip: String,
@@ -58,6 +58,8 @@ struct Person {
 struct Page {
     lang: Lang,
     csrf: String,
+    /// The session has just been ended: only a way to sign in again is offered.
+    signed_out: bool,
     step_up: bool,
     query: String,
     name_query: String,
@@ -66,7 +68,7 @@ struct Page {
     next_page: Option<i64>,
     person: Option<Person>,
     notice: Option<&'static str>,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 /// The signed-in staff member and the agencies they may act for (`None` = all: admin).
@@ -211,7 +213,9 @@ async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
     })
 }
 
+#[derive(Default)]
 struct View {
+    signed_out: bool,
     step_up: bool,
     query: String,
     name_query: String,
@@ -220,6 +224,8 @@ struct View {
     person: Option<Person>,
     notice: Option<&'static str>,
     error: Option<&'static str>,
+    /// A message already in the page's language (with a time in it), shown over `error`.
+    message: Option<String>,
     status: StatusCode,
 }
 
@@ -228,6 +234,7 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
     let page = Page {
         lang,
         csrf,
+        signed_out: v.signed_out,
         step_up: v.step_up,
         query: v.query,
         name_query: v.name_query,
@@ -235,34 +242,67 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
         next_page: v.next_page,
         person: v.person,
         notice: v.notice.map(|k| lang.t(k)),
-        error: v.error.map(|k| lang.t(k)),
+        error: v.message.or_else(|| v.error.map(|k| lang.t(k).to_string())),
     };
     (v.status, jar, page).into_response()
 }
 
-/// Looks a person up within the staff member's scope; out of scope is "not found" (and audited).
+/// What a staff member is about to do with the person they look up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    View,
+    Act,
+}
+
+/// What a lookup found, for this staff member and purpose.
+enum Lookup {
+    Person(Box<User>),
+    /// Nobody, or nobody this staff member may see: answered alike.
+    NotFound,
+    /// The staff member's own account, for an action: refused (403).
+    Own,
+}
+
+/// Looks a person up within the staff member's scope. Out of scope is "not found" (and
+/// audited): another agency's people, and for a helpdesk officer anyone who holds a role
+/// (staff never act on staff; only admins do). Nobody acts on their own account.
 async fn find_in_scope(
     state: &AppState,
     staff: &Staff,
     nip: &str,
     ip: &str,
-) -> Result<Option<User>, AppError> {
+    purpose: Purpose,
+) -> Result<Lookup, AppError> {
     let Some(u) = state.store.find_user_by_nip(nip).await? else {
-        return Ok(None);
+        return Ok(Lookup::NotFound);
     };
-    if staff.covers(&u) {
-        return Ok(Some(u));
-    }
-    let ev = AuditEvent {
-        kind: "helpdesk_denied",
+    let denied = |kind: &'static str, why: &'static str| AuditEvent {
+        kind,
         actor: Some(&staff.user.id),
         subject: Some(&u.id),
         ip: Some(ip),
-        detail: Some("out of scope"),
+        detail: Some(why),
         ..Default::default()
     };
-    state.store.audit(&ev, state.clock.now()).await?;
-    Ok(None)
+    let now = state.clock.now();
+    if !staff.covers(&u) {
+        let ev = denied("helpdesk_denied", "out of scope");
+        state.store.audit(&ev, now).await?;
+        return Ok(Lookup::NotFound);
+    }
+    // An officer who could reset another officer's (or an admin's) MFA and e-mail could take
+    // their account, and with it their agencies: staff are for admins only.
+    if staff.scope.is_some() && !state.store.roles_of(&u.id).await?.is_empty() {
+        let ev = denied("helpdesk_denied", "staff member");
+        state.store.audit(&ev, now).await?;
+        return Ok(Lookup::NotFound);
+    }
+    if purpose == Purpose::Act && u.id == staff.user.id {
+        let ev = denied("helpdesk_refused", "own account");
+        state.store.audit(&ev, now).await?;
+        return Ok(Lookup::Own);
+    }
+    Ok(Lookup::Person(Box::new(u)))
 }
 
 #[derive(Deserialize, Default)]
@@ -296,15 +336,9 @@ pub async fn get_helpdesk(
         .take(18)
         .collect();
     let mut v = View {
-        name_query: String::new(),
-        results: Vec::new(),
-        next_page: None,
-        step_up: false,
         query: nip.clone(),
-        person: None,
-        notice: None,
-        error: None,
         status: StatusCode::OK,
+        ..View::default()
     };
     if !staff.fresh(state.clock.now()) {
         v.step_up = true;
@@ -339,9 +373,9 @@ pub async fn get_helpdesk(
     }
     if !nip.is_empty() {
         let ip = client_ip(&state, peer, &headers);
-        match find_in_scope(&state, &staff, &nip, &ip).await? {
-            Some(u) => v.person = Some(person_view(&state, &u).await?),
-            None => {
+        match find_in_scope(&state, &staff, &nip, &ip, Purpose::View).await? {
+            Lookup::Person(u) => v.person = Some(person_view(&state, &u).await?),
+            Lookup::NotFound | Lookup::Own => {
                 v.error = Some("helpdesk.not_found");
                 v.status = StatusCode::NOT_FOUND;
             }
@@ -361,6 +395,8 @@ pub async fn post_step_up(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Form(f): Form<StepUpForm>,
 ) -> Result<Response, AppError> {
     if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
@@ -370,25 +406,67 @@ pub async fn post_step_up(
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
+    let now = state.clock.now();
+    let ip = client_ip(&state, peer, &headers);
+    let refused = |why: &'static str| AuditEvent {
+        kind: "helpdesk_refused",
+        actor: Some(&staff.user.id),
+        subject: Some(&staff.user.id),
+        ip: Some(&ip),
+        detail: Some(why),
+        ..Default::default()
+    };
+    // Counted before the code is looked at, atomically on every replica: concurrent guesses
+    // past the limit are refused unchecked, so at most STEP_UP_TRIES codes are ever compared
+    // per window. The right code is refused too while over the limit.
+    let key = step_up_key(&staff.user.id);
+    let tries = state.cache.incr(&key, STEP_UP_WINDOW_SECS).await?;
+    if tries > STEP_UP_TRIES {
+        state
+            .store
+            .audit(&refused("step-up: too many wrong codes"), now)
+            .await?;
+        // Whoever is guessing holds this session (a stolen cookie, say): it ends here, and
+        // signing in again needs the password and a code, which the login counts.
+        let jar = session::end(&state, jar).await?;
+        let message = lang
+            .t("helpdesk.step_up_locked")
+            .replace("{}", &wib(now + STEP_UP_WINDOW_SECS));
+        let v = View {
+            signed_out: true,
+            message: Some(message),
+            status: StatusCode::TOO_MANY_REQUESTS,
+            ..View::default()
+        };
+        return Ok(render(&state, jar, lang, v));
+    }
     // A recovery code is for a lost phone, not for opening the console.
     if otp::normalize_recovery(&f.otp).is_none()
         && otp::check(&state, &staff.user, &f.otp).await? == OtpOutcome::Totp
     {
+        state.cache.del(&key).await?;
         session::confirm_now(&state, &jar).await?;
         return Ok(Redirect::to("/helpdesk").into_response());
     }
+    state
+        .store
+        .audit(&refused("step-up: wrong code"), now)
+        .await?;
     let v = View {
-        name_query: String::new(),
-        results: Vec::new(),
-        next_page: None,
         step_up: true,
-        query: String::new(),
-        person: None,
-        notice: None,
         error: Some("account.bad_otp"),
         status: StatusCode::UNAUTHORIZED,
+        ..View::default()
     };
     Ok(render(&state, jar, lang, v))
+}
+
+/// Step-up codes one staff member may try per window (the window restarts with each try).
+const STEP_UP_TRIES: i64 = 5;
+const STEP_UP_WINDOW_SECS: i64 = 15 * 60;
+
+fn step_up_key(user_id: &str) -> String {
+    format!("helpdesk_step_up:{user_id}")
 }
 
 #[derive(Deserialize, Default)]
@@ -423,31 +501,33 @@ pub async fn post_action(
     }
     let ip = client_ip(&state, peer, &headers);
     let nip: String = f.nip.trim().chars().take(18).collect();
-    let Some(person) = find_in_scope(&state, &staff, &nip, &ip).await? else {
-        let v = View {
-            name_query: String::new(),
-            results: Vec::new(),
-            next_page: None,
-            step_up: false,
-            query: nip,
-            person: None,
-            notice: None,
-            error: Some("helpdesk.not_found"),
-            status: StatusCode::NOT_FOUND,
-        };
-        return Ok(render(&state, jar, lang, v));
+    let person = match find_in_scope(&state, &staff, &nip, &ip, Purpose::Act).await? {
+        Lookup::Person(u) => u,
+        Lookup::NotFound => {
+            let v = View {
+                query: nip,
+                error: Some("helpdesk.not_found"),
+                status: StatusCode::NOT_FOUND,
+                ..View::default()
+            };
+            return Ok(render(&state, jar, lang, v));
+        }
+        Lookup::Own => {
+            let v = View {
+                query: nip,
+                error: Some("helpdesk.self"),
+                status: StatusCode::FORBIDDEN,
+                ..View::default()
+            };
+            return Ok(render(&state, jar, lang, v));
+        }
     };
     let reason = f.reason.trim();
     let again = |error: &'static str| View {
-        name_query: String::new(),
-        results: Vec::new(),
-        next_page: None,
-        step_up: false,
         query: nip.clone(),
-        person: None,
-        notice: None,
         error: Some(error),
         status: StatusCode::BAD_REQUEST,
+        ..View::default()
     };
     let refused = |why: &'static str| AuditEvent {
         kind: "helpdesk_refused",
@@ -457,7 +537,10 @@ pub async fn post_action(
         detail: Some(why),
         ..Default::default()
     };
-    if !(5..=500).contains(&reason.chars().count()) || f.confirm != "yes" {
+    if !crate::domain::text::is_plain_multiline(reason, 500)
+        || reason.chars().count() < 5
+        || f.confirm != "yes"
+    {
         state
             .store
             .audit(&refused("no reason or confirmation"), now)
@@ -596,6 +679,17 @@ fn wib_day(s: &str) -> Option<i64> {
     )
 }
 
+/// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`, `@`,
+/// tab or carriage return; device names and reasons are typed by people) gets a leading `'`
+/// (OWASP "CSV injection"), so `=HYPERLINK(…)` is shown as text, never evaluated.
+fn csv_cell(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}").into()
+    } else {
+        v.into()
+    }
+}
+
 /// Admins only: the audit trail, filtered, as a page or a CSV download.
 pub async fn get_audit(
     State(state): State<AppState>,
@@ -642,7 +736,8 @@ pub async fn get_audit(
         let header = ["at", "kind", "actor_nip", "subject_nip", "ip", "detail"];
         let mut ok = w.write_record(header).is_ok();
         for c in &cells {
-            ok &= w.write_record([&c.0, &c.1, &c.2, &c.3, &c.4, &c.5]).is_ok();
+            let row = [&c.0, &c.1, &c.2, &c.3, &c.4, &c.5].map(|v| csv_cell(v));
+            ok &= w.write_record(row.iter().map(|v| v.as_ref())).is_ok();
         }
         let body = w.into_inner().map_err(|_| AppError::internal())?;
         if !ok {
@@ -670,4 +765,31 @@ pub async fn get_audit(
         rows: cells,
     };
     Ok(page.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(csv_cell(bad), format!("'{bad}"));
+        }
+        for good in [
+            "helpdesk_action",
+            "199001012015011001",
+            "reset_mfa: HP hilang",
+            "",
+        ] {
+            assert_eq!(csv_cell(good), good);
+        }
+    }
 }

@@ -3,10 +3,10 @@
 //! no account, so a lock never tells an attacker which NIPs exist.
 
 use crate::cache::CacheError;
-use crate::domain::lockout::{Policy, State};
+use crate::domain::lockout::Policy;
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::users::{FailureOutcome, User};
+use crate::store::users::User;
 
 /// Whose counter an attempt is charged to.
 pub enum Counter<'a> {
@@ -87,13 +87,24 @@ fn cache_key(c: &Counter<'_>) -> Option<String> {
     }
 }
 
-async fn cached_state(state: &AppState, key: &str) -> Result<State, CacheError> {
+/// A cache counter is three atomic entries: the guesses counted (`:n`), the lock in force
+/// (`:until`) and how many locks came before (`:lvl`). Never a read-modify-write of one
+/// record: on Redis, parallel failures on several replicas would overwrite each other.
+async fn cached_lock(state: &AppState, key: &str) -> Result<Option<i64>, CacheError> {
+    let now = state.clock.now();
     Ok(state
         .cache
-        .get(key)
+        .get(&format!("{key}:until"))
         .await?
-        .and_then(|raw| serde_json::from_str(&raw).ok())
-        .unwrap_or_default())
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|u| *u > now))
+}
+
+fn policy_for(state: &AppState, c: &Counter<'_>) -> Policy {
+    match c {
+        Counter::KnownBrowser { .. } => browser_policy(state),
+        _ => account_policy(state),
+    }
 }
 
 pub async fn gate(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardError> {
@@ -107,13 +118,97 @@ pub async fn gate(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardError>
     }
     let until = match (c, cache_key(c)) {
         (Counter::Account(u), _) => u.locked_at(now),
-        (_, Some(key)) => cached_state(state, &key).await?.locked_at(now),
+        (_, Some(key)) => cached_lock(state, &key).await?,
         _ => None,
     };
     Ok(until.map_or(Gate::Open, |u| Gate::Locked(Some(u))))
 }
 
-/// Charges a failure; returns the lock it started, if any.
+/// Counts one guess before it is compared. `Gate::Locked` means: do not compare at all (a
+/// lock is in force, or the guesses allowed before the next lock are all taken by requests
+/// still running).
+pub async fn reserve(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardError> {
+    if let Gate::Locked(until) = gate(state, c).await? {
+        return Ok(Gate::Locked(until));
+    }
+    let now = state.clock.now();
+    let policy = policy_for(state, c);
+    let granted = match (c, cache_key(c)) {
+        (Counter::Account(u), _) => {
+            state
+                .store
+                .reserve_login_attempt(&u.id, policy.threshold, now)
+                .await?
+        }
+        (_, Some(key)) => {
+            let window = state.settings.lockout.max_lock_secs * 2;
+            let n = state.cache.incr(&format!("{key}:n"), window).await?;
+            // A lock set between the gate and the count (see `settle`) is seen here.
+            n <= i64::from(policy.threshold.max(1)) && cached_lock(state, &key).await?.is_none()
+        }
+        _ => true,
+    };
+    if granted {
+        return Ok(Gate::Open);
+    }
+    // Refused. A full count with no lock yet (guesses still running, or a second step that
+    // was never answered) becomes the lock now, so it always has an end.
+    if let Some(until) = settle(state, c, now).await? {
+        return Ok(Gate::Locked(Some(until)));
+    }
+    Ok(match gate(state, c).await? {
+        Gate::Locked(until) => Gate::Locked(until),
+        Gate::Open => Gate::Locked(Some(now + policy.base_secs)),
+    })
+}
+
+/// Starts the lock when the count is full; exactly one caller does, whatever runs in
+/// parallel. Returns the lock it started.
+async fn settle(state: &AppState, c: &Counter<'_>, now: i64) -> Result<Option<i64>, GuardError> {
+    let policy = policy_for(state, c);
+    match (c, cache_key(c)) {
+        (Counter::Account(u), _) => Ok(state
+            .store
+            .settle_login_failure(&u.id, &policy, now)
+            .await?),
+        (_, Some(key)) => {
+            let count_key = format!("{key}:n");
+            let full = state
+                .cache
+                .get(&count_key)
+                .await?
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|n| n >= i64::from(policy.threshold.max(1)));
+            if !full {
+                return Ok(None);
+            }
+            // The lock is in place before the count is cleared, so no guess slips in
+            // between; `take` is once, so of several callers one raises the level.
+            let lvl_key = format!("{key}:lvl");
+            let level = state
+                .cache
+                .get(&lvl_key)
+                .await?
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0);
+            let until = now + policy.lock_secs(level.clamp(0, 64) as u32);
+            state
+                .cache
+                .set(&format!("{key}:until"), &until.to_string(), until - now)
+                .await?;
+            if state.cache.take(&count_key).await?.is_none() {
+                return Ok(None);
+            }
+            let long = state.settings.lockout.max_lock_secs * 4;
+            state.cache.incr(&lvl_key, long).await?;
+            Ok(Some(until))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A reserved guess failed: feeds the captcha counters and starts the lock when this guess
+/// filled the count. Returns the lock it started, if any.
 pub async fn on_failure(
     state: &AppState,
     c: &Counter<'_>,
@@ -126,33 +221,7 @@ pub async fn on_failure(
     for key in [format!("fail_ip:{ip}"), format!("fail_nip:{nip}")] {
         state.cache.incr(&key, window).await?;
     }
-    match (c, cache_key(c)) {
-        (Counter::Account(u), _) => match state
-            .store
-            .record_login_failure(&u.id, &account_policy(state), now)
-            .await?
-        {
-            FailureOutcome::Locked(until) => Ok(Some(until)),
-            FailureOutcome::Counted(_) => Ok(None),
-        },
-        (_, Some(key)) => {
-            let policy = match c {
-                Counter::KnownBrowser { .. } => browser_policy(state),
-                _ => account_policy(state),
-            };
-            let before = cached_state(state, &key).await?;
-            let after = policy.on_failure(before, now);
-            let json = serde_json::to_string(&after).map_err(|e| CacheError(e.to_string()))?;
-            state
-                .cache
-                .set(&key, &json, state.settings.lockout.max_lock_secs * 2)
-                .await?;
-            Ok(after
-                .locked_until
-                .filter(|u| Some(*u) != before.locked_until))
-        }
-        _ => Ok(None),
-    }
+    settle(state, c, now).await
 }
 
 pub async fn on_success(state: &AppState, c: &Counter<'_>) -> Result<(), GuardError> {
@@ -163,7 +232,11 @@ pub async fn on_success(state: &AppState, c: &Counter<'_>) -> Result<(), GuardEr
                 .record_login_success(&u.id, state.clock.now())
                 .await?
         }
-        (_, Some(key)) => state.cache.del(&key).await?,
+        (_, Some(key)) => {
+            for part in ["n", "lvl", "until"] {
+                state.cache.del(&format!("{key}:{part}")).await?;
+            }
+        }
         _ => {}
     }
     Ok(())

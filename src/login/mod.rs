@@ -168,7 +168,6 @@ pub async fn post_login(
     if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
     }
-    let _ = &form.otp; // read by the MFA step once devices exist
     let ip = client_ip(&state, peer, &headers);
     let nip_input = form.nip.trim().to_string();
     let again = |nip: String, error: &'static str, status: StatusCode| Shown {
@@ -256,7 +255,9 @@ pub async fn post_login(
         .await;
     }
 
-    if let Gate::Locked(until) = guard::gate(&state, &counter).await? {
+    // The guess is counted before it is compared: parallel requests cannot get more
+    // comparisons than the lock allows, on any replica.
+    if let Gate::Locked(until) = guard::reserve(&state, &counter).await? {
         state
             .store
             .audit(&event("login_blocked", Some("locked")), now)
@@ -276,6 +277,22 @@ pub async fn post_login(
             .store
             .audit(&event("login_failure", None), now)
             .await?;
+        if form.otp.trim().is_empty() {
+            // The same second step a right password leads to: the step itself must not
+            // tell an attacker the password was wrong. It fails whatever code is typed, and
+            // each code costs what it costs after a right password.
+            let p = pending::Pending {
+                user_id: None,
+                nip: nip_input,
+                password_ok: false,
+                req: form.req.clone(),
+                stamp: String::new(),
+                charged: true,
+                expires_at: 0,
+            };
+            let jar = pending::start(&state, jar, &p).await?;
+            return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
+        }
         if let Some(until) = guard::on_failure(&state, &counter, &ip, &nip_input).await? {
             let detail = if known { Some("known_browser") } else { None };
             state
@@ -283,18 +300,6 @@ pub async fn post_login(
                 .audit(&event("account_locked", detail), now)
                 .await?;
             return Ok(locked_page(lang, Some(until)));
-        }
-        if form.otp.trim().is_empty() {
-            // The same second step a right password leads to: the step itself must not
-            // tell an attacker the password was wrong. It fails whatever code is typed.
-            let p = pending::Pending {
-                user_id: None,
-                nip: nip_input,
-                password_ok: false,
-                req: form.req.clone(),
-            };
-            let jar = pending::start(&state, jar, &p).await?;
-            return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
         }
         return render_login(
             &state,
@@ -315,27 +320,28 @@ pub async fn post_login(
         ua: ua.as_deref(),
         req: &form.req,
     };
-    if state.store.list_totp(&user.id).await?.is_empty() {
-        let p = pending::Pending {
-            user_id: Some(user.id.clone()),
-            nip: user.nip.clone(),
-            password_ok: true,
-            req: form.req.clone(),
-        };
-        let jar = pending::start(&state, jar, &p).await?;
+    let pending_for = |charged: bool| pending::Pending {
+        user_id: Some(user.id.clone()),
+        nip: user.nip.clone(),
+        password_ok: true,
+        req: form.req.clone(),
+        stamp: pending::stamp(user),
+        charged,
+        expires_at: 0,
+    };
+    if !state.store.has_second_factor(&user.id).await? {
+        // First enrolment (or again after a helpdesk reset): nothing to guess here, so the
+        // reserved guess is given back.
+        guard::on_success(&state, &counter).await?;
+        let jar = pending::start(&state, jar, &pending_for(false)).await?;
         return Ok((jar, Redirect::to("/mfa/enrol")).into_response());
     }
     if form.otp.trim().is_empty() {
-        let p = pending::Pending {
-            user_id: Some(user.id.clone()),
-            nip: user.nip.clone(),
-            password_ok: true,
-            req: form.req.clone(),
-        };
-        let jar = pending::start(&state, jar, &p).await?;
+        // The guess stays counted until a code settles it, exactly as after a wrong password.
+        let jar = pending::start(&state, jar, &pending_for(true)).await?;
         return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
     }
-    second_factor(&state, jar, lang, &attempt, &form.otp).await
+    second_factor(&state, jar, lang, &attempt, &form.otp, Step::Form).await
 }
 
 /// Who is signing in, from where, and for which authorization request.
@@ -347,14 +353,40 @@ pub struct Attempt<'a> {
     pub req: &'a str,
 }
 
+/// Where a code was typed: the login form's `otp` field, or the second step. A wrong code
+/// is answered like a wrong password on the login form, and like any wrong code on the step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Form,
+    Otp,
+}
+
+/// Which second factor completed a login: recorded honestly in `amr` (RFC 8176 `otp`; a
+/// recovery code is `rc`, so services and the helpdesk console can tell them apart).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Factor {
+    Totp,
+    RecoveryCode,
+}
+
+impl Factor {
+    pub fn amr(self) -> &'static str {
+        match self {
+            Factor::Totp => "otp",
+            Factor::RecoveryCode => "rc",
+        }
+    }
+}
+
 /// Checks the OTP (or recovery code) of a person whose password was right, and finishes
-/// the login or explains what was wrong with the code.
+/// the login or explains what was wrong with the code. The guess was reserved already.
 async fn second_factor(
     state: &AppState,
     jar: CookieJar,
     lang: Lang,
     a: &Attempt<'_>,
     otp: &str,
+    step: Step,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
     let event = |kind: &'static str, detail: Option<String>| {
@@ -400,17 +432,36 @@ async fn second_factor(
             let jar = pending::finish(state, jar).await?;
             return Ok((jar, locked_page(lang, Some(until))).into_response());
         }
-        // The password stays proven for this pending login; only the code is asked again.
-        let p = pending::Pending {
-            user_id: Some(a.user.id.clone()),
-            nip: a.user.nip.clone(),
-            password_ok: true,
-            req: a.req.to_string(),
+        if step == Step::Form && outcome == OtpOutcome::Invalid {
+            // Exactly what a wrong password with a code gets: nothing tells them apart.
+            let shown = Shown {
+                nip: a.user.nip.clone(),
+                error: Some("otp.invalid"),
+                notice: None,
+                status: StatusCode::UNAUTHORIZED,
+            };
+            return render_login(state, jar, lang, a.req, a.ip, shown).await;
+        }
+        let jar = if step == Step::Form {
+            // A code right for another time (only its owner's phone makes one): the second
+            // step explains the phone's clock; a new guess is counted there.
+            let p = pending::Pending {
+                user_id: Some(a.user.id.clone()),
+                nip: a.user.nip.clone(),
+                password_ok: true,
+                req: a.req.to_string(),
+                stamp: pending::stamp(a.user),
+                charged: false,
+                expires_at: 0,
+            };
+            pending::start(state, jar, &p).await?
+        } else {
+            // The pending login stays as it is: no new lifetime for a wrong code.
+            jar
         };
-        let jar = pending::start(state, jar, &p).await?;
         return render_otp_step(state, jar, lang, Some(message), StatusCode::UNAUTHORIZED).await;
     }
-    if outcome == OtpOutcome::Recovery {
+    let factor = if outcome == OtpOutcome::Recovery {
         let left = state.store.unused_recovery_codes(&a.user.id).await?;
         state
             .store
@@ -422,9 +473,12 @@ async fn second_factor(
         let mail = compose::recovery_code_used(lang, &a.user.email, &a.user.name, left, &wib(now));
         state.store.enqueue_mail(&mail, now).await?;
         state.mailer.wake.notify_one();
-    }
+        Factor::RecoveryCode
+    } else {
+        Factor::Totp
+    };
     guard::on_success(state, a.counter).await?;
-    let (jar, sso) = complete(state, jar, a.user, a.ip, a.ua).await?;
+    let (jar, sso) = complete(state, jar, a.user, factor, a.ip, a.ua).await?;
     continue_authorization(state, jar, &sso, a.req).await
 }
 
@@ -433,6 +487,7 @@ pub async fn complete(
     state: &AppState,
     jar: CookieJar,
     user: &User,
+    factor: Factor,
     ip: &str,
     ua: Option<&str>,
 ) -> Result<(CookieJar, session::SsoSession), AppError> {
@@ -444,18 +499,23 @@ pub async fn complete(
         subject: Some(&user.id),
         ip: Some(ip),
         user_agent: ua,
+        detail: (factor == Factor::RecoveryCode).then_some("recovery_code"),
         ..Default::default()
     };
     state.store.audit(&ev, now).await?;
     let login = session::Login {
         user_id: &user.id,
-        amr: vec!["pwd".into(), "otp".into()],
+        amr: vec!["pwd".into(), factor.amr().into()],
         acr: ACR_MFA,
-        mfa_at: Some(now),
+        // Only a TOTP code makes the session fresh for staff pages: a recovery code is for
+        // a lost phone, and the console's own step-up refuses it too.
+        mfa_at: (factor == Factor::Totp).then_some(now),
         ip: Some(ip.to_string()),
         user_agent: ua.map(str::to_string),
     };
     let (jar, sso) = session::create(state, jar, login).await?;
+    // A fresh CSRF secret with the new session: one planted before login is worthless after.
+    let jar = csrf::rotate(state, jar);
     Ok((device::remember(state, jar, &user.id, now), sso))
 }
 
@@ -544,41 +604,57 @@ pub async fn post_otp(
         return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
     }
     let ip = client_ip(&state, peer, &headers);
-    let Some((_, p)) = pending::load(&state, &jar).await? else {
+    let Some((id, mut p)) = pending::load(&state, &jar).await? else {
         return Err(AppError::bad_request("error.login_expired"));
     };
-    let user = match &p.user_id {
-        Some(id) if p.password_ok => state.store.find_user(id).await?,
-        _ => None,
-    };
-    let Some(user) = user else {
-        // The password was wrong (and already counted): fail like a wrong code.
-        let jar = pending::finish(&state, jar).await?;
-        let shown = Shown {
-            nip: p.nip,
-            error: Some("otp.invalid"),
-            notice: None,
-            status: StatusCode::UNAUTHORIZED,
-        };
-        return render_login(&state, jar, lang, &p.req, &ip, shown).await;
-    };
     let now = state.clock.now();
+    // The account as it is now, wherever the password step left it.
+    let user = state.store.find_user_by_nip(&p.nip).await?;
     let device = device::read(&state, &jar);
     let known_ttl = state.settings.lockout.known_browser_ttl_secs;
-    let counter = guard::counter_for(Some(&user), device.as_ref(), &user.nip, now, known_ttl);
-    if let Gate::Locked(until) = guard::gate(&state, &counter).await? {
+    let counter = guard::counter_for(user.as_ref(), device.as_ref(), &p.nip, now, known_ttl);
+    // The first code uses the guess the password step counted; every further one is counted
+    // before it is compared, whether or not the password was right.
+    if p.charged {
+        p.charged = false;
+        pending::update(&state, &id, &p).await?;
+    } else if let Gate::Locked(until) = guard::reserve(&state, &counter).await? {
         let jar = pending::finish(&state, jar).await?;
         return Ok((jar, locked_page(lang, until)).into_response());
     }
     let ua = user_agent(&headers);
+    let proven = user.as_ref().filter(|u| p.password_ok && p.valid_for(u));
+    let Some(user) = proven else {
+        // A wrong password, or a login the account has moved past (new password, disabled):
+        // fail exactly like a wrong code after a right password.
+        let ev = AuditEvent {
+            kind: "otp_failure",
+            subject: user.as_ref().map(|u| u.id.as_str()),
+            ip: Some(&ip),
+            user_agent: ua.as_deref(),
+            ..Default::default()
+        };
+        state.store.audit(&ev, now).await?;
+        if let Some(until) = guard::on_failure(&state, &counter, &ip, &p.nip).await? {
+            let ev = AuditEvent {
+                kind: "account_locked",
+                ..ev
+            };
+            state.store.audit(&ev, now).await?;
+            let jar = pending::finish(&state, jar).await?;
+            return Ok((jar, locked_page(lang, Some(until))).into_response());
+        }
+        let message = Some(lang.t("otp.invalid").to_string());
+        return render_otp_step(&state, jar, lang, message, StatusCode::UNAUTHORIZED).await;
+    };
     let attempt = Attempt {
-        user: &user,
+        user,
         counter: &counter,
         ip: &ip,
         ua: ua.as_deref(),
         req: &p.req,
     };
-    second_factor(&state, jar, lang, &attempt, &form.otp).await
+    second_factor(&state, jar, lang, &attempt, &form.otp, Step::Otp).await
 }
 
 fn locked_page(lang: Lang, until: Option<i64>) -> Response {

@@ -1,5 +1,9 @@
 //! A login half done: the password step is over, the second factor (or the enrolment of
 //! one) is not. It is not a session: nothing can be authorized with it.
+//!
+//! A pending login is bound to the account as it was when the password was typed: a new
+//! password, a disabled account or a helpdesk "end everything" makes it worthless, and it
+//! never outlives its first deadline, however many codes are tried.
 
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -8,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::CacheError;
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
+use crate::store::users::User;
 
 pub const COOKIE: &str = "gerbang_pending";
 /// Long enough to fetch a phone, install an authenticator and scan a QR code.
@@ -23,20 +28,53 @@ pub struct Pending {
     pub password_ok: bool,
     /// The authorization request to continue afterwards (may be empty).
     pub req: String,
+    /// Which password (and account state) this login proved; see `stamp`.
+    #[serde(default)]
+    pub stamp: String,
+    /// The password step already counted one guess that the first code may use, so that a
+    /// right and a wrong password cost the same number of guesses.
+    #[serde(default)]
+    pub charged: bool,
+    #[serde(default)]
+    pub expires_at: i64,
+}
+
+impl Pending {
+    /// Still good for this account as it is now: active, same password.
+    pub fn valid_for(&self, user: &User) -> bool {
+        user.is_active()
+            && self.user_id.as_deref() == Some(user.id.as_str())
+            && self.stamp == stamp(user)
+    }
+}
+
+/// A fingerprint of the account's current password hash and status: it changes with every
+/// new password, so a login started with the old one cannot be finished.
+pub fn stamp(user: &User) -> String {
+    let hash = user.password_hash.as_deref().unwrap_or("");
+    sha256_hex(&format!("{}\n{hash}", user.status))[..32].to_string()
 }
 
 fn key(hash: &str) -> String {
     format!("pending:{hash}")
 }
+fn user_key(user_id: &str) -> String {
+    format!("pending_user:{user_id}")
+}
 
 pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<CookieJar, CacheError> {
     let jar = finish(state, jar).await?;
     let value = random_token();
-    let json = serde_json::to_string(p).map_err(|e| CacheError(e.to_string()))?;
-    state
-        .cache
-        .set(&key(&sha256_hex(&value)), &json, TTL)
-        .await?;
+    let hash = sha256_hex(&value);
+    let p = Pending {
+        expires_at: state.clock.now() + TTL,
+        ..p.clone()
+    };
+    let json = serde_json::to_string(&p).map_err(|e| CacheError(e.to_string()))?;
+    state.cache.set(&key(&hash), &json, TTL).await?;
+    if let Some(uid) = &p.user_id {
+        state.cache.set_add(&user_key(uid), &hash, TTL).await?;
+    }
     let cookie = Cookie::build((COOKIE, value))
         .path("/")
         .http_only(true)
@@ -56,9 +94,21 @@ pub async fn load(
     };
     let hash = sha256_hex(c.value());
     let raw = state.cache.get(&key(&hash)).await?;
+    let now = state.clock.now();
     Ok(raw
-        .and_then(|r| serde_json::from_str(&r).ok())
+        .and_then(|r| serde_json::from_str::<Pending>(&r).ok())
+        .filter(|p| p.expires_at > now)
         .map(|p| (hash, p)))
+}
+
+/// Stores a changed pending login under the same id, keeping its first deadline.
+pub async fn update(state: &AppState, id: &str, p: &Pending) -> Result<(), CacheError> {
+    let left = p.expires_at - state.clock.now();
+    if left <= 0 {
+        return state.cache.del(&key(id)).await;
+    }
+    let json = serde_json::to_string(p).map_err(|e| CacheError(e.to_string()))?;
+    state.cache.set(&key(id), &json, left).await
 }
 
 pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, CacheError> {
@@ -66,4 +116,13 @@ pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, Cache
         state.cache.del(&key(&sha256_hex(c.value()))).await?;
     }
     Ok(jar.remove(Cookie::build(COOKIE).path("/")))
+}
+
+/// Ends every half-done login of a person (new password, helpdesk action, disable).
+pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
+    let k = user_key(user_id);
+    for hash in state.cache.set_members(&k).await? {
+        state.cache.del(&key(&hash)).await?;
+    }
+    state.cache.del(&k).await
 }

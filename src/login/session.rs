@@ -140,6 +140,8 @@ async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
 /// Ends every SSO session of a user (password change, helpdesk action) and all their
 /// refresh tokens, `offline_access` included.
 pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
+    // Half-done logins too: a password typed before the change must not finish later.
+    super::pending::end_all_for_user(state, user_id).await?;
     for hash in state.cache.set_members(&user_key(user_id)).await? {
         end_by_hash(state, &hash).await?;
     }
@@ -189,4 +191,29 @@ pub async fn confirm_now(state: &AppState, jar: &CookieJar) -> Result<(), CacheE
         state.cache.set(&k, &json, s.expires_at - now).await?;
     }
     Ok(())
+}
+
+/// How many proofs (password, code) a session may get wrong on the account pages before it
+/// ends: a stolen session cookie is not a password or OTP guessing oracle.
+pub const SESSION_GUESSES: i64 = 5;
+
+fn guess_key(sid: &str) -> String {
+    format!("sso_guess:{sid}")
+}
+
+/// Counts one proof of this session before it is compared. False: too many wrong ones, and
+/// the session has just been ended (sign in again, with password and code).
+pub async fn reserve_guess(state: &AppState, s: &SsoSession) -> Result<bool, CacheError> {
+    let ttl = (s.expires_at - state.clock.now()).max(1);
+    let n = state.cache.incr(&guess_key(&s.sid), ttl).await?;
+    if n > SESSION_GUESSES {
+        end_by_sid(state, &s.sid).await?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The proof was right: the session's count starts over.
+pub async fn guess_proven(state: &AppState, s: &SsoSession) -> Result<(), CacheError> {
+    state.cache.del(&guess_key(&s.sid)).await
 }

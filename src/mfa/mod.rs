@@ -44,6 +44,9 @@ struct EnrolPage {
     device_name: String,
     error: Option<String>,
     server_time: String,
+    /// What a signed-in person must prove first: "code" (a current code from a device they
+    /// have, or a recovery code), "password" (no device left), or "" (first enrolment).
+    proof: &'static str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -62,7 +65,7 @@ enum Enrollee {
         req: String,
     },
     Account {
-        sid: String,
+        sso: session::SsoSession,
         user: User,
     },
 }
@@ -77,22 +80,31 @@ impl Enrollee {
     fn secret_key(&self) -> String {
         match self {
             Enrollee::Login { pending_id, .. } => format!("enrol:{pending_id}"),
-            Enrollee::Account { sid, .. } => format!("enrol:sid:{sid}"),
+            Enrollee::Account { sso, .. } => format!("enrol:sid:{}", sso.sid),
         }
     }
 }
 
+/// Who may enrol, checked on every request: a signed-in person (who must still prove a
+/// factor they hold, see `post_enrol`), or a login whose password was right for an account
+/// that has no second factor at all. A password alone never adds a device next to one.
 async fn enrollee(state: &AppState, jar: &CookieJar) -> Result<Option<Enrollee>, AppError> {
     if let Some(s) = session::current(state, jar).await?
-        && s.amr.iter().any(|m| m == "otp")
-        && let Some(user) = state.store.find_user(&s.user_id).await?
+        && s.acr == crate::oidc::ACR_MFA
+        && let Some(user) = state
+            .store
+            .find_user(&s.user_id)
+            .await?
+            .filter(User::is_active)
     {
-        return Ok(Some(Enrollee::Account { sid: s.sid, user }));
+        return Ok(Some(Enrollee::Account { sso: s, user }));
     }
     if let Some((id, p)) = pending::load(state, jar).await?
         && p.password_ok
         && let Some(uid) = &p.user_id
         && let Some(user) = state.store.find_user(uid).await?
+        && p.valid_for(&user)
+        && !state.store.has_second_factor(&user.id).await?
     {
         return Ok(Some(Enrollee::Login {
             pending_id: id,
@@ -123,6 +135,20 @@ async fn pending_secret(state: &AppState, who: &Enrollee) -> Result<String, AppE
     let secret = totp_rs::Secret::generate().to_base32();
     state.cache.set(&key, &secret, ENROL_TTL).await?;
     Ok(secret)
+}
+
+/// What `who` must prove before a device is added (see `EnrolPage::proof`).
+async fn proof_needed(state: &AppState, who: &Enrollee) -> Result<&'static str, AppError> {
+    Ok(match who {
+        Enrollee::Login { .. } => "",
+        Enrollee::Account { user, .. } => {
+            if state.store.has_second_factor(&user.id).await? {
+                "code"
+            } else {
+                "password"
+            }
+        }
+    })
 }
 
 async fn render(
@@ -156,6 +182,7 @@ async fn render(
         device_name,
         error,
         server_time: wib_seconds(state.clock.now()),
+        proof: proof_needed(state, who).await?,
     };
     Ok((status, jar, page).into_response())
 }
@@ -177,6 +204,10 @@ pub struct EnrolForm {
     csrf_token: String,
     otp: String,
     device_name: String,
+    /// From a signed-in person: a current code of a device they have (or a recovery code).
+    current_otp: String,
+    /// From a signed-in person with no device left: their password.
+    current_password: String,
 }
 
 pub async fn post_enrol(
@@ -195,7 +226,7 @@ pub async fn post_enrol(
     };
     let name = form.device_name.trim().to_string();
     let fail = |key: &'static str| Some(lang.t(key).to_string());
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+    if !crate::domain::text::is_plain_text(&name, 64) {
         return render(
             &state,
             jar,
@@ -238,6 +269,44 @@ pub async fn post_enrol(
             .await;
         }
     };
+    if let Enrollee::Account { sso, user } = &who {
+        // A session alone never adds a factor: the person proves one they hold, counted
+        // per session before it is compared (a stolen cookie gets a few tries, then ends).
+        if !session::reserve_guess(&state, sso).await? {
+            let jar = session::end(&state, jar).await?;
+            return Ok((jar, Redirect::to("/login")).into_response());
+        }
+        let proven = match proof_needed(&state, &who).await? {
+            "code" => matches!(
+                otp::check(&state, user, &form.current_otp).await?,
+                otp::OtpOutcome::Totp | otp::OtpOutcome::Recovery
+            ),
+            _ => {
+                state
+                    .hasher
+                    .verify(form.current_password.clone(), user.password_hash.clone())
+                    .await
+            }
+        };
+        if !proven {
+            let key = if form.current_password.is_empty() {
+                "account.bad_otp"
+            } else {
+                "account.bad_password"
+            };
+            return render(
+                &state,
+                jar,
+                lang,
+                &who,
+                name,
+                fail(key),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+        }
+        session::guess_proven(&state, sso).await?;
+    }
     let user = who.user();
     let first = state.store.list_totp(&user.id).await?.is_empty();
     let codes = if first {
@@ -266,9 +335,15 @@ pub async fn post_enrol(
         recovery_hashes: &hashes,
         event: &event,
         notice: Some(&notice),
+        first_only: matches!(who, Enrollee::Login { .. }),
     };
     let id = match state.store.add_totp(&device, now).await {
         Ok(id) => id,
+        // Another device appeared since this enrolment began: a password alone adds none.
+        Err(StoreError::Conflict) => {
+            let jar = pending::finish(&state, jar).await?;
+            return Ok((jar, Redirect::to("/login")).into_response());
+        }
         Err(StoreError::Duplicate) => {
             return render(
                 &state,
@@ -292,7 +367,9 @@ pub async fn post_enrol(
         Enrollee::Account { .. } => Ok((jar, Redirect::to("/account?done=saved")).into_response()),
         Enrollee::Login { user, req, .. } => {
             // Enrolment proved the second factor: the original request continues.
-            let (jar, sso) = login::complete(&state, jar, &user, &ip, ua.as_deref()).await?;
+            let factor = login::Factor::Totp;
+            let (jar, sso) =
+                login::complete(&state, jar, &user, factor, &ip, ua.as_deref()).await?;
             if codes.is_empty() {
                 return login::continue_authorization(&state, jar, &sso, &req).await;
             }

@@ -107,6 +107,14 @@ pub fn check(
         .copied()
         .filter(|s| has_scope(scope, s))
         .collect();
+    // A staff scope reaches staff APIs: only clients the operator marked for it may ask,
+    // consented or first-party alike. Refused rather than dropped, so the service learns why.
+    if scope.iter().any(|s| !client.allows_scope(s)) {
+        return Err((
+            "invalid_scope",
+            "this client is not allowed the requested scope",
+        ));
+    }
     let scope = scope.join(" ");
     // PKCE is required even for confidential clients: a stolen code must be useless without
     // the verifier.
@@ -269,6 +277,19 @@ pub async fn proceed(
             return deny("access_denied", "the user may not use this service");
         }
     }
+    // A staff scope is granted only to someone who holds a staff role; for anyone else it
+    // is dropped from the grant (the token says which scopes it carries).
+    let narrowed;
+    let req = if super::STAFF_SCOPES.iter().any(|s| has_scope(&req.scope, s))
+        && !holds_staff_role(state, &session.user_id).await?
+    {
+        let mut r = req.clone();
+        r.scope = without_staff_scopes(&req.scope);
+        narrowed = r;
+        &narrowed
+    } else {
+        req
+    };
     if !client.first_party {
         let agreed = state
             .store
@@ -284,6 +305,25 @@ pub async fn proceed(
         }
     }
     issue_code(state, req, session).await
+}
+
+/// Whether the person holds a role a staff scope stands on.
+pub async fn holds_staff_role(
+    state: &AppState,
+    user_id: &str,
+) -> Result<bool, crate::store::StoreError> {
+    let roles = state.store.role_names(user_id).await?;
+    Ok(roles
+        .iter()
+        .any(|r| super::STAFF_ROLES.contains(&r.as_str())))
+}
+
+fn without_staff_scopes(scope: &str) -> String {
+    scope
+        .split(' ')
+        .filter(|s| !super::STAFF_SCOPES.contains(s))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Issues a single-use code for `req` under `session` and redirects back to the client.

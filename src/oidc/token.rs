@@ -128,6 +128,20 @@ async fn authorization_code(
         .await?
         .filter(|u| u.is_active())
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+    if !still_allowed(state, client, &user.id, &grant.scope).await? {
+        let ev = crate::store::audit::AuditEvent {
+            kind: "access_denied",
+            actor: Some(&user.id),
+            subject: Some(&user.id),
+            client_id: Some(&client.id),
+            detail: Some("code exchange: the client's policy no longer admits the person"),
+            ..Default::default()
+        };
+        state.store.audit(&ev, state.clock.now()).await?;
+        return Err(OAuthError::invalid_grant(
+            "the person may no longer use this service with this scope",
+        ));
+    }
     let auth = AuthContext {
         auth_time: grant.auth_time,
         amr: grant.amr.clone(),
@@ -315,6 +329,58 @@ fn auth_of(grant: &RefreshGrant) -> AuthContext {
     }
 }
 
+/// Whether the client's policy still admits a grant of `scope` to the person: a refresh
+/// family lives for weeks, and the roles and marks it stood on can be withdrawn meanwhile.
+/// Only clients that name roles, and grants that carry a staff scope, cost a query; every
+/// other refresh (the hot path) is decided here without one.
+async fn still_allowed(
+    state: &AppState,
+    client: &Client,
+    user_id: &str,
+    scope: &str,
+) -> Result<bool, OAuthError> {
+    let staff: Vec<&str> = super::STAFF_SCOPES
+        .iter()
+        .copied()
+        .filter(|s| has_scope(scope, s))
+        .collect();
+    if !staff.iter().all(|s| client.allows_scope(s)) {
+        return Ok(false);
+    }
+    if client.allowed_roles.is_empty() && staff.is_empty() {
+        return Ok(true);
+    }
+    let roles = state.store.role_names(user_id).await?;
+    let staff_role = roles
+        .iter()
+        .any(|r| super::STAFF_ROLES.contains(&r.as_str()));
+    Ok(client.admits(&roles) && (staff.is_empty() || staff_role))
+}
+
+/// A refresh the client's policy no longer admits: the family ends (its successor too, on
+/// the one-statement path) and the refusal is audited.
+async fn policy_refused(
+    state: &AppState,
+    client: &Client,
+    user_id: &str,
+    family_id: &str,
+) -> Result<OAuthError, OAuthError> {
+    let now = state.clock.now();
+    state.store.revoke_family(family_id, now).await?;
+    let ev = crate::store::audit::AuditEvent {
+        kind: "access_denied",
+        actor: Some(user_id),
+        subject: Some(user_id),
+        client_id: Some(&client.id),
+        detail: Some("refresh: the client's policy no longer admits the person"),
+        ..Default::default()
+    };
+    state.store.audit(&ev, now).await?;
+    Ok(OAuthError::invalid_grant(
+        "the person may no longer use this service with this scope; its grant is revoked",
+    ))
+}
+
 async fn refresh(
     state: &AppState,
     client: &Client,
@@ -335,6 +401,9 @@ async fn refresh(
             .rotate_live_refresh(&hash, &client.id, &sha256_hex(&next), now)
             .await?
         {
+            if !still_allowed(state, client, &user.id, &old.scope).await? {
+                return Err(policy_refused(state, client, &old.user_id, &old.family_id).await?);
+            }
             let t = UserTokens {
                 client,
                 user: &user,
@@ -384,6 +453,9 @@ async fn refresh(
         state.store.revoke_family(&grant.family_id, now).await?;
         return Err(OAuthError::invalid_grant("the account is not active"));
     };
+    if !still_allowed(state, client, &user.id, &grant.scope).await? {
+        return Err(policy_refused(state, client, &user.id, &grant.family_id).await?);
+    }
     let t = UserTokens {
         client,
         user: &user,

@@ -434,6 +434,10 @@ pub async fn post_confirm(
     }
 
     let hash = state.hasher.hash(form.password.clone()).await?;
+    // The code is spent here, once: of two requests racing with it, one sets the password.
+    if state.cache.take(&key).await?.is_none() {
+        return bad_code(jar).await;
+    }
     let ip = client_ip(&state, peer, &headers);
     let ua = user_agent(&headers);
     let event = AuditEvent {
@@ -454,7 +458,6 @@ pub async fn post_confirm(
         .reset_password(&user.id, &hash, &event, &notice, now)
         .await?;
     state.mailer.wake.notify_one();
-    state.cache.del(&key).await?;
     // A new password ends every session and every refresh token, everywhere.
     session::end_all_for_user(&state, &user.id).await?;
     Ok(Redirect::to("/login?done=reset").into_response())

@@ -39,6 +39,9 @@ pub struct Client {
     pub first_party: bool,
     /// Roles of which a user needs one to get tokens; empty means everyone.
     pub allowed_roles: Vec<String>,
+    /// Staff scopes (`oidc::STAFF_SCOPES`) the operator allows this client to ask for; the
+    /// standard scopes need no mention.
+    pub allowed_scopes: Vec<String>,
     pub launcher_url: Option<String>,
     pub launcher_icon: Option<String>,
     pub access_token_ttl_secs: Option<i64>,
@@ -60,6 +63,13 @@ impl Client {
         self.allowed_roles.is_empty() || self.allowed_roles.iter().any(|r| roles.contains(r))
     }
 
+    /// Whether the client may be granted `scope`: a standard one always, a staff one only
+    /// when the operator listed it in `allowed_scopes`.
+    pub fn allows_scope(&self, scope: &str) -> bool {
+        !crate::oidc::STAFF_SCOPES.contains(&scope)
+            || self.allowed_scopes.iter().any(|s| s == scope)
+    }
+
     /// A bare client for tests and the CLI; every optional part empty.
     pub fn new(id: &str, name: &str) -> Self {
         Client {
@@ -74,6 +84,7 @@ impl Client {
             id_token_alg: "ES256".into(),
             first_party: false,
             allowed_roles: Vec::new(),
+            allowed_scopes: Vec::new(),
             launcher_url: None,
             launcher_icon: None,
             access_token_ttl_secs: None,
@@ -108,6 +119,7 @@ fn from_row(r: &AnyRow) -> Result<Client, sqlx::Error> {
         id_token_alg: r.try_get("id_token_alg")?,
         first_party: r.try_get::<i64, _>("first_party")? != 0,
         allowed_roles: split(&r.try_get::<String, _>("allowed_roles")?),
+        allowed_scopes: split(&r.try_get::<String, _>("allowed_scopes")?),
         launcher_url: r.try_get("launcher_url")?,
         launcher_icon: r.try_get("launcher_icon")?,
         access_token_ttl_secs: r.try_get("access_token_ttl_secs")?,
@@ -122,7 +134,8 @@ macro_rules! client_columns {
     () => {
         "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
          grant_types, auth_method, id_token_alg, first_party, allowed_roles, launcher_url,
-         launcher_icon, access_token_ttl_secs, refresh_token_ttl_secs, jwks, jwks_uri, source"
+         launcher_icon, access_token_ttl_secs, refresh_token_ttl_secs, jwks, jwks_uri, source,
+         allowed_scopes"
     };
 }
 
@@ -155,7 +168,8 @@ impl Store {
                 launcher_icon = excluded.launcher_icon,
                 access_token_ttl_secs = excluded.access_token_ttl_secs,
                 refresh_token_ttl_secs = excluded.refresh_token_ttl_secs,
-                jwks = excluded.jwks, jwks_uri = excluded.jwks_uri, disabled = 0
+                jwks = excluded.jwks, jwks_uri = excluded.jwks_uri,
+                allowed_scopes = excluded.allowed_scopes, disabled = 0
               WHERE clients.source = excluded.source"
         } else {
             ""
@@ -164,9 +178,9 @@ impl Store {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris,
                  backchannel_logout_uri, grant_types, auth_method, id_token_alg, first_party,
                  allowed_roles, launcher_url, launcher_icon, access_token_ttl_secs,
-                 refresh_token_ttl_secs, jwks, jwks_uri, source, disabled, created_at)
+                 refresh_token_ttl_secs, jwks, jwks_uri, source, disabled, created_at, allowed_scopes)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, 0, $19){conflict}"
+                 $18, 0, $19, $20){conflict}"
         );
         // Both parts are constants; only the values are bound.
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -189,6 +203,7 @@ impl Store {
             .bind(&c.jwks_uri)
             .bind(&c.source)
             .bind(now)
+            .bind(c.allowed_scopes.join(" "))
             .execute(&self.pool)
             .await
             .map_err(StoreError::from_insert)?;

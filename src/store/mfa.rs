@@ -27,9 +27,21 @@ pub struct NewDevice<'a> {
     pub event: &'a audit::AuditEvent<'a>,
     /// The e-mail telling the person (test fixtures may skip it).
     pub notice: Option<&'a Mail>,
+    /// Only if the person has no device yet (an enrolment that the password alone allowed):
+    /// `Conflict` otherwise, decided in the same statement as the insert.
+    pub first_only: bool,
 }
 
 impl Store {
+    /// Whether the person has an authenticator: then a password alone never adds another.
+    pub async fn has_second_factor(&self, user_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM totp_credentials WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
     pub async fn list_totp(&self, user_id: &str) -> Result<Vec<TotpCredential>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, user_id, device_name, secret_enc, created_at, last_used_at, last_used_step
@@ -59,18 +71,26 @@ impl Store {
     pub async fn add_totp(&self, d: &NewDevice<'_>, now: i64) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let sql = if d.first_only {
             "INSERT INTO totp_credentials (id, user_id, device_name, secret_enc, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(d.user_id)
-        .bind(d.device_name)
-        .bind(d.secret_enc)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_insert)?;
+             SELECT $1, $2, $3, $4, $5
+             WHERE NOT EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = $2)"
+        } else {
+            "INSERT INTO totp_credentials (id, user_id, device_name, secret_enc, created_at)
+             VALUES ($1, $2, $3, $4, $5)"
+        };
+        let inserted = sqlx::query(sql)
+            .bind(&id)
+            .bind(d.user_id)
+            .bind(d.device_name)
+            .bind(d.secret_enc)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_insert)?;
+        if inserted.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
         if !d.recovery_hashes.is_empty() {
             replace_recovery(&mut tx, d.user_id, d.recovery_hashes).await?;
         }
@@ -166,6 +186,17 @@ impl Store {
         };
         if changed.rows_affected() != 1 {
             return Ok(false);
+        }
+        if c.new_name.is_none() {
+            // Recovery codes belong to the set of devices: with the last device gone they go
+            // too, and the next login enrols afresh (no half-factor left behind).
+            sqlx::query(
+                "DELETE FROM recovery_codes WHERE user_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = $1)",
+            )
+            .bind(c.user_id)
+            .execute(&mut *tx)
+            .await?;
         }
         audit::insert(&mut *tx, c.event, now).await?;
         outbox::insert(&mut *tx, c.notice, now).await?;

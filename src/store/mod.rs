@@ -23,6 +23,10 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub enum StoreError {
     #[error("already exists")]
     Duplicate,
+    /// The change was refused because the data it depends on changed (e.g. a first device
+    /// when another device now exists).
+    #[error("conflicting change")]
+    Conflict,
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]

@@ -54,20 +54,77 @@ impl Store {
         Ok(())
     }
 
+    /// Takes a role (for one agency) away, and with it, in the same transaction, the refresh
+    /// tokens it was the ground for: once no staff role is left, every grant carrying a staff
+    /// scope; and the grants of clients whose `allowed_roles` no longer admit the person.
+    /// (Refresh re-checks both as well; this ends them without waiting for the next one.)
     pub async fn revoke_role(
         &self,
         user_id: &str,
         role: &str,
         instansi_id: &str,
+        now: i64,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let r =
             sqlx::query("DELETE FROM roles WHERE user_id = $1 AND role = $2 AND instansi_id = $3")
                 .bind(user_id)
                 .bind(role)
                 .bind(instansi_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-        Ok(r.rows_affected() > 0)
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let left: Vec<String> = sqlx::query("SELECT DISTINCT role FROM roles WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("role"))
+            .collect::<Result<_, sqlx::Error>>()?;
+        if !left
+            .iter()
+            .any(|r| crate::oidc::STAFF_ROLES.contains(&r.as_str()))
+        {
+            for scope in crate::oidc::STAFF_SCOPES {
+                // Scopes are stored space-separated; padding both ends matches whole words.
+                sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $2
+                     WHERE user_id = $1 AND revoked_at IS NULL
+                       AND (' ' || scope || ' ') LIKE $3",
+                )
+                .bind(user_id)
+                .bind(now)
+                .bind(format!("% {scope} %"))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let gated = sqlx::query("SELECT id, allowed_roles FROM clients WHERE allowed_roles <> ''")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &gated {
+            let allowed: String = row.try_get("allowed_roles")?;
+            if allowed
+                .split_whitespace()
+                .any(|a| left.iter().any(|l| l == a))
+            {
+                continue;
+            }
+            let client_id: String = row.try_get("id")?;
+            sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = $3
+                 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(user_id)
+            .bind(client_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn list_roles(&self) -> Result<Vec<RoleGrant>, StoreError> {
@@ -91,7 +148,8 @@ impl Store {
     }
 
     /// People whose name contains `q` (case-insensitive), limited to the agencies where
-    /// `staff_id` is helpdesk (or everyone for an admin): the scope lives in the query itself.
+    /// `staff_id` is helpdesk and to people without a role of their own (or everyone for an
+    /// admin): the scope lives in the query itself.
     pub async fn search_users_by_name(
         &self,
         staff_id: &str,
@@ -111,7 +169,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT u.nip, u.name, u.instansi_id FROM users u
              WHERE lower(u.name) LIKE $1 ESCAPE '\\'
-               AND ($2 = 1 OR u.instansi_id IN (SELECT r.instansi_id FROM roles r WHERE r.user_id = $3 AND r.role = 'helpdesk'))
+               AND ($2 = 1 OR (u.instansi_id IN (SELECT r.instansi_id FROM roles r WHERE r.user_id = $3 AND r.role = 'helpdesk')
+                               AND NOT EXISTS (SELECT 1 FROM roles s WHERE s.user_id = u.id)))
              ORDER BY u.name, u.nip LIMIT $4 OFFSET $5",
         )
         .bind(format!("%{escaped}%"))

@@ -175,6 +175,65 @@ impl Store {
         })
     }
 
+    /// Reserves one guess for the account before it is compared: granted only while the
+    /// account is not locked and fewer than `threshold` guesses are counted, so parallel
+    /// guesses on any number of replicas get `threshold` comparisons per lock, never more.
+    pub async fn reserve_login_attempt(
+        &self,
+        user_id: &str,
+        threshold: u32,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2
+             WHERE id = $1 AND status <> 'locked'
+               AND (locked_until IS NULL OR locked_until <= $2) AND failed_logins < $3
+             RETURNING failed_logins",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(i64::from(threshold.max(1)))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// A reserved guess failed: it stays counted, and the guess that filled the count starts
+    /// the lock (exactly once, whatever runs in parallel).
+    pub async fn settle_login_failure(
+        &self,
+        user_id: &str,
+        policy: &Policy,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let Some(row) = sqlx::query("SELECT failed_logins, lock_level FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let failures: i64 = row.try_get("failed_logins")?;
+        let level: i64 = row.try_get("lock_level")?;
+        if failures < i64::from(policy.threshold.max(1)) {
+            return Ok(None);
+        }
+        let until = now + policy.lock_secs(level.clamp(0, 64) as u32);
+        let locked = sqlx::query(
+            "UPDATE users SET failed_logins = 0, lock_level = lock_level + 1, locked_until = $2,
+                    updated_at = $5
+             WHERE id = $1 AND failed_logins >= $3 AND lock_level = $4 RETURNING id",
+        )
+        .bind(user_id)
+        .bind(until)
+        .bind(i64::from(policy.threshold.max(1)))
+        .bind(level)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(locked.map(|_| until))
+    }
+
     pub async fn record_login_success(&self, user_id: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE users SET failed_logins = 0, lock_level = 0, updated_at = $2

@@ -23,23 +23,13 @@ fn mac(secret: &[u8; 32], value: &str) -> String {
 
 /// The token for a form, setting the cookie when the browser has none yet.
 pub fn issue(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    let secret = *state.keys().secret();
     if let Some(c) = jar.get(COOKIE) {
-        let token = mac(state.keys().secret(), c.value());
+        let token = mac(&secret, c.value());
         return (jar, token);
     }
-    fresh(state, jar)
-}
-
-/// A new CSRF cookie in place of the browser's current one, and the token for it: called
-/// when a person signs in, so a value planted or read before the login (a shared kiosk, a
-/// cookie set by a sibling subdomain) is worthless after it — as the session cookie is.
-pub fn rotate(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
-    fresh(state, jar)
-}
-
-fn fresh(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     let value = crate::secrets::random_token();
-    let token = mac(state.keys().secret(), &value);
+    let token = mac(&secret, &value);
     let cookie = Cookie::build((COOKIE, value))
         .path("/")
         .http_only(true)
@@ -55,4 +45,11 @@ pub fn verify(state: &AppState, jar: &CookieJar, token: Option<&str>) -> bool {
     };
     let expected = mac(state.keys().secret(), cookie.value());
     crate::secrets::ct_eq(expected.as_bytes(), token.as_bytes())
+}
+
+/// A new CSRF value for a new session (at login): a value planted or read before the login
+/// is worthless after it.
+pub fn rotate(state: &AppState, jar: CookieJar) -> CookieJar {
+    let jar = jar.remove(Cookie::build(COOKIE).path("/"));
+    issue(state, jar).0
 }

@@ -404,8 +404,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "enrol.bad_name",
-        "Nama perangkat wajib diisi, 1–64 karakter.",
-        "The device name is required, 1–64 characters.",
+        "Nama perangkat wajib diisi, 1–64 karakter, tanpa karakter tersembunyi (misalnya pembalik arah teks).",
+        "The device name is required, 1–64 characters, with no hidden characters (such as text-direction overrides).",
     ),
     (
         "enrol.dup_name",
@@ -558,8 +558,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "helpdesk.bad_reason",
-        "Alasan wajib diisi, 5–500 karakter, dan kotak konfirmasi harus dicentang.",
-        "A reason of 5–500 characters and the confirmation are required.",
+        "Alasan wajib diisi, 5–500 karakter tanpa karakter tersembunyi, dan kotak konfirmasi harus dicentang.",
+        "A reason of 5–500 characters (no hidden characters) and the confirmation are required.",
     ),
     (
         "helpdesk.bad_email",
@@ -726,6 +726,43 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "error.bad_logout",
         "Alamat kembali setelah keluar tidak terdaftar untuk aplikasi ini.",
         "The address to return to after signing out is not registered for this application.",
+    ),
+    // Issue 15: sign-in and factor changes.
+    (
+        "account.otp_any",
+        "Kode OTP dari salah satu perangkat Anda",
+        "OTP code from one of your devices",
+    ),
+    (
+        "enrol.current_otp",
+        "Kode OTP dari perangkat yang sudah terdaftar (atau kode pemulihan)",
+        "OTP code from a device you already have (or a recovery code)",
+    ),
+    (
+        "enrol.current_otp_hint",
+        "Perangkat baru hanya dapat ditambahkan dengan bukti dari perangkat lama.",
+        "A new device can only be added with proof from one you already have.",
+    ),
+    (
+        "enrol.current_password",
+        "Kata sandi Anda saat ini",
+        "Your current password",
+    ),
+    (
+        "otp.start_over",
+        "Salah memasukkan NIP atau kata sandi? Ulangi dari awal",
+        "Mistyped your NIP or password? Start over",
+    ),
+    // Helpdesk, scopes and roles (issue 15).
+    (
+        "helpdesk.step_up_locked",
+        "Terlalu banyak kode OTP yang salah. Demi keamanan, sesi Anda diakhiri: masuk lagi dengan kata sandi dan OTP. Kode konfirmasi dapat dicoba lagi pukul {}.",
+        "Too many wrong OTP codes. For security, your session has ended: sign in again with your password and OTP. Confirmation codes can be tried again at {}.",
+    ),
+    (
+        "helpdesk.self",
+        "Anda tidak dapat menjalankan tindakan helpdesk atas akun Anda sendiri. Kelola akun Anda di halaman Akun, atau minta petugas lain.",
+        "You cannot take helpdesk actions on your own account. Manage it on the Account page, or ask another officer.",
     ),
 ];
 

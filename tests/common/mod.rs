@@ -235,6 +235,7 @@ impl TestServer {
             recovery_hashes: &[],
             event: &event,
             notice: None,
+            first_only: false,
         };
         self.state
             .store
@@ -276,6 +277,7 @@ impl TestServer {
                 id_token_alg: alg.into(),
                 backchannel_logout_uri: None,
                 allowed_roles: Vec::new(),
+                allowed_scopes: Vec::new(),
                 launcher_url: None,
             },
         )
