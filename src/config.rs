@@ -32,6 +32,11 @@ pub struct Config {
     /// Concurrent password hashes; defaults to the number of cores.
     pub hash_workers: usize,
     pub max_body_bytes: usize,
+    /// Seconds a connection may take to send a request's headers, and the longest an idle
+    /// kept-alive connection is held open waiting for the next request (slowloris bound).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request's body may take to arrive after its headers.
+    pub body_read_timeout_secs: u64,
     pub database_max_connections: u32,
     /// How long a request waits for a database connection before answering 503.
     pub database_acquire_timeout_secs: u64,
@@ -42,6 +47,9 @@ pub struct Config {
     pub reset_code_ttl_secs: i64,
     pub reset_code_attempts: i64,
     pub captcha_ttl_secs: i64,
+    /// Entries the in-process cache holds at most before it drops disposable ones
+    /// (captchas, pending authorization requests); sessions and counters are never dropped.
+    pub memory_cache_max_entries: usize,
     pub lockout: LockoutSettings,
     pub rate_limit: RateLimitSettings,
     /// Proxies whose `X-Forwarded-For` is believed; from any other peer it is ignored.
@@ -58,10 +66,6 @@ pub struct Config {
     /// The agency's logo in the header: a path on Gerbang or a `data:image/` URI (the pages'
     /// CSP allows no other image source).
     pub agency_logo: Option<String>,
-    /// Seconds a replica reuses a client record at the token, introspection and revocation
-    /// endpoints instead of reading it again; a changed or removed client is seen within
-    /// this time. 0 reads every time.
-    pub client_cache_secs: i64,
     /// Access tokens whose signature this replica already checked, remembered (by SHA-256)
     /// until they expire so a service presenting the same token again skips the ECDSA
     /// verification; revocation is still checked every time. 0 turns it off.
@@ -70,6 +74,13 @@ pub struct Config {
     /// change shows there within this time (access tokens are trusted offline by services
     /// for their whole lifetime anyway). Token issuance always reads fresh. 0 reads every time.
     pub userinfo_cache_secs: i64,
+    /// `/introspect` answers a client about its own tokens only (another client's token is
+    /// `active: false`). `true`: any authenticated client may introspect any token.
+    pub introspection_any_client: bool,
+    /// An address (e.g. `127.0.0.1:9100`) to serve `/metrics` on, and then not on `listen`.
+    /// Unset: `/metrics` is on `listen` with everything else (put it behind the proxy's
+    /// access rules).
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +132,10 @@ pub struct RateLimitSettings {
     /// its users from one IP, so the browser-sized limit would throttle whole services.
     pub token_replenish_ms: u64,
     pub token_burst: u32,
+    /// GETs of the anonymous pages that make a captcha (`/reset`, `/login`, the captcha
+    /// image): their own bucket, as generous as the POST one.
+    pub page_replenish_ms: u64,
+    pub page_burst: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -131,6 +146,8 @@ impl Default for RateLimitSettings {
             burst: 30,
             token_replenish_ms: 1,
             token_burst: 2000,
+            page_replenish_ms: 500,
+            page_burst: 30,
         }
     }
 }
@@ -175,6 +192,8 @@ impl Default for Config {
                 .map(|n| n.get())
                 .unwrap_or(2),
             max_body_bytes: 64 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
             database_max_connections: 16,
             database_acquire_timeout_secs: 5,
             smtp_url: None,
@@ -182,6 +201,7 @@ impl Default for Config {
             reset_code_ttl_secs: 15 * 60,
             reset_code_attempts: 5,
             captcha_ttl_secs: 5 * 60,
+            memory_cache_max_entries: 1_000_000,
             lockout: LockoutSettings::default(),
             rate_limit: RateLimitSettings::default(),
             trusted_proxies: Vec::new(),
@@ -190,9 +210,10 @@ impl Default for Config {
             clients_file: None,
             agency_name: String::new(),
             agency_logo: None,
-            client_cache_secs: 5,
             verified_token_cache: 50_000,
             userinfo_cache_secs: 2,
+            introspection_any_client: false,
+            metrics_listen: None,
         }
     }
 }

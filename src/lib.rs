@@ -39,18 +39,21 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: feature routers merged, one line each, plus the shared layers.
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
+    // One per-IP bucket for every anonymous page that draws a captcha.
+    let page_limit = web::rate_limit::page_layer(&state.settings);
+    let pages = |r| web::rate_limit::limit_pages(r, &page_limit);
     Router::new()
         .merge(oidc::router(&state.settings))
-        .merge(login::router(&state.settings))
+        .merge(pages(login::router(&state.settings)))
         .merge(launcher::router())
         .merge(consent::router())
-        .merge(reset::router(&state.settings))
+        .merge(pages(reset::router(&state.settings)))
         .merge(mfa::router())
         .merge(account::router())
         .merge(helpdesk::router())
-        .merge(ops::router())
+        .merge(ops::router(&state.settings))
         .merge(web::assets::router())
-        .merge(web::captcha::router())
+        .merge(pages(web::captcha::router()))
         .route_layer(middleware::from_fn(ops::metrics::track))
         .layer(middleware::from_fn(web::i18n::remember_lang))
         .layer(middleware::from_fn(error::render_error_pages))

@@ -68,6 +68,13 @@ impl Mailer {
                 let dir = c.data_dir.join("outbox");
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| MailError::Config(format!("{}: {e}", dir.display())))?;
+                // Reset codes sit in these files: the folder is Gerbang's alone.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                        .map_err(|e| MailError::Config(format!("{}: {e}", dir.display())))?;
+                }
                 tracing::info!(dir = %dir.display(), "no smtp_url set: mail is written as .eml files");
                 Transport::Files(dir)
             }
@@ -109,8 +116,24 @@ impl Mailer {
 /// Writes `<outbox id>.eml` whole or not at all (a hidden temporary file renamed into
 /// place), so the file is never seen half-written and a message sent twice is one file.
 async fn write_eml(dir: &std::path::Path, outbox_id: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
     let tmp = dir.join(format!(".{outbox_id}.eml.tmp"));
-    tokio::fs::write(&tmp, bytes).await?;
+    // 0600 from the start: the message may carry a reset code.
+    let mut opts = tokio::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(&tmp).await?;
+    #[cfg(unix)]
+    {
+        // A temporary file left by a crash keeps its old mode when reopened.
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .await?;
+    }
+    f.write_all(bytes).await?;
+    f.flush().await?;
+    drop(f);
     tokio::fs::rename(&tmp, dir.join(format!("{outbox_id}.eml"))).await
 }
 

@@ -53,7 +53,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     let keys = KeyRing::load_or_generate(&config.keys_dir, clock.now())?;
     let cache = match &config.redis_url {
         Some(url) => Cache::redis(url, &config.redis_prefix, clock.clone())?,
-        None => Cache::memory(clock.clone()),
+        None => Cache::memory(clock.clone(), config.memory_cache_max_entries),
     };
     let mailer = crate::mail::Mailer::from_config(&config)?;
     crate::ops::metrics::handle();
@@ -66,20 +66,131 @@ pub async fn run(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let tasks = [
+    let limits = ConnLimits {
+        header_read: Duration::from_secs(state.settings.header_read_timeout_secs.max(1)),
+        body_read: Duration::from_secs(state.settings.body_read_timeout_secs.max(1)),
+    };
+    // Metrics on their own address (an internal interface), bound before anything starts
+    // so a wrong address fails the start.
+    let metrics = match &state.settings.metrics_listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr).await.map_err(|e| {
+                std::io::Error::new(e.kind(), format!("metrics_listen {addr}: {e}"))
+            })?;
+            tracing::info!(listen = %addr, "metrics are served here only");
+            let app = crate::ops::metrics_router().with_state(state.clone());
+            Some(serve_http1(l, app, limits, std::future::pending()))
+        }
+        None => None,
+    };
+    let mut tasks = vec![
         tokio::spawn(housekeeping(state.clone())),
         tokio::spawn(crate::mail::run_worker(state.clone())),
         tokio::spawn(crate::oidc::backchannel::run_worker(state.clone())),
     ];
-    let app = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    if let Some(m) = metrics {
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = m.await {
+                tracing::error!(error = %e, "metrics listener failed");
+            }
+        }));
+    }
+    let app = crate::router(state);
+    let served = serve_http1(listener, app, limits, shutdown).await;
     // Background work belongs to this server; nothing of it outlives the listener.
     for t in tasks {
         t.abort();
     }
     served
+}
+
+#[derive(Clone, Copy)]
+struct ConnLimits {
+    /// A request's head (and, between requests, the next one's) must arrive within this.
+    header_read: Duration,
+    /// A request's body must arrive within this after its head.
+    body_read: Duration,
+}
+
+/// What `axum::serve` does, on hyper's HTTP/1 connection directly: `axum::serve` cannot set
+/// a header-read timeout, so an idle or half-sent connection (slowloris) stayed open for as
+/// long as the client liked. Here hyper closes a connection whose request head (or, on a
+/// kept-alive connection, next request head) has not arrived within `header_read`, and a
+/// body that has not arrived within `body_read` fails the request. The peer address reaches
+/// handlers as `ConnectInfo`, as before; on `shutdown` the listener closes and open
+/// connections finish their current request.
+async fn serve_http1(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: ConnLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo::<SocketAddr>(peer));
+                    // No timer for the bodiless requests (most GETs): nothing to wait for.
+                    let req = req.map(|b| {
+                        if hyper::body::Body::is_end_stream(&b) {
+                            axum::body::Body::new(b)
+                        } else {
+                            axum::body::Body::new(tower_http::timeout::DeadlineBody::new(
+                                limits.body_read,
+                                b,
+                            ))
+                        }
+                    });
+                    app.clone().oneshot(req)
+                },
+            );
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read)
+                .keep_alive(true);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                res = conn.as_mut() => {
+                    if let Err(e) = res {
+                        tracing::debug!(error = %e, %peer, "connection closed");
+                    }
+                }
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    drop(stop_rx);
+    let _ = stop_tx.send(());
+    // Every connection task holds a receiver until it is done.
+    stop_tx.closed().await;
+    Ok(())
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {

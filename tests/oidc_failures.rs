@@ -23,6 +23,9 @@ scenarios!(
     remembered_tokens_and_clients_follow_changes,
     login_form_failures_do_not_enumerate,
     logout_without_hint_needs_confirmation,
+    logout_hint_must_be_this_persons_id_token,
+    private_key_jwt_lifetime_and_jwks_fetches_are_bounded,
+    introspection_is_for_the_tokens_own_client,
 );
 
 fn challenge(verifier: &str) -> String {
@@ -657,7 +660,17 @@ async fn client_credentials_grant(backend: Backend) {
     let t: Value = res.json().await.unwrap();
     assert!(t.get("refresh_token").is_none() && t.get("id_token").is_none());
     let access = t["access_token"].as_str().unwrap();
-    let info = introspect(&s, access).await;
+    // Introspected by its own client (another client would be told `active: false`).
+    let info: Value = http
+        .post(s.server.url("/introspect"))
+        .basic_auth("sscasn-batch", Some(&secret))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(info["active"], true);
     assert_eq!(info["sub"], "sscasn-batch");
     assert_eq!(info["scope"], "laporan");
@@ -734,7 +747,7 @@ async fn revocation(backend: Backend) {
 
 /// The per-replica memos of verified access tokens, userinfo users and client records
 /// (issue 9) must not outlive what they remember: a disabled user, a withdrawn signing key,
-/// a rotated secret, a removed client.
+/// a rotated secret and a removed client stop at once.
 async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
     let s = setup(backend).await;
     let c = code(&s).await;
@@ -802,11 +815,15 @@ async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
         cc("batch", "wrong-secret-wrong-secret-wrong-secret".into()).await,
         401
     );
-    s.server.clock().advance(6); // past client_cache_secs (5)
-    assert_eq!(cc("batch", old).await, 401, "the old secret is forgotten");
-    // A removed client stops within the same bound.
+    // The attack: a leaked secret, rotated away, must stop working at once, on every
+    // replica, with no clock moved (issue 23: it used to live on in a per-replica memo).
+    assert_eq!(
+        cc("batch", old).await,
+        401,
+        "the old secret is refused at once"
+    );
+    // A removed client stops at once too.
     store.disable_client("batch").await.unwrap();
-    s.server.clock().advance(6);
     assert_eq!(cc("batch", new).await, 401);
 }
 
@@ -1051,4 +1068,316 @@ async fn logout_without_hint_needs_confirmation(backend: Backend) {
         query_param(&location(&res), "error").as_deref(),
         Some("login_required")
     );
+}
+
+/// Whether `b` still has an SSO session (a silent authorization gives a code).
+async fn signed_in(s: &Setup, b: &reqwest::Client) -> bool {
+    let res = b
+        .get(authorize_url(&s.server, "dms", &[("prompt", "none")]))
+        .send()
+        .await
+        .unwrap();
+    query_param(&location(&res), "code").is_some()
+}
+
+/// A browser signed in as a fresh person, and that person's tokens for `dms`.
+async fn other_person(s: &Setup) -> (reqwest::Client, Value) {
+    let (nip, _) = s.server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let url = authorize_url(&s.server, "dms", &[]);
+    let res = login_through(&s.server, &b, &url, &nip, PASSWORD).await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let (st, tokens) = exchange(s, &code, VERIFIER).await;
+    assert_eq!(st, 200);
+    (b, tokens)
+}
+
+/// Logout CSRF: a link or `<img>` to `/logout?id_token_hint=…` with a token the attacker
+/// holds must not end the victim's session. Only an ID token of the person signed in in
+/// this browser ends it without asking (expired ones included); another person's ID token,
+/// a logout token or an access token only shows the confirmation page; and a hint never
+/// ends the session its `sid` names in some other browser.
+async fn logout_hint_must_be_this_persons_id_token(backend: Backend) {
+    let s = setup(backend).await;
+    let victim = &s.browser;
+    let c = code(&s).await;
+    let (st, mine) = exchange(&s, &c, VERIFIER).await;
+    assert_eq!(st, 200);
+    let my_id_token = mine["id_token"].as_str().unwrap().to_string();
+    let my_sid = jwt_part(&my_id_token, 1)["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let my_id = s.server.user(&s.nip).await.id;
+    let (attacker, theirs) = other_person(&s).await;
+    let logout_url = |hint: &str| {
+        let enc: String = url::form_urlencoded::byte_serialize(hint.as_bytes()).collect();
+        s.server.url(&format!(
+            "/logout?client_id=dms&id_token_hint={enc}&post_logout_redirect_uri={}",
+            url::form_urlencoded::byte_serialize(POST_LOGOUT.as_bytes()).collect::<String>()
+        ))
+    };
+    // A genuine back-channel logout token for the victim's own session, as a service got it.
+    let logout_token = gerbang::oidc::tokens::mint_logout(
+        &s.server.state,
+        &s.server.state.keys(),
+        "dms",
+        jsonwebtoken::Algorithm::ES256,
+        &my_id,
+        &my_sid,
+    )
+    .unwrap();
+    for (what, hint) in [
+        (
+            "another person's ID token",
+            theirs["id_token"].as_str().unwrap(),
+        ),
+        ("a logout token", logout_token.as_str()),
+        ("an access token", mine["access_token"].as_str().unwrap()),
+    ] {
+        let res = victim.get(logout_url(hint)).send().await.unwrap();
+        assert_eq!(
+            res.status(),
+            200,
+            "{what}: the confirmation page, no redirect"
+        );
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Ya, keluar"), "{what}: {page}");
+        assert!(
+            signed_in(&s, victim).await,
+            "{what} ended the victim's session"
+        );
+    }
+    // The attacker's own browser, holding the victim's ID token (its `sid` names the
+    // victim's session): only the attacker's session ends.
+    let res = attacker.get(logout_url(&my_id_token)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "another person's ID token: confirmation");
+    assert!(signed_in(&s, &attacker).await);
+    let res = browser()
+        .get(logout_url(&my_id_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&res),
+        POST_LOGOUT,
+        "no session here: nothing to end"
+    );
+    assert!(
+        signed_in(&s, victim).await,
+        "a hint's sid ended a session in another browser"
+    );
+    // The person's own ID token, long expired: signed out at once, back to the service.
+    s.server.clock().advance(3600);
+    let res = victim.get(logout_url(&my_id_token)).send().await.unwrap();
+    assert_eq!(location(&res), POST_LOGOUT);
+    assert!(!signed_in(&s, victim).await);
+}
+
+/// A P-256 key pair: the private key for signing and its public JWK (with `kid`).
+fn es256_key(kid: &str) -> (jsonwebtoken::EncodingKey, jsonwebtoken::jwk::Jwk) {
+    use p256::pkcs8::EncodePrivateKey;
+    let sk = p256::SecretKey::random(&mut rand_core06::OsRng);
+    let pem = sk.to_pkcs8_pem(Default::default()).unwrap();
+    let enc = jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).unwrap();
+    let mut jwk =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&enc, jsonwebtoken::Algorithm::ES256).unwrap();
+    jwk.common.key_id = Some(kid.into());
+    (enc, jwk)
+}
+
+/// A client assertion valid from the server's clock `now` until `now + exp_in`.
+fn assertion(
+    key: &jsonwebtoken::EncodingKey,
+    kid: &str,
+    client: &str,
+    aud: &str,
+    now: i64,
+    exp_in: i64,
+) -> String {
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some(kid.into());
+    let claims = serde_json::json!({"iss": client, "sub": client, "aud": aud, "iat": now,
+        "exp": now + exp_in, "jti": uuid::Uuid::new_v4().to_string()});
+    jsonwebtoken::encode(&h, &claims, key).unwrap()
+}
+
+async fn assertion_status(server: &TestServer, assertion: String) -> StatusCode {
+    rp_http()
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials".to_string()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            ),
+            ("client_assertion", assertion),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// private_key_jwt: an assertion living for years would outlive its `jti` record and be
+/// replayable; unknown `kid`s (no authentication needed to send them) must not make the
+/// server fetch the service's `jwks_uri` once per request.
+async fn private_key_jwt_lifetime_and_jwks_fetches_are_bounded(backend: Backend) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let server = TestServer::start(backend).await;
+    let now = || server.clock().now();
+    let (key, jwk) = es256_key("k1");
+    let inline = serde_json::to_string(&jsonwebtoken::jwk::JwkSet {
+        keys: vec![jwk.clone()],
+    })
+    .unwrap();
+    server
+        .add_client_with("lemari", |c| {
+            c.auth_method = gerbang::store::clients::AuthMethod::PrivateKeyJwt;
+            c.secret_hash = String::new();
+            c.jwks = Some(inline);
+            c.grant_types = vec!["client_credentials".into()];
+        })
+        .await;
+    let ten_years = assertion(&key, "k1", "lemari", &server.base, now(), 10 * 365 * 86400);
+    assert_eq!(
+        assertion_status(&server, ten_years).await,
+        401,
+        "a ten-year assertion is refused"
+    );
+    // Five minutes is fine, once; its jti is remembered for its whole life.
+    let five_min = assertion(&key, "k1", "lemari", &server.base, now(), 300);
+    assert_eq!(assertion_status(&server, five_min.clone()).await, 200);
+    server.clock().advance(290);
+    assert_eq!(assertion_status(&server, five_min).await, 401, "replayed");
+
+    // Keys at a URI, on a server that counts how often it is asked.
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let published = Arc::new(Mutex::new(jsonwebtoken::jwk::JwkSet { keys: vec![jwk] }));
+    let (f, p) = (fetches.clone(), published.clone());
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            f.fetch_add(1, Ordering::SeqCst);
+            let p = p.clone();
+            async move { axum::Json(p.lock().unwrap().clone()) }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let jwks_uri = format!("http://{}/jwks", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    server
+        .add_client_with("dms", |c| {
+            c.auth_method = gerbang::store::clients::AuthMethod::PrivateKeyJwt;
+            c.secret_hash = String::new();
+            c.jwks_uri = Some(jwks_uri);
+            c.grant_types = vec!["client_credentials".into()];
+        })
+        .await;
+    let good = || assertion(&key, "k1", "dms", &server.base, now(), 60);
+    assert_eq!(assertion_status(&server, good()).await, 200);
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    let (stranger, _) = es256_key("x");
+    for i in 0..50 {
+        let forged = assertion(&stranger, &format!("k-{i}"), "dms", &server.base, now(), 60);
+        assert_eq!(assertion_status(&server, forged).await, 401);
+    }
+    let n = fetches.load(Ordering::SeqCst);
+    assert!(n <= 2, "50 unknown kids made {n} fetches of the jwks_uri");
+    assert_eq!(
+        assertion_status(&server, good()).await,
+        200,
+        "the service itself is unaffected"
+    );
+    // A key the service really rotated in is picked up in the next window.
+    let (key3, jwk3) = es256_key("k3");
+    published.lock().unwrap().keys.push(jwk3);
+    server.clock().advance(61);
+    let rotated = assertion(&key3, "k3", "dms", &server.base, now(), 60);
+    assert_eq!(assertion_status(&server, rotated).await, 200);
+    assert!(fetches.load(Ordering::SeqCst) <= n + 2);
+
+    // A service's endpoint answering megabytes (here: its real key set, padded) is not
+    // buffered: the set is refused, the assertion with it.
+    let (key4, jwk4) = es256_key("k4");
+    let mut huge = serde_json::to_string(&jsonwebtoken::jwk::JwkSet { keys: vec![jwk4] }).unwrap();
+    huge.push_str(&" ".repeat(2 * 1024 * 1024));
+    let app = axum::Router::new().route("/jwks", axum::routing::get(move || async move { huge }));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let huge_uri = format!("http://{}/jwks", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    server
+        .add_client_with("bloat", |c| {
+            c.auth_method = gerbang::store::clients::AuthMethod::PrivateKeyJwt;
+            c.secret_hash = String::new();
+            c.jwks_uri = Some(huge_uri);
+            c.grant_types = vec!["client_credentials".into()];
+        })
+        .await;
+    let a = assertion(&key4, "k4", "bloat", &server.base, now(), 60);
+    assert_eq!(assertion_status(&server, a).await, 401);
+}
+
+/// Any client could introspect another client's tokens and read the person's id, session
+/// and scopes. A client now learns only about tokens issued to it; the operator may open
+/// introspection to every client (`introspection_any_client`) for resource servers.
+async fn introspection_is_for_the_tokens_own_client(backend: Backend) {
+    let s = setup(backend).await;
+    let spy = s
+        .server
+        .add_client("spy", "ES256", &["client_credentials"])
+        .await;
+    let c = code(&s).await;
+    let (_, t) = exchange(&s, &c, VERIFIER).await;
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let ask = |server: &TestServer, id: &'static str, secret: String, tok: String| {
+        let req = rp_http()
+            .post(server.url("/introspect"))
+            .basic_auth(id, Some(secret))
+            .form(&[("token", tok)]);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    for tok in [access, refresh] {
+        let theirs = ask(&s.server, "spy", spy.clone(), tok.to_string()).await;
+        assert_eq!(theirs, serde_json::json!({"active": false}), "{theirs}");
+        let mine = introspect(&s, tok).await;
+        assert_eq!(mine["active"], true, "{mine}");
+        assert_eq!(mine["client_id"], "dms");
+    }
+    // The spy's own token is its own business.
+    let own = client_token(&s.server, "spy", &spy).await;
+    assert_eq!(
+        ask(&s.server, "spy", spy.clone(), own).await["active"],
+        true
+    );
+
+    // The operator's choice: every client may introspect every token.
+    let open = TestServer::start_with(backend, |c| c.introspection_any_client = true).await;
+    let (nip, _) = open.add_user(Some(PASSWORD)).await;
+    let dms = open
+        .add_client("dms", "ES256", &["authorization_code"])
+        .await;
+    let spy = open
+        .add_client("spy", "ES256", &["client_credentials"])
+        .await;
+    let res = login_through(
+        &open,
+        &browser(),
+        &authorize_url(&open, "dms", &[]),
+        &nip,
+        PASSWORD,
+    )
+    .await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let t = exchange_code(&open, "dms", &dms, &code).await;
+    let seen = ask(
+        &open,
+        "spy",
+        spy,
+        t["access_token"].as_str().unwrap().to_string(),
+    )
+    .await;
+    assert_eq!(seen["active"], true, "{seen}");
 }

@@ -276,3 +276,181 @@ async fn json_logs_carry_the_request_id() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Reads from `stream` until the server closes it; `Err` if it is still open at `deadline`.
+async fn closed_by_server(
+    stream: &mut tokio::net::TcpStream,
+    deadline: Duration,
+) -> Result<Vec<u8>, String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read_all = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    match tokio::time::timeout(deadline, read_all).await {
+        Ok(()) => Ok(got),
+        Err(_) => Err(format!(
+            "still open after {deadline:?}; read {:?}",
+            String::from_utf8_lossy(&got)
+        )),
+    }
+}
+
+/// Slowloris: connections that send nothing, half a request line, or go quiet after a
+/// request are closed by the server once `header_read_timeout_secs` (1 s here) has passed,
+/// instead of being held open as long as the client likes. A pure connection-layer
+/// behaviour, the same on every backend: run on SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start_with(Backend::Sqlite, |c| {
+        c.header_read_timeout_secs = 1;
+        c.body_read_timeout_secs = 1;
+    })
+    .await;
+    let addr = server.base.trim_start_matches("http://").to_string();
+    // Generous: the bound is 1 s; without one these stay open for minutes.
+    let deadline = Duration::from_secs(20);
+
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    closed_by_server(&mut idle, deadline)
+        .await
+        .expect("an idle connection is closed");
+
+    let mut partial = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    partial.write_all(b"GET /healthz HT").await.unwrap();
+    closed_by_server(&mut partial, deadline)
+        .await
+        .expect("half a request line is not waited for forever");
+
+    let mut headers = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    headers
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n")
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        // A header line now and then does not keep the connection alive either.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        if headers.write_all(b"X-More: 1\r\n").await.is_err() {
+            break;
+        }
+    }
+    closed_by_server(&mut headers, deadline)
+        .await
+        .expect("headers trickled in are not waited for forever");
+
+    // A complete request is answered (with the peer's address known to the handlers), and
+    // the kept-alive connection is closed once it has been idle too long.
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(b"GET /login HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let got = closed_by_server(&mut kept, deadline)
+        .await
+        .expect("an idle kept-alive connection is closed");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+
+    // A body that never finishes arriving fails its request instead of holding it.
+    let mut body = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    body.write_all(
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nnip=1",
+    )
+    .await
+    .unwrap();
+    let got = closed_by_server(&mut body, deadline)
+        .await
+        .expect("a body that never ends is not waited for forever");
+    let text = String::from_utf8_lossy(&got);
+    assert!(!text.contains(" 500 "), "{text}");
+
+    // The server still serves normally.
+    let res = rp_http().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+/// `/metrics` on its own address (`metrics_listen`): served there, and no longer on the
+/// public listener. Listener wiring, the same on every backend: SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_leave_the_public_listener() {
+    let port = free_port();
+    let server = TestServer::start_with(Backend::Sqlite, |c| {
+        c.metrics_listen = Some(format!("127.0.0.1:{port}"));
+    })
+    .await;
+    let http = rp_http();
+    let res = http.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 404, "not on the public listener");
+    assert_eq!(
+        http.get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let text = get_text(&http, format!("http://127.0.0.1:{port}/metrics")).await;
+    assert!(
+        text.contains("http_request_duration_seconds"),
+        "the metrics are served on their own address: {text}"
+    );
+}
+
+/// The SQLite database (password hashes, sealed TOTP secrets, reset-code hashes) with its
+/// `-wal`/`-shm`, and the outbox `.eml` files (reset codes in clear), are readable by
+/// Gerbang's user only, whatever the umask. SQLite and the file outbox only.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_and_outbox_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start(Backend::Sqlite).await; // no smtp_url: the file outbox
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let page = get_text(&b, server.url("/reset")).await;
+    let (id, answer) = captcha_answer(&server, &page).await.unwrap();
+    let res = b
+        .post(server.url("/reset"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("nip", nip.clone()),
+            ("email", format!("siti.{nip}@bkn.go.id")),
+            ("captcha_id", id),
+            ("captcha", answer),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let outbox = server.state.settings.data_dir.join("outbox");
+    let mut eml = None;
+    for _ in 0..100 {
+        eml = std::fs::read_dir(&outbox)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "eml"));
+        if eml.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let eml = eml.expect("the reset mail is written");
+    assert_eq!(mode(&eml), 0o600, "{}", eml.display());
+    assert_eq!(mode(&outbox), 0o700, "{}", outbox.display());
+    let db = server.dir.path().join("gerbang.db");
+    for p in [
+        db.clone(),
+        db.with_extension("db-wal"),
+        db.with_extension("db-shm"),
+    ] {
+        assert!(p.exists(), "{}", p.display());
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+}

@@ -6,7 +6,9 @@ use common::*;
 
 scenarios!(
     language_choice_is_remembered_and_headers_are_set,
-    health_and_readiness
+    health_and_readiness,
+    secret_pages_and_answers_are_never_stored_by_caches,
+    anonymous_page_floods_are_limited_and_leave_bounded_memory
 );
 
 async fn language_choice_is_remembered_and_headers_are_set(backend: Backend) {
@@ -128,4 +130,246 @@ async fn health_and_readiness(backend: Backend) {
         503,
         "database gone → not ready"
     );
+}
+
+/// Asserts a response forbids storing it, in HTTP/1.1 and HTTP/1.0 words.
+fn assert_no_store(res: &reqwest::Response, what: &str) {
+    let h = res.headers();
+    assert_eq!(
+        h.get("cache-control").map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "{what} ({}) must be no-store",
+        res.status()
+    );
+    assert!(
+        h.get("pragma").is_none_or(|v| v == "no-cache"),
+        "{what}: {:?}",
+        h.get("pragma")
+    );
+}
+
+/// The attack: a shared proxy cache or the browser's back button shows the next person on a
+/// kiosk the TOTP secret, the recovery codes, `/account`, the helpdesk console, the audit
+/// export or the helpdesk API's personal data. Every such answer says `no-store`.
+async fn secret_pages_and_answers_are_never_stored_by_caches(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    // A person who must enrol: the enrolment page shows the secret, then the recovery codes.
+    let (nip, _) = server.add_user_without_device(PASSWORD).await;
+    let b = browser();
+    let page = get_text(&b, server.url("/login")).await;
+    let mut form = login_fields(&server, &page, &nip, PASSWORD).await;
+    form.retain(|(k, _)| k != "otp");
+    let res = b
+        .post(server.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/mfa/enrol");
+    let res = b.get(server.url("/mfa/enrol")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_no_store(&res, "the enrolment page (TOTP secret)");
+    let (res, _) = enrol(&server, &b, "HP Pribadi").await;
+    assert_eq!(res.status(), 200);
+    assert_no_store(&res, "the recovery codes page");
+    let res = b.get(server.url("/account")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_no_store(&res, "/account");
+
+    // Staff: the console, the audit export and the JSON API.
+    let (staff_nip, staff_id) = server.add_user(Some(PASSWORD)).await;
+    let store = &server.state.store;
+    store.upsert_instansi("4011", "BKN").await.unwrap();
+    store
+        .grant_role(&staff_id, "helpdesk", "4011")
+        .await
+        .unwrap();
+    store.grant_role(&staff_id, "admin", "").await.unwrap();
+    let staff = browser();
+    let page = get_text(&staff, server.url("/login")).await;
+    let res = staff
+        .post(server.url("/login"))
+        .form(&login_fields(&server, &page, &staff_nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = staff.get(server.url("/helpdesk")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_no_store(&res, "/helpdesk");
+    let res = staff
+        .get(server.url("/helpdesk/audit?format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_no_store(&res, "the audit CSV");
+    // A client the operator marked for the staff scope.
+    let secret = server
+        .add_client_with("bkpsdm-tool", |c| {
+            c.allowed_scopes = vec!["helpdesk".into()]
+        })
+        .await;
+    let url = authorize_url(&server, "bkpsdm-tool", "openid helpdesk");
+    let res = login_through(&server, &browser(), &url, &staff_nip, PASSWORD).await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let t = exchange_code(&server, "bkpsdm-tool", &secret, &code).await;
+    let res = rp_http()
+        .get(server.url(&format!("/api/helpdesk/users/{nip}")))
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_no_store(&res, "/api/helpdesk");
+    // Errors and anonymous pages too.
+    for path in ["/login", "/reset", "/nowhere"] {
+        let res = browser().get(server.url(path)).send().await.unwrap();
+        assert_no_store(&res, path);
+    }
+
+    // What is public keeps its own caching.
+    for path in [
+        "/static/gerbang.css",
+        "/jwks",
+        "/.well-known/openid-configuration",
+    ] {
+        let res = rp_http().get(server.url(path)).send().await.unwrap();
+        let cc = res.headers()["cache-control"].to_str().unwrap();
+        assert!(
+            cc.contains("max-age") && !cc.contains("no-store"),
+            "{path}: {cc}"
+        );
+        assert!(res.headers().get("pragma").is_none(), "{path}");
+    }
+}
+
+/// Memory without logging in: every `GET /reset` draws a captcha and leaves it in the cache
+/// for minutes. One IP loading the page over and over is told to slow down (429), what each
+/// view leaves is small, and the in-process cache stays within its bound without dropping
+/// anyone's session.
+async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Backend) {
+    // The per-IP page limit, as in production (tests switch limits off by default).
+    let server = TestServer::start_with(backend, |c| {
+        c.rate_limit.enabled = true;
+        c.rate_limit.page_burst = 10;
+        c.rate_limit.page_replenish_ms = 60_000;
+    })
+    .await;
+    let b = browser();
+    let mut limited = 0;
+    for _ in 0..40 {
+        let res = b.get(server.url("/reset")).send().await.unwrap();
+        match res.status().as_u16() {
+            200 => {}
+            429 => limited += 1,
+            other => panic!("GET /reset answered {other}"),
+        }
+    }
+    assert!(
+        limited >= 29,
+        "only {limited} of 40 page loads were limited"
+    );
+    // `/authorize` stores a pending request per view: the same kind of per-IP bound.
+    server
+        .add_client("dms", "ES256", &["authorization_code"])
+        .await;
+    let url = authorize_url(&server, "dms", "openid");
+    let mut limited = 0;
+    for _ in 0..40 {
+        let res = b.get(&url).send().await.unwrap();
+        match res.status().as_u16() {
+            303 => {}
+            429 => limited += 1,
+            other => panic!("GET /authorize answered {other}"),
+        }
+    }
+    assert!(
+        limited >= 29,
+        "only {limited} of 40 authorizations were limited"
+    );
+
+    // Without the limit (many IPs behind a proxy, or a botnet): a small, bounded cache.
+    let cap = 256;
+    let server = TestServer::start_with(backend, |c| c.memory_cache_max_entries = cap).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let person = browser();
+    let page = get_text(&person, server.url("/login")).await;
+    let res = person
+        .post(server.url("/login"))
+        .form(&login_fields(&server, &page, &nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let flood = browser();
+    let mut last = String::new();
+    for _ in 0..1500 {
+        last = get_text(&flood, server.url("/reset")).await;
+    }
+    let id = hidden(&last, "captcha_id");
+    let raw = server
+        .state
+        .cache
+        .get(&format!("captcha:{id}"))
+        .await
+        .unwrap()
+        .expect("the newest captcha is kept");
+    assert!(
+        raw.len() < 100,
+        "a captcha is stored as its answer only: {raw}"
+    );
+    if let Some(n) = server.state.cache.entries() {
+        // Slack for the shard rounding and for entries that must be kept.
+        assert!(n <= cap + 64, "the in-process cache grew to {n} entries");
+    }
+    // The image is drawn on request, and the captcha still works.
+    let img = rp_http()
+        .get(server.url(&format!("/captcha/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(img.status(), 200);
+    assert_eq!(img.headers()["content-type"], "image/png");
+    assert!(img.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    // The person who signed in before the flood is still signed in.
+    let res = person.get(server.url("/account")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the flood evicted a session");
+}
+
+/// The CSRF cookie is rotated at sign-in: a token obtained before the login (a value an
+/// attacker planted or read on a shared computer) no longer passes on any form after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_token_from_before_sign_in_is_worthless_after_it() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let page = get_text(&b, server.url("/login")).await;
+    let before = hidden(&page, "csrf_token");
+    let res = b
+        .post(server.url("/login"))
+        .form(&login_fields(&server, &page, &nip, PASSWORD).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = b
+        .post(server.url("/logout"))
+        .form(&[("csrf_token", before.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "the pre-login CSRF token still works");
+    assert_eq!(
+        b.get(server.url("/account")).send().await.unwrap().status(),
+        200
+    );
+    let page = get_text(&b, server.url("/logout")).await;
+    let res = b
+        .post(server.url("/logout"))
+        .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 }

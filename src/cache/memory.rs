@@ -1,13 +1,30 @@
 //! In-process cache: sharded mutex maps keyed by string, expiring on `Clock` time so tests
 //! that move the clock see entries expire exactly as they would in production.
+//!
+//! Bounded: anonymous requests create entries (a captcha per reset page, a pending request
+//! per `/authorize`), so each shard holds at most its share of `max_entries`. When a shard is
+//! full, expired entries go first, then the disposable entry that expires soonest — a
+//! captcha, a pending authorization request, a PAR request or a fetched client JWKS, whose
+//! loss costs one retry. Sessions, codes, counters and burn marks are never evicted:
+//! dropping a failure counter would undo a lockout, dropping a session signs someone out.
+//! If nothing disposable is left, a disposable newcomer is not stored and anything else is
+//! stored beyond the bound (and logged).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::state::Clock;
 
 const SHARDS: usize = 32;
+
+/// Key prefixes of entries that may be dropped under memory pressure.
+const DISPOSABLE: [&str; 4] = ["captcha:", "authreq:", "par:", "client_jwks:"];
+
+fn disposable(key: &str) -> bool {
+    DISPOSABLE.iter().any(|p| key.starts_with(p))
+}
 
 enum Value {
     Str(String),
@@ -24,14 +41,80 @@ pub struct MemoryCache {
     shards: Arc<[Mutex<HashMap<String, Entry>>; SHARDS]>,
     hasher: RandomState,
     clock: Clock,
+    /// Entries per shard before eviction starts.
+    shard_cap: usize,
+    /// When the "full of entries that must be kept" warning was last logged.
+    warned_at: Arc<AtomicI64>,
 }
 
 impl MemoryCache {
-    pub fn new(clock: Clock) -> Self {
+    /// A cache of at most about `max_entries` entries (see the module comment).
+    pub fn new(clock: Clock, max_entries: usize) -> Self {
         Self {
             shards: Arc::new(std::array::from_fn(|_| Mutex::new(HashMap::new()))),
             hasher: RandomState::new(),
             clock,
+            shard_cap: max_entries.div_ceil(SHARDS).max(1),
+            warned_at: Arc::new(AtomicI64::new(i64::MIN / 2)),
+        }
+    }
+
+    /// Entries held now, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Makes room for a new `key` in a full shard. False: do not store it.
+    fn room_for(&self, map: &mut HashMap<String, Entry>, key: &str, now: i64) -> bool {
+        if map.len() < self.shard_cap || map.contains_key(key) {
+            return true;
+        }
+        map.retain(|_, e| e.expires_at > now);
+        if map.len() < self.shard_cap {
+            return true;
+        }
+        let victim = map
+            .iter()
+            .filter(|(k, _)| disposable(k))
+            .min_by_key(|(_, e)| e.expires_at)
+            .map(|(k, _)| k.clone());
+        match victim {
+            Some(k) => {
+                map.remove(&k);
+                true
+            }
+            None if disposable(key) => false,
+            None => {
+                // Once a minute at most: this is a sizing signal for the operator, and every
+                // insert into the full shard would say it again.
+                let last = self.warned_at.load(Ordering::Relaxed);
+                if now - last >= 60
+                    && self
+                        .warned_at
+                        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    tracing::warn!(
+                        shard_entries = map.len(),
+                        "in-process cache full of entries that must be kept (sessions, \
+                         counters); growing past memory_cache_max_entries"
+                    );
+                }
+                true
+            }
+        }
+    }
+
+    fn insert(&self, map: &mut HashMap<String, Entry>, key: &str, entry: Entry, now: i64) {
+        if self.room_for(map, key, now) {
+            map.insert(key.to_string(), entry);
         }
     }
 
@@ -61,14 +144,12 @@ impl MemoryCache {
     }
 
     pub fn set(&self, key: &str, value: &str, ttl_secs: i64) {
-        let expires_at = self.clock.now() + ttl_secs;
-        self.shard(key).insert(
-            key.to_string(),
-            Entry {
-                value: Value::Str(value.to_string()),
-                expires_at,
-            },
-        );
+        let now = self.clock.now();
+        let entry = Entry {
+            value: Value::Str(value.to_string()),
+            expires_at: now + ttl_secs,
+        };
+        self.insert(&mut self.shard(key), key, entry, now);
     }
 
     pub fn take(&self, key: &str) -> Option<String> {
@@ -95,13 +176,11 @@ impl MemoryCache {
             }) => s.parse::<i64>().unwrap_or(0) + delta,
             _ => delta,
         };
-        map.insert(
-            key.to_string(),
-            Entry {
-                value: Value::Str(n.to_string()),
-                expires_at: now + ttl_secs,
-            },
-        );
+        let entry = Entry {
+            value: Value::Str(n.to_string()),
+            expires_at: now + ttl_secs,
+        };
+        self.insert(&mut map, key, entry, now);
         n
     }
 
@@ -118,13 +197,11 @@ impl MemoryCache {
                 *exp = (*exp).max(expires_at);
             }
             _ => {
-                map.insert(
-                    key.to_string(),
-                    Entry {
-                        value: Value::Set(HashSet::from([member.to_string()])),
-                        expires_at,
-                    },
-                );
+                let entry = Entry {
+                    value: Value::Set(HashSet::from([member.to_string()])),
+                    expires_at,
+                };
+                self.insert(&mut map, key, entry, now);
             }
         }
     }
@@ -170,7 +247,7 @@ mod tests {
     #[test]
     fn entries_expire_on_clock_time_and_take_is_once() {
         let clock = Clock::default();
-        let c = MemoryCache::new(clock.clone());
+        let c = MemoryCache::new(clock.clone(), 1000);
         c.set("a", "1", 60);
         assert_eq!(c.get("a").as_deref(), Some("1"));
         clock.advance(61);
@@ -183,7 +260,7 @@ mod tests {
     #[test]
     fn sets_hold_members_until_expiry() {
         let clock = Clock::default();
-        let c = MemoryCache::new(clock.clone());
+        let c = MemoryCache::new(clock.clone(), 1000);
         c.set_add("s", "x", 10);
         c.set_add("s", "y", 100);
         c.set_remove("s", "x");
@@ -197,5 +274,33 @@ mod tests {
         clock.advance(60);
         assert!(c.set_members("s").is_empty());
         c.sweep();
+    }
+
+    #[test]
+    fn full_cache_drops_disposable_entries_never_sessions_or_counters() {
+        let clock = Clock::default();
+        // One entry per shard.
+        let c = MemoryCache::new(clock.clone(), SHARDS);
+        for i in 0..1000 {
+            c.set(&format!("captcha:{i}"), "x", 300);
+        }
+        assert!(c.len() <= SHARDS, "{}", c.len());
+        // Sessions and counters displace captchas and are all kept, even beyond the bound.
+        for i in 0..100 {
+            c.set(&format!("sso:{i}"), "s", 3600);
+            c.incr(&format!("fail_nip:{i}"), 900);
+        }
+        for i in 0..100 {
+            assert_eq!(c.get(&format!("sso:{i}")).as_deref(), Some("s"));
+            assert_eq!(c.incr(&format!("fail_nip:{i}"), 900), 2);
+        }
+        assert!(
+            (0..1000).all(|i| c.get(&format!("captcha:{i}")).is_none()),
+            "no room for captchas among entries that must be kept"
+        );
+        // Expired entries make room first.
+        clock.advance(3601);
+        c.set("captcha:new", "y", 300);
+        assert_eq!(c.get("captcha:new").as_deref(), Some("y"));
     }
 }

@@ -24,8 +24,18 @@ pub enum Cache {
 pub struct CacheError(pub String);
 
 impl Cache {
-    pub fn memory(clock: Clock) -> Self {
-        Cache::Memory(MemoryCache::new(clock))
+    /// The in-process cache, bounded to about `max_entries` (see `memory.rs`).
+    pub fn memory(clock: Clock, max_entries: usize) -> Self {
+        Cache::Memory(MemoryCache::new(clock, max_entries))
+    }
+
+    /// Entries held by the in-process cache (for tests and diagnostics); `None` for Redis,
+    /// which bounds itself (`maxmemory`).
+    pub fn entries(&self) -> Option<usize> {
+        match self {
+            Cache::Memory(m) => Some(m.len()),
+            Cache::Redis(_) => None,
+        }
     }
 
     pub fn redis(url: &str, prefix: &str, clock: Clock) -> Result<Self, CacheError> {

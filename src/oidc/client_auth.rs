@@ -27,6 +27,18 @@ pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jw
 pub const ASSERTION_ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
 /// How long a fetched client JWKS is trusted before it is fetched again.
 const JWKS_TTL: i64 = 300;
+/// Clock skew allowed on a client assertion's `exp`.
+const ASSERTION_LEEWAY: i64 = 30;
+/// The longest life an assertion may claim (`exp` - now). Its `jti` is kept until `exp`, so
+/// this also bounds what a flood of assertions can leave in the cache; RFC 7523 assertions
+/// are minted per request and live seconds, and no library makes them live longer than this.
+pub const MAX_ASSERTION_LIFETIME: i64 = 300;
+/// Outbound JWKS fetches per client and per window: one when the cached set expired or is
+/// missing, one more for an unknown `kid` (a key the service just rotated in). Requests
+/// come before any authentication, so without this each one could make us fetch.
+const JWKS_FETCH_WINDOW: i64 = 60;
+/// The largest client JWKS we read.
+const MAX_JWKS_BYTES: usize = 64 * 1024;
 
 pub async fn authenticate(
     state: &AppState,
@@ -72,50 +84,22 @@ pub async fn authenticate(
         ));
     }
     let presented = sha256_hex(&secret);
-    let matches = |c: &Client| {
-        c.auth_method == AuthMethod::Secret && ct_eq(presented.as_bytes(), c.secret_hash.as_bytes())
-    };
-    let (client, remembered) = find_client(state, &id, false).await?;
-    match client {
-        Some(c) if matches(&c) => Ok(c),
-        // A secret rotated since this replica remembered the record: read it again, so the
-        // new secret works at once (the old one lingers at most `client_cache_secs`).
-        Some(_) if remembered => match find_client(state, &id, true).await?.0 {
-            Some(c) if matches(&c) => Ok(c),
-            _ => Err(OAuthError::invalid_client()),
-        },
+    // Read fresh every time, never from a per-replica memo: a secret rotated or a client
+    // removed by the CLI (another process) or another replica must fail at once. One
+    // indexed read by primary key.
+    match find_client(state, &id).await? {
+        Some(c)
+            if c.auth_method == AuthMethod::Secret
+                && ct_eq(presented.as_bytes(), c.secret_hash.as_bytes()) =>
+        {
+            Ok(c)
+        }
         _ => Err(OAuthError::invalid_client()),
     }
 }
 
-/// The client record, from this replica's memo when it is fresh enough (the token endpoints
-/// are called by services all day; a database round trip each time is most of their cost on
-/// PostgreSQL). Returns whether the record came from the memo. Unknown ids are not kept.
-async fn find_client(
-    state: &AppState,
-    id: &str,
-    fresh: bool,
-) -> Result<(Option<Client>, bool), OAuthError> {
-    let now = state.clock.now();
-    let ttl = state.settings.client_cache_secs;
-    if !fresh
-        && ttl > 0
-        && let Some(c) = state.clients.get(&id.to_string(), now)
-    {
-        return Ok((Some((*c).clone()), true));
-    }
-    let client = state.store.find_client(id).await?;
-    match &client {
-        Some(c) if ttl > 0 => state.clients.insert(
-            id.to_string(),
-            std::sync::Arc::new(c.clone()),
-            now + ttl,
-            now,
-        ),
-        Some(_) => {}
-        None => state.clients.remove(&id.to_string()),
-    }
-    Ok((client, false))
+async fn find_client(state: &AppState, id: &str) -> Result<Option<Client>, OAuthError> {
+    Ok(state.store.find_client(id).await?)
 }
 
 /// RFC 7523 §3: `iss` = `sub` = the client, `aud` names this server, `exp` in the future,
@@ -144,15 +128,9 @@ async fn private_key_jwt(
         c.filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
             .ok_or_else(bad)
     };
-    let (found, remembered) = find_client(state, &sub, false).await?;
-    let mut client = key_client(found)?;
-    let mut key = find_key(state, &client, header.kid.as_deref(), false).await?;
-    if key.is_none() && remembered {
-        // The remembered record may predate a key just registered inline.
-        client = key_client(find_client(state, &sub, true).await?.0)?;
-        key = find_key(state, &client, header.kid.as_deref(), false).await?;
-    }
-    let key = match key {
+    // Fresh, as for secrets: a key the operator removed must stop working at once.
+    let client = key_client(find_client(state, &sub).await?)?;
+    let key = match find_key(state, &client, header.kid.as_deref(), false).await? {
         Some(k) => k,
         // A key the service just rotated in: fetch its JWKS once more.
         None if client.jwks_uri.is_some() => find_key(state, &client, header.kid.as_deref(), true)
@@ -172,20 +150,27 @@ async fn private_key_jwt(
         format!("{iss}/revoke"),
     ]);
     v.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-    v.leeway = 30;
+    v.leeway = ASSERTION_LEEWAY as u64;
     let data = jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &v).map_err(|e| {
         tracing::info!(client = %client.id, error = %e, "client assertion rejected");
         bad()
     })?;
     let exp = data.claims.get("exp").and_then(|e| e.as_i64()).unwrap_or(0);
+    let now = state.clock.now();
+    if exp - now > MAX_ASSERTION_LIFETIME + ASSERTION_LEEWAY {
+        // A long-lived assertion would outlive its `jti` record and could be replayed.
+        tracing::info!(client = %client.id, lifetime = exp - now, "client assertion lives too long");
+        return Err(bad());
+    }
     let jti = data
         .claims
         .get("jti")
         .and_then(|j| j.as_str())
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or_else(|| OAuthError::invalid_request("the client assertion needs a jti"))?;
-    // Single use: a captured assertion must not authenticate anyone a second time.
-    let ttl = (exp - state.clock.now()).clamp(60, 3600) + 30;
+    // Single use: a captured assertion must not authenticate anyone a second time, so its
+    // `jti` is kept for as long as the assertion itself is accepted (`exp` plus the leeway).
+    let ttl = (exp - now).max(0) + ASSERTION_LEEWAY + 1;
     let seen = state
         .cache
         .incr(&format!("assertion:{}:{}", client.id, sha256_hex(jti)), ttl)
@@ -240,7 +225,10 @@ async fn find_key(
     Ok(jwk.and_then(|j| DecodingKey::from_jwk(j).ok()))
 }
 
-/// The client's published JWKS, kept in the shared cache for `JWKS_TTL`.
+/// The client's published JWKS, kept in the shared cache for `JWKS_TTL`. A fetch (the cache
+/// missed, or `refetch` for an unknown `kid`) happens only within that reason's budget of one
+/// per client per `JWKS_FETCH_WINDOW`, counted atomically across replicas; beyond it the
+/// cached set (if any) is used as it is.
 async fn fetch_jwks(
     state: &AppState,
     client_id: &str,
@@ -248,12 +236,36 @@ async fn fetch_jwks(
     refetch: bool,
 ) -> Result<Option<String>, OAuthError> {
     let key = format!("client_jwks:{client_id}");
-    if !refetch && let Some(hit) = state.cache.get(&key).await? {
-        return Ok(Some(hit));
+    let cached = state.cache.get(&key).await?;
+    if !refetch && cached.is_some() {
+        return Ok(cached);
+    }
+    // A fixed window named by its number: every replica counts into the same key, and an
+    // attacker's steady stream cannot keep one window open forever.
+    let window = state.clock.now() / JWKS_FETCH_WINDOW;
+    let reason = if refetch { "kid" } else { "miss" };
+    let budget = format!("client_jwks_fetch:{client_id}:{reason}:{window}");
+    if state.cache.incr(&budget, JWKS_FETCH_WINDOW * 2).await? > 1 {
+        tracing::debug!(client = %client_id, reason, "JWKS fetch budget spent");
+        return Ok(cached);
     }
     let fetched = async {
-        let res = state.http.get(uri).send().await?.error_for_status()?;
-        res.text().await
+        let mut res = state
+            .http
+            .get(uri)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| e.to_string())?;
+        // A key set is a few KB; a service's endpoint must not make us buffer gigabytes.
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                return Err(format!("larger than {MAX_JWKS_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        String::from_utf8(body).map_err(|e| e.to_string())
     }
     .await;
     match fetched {
@@ -263,11 +275,11 @@ async fn fetch_jwks(
         }
         Ok(_) => {
             tracing::warn!(client = %client_id, %uri, "the client's JWKS is not a valid key set");
-            Ok(None)
+            Ok(cached)
         }
         Err(e) => {
             tracing::warn!(client = %client_id, %uri, error = %e, "cannot fetch the client's JWKS");
-            Ok(None)
+            Ok(cached)
         }
     }
 }

@@ -1,4 +1,10 @@
 //! `/introspect` (RFC 7662): for authenticated clients; unknown tokens are `active: false`.
+//!
+//! A client learns about its own tokens only (RFC 7662 §4: the server may restrict who sees
+//! what): another client's token — its `client_id`/`aud` or the refresh grant's client is
+//! someone else — is `active: false`, as if unknown, so one service cannot read the NIP,
+//! session and scopes of people signed in to another. `introspection_any_client = true` lifts
+//! this for deployments whose resource servers introspect tokens issued to other clients.
 
 use axum::Json;
 use axum::extract::{RawForm, State};
@@ -17,7 +23,12 @@ pub async fn post_introspect(
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
     let params = super::parse_params(&body)?;
-    super::client_auth::authenticate(&state, &headers, &params).await?;
+    let client = super::client_auth::authenticate(&state, &headers, &params).await?;
+    let mine = |client_id: &str, aud: Option<&str>| {
+        state.settings.introspection_any_client
+            || client_id == client.id
+            || aud == Some(client.id.as_str())
+    };
     let token =
         param(&params, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let hint = param(&params, "token_type_hint");
@@ -25,6 +36,7 @@ pub async fn post_introspect(
     let mut body = json!({ "active": false });
     if hint != Some("refresh_token")
         && let Ok(c) = super::tokens::verify_access(&state, token).await
+        && mine(&c.client_id, Some(&c.aud))
     {
         body = json!({
             "active": true,
@@ -48,6 +60,7 @@ pub async fn post_introspect(
             .store
             .find_live_refresh(&sha256_hex(token), state.clock.now())
             .await?
+        && mine(&g.client_id, None)
     {
         body = json!({
             "active": true,

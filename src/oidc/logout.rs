@@ -1,8 +1,11 @@
 //! `/logout`: RP-initiated logout (OIDC RP-Initiated Logout 1.0) and the launcher's sign-out.
 //!
-//! With a valid `id_token_hint` the relying party has proved the request is its own, so the
-//! session ends at once. Without one, a GET only shows a confirmation form: a stray
-//! `<img src=/logout>` on another site must not sign anyone out.
+//! With an `id_token_hint` that is one of our ID tokens (expired or not) for the person
+//! signed in in this browser, the relying party has shown the request concerns this very
+//! session, so it ends at once. Anything else — no hint, another person's ID token, an
+//! access or logout token — only shows a confirmation form: a stray `<img src=/logout?…>`
+//! on another site, carrying a token the attacker holds, must not sign anyone out.
+//! Only this browser's session ever ends here: a hint's `sid` never reaches another one.
 
 use std::collections::HashMap;
 
@@ -15,6 +18,7 @@ use axum_extra::extract::CookieJar;
 use url::Url;
 
 use super::param;
+use super::tokens::TokenError;
 use crate::error::AppError;
 use crate::login::session;
 use crate::state::AppState;
@@ -37,8 +41,22 @@ struct LogoutRequest {
     redirect: Option<String>,
     state: Option<String>,
     client_id: Option<String>,
-    /// `sid` from a verified `id_token_hint`.
-    hinted_sid: Option<String>,
+    /// `sub` of a verified `id_token_hint` that is an ID token.
+    hinted_sub: Option<String>,
+}
+
+impl LogoutRequest {
+    /// Whether the hint names the person of this browser's session (or there is no session,
+    /// so nothing can be ended by mistake): then no confirmation is needed.
+    async fn hint_fits(&self, state: &AppState, jar: &CookieJar) -> Result<bool, AppError> {
+        let Some(sub) = &self.hinted_sub else {
+            return Ok(false);
+        };
+        Ok(match session::current(state, jar).await? {
+            Some(s) => &s.user_id == sub,
+            None => true,
+        })
+    }
 }
 
 async fn validate(
@@ -47,21 +65,27 @@ async fn validate(
 ) -> Result<LogoutRequest, AppError> {
     let bad = AppError::bad_request("error.bad_logout");
     let mut client_id = param(params, "client_id").map(str::to_string);
-    let mut hinted_sid = None;
+    let mut hinted_sub = None;
     if let Some(hint) = param(params, "id_token_hint") {
-        let claims = super::tokens::verify_id_token_hint(state, hint).map_err(|_| bad)?;
-        let aud = claims
-            .get("aud")
-            .and_then(|a| a.as_str())
-            .map(str::to_string);
-        if client_id.is_some() && client_id != aud {
-            return Err(bad);
+        match super::tokens::verify_id_token_hint(state, hint) {
+            Ok(claims) => {
+                let aud = claims
+                    .get("aud")
+                    .and_then(|a| a.as_str())
+                    .map(str::to_string);
+                if client_id.is_some() && client_id != aud {
+                    return Err(bad);
+                }
+                client_id = aud;
+                hinted_sub = claims
+                    .get("sub")
+                    .and_then(|s| s.as_str())
+                    .map(str::to_string);
+            }
+            // Ours but not an ID token: no proof of anything, so the person is asked.
+            Err(TokenError::NotIdToken) => {}
+            Err(_) => return Err(bad),
         }
-        client_id = aud;
-        hinted_sid = claims
-            .get("sid")
-            .and_then(|s| s.as_str())
-            .map(str::to_string);
     }
     let redirect = match param(params, "post_logout_redirect_uri") {
         None => None,
@@ -82,7 +106,7 @@ async fn validate(
         redirect,
         state: param(params, "state").map(str::to_string),
         client_id,
-        hinted_sid,
+        hinted_sub,
     })
 }
 
@@ -95,7 +119,7 @@ pub async fn get_logout(
     let params = super::parse_params(q.unwrap_or_default().as_bytes())
         .map_err(|_| AppError::bad_request("error.bad_request"))?;
     let req = validate(&state, &params).await?;
-    if req.hinted_sid.is_some() {
+    if req.hint_fits(&state, &jar).await? {
         return finish(&state, lang, jar, req).await;
     }
     let (jar, token) = csrf::issue(&state, jar);
@@ -119,7 +143,9 @@ pub async fn post_logout(
     let params =
         super::parse_params(&body).map_err(|_| AppError::bad_request("error.bad_request"))?;
     let req = validate(&state, &params).await?;
-    if req.hinted_sid.is_none() && !csrf::verify(&state, &jar, param(&params, csrf::FIELD)) {
+    if !req.hint_fits(&state, &jar).await?
+        && !csrf::verify(&state, &jar, param(&params, csrf::FIELD))
+    {
         return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
     }
     finish(&state, lang, jar, req).await
@@ -131,9 +157,6 @@ async fn finish(
     jar: CookieJar,
     req: LogoutRequest,
 ) -> Result<Response, AppError> {
-    if let Some(sid) = &req.hinted_sid {
-        session::end_by_sid(state, sid).await?;
-    }
     let jar = session::end(state, jar).await?;
     match req.redirect {
         Some(uri) => {

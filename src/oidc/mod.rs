@@ -35,6 +35,11 @@ pub fn router(settings: &crate::config::Config) -> Router<AppState> {
     if let Some(limit) = crate::web::rate_limit::oauth_layer(settings) {
         token = token.layer(limit);
     }
+    // Every anonymous GET stores a pending request for 30 minutes: per-IP, like the pages.
+    let mut authorize = get(authorize::get_authorize).post(authorize::post_authorize);
+    if let Some(limit) = crate::web::rate_limit::page_layer(settings) {
+        authorize = authorize.layer(limit);
+    }
     Router::new()
         .route(
             "/.well-known/openid-configuration",
@@ -45,10 +50,7 @@ pub fn router(settings: &crate::config::Config) -> Router<AppState> {
             get(discovery::get_discovery),
         )
         .route("/jwks", get(discovery::get_jwks))
-        .route(
-            "/authorize",
-            get(authorize::get_authorize).post(authorize::post_authorize),
-        )
+        .route("/authorize", authorize)
         .route("/token", token)
         .route("/par", post(par::post_par))
         .route(

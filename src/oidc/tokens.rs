@@ -14,6 +14,8 @@ use crate::store::clients::Client;
 use crate::store::users::User;
 
 pub const AT_TYP: &str = "at+jwt";
+/// The `typ` of the ID tokens we sign.
+pub const ID_TYP: &str = "JWT";
 
 /// Who authenticated, how and when: carried from the SSO session into every token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,6 +62,8 @@ pub enum TokenError {
     Jwt(#[from] jsonwebtoken::errors::Error),
     #[error("token rejected")]
     Rejected,
+    #[error("a token we signed, but not an ID token")]
+    NotIdToken,
 }
 
 pub fn parse_alg(s: &str) -> Option<Algorithm> {
@@ -145,7 +149,7 @@ pub fn mint_id(
         claims.insert("nonce".into(), json!(n));
     }
     claims.insert("at_hash".into(), json!(half_hash(i.access_token)));
-    sign(ring, i.alg, "JWT", now, &claims)
+    sign(ring, i.alg, ID_TYP, now, &claims)
 }
 
 /// OIDC Back-Channel Logout 1.0 §2.4: `typ: logout+jwt`, the `events` member, `sid` and
@@ -244,7 +248,11 @@ fn verify_access_signature(
 }
 
 /// Claims of an ID token we issued, signature and issuer checked, expiry ignored
-/// (`id_token_hint` at logout is usually expired).
+/// (`id_token_hint` at logout is usually expired, and RP-Initiated Logout 1.0 §2 allows it).
+///
+/// Only an ID token: an access token (`at+jwt`), a back-channel logout token
+/// (`logout+jwt`, `events`) or anything else we sign is `NotIdToken`, so a token a service
+/// received for another purpose can never stand in for one.
 pub fn verify_id_token_hint(
     state: &AppState,
     token: &str,
@@ -254,7 +262,7 @@ pub fn verify_id_token_hint(
     let key = ring
         .verifier(header.kid.as_deref().ok_or(TokenError::Rejected)?)
         .ok_or(TokenError::Rejected)?;
-    if key.alg != header.alg || header.typ.as_deref() == Some(AT_TYP) {
+    if key.alg != header.alg {
         return Err(TokenError::Rejected);
     }
     let mut v = Validation::new(key.alg);
@@ -262,7 +270,19 @@ pub fn verify_id_token_hint(
     v.validate_aud = false;
     v.validate_exp = false;
     v.set_required_spec_claims(&["iss", "sub", "aud"]);
-    Ok(decode::<Map<String, Value>>(token, &key.decoding, &v)?.claims)
+    let claims = decode::<Map<String, Value>>(token, &key.decoding, &v)?.claims;
+    // `mint_id` writes `typ: JWT`, a string `aud`, `azp` and `sid`, and never `events`,
+    // `client_id` or `scope` (which logout and access tokens carry).
+    let id_token = header.typ.as_deref() == Some(ID_TYP)
+        && claims.get("aud").is_some_and(Value::is_string)
+        && claims.contains_key("azp")
+        && ["events", "client_id", "scope"]
+            .iter()
+            .all(|k| !claims.contains_key(*k));
+    if !id_token {
+        return Err(TokenError::NotIdToken);
+    }
+    Ok(claims)
 }
 
 #[cfg(test)]

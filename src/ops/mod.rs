@@ -9,11 +9,20 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Probes, and `/metrics` unless it has its own address (`metrics_listen`).
+pub fn router(settings: &crate::config::Config) -> Router<AppState> {
+    let r = Router::new()
         .route("/healthz", get(get_healthz))
-        .route("/readyz", get(get_readyz))
-        .route("/metrics", get(metrics::get_metrics))
+        .route("/readyz", get(get_readyz));
+    match settings.metrics_listen {
+        Some(_) => r,
+        None => r.merge(metrics_router()),
+    }
+}
+
+/// `/metrics` alone: what `metrics_listen` serves.
+pub fn metrics_router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics::get_metrics))
 }
 
 async fn get_healthz() -> &'static str {

@@ -81,6 +81,9 @@ impl Store {
             Backend::Sqlite => sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
         };
+        if backend == Backend::Sqlite {
+            private_sqlite_files(&url)?;
+        }
         let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         // A short acquire timeout: while the database is away requests answer 503 within
         // seconds instead of queueing for sqlx's default 30 s.
@@ -101,7 +104,12 @@ impl Store {
         let pool = pool_opts.connect_with(opts).await?;
         let store = Self { pool, backend };
         match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
+            Backend::Sqlite => {
+                SQLITE_MIGRATIONS.run(&store.pool).await?;
+                // The -wal and -shm files exist now; SQLite gives them the database's mode,
+                // but ones left by an older version may be wider.
+                private_sqlite_files(&url)?;
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
         }
         Ok(store)
@@ -143,6 +151,47 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
         format!("{query}&mode=rwc")
     };
     Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// The database holds password hashes, sealed TOTP secrets and pending reset codes: only
+/// Gerbang's own user may read it (0600, like the keys), whatever the umask. The file is
+/// created here, empty (a valid empty SQLite database), so it is never readable by others
+/// even for a moment; SQLite creates `-wal` and `-shm` with the database file's mode.
+fn private_sqlite_files(url: &str) -> Result<(), StoreError> {
+    let rest = url.trim_start_matches("sqlite://");
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    let fail = |p: &str, e: std::io::Error| {
+        StoreError::Db(sqlx::Error::Configuration(
+            format!("cannot make {p} private: {e}").into(),
+        ))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| fail(path, e))?;
+        for p in [
+            path.to_string(),
+            format!("{path}-wal"),
+            format!("{path}-shm"),
+        ] {
+            match std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                r => r.map_err(|e| fail(&p, e))?,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = fail;
+    Ok(())
 }
 
 #[cfg(test)]

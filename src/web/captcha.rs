@@ -1,13 +1,15 @@
 //! Captchas (the `captcha` crate): case-sensitive, single-use, expiring. The image is served
 //! from `/captcha/{id}`; forms carry the id and the typed answer.
+//!
+//! Only the answer is stored (tens of bytes, not a ~9 KB PNG): anyone can open the reset
+//! page, so what a page view leaves in the cache must be small. The image is drawn from the
+//! answer when it is fetched, with fresh noise each time.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::CacheError;
@@ -24,26 +26,44 @@ pub fn router() -> Router<AppState> {
 #[derive(Serialize, Deserialize)]
 struct Stored {
     answer: String,
-    png: String,
 }
+
+const WIDTH: u32 = 220;
+const HEIGHT: u32 = 120;
 
 fn key(id: &str) -> String {
     format!("captcha:{id}")
 }
 
-/// Draws a new captcha. Sync on purpose: the crate's RNG is not `Send`, so it must never
-/// live across an `.await`.
-fn draw() -> Option<(String, Vec<u8>)> {
-    captcha::generate(captcha::Difficulty::Easy).as_tuple()
+/// A new answer: 4 to 6 characters the crate's font can draw. Sync on purpose (as `draw`):
+/// the crate's RNG is not `Send`, so it must never live across an `.await`.
+fn new_answer() -> String {
+    use rand::Rng;
+    let n = rand::rng().random_range(4..=6);
+    captcha::Captcha::new().add_chars(n).chars_as_string()
+}
+
+/// The image for `answer` (the crate's "mila", easy: noise, a wave, no grid).
+fn draw(answer: &str) -> Option<Vec<u8>> {
+    use captcha::filters::{Noise, Wave};
+    let mut c = captcha::Captcha::new();
+    for ch in answer.chars() {
+        c.set_chars(&[ch]).add_char();
+    }
+    if c.chars_as_string() != answer {
+        return None;
+    }
+    c.apply_filter(Noise::new(0.2))
+        .apply_filter(Wave::new(2.0, 20.0))
+        .view(WIDTH, HEIGHT);
+    c.as_png()
 }
 
 /// Creates a captcha and returns its id.
 pub async fn create(state: &AppState) -> Result<String, CacheError> {
-    let (answer, png) = draw().ok_or_else(|| CacheError("captcha drawing failed".into()))?;
     let id = random_token();
     let stored = Stored {
-        answer,
-        png: STANDARD.encode(png),
+        answer: new_answer(),
     };
     let json = serde_json::to_string(&stored).map_err(|e| CacheError(e.to_string()))?;
     state
@@ -76,7 +96,7 @@ async fn get_captcha(State(state): State<AppState>, Path(id): Path<String>) -> R
     let Ok(stored) = serde_json::from_str::<Stored>(&raw) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Ok(png) = STANDARD.decode(&stored.png) else {
+    let Some(png) = draw(&stored.answer) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let mut res = (
@@ -109,8 +129,11 @@ fn test_hook(_: &mut Response, _: &str) {}
 mod tests {
     #[test]
     fn draws_an_answer_and_a_png() {
-        let (answer, png) = super::draw().unwrap();
-        assert!((4..=6).contains(&answer.chars().count()), "{answer}");
-        assert_eq!(&png[..4], b"\x89PNG");
+        for _ in 0..20 {
+            let answer = super::new_answer();
+            assert!((4..=6).contains(&answer.chars().count()), "{answer}");
+            let png = super::draw(&answer).unwrap();
+            assert_eq!(&png[..4], b"\x89PNG");
+        }
     }
 }

@@ -1,4 +1,7 @@
-//! Security headers on every response.
+//! Security headers on every response, and `no-store` on every response that does not
+//! choose its own caching: pages show TOTP secrets, recovery codes and personal data, and a
+//! shared or back-button cache must never keep them. Static assets, discovery and JWKS set
+//! their own public caching and keep it.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
@@ -29,6 +32,11 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // HTTP/1.0 caches (some old agency proxies) know only this one.
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
     if state.settings.cookies_secure() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

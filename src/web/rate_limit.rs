@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request};
@@ -13,6 +14,7 @@ use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 
 use crate::config::Config;
+use crate::state::AppState;
 
 pub type Layer =
     tower_governor::GovernorLayer<ClientIp, governor::middleware::NoOpMiddleware, Body>;
@@ -58,10 +60,36 @@ impl KeyExtractor for ClientIp {
 
 /// A limiter for POSTs to one feature's endpoints, or none when limits are switched off.
 pub fn layer(c: &Config) -> Option<Layer> {
-    build(c, c.rate_limit.replenish_ms, c.rate_limit.burst)
+    build(
+        c,
+        c.rate_limit.replenish_ms,
+        c.rate_limit.burst,
+        Method::POST,
+    )
 }
 
-fn build(c: &Config, replenish_ms: u64, burst: u32) -> Option<Layer> {
+/// Per-IP limit on GETs of the anonymous pages that leave something in the cache or cost a
+/// drawing (a captcha per reset or login page, the captcha image): without it, anyone can
+/// fill memory by loading pages. Its own bucket, separate from the POST one; clones of the
+/// layer share it. Also fit for `/authorize` (each view stores a pending request).
+pub fn page_layer(c: &Config) -> Option<Layer> {
+    build(
+        c,
+        c.rate_limit.page_replenish_ms,
+        c.rate_limit.page_burst,
+        Method::GET,
+    )
+}
+
+/// `router` behind `limit` (from `page_layer`), if limits are on.
+pub fn limit_pages(router: Router<AppState>, limit: &Option<Layer>) -> Router<AppState> {
+    match limit {
+        Some(l) => router.route_layer(l.clone()),
+        None => router,
+    }
+}
+
+fn build(c: &Config, replenish_ms: u64, burst: u32, method: Method) -> Option<Layer> {
     if !c.rate_limit.enabled {
         return None;
     }
@@ -71,7 +99,7 @@ fn build(c: &Config, replenish_ms: u64, burst: u32) -> Option<Layer> {
         })
         .per_millisecond(replenish_ms.max(1))
         .burst_size(burst.max(1))
-        .methods(vec![Method::POST])
+        .methods(vec![method])
         .finish()?;
     let config = Arc::new(config);
     // The limiter remembers every IP it saw; forget the quiet ones now and then.
@@ -91,7 +119,13 @@ fn build(c: &Config, replenish_ms: u64, burst: u32) -> Option<Layer> {
 
 /// The same limiter for OAuth endpoints: a JSON error body (RFC 6749 shape) with Retry-After.
 pub fn oauth_layer(c: &Config) -> Option<Layer> {
-    build(c, c.rate_limit.token_replenish_ms, c.rate_limit.token_burst).map(|l| {
+    build(
+        c,
+        c.rate_limit.token_replenish_ms,
+        c.rate_limit.token_burst,
+        Method::POST,
+    )
+    .map(|l| {
         l.error_handler(|e| {
             let (status, headers) = match e {
                 GovernorError::TooManyRequests { headers, .. } => {
