@@ -18,6 +18,7 @@ scenarios!(
     step_up_guesses_are_counted_before_they_are_compared,
     audit_csv_cells_never_run_as_formulas,
     role_revoke_ends_what_the_role_granted,
+    api_tokens_end_with_their_sign_in,
 );
 
 struct Desk {
@@ -1380,4 +1381,22 @@ async fn role_revoke_ends_what_the_role_granted(backend: Backend) {
     // A new sign-in through the tool no longer gets the scope, nor the portal at all.
     let t = tokens_for(s, "bkpsdm-tool", &tool, staff, "openid helpdesk").await;
     assert_eq!(t["scope"], "openid");
+}
+
+/// An officer's sessions are ended (compromise suspected, password reset, logout): the
+/// access tokens issued in them stop working on the staff API at once.
+async fn api_tokens_end_with_their_sign_in(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let tool = helpdesk_tool(s).await;
+    let (nip, _) = s.add_user(Some(PASSWORD)).await;
+    let t = tokens_for(s, "bkpsdm-tool", &tool, &d.staff_nip, "openid helpdesk").await;
+    let at = field(&t, "access_token");
+    assert_eq!(api_get(s, at, &nip).await.status(), 200);
+    let staff = s.user(&d.staff_nip).await;
+    gerbang::login::session::end_all_for_user(&s.state, &staff.id)
+        .await
+        .unwrap();
+    let res = api_get(s, at, &nip).await;
+    assert_eq!(res.status(), 401, "the sign-in behind the token has ended");
 }

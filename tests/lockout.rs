@@ -15,6 +15,8 @@ scenarios!(
     parallel_guesses_are_counted_before_they_are_compared,
     a_right_password_looks_like_a_wrong_one_until_the_code_is_right,
     known_browser_counter_is_atomic,
+    parallel_codes_for_one_half_done_login_get_one_comparison,
+    password_spraying_meets_the_captcha,
 );
 
 /// One login attempt from browser `b`, answering a captcha when the form shows one.
@@ -486,4 +488,74 @@ async fn known_browser_counter_is_atomic(backend: Backend) {
     // The account itself was never charged: any other browser still signs in.
     server.clock().advance(30);
     assert_eq!(attempt(&server, &browser(), &nip, PASSWORD).await.0, 303);
+}
+
+/// The guess the password step counted is used by one code only: parallel codes posted
+/// with the same pending cookie are each counted (and refused once the count is full).
+async fn parallel_codes_for_one_half_done_login_get_one_comparison(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| c.lockout.captcha_after = 10_000).await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    for _ in 0..4 {
+        assert_eq!(
+            attempt(&server, &browser(), &nip, "Salah#Sandi2026")
+                .await
+                .0,
+            401
+        );
+    }
+    let b = browser();
+    let (status, page) = login_attempt(&server, &server.base, &b, &nip, PASSWORD, Some("")).await;
+    assert_eq!(status, 200, "the OTP step");
+    let csrf = hidden(&page, "csrf_token");
+    let codes = (0..30).map(|i| {
+        let (b, url, csrf) = (b.clone(), server.url("/login/otp"), csrf.clone());
+        async move {
+            b.post(url)
+                .form(&[("csrf_token", csrf), ("otp", format!("{:06}", 200_000 + i))])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    futures::future::join_all(codes).await;
+    let compared = audited(&server, &user_id, "otp_failure").await;
+    assert!(
+        compared <= 1,
+        "30 parallel codes on one pending login: {compared} compared"
+    );
+    let (status, _) = attempt(&server, &browser(), &nip, PASSWORD).await;
+    assert_eq!(
+        status, 403,
+        "the count is full: even the right code meets the lock"
+    );
+}
+
+/// Wrong passwords with the code left empty get the same OTP step as right ones, but they
+/// still count for the captcha: one IP trying a password on many NIPs meets it.
+async fn password_spraying_meets_the_captcha(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let b = browser();
+    for _ in 0..3 {
+        let (nip, _) = server.add_user(Some(PASSWORD)).await;
+        let page = get_text(&b, server.url("/login")).await;
+        assert!(!page.contains("name=\"captcha_id\""));
+        let (status, _) = login_attempt(
+            &server,
+            &server.base,
+            &browser(),
+            &nip,
+            "Musim#Hujan2026",
+            Some(""),
+        )
+        .await;
+        assert_eq!(status, 200, "the same OTP step as for a right password");
+    }
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let page = get_text(&browser(), server.url("/login")).await;
+    let _ = nip;
+    assert!(
+        page.contains("name=\"captcha_id\""),
+        "three sprayed passwords from one IP bring the captcha"
+    );
 }

@@ -16,6 +16,7 @@ scenarios!(
     a_password_alone_never_adds_a_factor,
     a_half_done_login_dies_with_the_password_and_the_account,
     a_recovery_code_login_says_so,
+    a_mistimed_code_says_the_same_whatever_the_password,
 );
 
 fn authorize(server: &TestServer, extra: &str) -> String {
@@ -684,4 +685,25 @@ async fn a_recovery_code_login_says_so(backend: Backend) {
         console.contains("action=\"/helpdesk/step-up\""),
         "a recovery code does not open the console"
     );
+}
+
+/// Someone holding a real but old code of the person (seen over a shoulder) tries
+/// passwords: the clock-skew answer comes whether the password was right or not.
+async fn a_mistimed_code_says_the_same_whatever_the_password(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let now = server.clock().now() as u64;
+    let mut answers = Vec::new();
+    for (pw, at) in [("Salah#Sandi2026", now + 3600), (PASSWORD, now + 3630)] {
+        let code = code_at(TOTP_SECRET, at);
+        let (status, page) =
+            login_attempt(&server, &server.base, &browser(), &nip, pw, Some(&code)).await;
+        answers.push((
+            status,
+            page.contains("action=\"/login/otp\""),
+            page.contains("lebih cepat sekitar"),
+        ));
+    }
+    assert_eq!(answers[0], (StatusCode::UNAUTHORIZED, true, true));
+    assert_eq!(answers[0], answers[1], "{answers:?}");
 }

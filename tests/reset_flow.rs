@@ -16,6 +16,7 @@ scenarios!(
     forms_need_csrf,
     embedded_default_writes_eml_files,
     one_code_sets_one_password_however_many_race,
+    a_reset_does_not_lift_a_lock,
 );
 
 const NEW_PASSWORD: &str = "Kunci-Baru#2026x";
@@ -600,4 +601,40 @@ async fn one_code_sets_one_password_however_many_race(backend: Backend) {
         .collect();
     assert_eq!(won.len(), 1, "{answers:?}");
     assert!(state_verifies(&server, &nip, won[0]).await);
+}
+
+/// A reset proves the mailbox, not the phone: someone who holds the mailbox must not get a
+/// fresh set of code guesses by resetting the password of a locked account.
+async fn a_reset_does_not_lift_a_lock(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    for _ in 0..5 {
+        login_attempt(
+            &server,
+            &server.base,
+            &browser(),
+            &nip,
+            PASSWORD,
+            Some("000000"),
+        )
+        .await;
+    }
+    let locked = server.user(&nip).await;
+    assert!(locked.locked_until.is_some(), "five wrong codes lock");
+    let b = browser();
+    let to = email_of(&nip);
+    request_code(&server, &b, &nip, &to).await;
+    let code = mailed_code(&smtp.wait_for(&to, 1).await[0]);
+    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(res.status(), 303, "the password is reset");
+    let after = server.user(&nip).await;
+    assert_eq!(after.locked_until, locked.locked_until, "the lock stays");
+    assert_eq!(after.lock_level, locked.lock_level, "and so does its level");
+    let (status, _) =
+        login_attempt(&server, &server.base, &browser(), &nip, NEW_PASSWORD, None).await;
+    assert_eq!(status, 403, "locked until the lock ends");
+    server.clock().advance(15 * 60 + 1);
+    let (status, _) =
+        login_attempt(&server, &server.base, &browser(), &nip, NEW_PASSWORD, None).await;
+    assert_eq!(status, 303);
 }
