@@ -19,6 +19,17 @@ scenarios!(
     a_mistimed_code_says_the_same_whatever_the_password,
 );
 
+/// The first of the recovery codes a page shows.
+fn first_recovery_code(page: &str) -> String {
+    page.split("<li><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 fn authorize(server: &TestServer, extra: &str) -> String {
     format!("{}{extra}", authorize_url(server, "myasn", "openid"))
 }
@@ -299,14 +310,7 @@ async fn recovery_codes_work_once_and_are_mailed(backend: Backend) {
     password_step(&server, &b, &nip, PASSWORD).await;
     let (res, _) = enrol(&server, &b, "HP Pribadi").await;
     let page = res.text().await.unwrap();
-    let code = page
-        .split("<li><code>")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let code = first_recovery_code(&page);
 
     let phone_lost = browser();
     assert_eq!(
@@ -650,14 +654,7 @@ async fn a_recovery_code_login_says_so(backend: Backend) {
     password_step(&server, &b, &nip, PASSWORD).await;
     let (res, _) = enrol(&server, &b, "HP Pribadi").await;
     let page = res.text().await.unwrap();
-    let code = page
-        .split("<li><code>")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let code = first_recovery_code(&page);
 
     let phone_lost = browser();
     assert_eq!(

@@ -281,15 +281,7 @@ pub async fn post_login(
             // The same second step a right password leads to: the step itself must not
             // tell an attacker the password was wrong. It fails whatever code is typed, and
             // each code costs what it costs after a right password.
-            let p = pending::Pending {
-                user_id: None,
-                nip: nip_input,
-                password_ok: false,
-                req: form.req.clone(),
-                stamp: String::new(),
-                charged: true,
-                expires_at: 0,
-            };
+            let p = pending::Pending::unproven(nip_input, &form.req, true);
             guard::count_for_captcha(&state, &ip, &p.nip, 1).await?;
             let jar = pending::start(&state, jar, &p).await?;
             return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
@@ -308,15 +300,7 @@ pub async fn post_login(
         if let (Some(message), _) = code_message(lang, outcome)
             && outcome != OtpOutcome::Invalid
         {
-            let p = pending::Pending {
-                user_id: None,
-                nip: nip_input,
-                password_ok: false,
-                req: form.req.clone(),
-                stamp: String::new(),
-                charged: false,
-                expires_at: 0,
-            };
+            let p = pending::Pending::unproven(nip_input, &form.req, false);
             let jar = pending::start(&state, jar, &p).await?;
             return render_otp_step(&state, jar, lang, Some(message), StatusCode::UNAUTHORIZED)
                 .await;

@@ -41,6 +41,20 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// A second step for a password that was wrong (or a NIP without an account): shown
+    /// like any other, it fails whatever code is typed.
+    pub fn unproven(nip: String, req: &str, charged: bool) -> Self {
+        Pending {
+            user_id: None,
+            nip,
+            password_ok: false,
+            req: req.to_string(),
+            stamp: String::new(),
+            charged,
+            expires_at: 0,
+        }
+    }
+
     /// Still good for this account as it is now: active, same password.
     pub fn valid_for(&self, user: &User) -> bool {
         user.is_active()
