@@ -370,6 +370,28 @@ async fn slow_and_idle_connections_are_closed() {
     let text = String::from_utf8_lossy(&got);
     assert!(!text.contains(" 500 "), "{text}");
 
+    // Slow-read: a client pipelines requests and never reads the answers. Once the answers
+    // cannot be written for the body bound, the server gives up the connection instead of
+    // holding it (and a shutdown) for as long as the client likes.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let mut slow = sock.connect(addr.parse().unwrap()).await.unwrap();
+    let asked = 5000;
+    let requests =
+        b"GET /.well-known/openid-configuration HTTP/1.1\r\nHost: x\r\n\r\n".repeat(asked);
+    let _ = tokio::time::timeout(Duration::from_secs(5), slow.write_all(&requests)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let got = closed_by_server(&mut slow, deadline)
+        .await
+        .expect("a connection whose answers are not read is closed");
+    let answered = String::from_utf8_lossy(&got)
+        .matches("HTTP/1.1 200")
+        .count();
+    assert!(
+        answered < asked,
+        "the server stopped writing to a client that does not read ({answered} answers)"
+    );
+
     // The server still serves normally.
     let res = rp_http().get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);

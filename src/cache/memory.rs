@@ -1,14 +1,14 @@
 //! In-process cache: sharded mutex maps keyed by string, expiring on `Clock` time so tests
 //! that move the clock see entries expire exactly as they would in production.
 //!
-//! Bounded: anonymous requests create entries (a captcha per reset page, a pending request
-//! per `/authorize`), so each shard holds at most its share of `max_entries`. When a shard is
-//! full, expired entries go first, then the disposable entry that expires soonest — a
-//! captcha, a pending authorization request, a PAR request or a fetched client JWKS, whose
-//! loss costs one retry. Sessions, codes, counters and burn marks are never evicted:
-//! dropping a failure counter would undo a lockout, dropping a session signs someone out.
-//! If nothing disposable is left, a disposable newcomer is not stored and anything else is
-//! stored beyond the bound (and logged).
+//! Bounded where anonymous requests create entries: disposable entries (a captcha, a pending
+//! authorization or PAR request, a fetched client JWKS — whose loss costs one retry) live in
+//! maps of their own, at most their share of `max_entries` each. When one is full, expired
+//! entries go first, then the eighth that expires soonest (in one pass, so eviction costs
+//! O(1) per insert on average). Sessions, codes, counters and burn marks live apart and are
+//! never evicted: dropping a failure counter would undo a lockout, dropping a session signs
+//! someone out. They cannot crowd out the disposable ones either (a flood of counters must
+//! not stop captchas and sign-ins); past the bound they grow and the operator is told.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
@@ -39,6 +39,8 @@ struct Entry {
 #[derive(Clone)]
 pub struct MemoryCache {
     shards: Arc<[Mutex<HashMap<String, Entry>>; SHARDS]>,
+    /// Disposable entries, apart (see the module comment).
+    spare: Arc<[Mutex<HashMap<String, Entry>>; SHARDS]>,
     hasher: RandomState,
     clock: Clock,
     /// Entries per shard before eviction starts.
@@ -52,6 +54,7 @@ impl MemoryCache {
     pub fn new(clock: Clock, max_entries: usize) -> Self {
         Self {
             shards: Arc::new(std::array::from_fn(|_| Mutex::new(HashMap::new()))),
+            spare: Arc::new(std::array::from_fn(|_| Mutex::new(HashMap::new()))),
             hasher: RandomState::new(),
             clock,
             shard_cap: max_entries.div_ceil(SHARDS).max(1),
@@ -63,6 +66,7 @@ impl MemoryCache {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
+            .chain(self.spare.iter())
             .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
             .sum()
     }
@@ -71,57 +75,62 @@ impl MemoryCache {
         self.len() == 0
     }
 
-    /// Makes room for a new `key` in a full shard. False: do not store it.
-    fn room_for(&self, map: &mut HashMap<String, Entry>, key: &str, now: i64) -> bool {
+    /// Makes room for a new `key` in its map when that map is full.
+    fn make_room(&self, map: &mut HashMap<String, Entry>, key: &str, now: i64) {
         if map.len() < self.shard_cap || map.contains_key(key) {
-            return true;
+            return;
         }
         map.retain(|_, e| e.expires_at > now);
         if map.len() < self.shard_cap {
-            return true;
+            return;
         }
-        let victim = map
-            .iter()
-            .filter(|(k, _)| disposable(k))
-            .min_by_key(|(_, e)| e.expires_at)
-            .map(|(k, _)| k.clone());
-        match victim {
-            Some(k) => {
-                map.remove(&k);
-                true
-            }
-            None if disposable(key) => false,
-            None => {
-                // Once a minute at most: this is a sizing signal for the operator, and every
-                // insert into the full shard would say it again.
-                let last = self.warned_at.load(Ordering::Relaxed);
-                if now - last >= 60
-                    && self
-                        .warned_at
-                        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                        .is_ok()
-                {
-                    tracing::warn!(
-                        shard_entries = map.len(),
-                        "in-process cache full of entries that must be kept (sessions, \
-                         counters); growing past memory_cache_max_entries"
-                    );
+        if disposable(key) {
+            // The soonest-expiring eighth goes in one pass: the next inserts find room.
+            let mut ends: Vec<i64> = map.values().map(|e| e.expires_at).collect();
+            let n = (ends.len() / 8).max(1);
+            let (_, cutoff, _) = ends.select_nth_unstable(n - 1);
+            let cutoff = *cutoff;
+            let mut dropped = 0;
+            map.retain(|_, e| {
+                if dropped < n && e.expires_at <= cutoff {
+                    dropped += 1;
+                    return false;
                 }
                 true
-            }
+            });
+            return;
+        }
+        // Once a minute at most: this is a sizing signal for the operator, and every insert
+        // into the full shard would say it again.
+        let last = self.warned_at.load(Ordering::Relaxed);
+        if now - last >= 60
+            && self
+                .warned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                shard_entries = map.len(),
+                "in-process cache full of entries that must be kept (sessions, counters); \
+                 growing past memory_cache_max_entries"
+            );
         }
     }
 
     fn insert(&self, map: &mut HashMap<String, Entry>, key: &str, entry: Entry, now: i64) {
-        if self.room_for(map, key, now) {
-            map.insert(key.to_string(), entry);
-        }
+        self.make_room(map, key, now);
+        map.insert(key.to_string(), entry);
     }
 
     fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         let i = (self.hasher.hash_one(key) as usize) % SHARDS;
         // A panic while holding a shard cannot leave an entry half-written: recover the map.
-        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
+        let shards = if disposable(key) {
+            &self.spare
+        } else {
+            &self.shards
+        };
+        shards[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn live<'a>(map: &'a mut HashMap<String, Entry>, key: &str, now: i64) -> Option<&'a mut Entry> {
@@ -173,8 +182,8 @@ impl MemoryCache {
             Some(Entry {
                 value: Value::Str(s),
                 ..
-            }) => s.parse::<i64>().unwrap_or(0) + delta,
-            _ => delta,
+            }) => (s.parse::<i64>().unwrap_or(0) + delta).max(0),
+            _ => delta.max(0),
         };
         let entry = Entry {
             value: Value::Str(n.to_string()),
@@ -231,7 +240,7 @@ impl MemoryCache {
 
     pub fn sweep(&self) {
         let now = self.clock.now();
-        for shard in self.shards.iter() {
+        for shard in self.shards.iter().chain(self.spare.iter()) {
             shard
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -279,28 +288,30 @@ mod tests {
     #[test]
     fn full_cache_drops_disposable_entries_never_sessions_or_counters() {
         let clock = Clock::default();
-        // One entry per shard.
-        let c = MemoryCache::new(clock.clone(), SHARDS);
-        for i in 0..1000 {
-            c.set(&format!("captcha:{i}"), "x", 300);
+        // Eight disposable entries per shard.
+        let c = MemoryCache::new(clock.clone(), SHARDS * 8);
+        for i in 0..5000 {
+            c.set(&format!("captcha:{i}"), "x", 300 + i);
         }
-        assert!(c.len() <= SHARDS, "{}", c.len());
-        // Sessions and counters displace captchas and are all kept, even beyond the bound.
-        for i in 0..100 {
+        assert!(c.len() <= SHARDS * 8, "{}", c.len());
+        assert_eq!(
+            c.get("captcha:4999").as_deref(),
+            Some("x"),
+            "the newest captcha is kept"
+        );
+        // Sessions and counters are all kept, even beyond the bound...
+        for i in 0..1000 {
             c.set(&format!("sso:{i}"), "s", 3600);
             c.incr(&format!("fail_nip:{i}"), 900);
         }
-        for i in 0..100 {
+        for i in 0..1000 {
             assert_eq!(c.get(&format!("sso:{i}")).as_deref(), Some("s"));
             assert_eq!(c.incr(&format!("fail_nip:{i}"), 900), 2);
         }
-        assert!(
-            (0..1000).all(|i| c.get(&format!("captcha:{i}")).is_none()),
-            "no room for captchas among entries that must be kept"
-        );
-        // Expired entries make room first.
-        clock.advance(3601);
+        // ...and never crowd captchas out: a flood of counters does not stop sign-ins.
         c.set("captcha:new", "y", 300);
         assert_eq!(c.get("captcha:new").as_deref(), Some("y"));
+        c.set("authreq:new", "r", 1800);
+        assert_eq!(c.get("authreq:new").as_deref(), Some("r"));
     }
 }

@@ -98,7 +98,8 @@ impl Cache {
         self.incr_by(key, 1, ttl_secs).await
     }
 
-    /// As `incr`, by any amount (a negative one gives back a reserved attempt).
+    /// As `incr`, by any amount; a count never goes below zero (a give-back never becomes a
+    /// credit).
     pub async fn incr_by(&self, key: &str, delta: i64, ttl_secs: i64) -> Result<i64, CacheError> {
         match self {
             Cache::Memory(m) => Ok(m.incr_by(key, delta, ttl_secs)),

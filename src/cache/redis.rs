@@ -40,7 +40,7 @@ if v then
     n = tonumber(string.sub(v, sep + 1)) or 0
   end
 end
-n = n + tonumber(ARGV[3])
+n = math.max(0, n + tonumber(ARGV[3]))
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], tostring(now + ttl) .. '|' .. tostring(n), 'EX', math.max(ttl, 1))
 return n

@@ -87,10 +87,12 @@ fn cache_key(c: &Counter<'_>) -> Option<String> {
     }
 }
 
-/// How long a cache counter remembers its guesses and lock level. An account's count in
-/// the database never fades; a NIP without an account must lock the same way for as long
-/// as anyone would probe it (a month), or the difference tells which NIPs exist.
-const COUNT_MEMORY_SECS: i64 = 30 * 24 * 3600;
+/// How long a cache counter remembers its guesses (and, twice that, its lock level) after
+/// the last one. An account's count in the database fades after the same quiet time, so
+/// real and unknown NIPs lock alike (a difference would tell which NIPs exist).
+fn count_memory_secs(state: &AppState) -> i64 {
+    state.settings.lockout.max_lock_secs * 2
+}
 
 /// A cache counter is three atomic entries: the guesses counted (`:n`), the lock in force
 /// (`:until`) and how many locks came before (`:lvl`). Never a read-modify-write of one
@@ -142,13 +144,13 @@ pub async fn reserve(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardErr
         (Counter::Account(u), _) => {
             state
                 .store
-                .reserve_login_attempt(&u.id, policy.threshold, now)
+                .reserve_login_attempt(&u.id, policy.threshold, count_memory_secs(state), now)
                 .await?
         }
         (_, Some(key)) => {
             let n = state
                 .cache
-                .incr(&format!("{key}:n"), COUNT_MEMORY_SECS)
+                .incr(&format!("{key}:n"), count_memory_secs(state))
                 .await?;
             // A lock set between the gate and the count (see `settle`) is seen here.
             n <= i64::from(policy.threshold.max(1)) && cached_lock(state, &key).await?.is_none()
@@ -206,7 +208,10 @@ async fn settle(state: &AppState, c: &Counter<'_>, now: i64) -> Result<Option<i6
             if state.cache.take(&count_key).await?.is_none() {
                 return Ok(None);
             }
-            state.cache.incr(&lvl_key, COUNT_MEMORY_SECS).await?;
+            state
+                .cache
+                .incr(&lvl_key, count_memory_secs(state) * 2)
+                .await?;
             Ok(Some(until))
         }
         _ => Ok(None),
@@ -228,7 +233,8 @@ pub async fn on_failure(
 
 /// The captcha counters, per NIP and per IP, whoever is guessing. A password step that
 /// waits for its code counts +1 whether the password was right or not (a sprayer meets the
-/// captcha, and the count says nothing); the code that completes it gives the 1 back.
+/// captcha, and the count says nothing); the code that completes it gives the 1 back to the
+/// same IP and NIP (never below zero: a credit would let a later sprayer skip the captcha).
 pub async fn count_for_captcha(
     state: &AppState,
     ip: &str,
@@ -236,7 +242,7 @@ pub async fn count_for_captcha(
     delta: i64,
 ) -> Result<(), CacheError> {
     let window = state.settings.lockout.base_lock_secs;
-    for key in [format!("fail_ip:{ip}"), format!("fail_nip:{nip}")] {
+    for key in [format!("fail_ip:{}", ip_key(ip)), format!("fail_nip:{nip}")] {
         state.cache.incr_by(&key, delta, window).await?;
     }
     Ok(())
@@ -260,6 +266,13 @@ pub async fn on_success(state: &AppState, c: &Counter<'_>) -> Result<(), GuardEr
     Ok(())
 }
 
+/// The captcha counters count an IPv6 /64 as one client, like the rate limits.
+fn ip_key(ip: &str) -> String {
+    ip.parse::<std::net::IpAddr>()
+        .map(|a| crate::web::rate_limit::limit_bucket(a).to_string())
+        .unwrap_or_else(|_| ip.to_string())
+}
+
 /// The login form asks for a captcha once a NIP or an IP has failed `captcha_after` times.
 pub async fn captcha_required(
     state: &AppState,
@@ -267,7 +280,7 @@ pub async fn captcha_required(
     nip: Option<&str>,
 ) -> Result<bool, CacheError> {
     let limit = state.settings.lockout.captcha_after;
-    let mut keys = vec![format!("fail_ip:{ip}")];
+    let mut keys = vec![format!("fail_ip:{}", ip_key(ip))];
     if let Some(n) = nip {
         keys.push(format!("fail_nip:{n}"));
     }

@@ -281,7 +281,7 @@ pub async fn post_login(
             // The same second step a right password leads to: the step itself must not
             // tell an attacker the password was wrong. It fails whatever code is typed, and
             // each code costs what it costs after a right password.
-            let p = pending::Pending::unproven(nip_input, &form.req, true);
+            let p = pending::Pending::unproven(nip_input, &form.req, true, &ip);
             guard::count_for_captcha(&state, &ip, &p.nip, 1).await?;
             let jar = pending::start(&state, jar, &p).await?;
             return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
@@ -300,7 +300,7 @@ pub async fn post_login(
         if let (Some(message), _) = code_message(lang, outcome)
             && outcome != OtpOutcome::Invalid
         {
-            let p = pending::Pending::unproven(nip_input, &form.req, false);
+            let p = pending::Pending::unproven(nip_input, &form.req, false, &ip);
             let jar = pending::start(&state, jar, &p).await?;
             return render_otp_step(&state, jar, lang, Some(message), StatusCode::UNAUTHORIZED)
                 .await;
@@ -323,16 +323,9 @@ pub async fn post_login(
         ip: &ip,
         ua: ua.as_deref(),
         req: &form.req,
+        give_back: None,
     };
-    let pending_for = |charged: bool| pending::Pending {
-        user_id: Some(user.id.clone()),
-        nip: user.nip.clone(),
-        password_ok: true,
-        req: form.req.clone(),
-        stamp: pending::stamp(user),
-        charged,
-        expires_at: 0,
-    };
+    let pending_for = |charged: bool| pending::Pending::proven(user, &form.req, charged, &ip);
     if !state.store.has_second_factor(&user.id).await? {
         // First enrolment (or again after a helpdesk reset): nothing to guess here, so the
         // reserved guess is given back.
@@ -356,6 +349,8 @@ pub struct Attempt<'a> {
     pub ip: &'a str,
     pub ua: Option<&'a str>,
     pub req: &'a str,
+    /// The IP whose captcha counter the password step charged, to give back on success.
+    pub give_back: Option<&'a str>,
 }
 
 /// Where a code was typed: the login form's `otp` field, or the second step. A wrong code
@@ -439,15 +434,7 @@ async fn second_factor(
         let jar = if step == Step::Form {
             // A code right for another time (only its owner's phone makes one): the second
             // step explains the phone's clock; a new guess is counted there.
-            let p = pending::Pending {
-                user_id: Some(a.user.id.clone()),
-                nip: a.user.nip.clone(),
-                password_ok: true,
-                req: a.req.to_string(),
-                stamp: pending::stamp(a.user),
-                charged: false,
-                expires_at: 0,
-            };
+            let p = pending::Pending::proven(a.user, a.req, false, "");
             pending::start(state, jar, &p).await?
         } else {
             // The pending login stays as it is: no new lifetime for a wrong code.
@@ -472,8 +459,8 @@ async fn second_factor(
         Factor::Totp
     };
     guard::on_success(state, a.counter).await?;
-    if step == Step::Otp {
-        guard::count_for_captcha(state, a.ip, &a.user.nip, -1).await?;
+    if let Some(ip) = a.give_back {
+        guard::count_for_captcha(state, ip, &a.user.nip, -1).await?;
     }
     let (jar, sso) = complete(state, jar, a.user, factor, a.ip, a.ua).await?;
     continue_authorization(state, jar, &sso, a.req).await
@@ -687,6 +674,8 @@ pub async fn post_otp(
         ip: &ip,
         ua: ua.as_deref(),
         req: &p.req,
+        // The password step charged the captcha counters of its own IP: give back there.
+        give_back: (p.charged && !p.ip.is_empty()).then_some(p.ip.as_str()),
     };
     second_factor(&state, jar, lang, &attempt, &form.otp, Step::Otp).await
 }

@@ -38,13 +38,32 @@ pub struct Pending {
     pub charged: bool,
     #[serde(default)]
     pub expires_at: i64,
+    /// The client (IP) whose captcha counter the password step charged: the code that
+    /// completes the login gives it back there, not to wherever the code comes from.
+    #[serde(default)]
+    pub ip: String,
 }
 
 impl Pending {
+    /// A second step after a right password.
+    pub fn proven(user: &User, req: &str, charged: bool, ip: &str) -> Self {
+        Pending {
+            user_id: Some(user.id.clone()),
+            nip: user.nip.clone(),
+            password_ok: true,
+            req: req.to_string(),
+            stamp: stamp(user),
+            charged,
+            expires_at: 0,
+            ip: ip.to_string(),
+        }
+    }
+
     /// A second step for a password that was wrong (or a NIP without an account): shown
     /// like any other, it fails whatever code is typed.
-    pub fn unproven(nip: String, req: &str, charged: bool) -> Self {
+    pub fn unproven(nip: String, req: &str, charged: bool, ip: &str) -> Self {
         Pending {
+            ip: ip.to_string(),
             user_id: None,
             nip,
             password_ok: false,

@@ -35,9 +35,10 @@ pub fn router(settings: &crate::config::Config) -> Router<AppState> {
     if let Some(limit) = crate::web::rate_limit::oauth_layer(settings) {
         token = token.layer(limit);
     }
-    // Every anonymous GET stores a pending request for 30 minutes: per-IP, like the pages.
+    // Every anonymous GET or POST stores a pending request for 30 minutes: per-IP, like the
+    // pages.
     let mut authorize = get(authorize::get_authorize).post(authorize::post_authorize);
-    if let Some(limit) = crate::web::rate_limit::page_layer(settings) {
+    if let Some(limit) = crate::web::rate_limit::authorize_layer(settings) {
         authorize = authorize.layer(limit);
     }
     Router::new()

@@ -182,17 +182,23 @@ impl Store {
         &self,
         user_id: &str,
         threshold: u32,
+        memory_secs: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
+        // A count untouched for `memory_secs` starts over, as a cache counter expires.
         let row = sqlx::query(
-            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2
+            "UPDATE users SET
+                 failed_logins = CASE WHEN updated_at < $4 THEN 1 ELSE failed_logins + 1 END,
+                 updated_at = $2
              WHERE id = $1 AND status <> 'locked'
-               AND (locked_until IS NULL OR locked_until <= $2) AND failed_logins < $3
+               AND (locked_until IS NULL OR locked_until <= $2)
+               AND (failed_logins < $3 OR updated_at < $4)
              RETURNING failed_logins",
         )
         .bind(user_id)
         .bind(now)
         .bind(i64::from(threshold.max(1)))
+        .bind(now - memory_secs)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())

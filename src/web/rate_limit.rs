@@ -40,6 +40,23 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
         .unwrap_or(peer)
 }
 
+/// The unit a per-IP limit counts: an IPv4 address, or an IPv6 /64 (one subscriber holds a
+/// whole /64; per /128, one host would be millions of clients).
+pub fn limit_bucket(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let seg = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(
+                    seg[0], seg[1], seg[2], seg[3], 0, 0, 0, 0,
+                ))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 #[derive(Clone)]
 pub struct ClientIp {
     trusted: Arc<Vec<IpAddr>>,
@@ -54,7 +71,7 @@ impl KeyExtractor for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .ok_or(GovernorError::UnableToExtractKey)?;
-        Ok(client_ip(peer, req.headers(), &self.trusted))
+        Ok(limit_bucket(client_ip(peer, req.headers(), &self.trusted)))
     }
 }
 
@@ -64,7 +81,7 @@ pub fn layer(c: &Config) -> Option<Layer> {
         c,
         c.rate_limit.replenish_ms,
         c.rate_limit.burst,
-        Method::POST,
+        vec![Method::POST],
     )
 }
 
@@ -77,7 +94,17 @@ pub fn page_layer(c: &Config) -> Option<Layer> {
         c,
         c.rate_limit.page_replenish_ms,
         c.rate_limit.page_burst,
-        Method::GET,
+        vec![Method::GET],
+    )
+}
+
+/// The page limit for `/authorize`, on POST as well as GET: both store a pending request.
+pub fn authorize_layer(c: &Config) -> Option<Layer> {
+    build(
+        c,
+        c.rate_limit.page_replenish_ms,
+        c.rate_limit.page_burst,
+        vec![Method::GET, Method::POST],
     )
 }
 
@@ -89,7 +116,7 @@ pub fn limit_pages(router: Router<AppState>, limit: &Option<Layer>) -> Router<Ap
     }
 }
 
-fn build(c: &Config, replenish_ms: u64, burst: u32, method: Method) -> Option<Layer> {
+fn build(c: &Config, replenish_ms: u64, burst: u32, methods: Vec<Method>) -> Option<Layer> {
     if !c.rate_limit.enabled {
         return None;
     }
@@ -99,7 +126,7 @@ fn build(c: &Config, replenish_ms: u64, burst: u32, method: Method) -> Option<La
         })
         .per_millisecond(replenish_ms.max(1))
         .burst_size(burst.max(1))
-        .methods(vec![method])
+        .methods(methods)
         .finish()?;
     let config = Arc::new(config);
     // The limiter remembers every IP it saw; forget the quiet ones now and then.
@@ -123,7 +150,7 @@ pub fn oauth_layer(c: &Config) -> Option<Layer> {
         c,
         c.rate_limit.token_replenish_ms,
         c.rate_limit.token_burst,
-        Method::POST,
+        vec![Method::POST],
     )
     .map(|l| {
         l.error_handler(|e| {
@@ -174,5 +201,18 @@ mod tests {
             "203.0.113.9".parse::<IpAddr>().unwrap()
         );
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limit_bucket(a), limit_bucket(b));
+        assert_ne!(limit_bucket(a), limit_bucket(c));
+        let v4: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(limit_bucket(v4), v4);
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(limit_bucket(mapped), v4);
     }
 }
