@@ -497,6 +497,13 @@ async fn a_stolen_session_cannot_guess_the_password(backend: Backend) {
             break;
         }
         assert_eq!(res.status(), 401);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Kata sandi saat ini atau kode OTP salah"),
+            "one answer: which of the two was wrong is not told"
+        );
         tries += 1;
     }
     assert_eq!(tries, 5, "five wrong proofs per session, then it ends");

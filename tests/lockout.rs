@@ -17,6 +17,7 @@ scenarios!(
     known_browser_counter_is_atomic,
     parallel_codes_for_one_half_done_login_get_one_comparison,
     password_spraying_meets_the_captcha,
+    a_completed_login_gives_back_only_what_it_was_charged,
 );
 
 /// One login attempt from browser `b`, answering a captcha when the form shows one.
@@ -557,5 +558,65 @@ async fn password_spraying_meets_the_captcha(backend: Backend) {
     assert!(
         page.contains("name=\"captcha_id\""),
         "three sprayed passwords from one IP bring the captcha"
+    );
+}
+
+/// The captcha count a two-step login charged is given back where it was charged, and never
+/// becomes a credit: finishing one's own logins from another address does not buy wrong
+/// passwords without a captcha there.
+async fn a_completed_login_gives_back_only_what_it_was_charged(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let from = |ip: &'static str| {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("x-forwarded-for", ip.parse().unwrap());
+        reqwest::Client::builder()
+            .default_headers(h)
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    // Own logins: the password from 10.1.1.1, the code from 10.2.2.2, twice.
+    for _ in 0..2 {
+        server.clock().advance(30);
+        let a = from("10.1.1.1");
+        let (status, page) =
+            login_attempt(&server, &server.base, &a, &nip, PASSWORD, Some("")).await;
+        assert_eq!(status, 200);
+        // The code from the other address (the pending cookie travels with the person).
+        let res = a
+            .post(server.url("/login/otp"))
+            .header("x-forwarded-for", "10.2.2.2")
+            .form(&[
+                ("csrf_token", hidden(&page, "csrf_token").as_str()),
+                ("otp", server.otp(&nip).as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "signed in");
+    }
+    // 10.2.2.2 has no credit: the captcha comes after three wrong passwords, as anywhere.
+    let spray = from("10.2.2.2");
+    for _ in 0..3 {
+        let (other, _) = server.add_user(Some(PASSWORD)).await;
+        login_attempt(
+            &server,
+            &server.base,
+            &spray,
+            &other,
+            "Musim#Hujan2026",
+            Some(""),
+        )
+        .await;
+    }
+    let page = get_text(&spray, server.url("/login")).await;
+    assert!(
+        page.contains("name=\"captcha_id\""),
+        "no credit from a give-back"
     );
 }

@@ -288,6 +288,28 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
         limited >= 29,
         "only {limited} of 40 authorizations were limited"
     );
+    // A POSTed authorization request stores the same pending request: the same bucket.
+    let params: Vec<(String, String)> = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut limited = 0;
+    for _ in 0..40 {
+        let res = b
+            .post(server.url("/authorize"))
+            .form(&params)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 429 {
+            limited += 1;
+        }
+    }
+    assert!(
+        limited >= 29,
+        "only {limited} of 40 POSTed authorizations were limited"
+    );
 
     // Without the limit (many IPs behind a proxy, or a botnet): a small, bounded cache.
     let cap = 256;
@@ -332,6 +354,21 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
     assert_eq!(img.status(), 200);
     assert_eq!(img.headers()["content-type"], "image/png");
     assert!(img.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    // A reload or two draws it again; a stream of fresh noise to average away does not.
+    let mut draws = Vec::new();
+    for _ in 0..3 {
+        let res = rp_http()
+            .get(server.url(&format!("/captcha/{id}")))
+            .send()
+            .await
+            .unwrap();
+        draws.push(res.status().as_u16());
+    }
+    assert_eq!(
+        draws,
+        vec![200, 200, 404],
+        "at most three drawings per captcha"
+    );
     // The person who signed in before the flood is still signed in.
     let res = person.get(server.url("/account")).send().await.unwrap();
     assert_eq!(res.status(), 200, "the flood evicted a session");

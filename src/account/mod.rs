@@ -230,6 +230,27 @@ async fn otp_ok(
     Ok(ok)
 }
 
+/// Both the password and a code, always both checked and answered as one: which of the two
+/// was wrong must not be an oracle for whoever holds only the session.
+async fn password_and_code(
+    state: &AppState,
+    user: &User,
+    password: &str,
+    code: &str,
+) -> Result<bool, AppError> {
+    let password_ok = state
+        .hasher
+        .verify(password.to_string(), user.password_hash.clone())
+        .await;
+    if !password_ok {
+        // The code is looked at (same work) but neither spent nor charged to the account:
+        // the person retries with it, and a session thief cannot lock the owner out.
+        otp::peek(state, user, code).await?;
+        return Ok(false);
+    }
+    otp_ok(state, user, code, None).await
+}
+
 /// Counts a proof (password or code) of this session before it is compared. `Some`: too
 /// many wrong ones; the session is over and the browser goes to the login form.
 async fn spend_guess(
@@ -383,30 +404,14 @@ pub async fn post_remove(
     };
     // With other devices, one of them must vouch; the last one needs password + its own code.
     if last {
-        if !state
-            .hasher
-            .verify(f.password.clone(), user.password_hash.clone())
-            .await
-        {
+        if !password_and_code(&state, user, &f.password, &f.otp).await? {
             return render(
                 &state,
                 jar,
                 lang,
                 &me,
                 None,
-                Some(lang.t("account.bad_password").into()),
-                StatusCode::UNAUTHORIZED,
-            )
-            .await;
-        }
-        if !otp_ok(&state, user, &f.otp, None).await? {
-            return render(
-                &state,
-                jar,
-                lang,
-                &me,
-                None,
-                Some(lang.t("account.bad_otp").into()),
+                Some(lang.t("account.bad_password_or_otp").into()),
                 StatusCode::UNAUTHORIZED,
             )
             .await;
@@ -480,30 +485,14 @@ pub async fn post_password(
     };
     let user = &me.1;
     let fail = |msg: String| Some(msg);
-    if !state
-        .hasher
-        .verify(f.current_password.clone(), user.password_hash.clone())
-        .await
-    {
+    if !password_and_code(&state, user, &f.current_password, &f.otp).await? {
         return render(
             &state,
             jar,
             lang,
             &me,
             None,
-            fail(lang.t("account.bad_password").into()),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-    }
-    if !otp_ok(&state, user, &f.otp, None).await? {
-        return render(
-            &state,
-            jar,
-            lang,
-            &me,
-            None,
-            fail(lang.t("account.bad_otp").into()),
+            fail(lang.t("account.bad_password_or_otp").into()),
             StatusCode::UNAUTHORIZED,
         )
         .await;

@@ -350,7 +350,8 @@ pub async fn get_helpdesk(
     }
     let name_query: String = q.name.trim().chars().take(100).collect();
     if nip.is_empty() && name_query.chars().count() >= 3 {
-        let page = q.page.max(0);
+        // Bounded: offsets past any real result list are nonsense, and page * 20 must not overflow.
+        let page = q.page.clamp(0, 100_000);
         let mut found = state
             .store
             .search_users_by_name(

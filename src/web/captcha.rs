@@ -87,6 +87,10 @@ pub async fn verify(state: &AppState, id: &str, answer: &str) -> Result<bool, Ca
     Ok(ct_eq(stored.answer.as_bytes(), answer.trim().as_bytes()))
 }
 
+/// How often one captcha may be drawn, and for how long that is remembered (its life).
+const MAX_DRAWS: i64 = 3;
+const CAPTCHA_DRAW_TTL: i64 = 300;
+
 async fn get_captcha(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let raw = match state.cache.get(&key(&id)).await {
         Ok(Some(raw)) => raw,
@@ -96,6 +100,17 @@ async fn get_captcha(State(state): State<AppState>, Path(id): Path<String>) -> R
     let Ok(stored) = serde_json::from_str::<Stored>(&raw) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    // A few drawings per captcha (a reload, a back button), not a stream of fresh noise to
+    // average away, nor a way to make the server draw without end.
+    match state
+        .cache
+        .incr(&format!("captcha:draws:{id}"), CAPTCHA_DRAW_TTL)
+        .await
+    {
+        Ok(n) if n <= MAX_DRAWS => {}
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
     let Some(png) = draw(&stored.answer) else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -489,6 +489,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("account.done", "Perubahan disimpan.", "Saved."),
     ("account.bad_otp", "Kode OTP salah.", "Wrong OTP code."),
     (
+        "account.bad_password_or_otp",
+        "Kata sandi saat ini atau kode OTP salah.",
+        "The current password or the OTP code is wrong.",
+    ),
+    (
         "account.bad_password",
         "Kata sandi saat ini salah.",
         "The current password is wrong.",
