@@ -66,6 +66,12 @@ pub struct Config {
     /// The agency's logo in the header: a path on Gerbang or a `data:image/` URI (the pages'
     /// CSP allows no other image source).
     pub agency_logo: Option<String>,
+    /// Seconds a replica reuses a client record at the token, introspection and revocation
+    /// endpoints instead of reading it again. A rotated secret or removed key keeps working
+    /// on a replica for at most this long (a new secret works at once: a mismatch reads the
+    /// record again). 0 reads every time: strict, and 2-5x slower on those endpoints
+    /// (bench/README.md). Capped at 5.
+    pub client_cache_secs: i64,
     /// Access tokens whose signature this replica already checked, remembered (by SHA-256)
     /// until they expire so a service presenting the same token again skips the ECDSA
     /// verification; revocation is still checked every time. 0 turns it off.
@@ -210,6 +216,7 @@ impl Default for Config {
             clients_file: None,
             agency_name: String::new(),
             agency_logo: None,
+            client_cache_secs: 1,
             verified_token_cache: 50_000,
             userinfo_cache_secs: 2,
             introspection_any_client: false,

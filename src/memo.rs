@@ -1,7 +1,7 @@
 //! A small bounded in-process memo with expiry, for values that are expensive to get again
-//! and safe to use for a few seconds: users at `/userinfo` (a database round trip) and access
-//! tokens whose signature was already checked (an ECDSA verification). Never credentials:
-//! client authentication reads the client every time.
+//! and safe to use for a second or so: client records at the token endpoints and users at
+//! `/userinfo` (a database round trip each), and access tokens whose signature was already
+//! checked (an ECDSA verification).
 //!
 //! Not the shared `Cache`: these entries are per replica by design (nothing to invalidate
 //! across replicas beyond the short lifetime), and never hold a secret a stolen process dump

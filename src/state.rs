@@ -11,6 +11,7 @@ use crate::memo::Memo;
 use crate::oidc::tokens::AccessClaims;
 use crate::passwords::Hasher;
 use crate::store::Store;
+use crate::store::clients::Client;
 use crate::store::users::User;
 
 /// Wall-clock time in unix seconds plus an offset tests can move (expiry, TTLs, lockouts).
@@ -63,6 +64,8 @@ pub struct Shared {
     pub branding: Box<str>,
     /// Wakes the back-channel logout worker when a session ends.
     pub logout_wake: tokio::sync::Notify,
+    /// Client records for the machine-to-machine endpoints (`client_cache_secs`).
+    pub clients: Memo<String, Client>,
     /// Access tokens already verified, by SHA-256 of the token: (kid, claims).
     pub verified: Memo<[u8; 32], (String, AccessClaims)>,
     /// User records served at `/userinfo`, by user id (`userinfo_cache_secs`).
@@ -82,6 +85,7 @@ impl AppState {
         clock: Clock,
     ) -> Self {
         let hasher = Hasher::new(settings.argon2, settings.hash_workers);
+        let client_cache = settings.client_cache_secs;
         let verified_cap = settings.verified_token_cache;
         let discovery = crate::oidc::discovery::document(&settings).into();
         let branding =
@@ -104,6 +108,8 @@ impl AppState {
                 .build()
                 .unwrap_or_default(),
             logout_wake: tokio::sync::Notify::new(),
+            // Bounded by the number of registered clients: only found ones are kept.
+            clients: Memo::new(if client_cache > 0 { 10_000 } else { 0 }),
             verified: Memo::new(verified_cap),
             userinfo_users: Memo::new(USERINFO_USERS),
         }))

@@ -1088,7 +1088,8 @@ async fn helpdesk_scope_only_for_clients_marked_for_it(backend: Backend) {
         .upsert_client(&c, s.clock().now(), true)
         .await
         .unwrap();
-    // Seen at once: clients are read fresh at every authentication (no client memo).
+    // The API reads the client fresh; /token within `client_cache_secs`.
+    s.clock().advance(s.state.settings.client_cache_secs + 1);
     let res = api_get(s, at, &nip).await;
     assert_eq!(res.status(), 401);
     let body: serde_json::Value = res.json().await.unwrap();

@@ -84,22 +84,52 @@ pub async fn authenticate(
         ));
     }
     let presented = sha256_hex(&secret);
-    // Read fresh every time, never from a per-replica memo: a secret rotated or a client
-    // removed by the CLI (another process) or another replica must fail at once. One
-    // indexed read by primary key.
-    match find_client(state, &id).await? {
-        Some(c)
-            if c.auth_method == AuthMethod::Secret
-                && ct_eq(presented.as_bytes(), c.secret_hash.as_bytes()) =>
-        {
-            Ok(c)
-        }
+    let matches = |c: &Client| {
+        c.auth_method == AuthMethod::Secret && ct_eq(presented.as_bytes(), c.secret_hash.as_bytes())
+    };
+    let (client, remembered) = find_client(state, &id, false).await?;
+    match client {
+        Some(c) if matches(&c) => Ok(c),
+        // A secret rotated since this replica remembered the record: read it again, so the
+        // new secret works at once and the old one is forgotten here at once.
+        Some(_) if remembered => match find_client(state, &id, true).await?.0 {
+            Some(c) if matches(&c) => Ok(c),
+            _ => Err(OAuthError::invalid_client()),
+        },
         _ => Err(OAuthError::invalid_client()),
     }
 }
 
-async fn find_client(state: &AppState, id: &str) -> Result<Option<Client>, OAuthError> {
-    Ok(state.store.find_client(id).await?)
+/// The client record, from this replica's memo when it is at most `client_cache_secs` old.
+/// Services call the token endpoints all day, and a database read each time cost 2-5x of
+/// their throughput (bench/README.md); the price is that a secret rotated in another process
+/// keeps working here for at most that long (1 s by default; 0 = read every time). Returns
+/// whether the record came from the memo. Unknown ids are not kept.
+async fn find_client(
+    state: &AppState,
+    id: &str,
+    fresh: bool,
+) -> Result<(Option<Client>, bool), OAuthError> {
+    let now = state.clock.now();
+    let ttl = state.settings.client_cache_secs.clamp(0, 5);
+    if !fresh
+        && ttl > 0
+        && let Some(c) = state.clients.get(&id.to_string(), now)
+    {
+        return Ok((Some((*c).clone()), true));
+    }
+    let client = state.store.find_client(id).await?;
+    match &client {
+        Some(c) if ttl > 0 => state.clients.insert(
+            id.to_string(),
+            std::sync::Arc::new(c.clone()),
+            now + ttl,
+            now,
+        ),
+        Some(_) => {}
+        None => state.clients.remove(&id.to_string()),
+    }
+    Ok((client, false))
 }
 
 /// RFC 7523 §3: `iss` = `sub` = the client, `aud` names this server, `exp` in the future,
@@ -128,9 +158,15 @@ async fn private_key_jwt(
         c.filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
             .ok_or_else(bad)
     };
-    // Fresh, as for secrets: a key the operator removed must stop working at once.
-    let client = key_client(find_client(state, &sub).await?)?;
-    let key = match find_key(state, &client, header.kid.as_deref(), false).await? {
+    let (found, remembered) = find_client(state, &sub, false).await?;
+    let mut client = key_client(found)?;
+    let mut key = find_key(state, &client, header.kid.as_deref(), false).await?;
+    if key.is_none() && remembered {
+        // The remembered record may predate a key just registered inline.
+        client = key_client(find_client(state, &sub, true).await?.0)?;
+        key = find_key(state, &client, header.kid.as_deref(), false).await?;
+    }
+    let key = match key {
         Some(k) => k,
         // A key the service just rotated in: fetch its JWKS once more.
         None if client.jwks_uri.is_some() => find_key(state, &client, header.kid.as_deref(), true)
