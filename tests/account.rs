@@ -10,6 +10,7 @@ scenarios!(
     devices_are_managed_with_a_second_factor,
     password_change_and_sessions,
     a_stolen_session_cannot_guess_the_password,
+    the_account_lock_tells_a_session_thief_nothing,
     device_names_show_what_they_are,
 );
 
@@ -550,4 +551,33 @@ async fn device_names_show_what_they_are(backend: Backend) {
         .map(|d| d.device_name)
         .collect();
     assert_eq!(names, vec!["HP Pribadi".to_string()]);
+}
+
+/// A session thief tries a candidate password with wrong codes on the account page: if wrong
+/// codes beside a right password were charged to the account, its lock would tell the
+/// candidate was right. Nothing is charged either way; the session's own budget bounds it.
+async fn the_account_lock_tells_a_session_thief_nothing(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let thief = browser();
+    let page = sign_in(&server, &thief, &nip, PASSWORD).await;
+    for _ in 0..5 {
+        let res = post(
+            &server,
+            &thief,
+            "/account/password",
+            &page,
+            &[
+                ("current_password", PASSWORD),
+                ("otp", "000000"),
+                ("password", "Baru#Sandi2026x"),
+                ("password_confirm", "Baru#Sandi2026x"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 401);
+    }
+    let user = server.user(&nip).await;
+    assert_eq!(user.failed_logins, 0, "nothing charged to the account");
+    assert!(user.locked_until.is_none());
 }

@@ -208,26 +208,19 @@ async fn authorize_change(
     me(state, jar).await
 }
 
-/// A wrong second factor on the account page counts like one at login: a stolen session
-/// must not become an OTP-guessing oracle.
+/// A code on the account page. Wrong ones are bounded by the session's own budget
+/// (`spend_guess`), not charged to the account: a charge there would show, through the
+/// account's lock, whether the password typed beside the code was right.
 async fn otp_ok(
     state: &AppState,
     user: &User,
     code: &str,
     except: Option<&str>,
 ) -> Result<bool, AppError> {
-    let ok = matches!(
+    Ok(matches!(
         otp::check_except(state, user, code, except).await?,
         OtpOutcome::Totp | OtpOutcome::Recovery
-    );
-    if !ok {
-        let policy = crate::login::guard::account_policy(state);
-        state
-            .store
-            .record_login_failure(&user.id, &policy, state.clock.now())
-            .await?;
-    }
-    Ok(ok)
+    ))
 }
 
 /// Both the password and a code, always both checked and answered as one: which of the two

@@ -20,10 +20,22 @@ use crate::state::Clock;
 const SHARDS: usize = 32;
 
 /// Key prefixes of entries that may be dropped under memory pressure.
-const DISPOSABLE: [&str; 4] = ["captcha:", "authreq:", "par:", "client_jwks:"];
+const DISPOSABLE: [&str; 5] = [
+    "captcha:",
+    "captcha_draws:",
+    "authreq:",
+    "par:",
+    "client_jwks:",
+];
+
+/// Which kind of disposable entry `key` is: each kind has maps and a budget of its own, so a
+/// flood of one kind (pending authorization requests) never evicts another (captchas).
+fn disposable_kind(key: &str) -> Option<usize> {
+    DISPOSABLE.iter().position(|p| key.starts_with(p))
+}
 
 fn disposable(key: &str) -> bool {
-    DISPOSABLE.iter().any(|p| key.starts_with(p))
+    disposable_kind(key).is_some()
 }
 
 enum Value {
@@ -36,11 +48,14 @@ struct Entry {
     expires_at: i64,
 }
 
+/// One set of shards: a map per shard, each behind its own lock.
+type Shards = [Mutex<HashMap<String, Entry>>; SHARDS];
+
 #[derive(Clone)]
 pub struct MemoryCache {
-    shards: Arc<[Mutex<HashMap<String, Entry>>; SHARDS]>,
-    /// Disposable entries, apart (see the module comment).
-    spare: Arc<[Mutex<HashMap<String, Entry>>; SHARDS]>,
+    shards: Arc<Shards>,
+    /// Disposable entries, apart, one set of shards per kind (see the module comment).
+    spare: Arc<Vec<Shards>>,
     hasher: RandomState,
     clock: Clock,
     /// Entries per shard before eviction starts.
@@ -54,7 +69,12 @@ impl MemoryCache {
     pub fn new(clock: Clock, max_entries: usize) -> Self {
         Self {
             shards: Arc::new(std::array::from_fn(|_| Mutex::new(HashMap::new()))),
-            spare: Arc::new(std::array::from_fn(|_| Mutex::new(HashMap::new()))),
+            spare: Arc::new(
+                DISPOSABLE
+                    .iter()
+                    .map(|_| std::array::from_fn(|_| Mutex::new(HashMap::new())))
+                    .collect(),
+            ),
             hasher: RandomState::new(),
             clock,
             shard_cap: max_entries.div_ceil(SHARDS).max(1),
@@ -66,7 +86,7 @@ impl MemoryCache {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .chain(self.spare.iter())
+            .chain(self.spare.iter().flatten())
             .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
             .sum()
     }
@@ -78,6 +98,11 @@ impl MemoryCache {
     /// Makes room for a new `key` in its map when that map is full.
     fn make_room(&self, map: &mut HashMap<String, Entry>, key: &str, now: i64) {
         if map.len() < self.shard_cap || map.contains_key(key) {
+            return;
+        }
+        // Entries that must be kept, past the bound: look for expired ones once per 1,024
+        // inserts, not on every insert (a full scan each time would be the flood's weapon).
+        if !disposable(key) && map.len() % 1024 != 0 {
             return;
         }
         map.retain(|_, e| e.expires_at > now);
@@ -125,10 +150,9 @@ impl MemoryCache {
     fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         let i = (self.hasher.hash_one(key) as usize) % SHARDS;
         // A panic while holding a shard cannot leave an entry half-written: recover the map.
-        let shards = if disposable(key) {
-            &self.spare
-        } else {
-            &self.shards
+        let shards = match disposable_kind(key) {
+            Some(kind) => &self.spare[kind],
+            None => &self.shards,
         };
         shards[i].lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -240,7 +264,7 @@ impl MemoryCache {
 
     pub fn sweep(&self) {
         let now = self.clock.now();
-        for shard in self.shards.iter().chain(self.spare.iter()) {
+        for shard in self.shards.iter().chain(self.spare.iter().flatten()) {
             shard
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -349,8 +349,9 @@ pub struct Attempt<'a> {
     pub ip: &'a str,
     pub ua: Option<&'a str>,
     pub req: &'a str,
-    /// The IP whose captcha counter the password step charged, to give back on success.
-    pub give_back: Option<&'a str>,
+    /// The IP whose captcha counter the password step charged, and the pending login whose
+    /// one-time refund gives it back on success.
+    pub give_back: Option<(&'a str, &'a str)>,
 }
 
 /// Where a code was typed: the login form's `otp` field, or the second step. A wrong code
@@ -459,7 +460,9 @@ async fn second_factor(
         Factor::Totp
     };
     guard::on_success(state, a.counter).await?;
-    if let Some(ip) = a.give_back {
+    if let Some((ip, pending_id)) = a.give_back
+        && pending::take_refund(state, pending_id).await?
+    {
         guard::count_for_captcha(state, ip, &a.user.nip, -1).await?;
     }
     let (jar, sso) = complete(state, jar, a.user, factor, a.ip, a.ua).await?;
@@ -675,7 +678,7 @@ pub async fn post_otp(
         ua: ua.as_deref(),
         req: &p.req,
         // The password step charged the captcha counters of its own IP: give back there.
-        give_back: (p.charged && !p.ip.is_empty()).then_some(p.ip.as_str()),
+        give_back: (p.charged && !p.ip.is_empty()).then_some((p.ip.as_str(), id.as_str())),
     };
     second_factor(&state, jar, lang, &attempt, &form.otp, Step::Otp).await
 }

@@ -95,6 +95,9 @@ fn key(hash: &str) -> String {
 fn charge_key(hash: &str) -> String {
     format!("pending_charge:{hash}")
 }
+fn refund_key(hash: &str) -> String {
+    format!("pending_refund:{hash}")
+}
 fn user_key(user_id: &str) -> String {
     format!("pending_user:{user_id}")
 }
@@ -111,6 +114,7 @@ pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<Cook
     state.cache.set(&key(&hash), &json, TTL).await?;
     if p.charged {
         state.cache.set(&charge_key(&hash), "1", TTL).await?;
+        state.cache.set(&refund_key(&hash), "1", TTL).await?;
     }
     if let Some(uid) = &p.user_id {
         state.cache.set_add(&user_key(uid), &hash, TTL).await?;
@@ -147,11 +151,18 @@ pub async fn take_charge(state: &AppState, id: &str) -> Result<bool, CacheError>
     Ok(state.cache.take(&charge_key(id)).await?.is_some())
 }
 
+/// The captcha count the password step charged may be given back once: of several codes
+/// that complete one pending login in parallel, one gets it.
+pub async fn take_refund(state: &AppState, id: &str) -> Result<bool, CacheError> {
+    Ok(state.cache.take(&refund_key(id)).await?.is_some())
+}
+
 pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, CacheError> {
     if let Some(c) = jar.get(COOKIE) {
         let hash = sha256_hex(c.value());
-        state.cache.del(&key(&hash)).await?;
-        state.cache.del(&charge_key(&hash)).await?;
+        for k in [key(&hash), charge_key(&hash), refund_key(&hash)] {
+            state.cache.del(&k).await?;
+        }
     }
     Ok(jar.remove(Cookie::build(COOKIE).path("/")))
 }
@@ -160,8 +171,9 @@ pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, Cache
 pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
     let k = user_key(user_id);
     for hash in state.cache.set_members(&k).await? {
-        state.cache.del(&key(&hash)).await?;
-        state.cache.del(&charge_key(&hash)).await?;
+        for k in [key(&hash), charge_key(&hash), refund_key(&hash)] {
+            state.cache.del(&k).await?;
+        }
     }
     state.cache.del(&k).await
 }

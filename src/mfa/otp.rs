@@ -109,6 +109,9 @@ async fn inspect(
     let now = state.clock.now();
     if let Some(rc) = normalize_recovery(code) {
         if !spend {
+            // The same database work as spending one, without spending it.
+            state.store.unused_recovery_codes(&user.id).await?;
+            let _ = sha256_hex(&rc);
             return Ok(OtpOutcome::Invalid);
         }
         let used = state

@@ -185,10 +185,12 @@ impl Store {
         memory_secs: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        // A count untouched for `memory_secs` starts over, as a cache counter expires.
+        // A count untouched for `memory_secs` starts over, as a cache counter expires (all
+        // right-hand sides read the row as it was, before this update).
         let row = sqlx::query(
             "UPDATE users SET
                  failed_logins = CASE WHEN updated_at < $4 THEN 1 ELSE failed_logins + 1 END,
+                 lock_level = CASE WHEN updated_at < $5 THEN 0 ELSE lock_level END,
                  updated_at = $2
              WHERE id = $1 AND status <> 'locked'
                AND (locked_until IS NULL OR locked_until <= $2)
@@ -199,6 +201,8 @@ impl Store {
         .bind(now)
         .bind(i64::from(threshold.max(1)))
         .bind(now - memory_secs)
+        // The lock level fades after twice that, as a cache counter's level does.
+        .bind(now - 2 * memory_secs)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())

@@ -87,9 +87,9 @@ pub async fn verify(state: &AppState, id: &str, answer: &str) -> Result<bool, Ca
     Ok(ct_eq(stored.answer.as_bytes(), answer.trim().as_bytes()))
 }
 
-/// How often one captcha may be drawn, and for how long that is remembered (its life).
+/// How often one captcha may be drawn (counted under its own key prefix, which no captcha
+/// id can reach, for the captcha's life).
 const MAX_DRAWS: i64 = 3;
-const CAPTCHA_DRAW_TTL: i64 = 300;
 
 async fn get_captcha(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let raw = match state.cache.get(&key(&id)).await {
@@ -104,7 +104,10 @@ async fn get_captcha(State(state): State<AppState>, Path(id): Path<String>) -> R
     // average away, nor a way to make the server draw without end.
     match state
         .cache
-        .incr(&format!("captcha:draws:{id}"), CAPTCHA_DRAW_TTL)
+        .incr(
+            &format!("captcha_draws:{id}"),
+            state.settings.captcha_ttl_secs.max(1),
+        )
         .await
     {
         Ok(n) if n <= MAX_DRAWS => {}
