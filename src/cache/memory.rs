@@ -102,7 +102,7 @@ impl MemoryCache {
         }
         // Entries that must be kept, past the bound: look for expired ones once per 1,024
         // inserts, not on every insert (a full scan each time would be the flood's weapon).
-        if !disposable(key) && map.len() % 1024 != 0 {
+        if !disposable(key) && !map.len().is_multiple_of(1024) {
             return;
         }
         map.retain(|_, e| e.expires_at > now);
