@@ -209,7 +209,7 @@ async fn authorize_change(
 }
 
 /// A code on the account page. Wrong ones are bounded by the session's own budget
-/// (`spend_guess`), not charged to the account: a charge there would show, through the
+/// (`prove`), not charged to the account: a charge there would show, through the
 /// account's lock, whether the password typed beside the code was right.
 async fn otp_ok(
     state: &AppState,
@@ -244,18 +244,58 @@ async fn password_and_code(
     otp_ok(state, user, code, None).await
 }
 
-/// Counts a proof (password or code) of this session before it is compared. `Some`: too
-/// many wrong ones; the session is over and the browser goes to the login form.
-async fn spend_guess(
+/// What a change on the account page must be vouched for with.
+enum Proof<'a> {
+    /// A current code (or a recovery code) from any device but `except`.
+    Code { except: Option<&'a str> },
+    /// A current TOTP code, not a recovery code (the codes being replaced cannot vouch).
+    Totp,
+    /// The password and a code, answered as one.
+    PasswordAndCode { password: &'a str },
+}
+
+/// Counts the proof against this session's budget before it is compared, checks it, and
+/// answers a wrong one. `Ok(Ok(jar))`: it holds. `Ok(Err(page))`: answer that page — the
+/// proof was wrong, or there were too many wrong ones and the session has just ended.
+async fn prove(
     state: &AppState,
     jar: CookieJar,
-    sso: &SsoSession,
+    lang: Lang,
+    me: &(SsoSession, User),
+    proof: Proof<'_>,
+    code: &str,
 ) -> Result<Result<CookieJar, Response>, AppError> {
-    if session::reserve_guess(state, sso).await? {
-        return Ok(Ok(jar));
+    let (sso, user) = me;
+    if !session::reserve_guess(state, sso).await? {
+        let jar = session::end(state, jar).await?;
+        return Ok(Err((jar, Redirect::to("/login")).into_response()));
     }
-    let jar = session::end(state, jar).await?;
-    Ok(Err((jar, Redirect::to("/login")).into_response()))
+    let (ok, wrong) = match proof {
+        Proof::Code { except } => (otp_ok(state, user, code, except).await?, "account.bad_otp"),
+        Proof::Totp => (
+            otp::normalize_recovery(code).is_none() && otp_ok(state, user, code, None).await?,
+            "account.bad_otp",
+        ),
+        Proof::PasswordAndCode { password } => (
+            password_and_code(state, user, password, code).await?,
+            "account.bad_password_or_otp",
+        ),
+    };
+    if !ok {
+        let page = render(
+            state,
+            jar,
+            lang,
+            me,
+            None,
+            Some(lang.t(wrong).into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await?;
+        return Ok(Err(page));
+    }
+    session::guess_proven(state, sso).await?;
+    Ok(Ok(jar))
 }
 
 fn done(what: &str) -> Response {
@@ -307,23 +347,11 @@ pub async fn post_rename(
     {
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
     }
-    let jar = match spend_guess(&state, jar, &me.0).await? {
+    let proof = Proof::Code { except: None };
+    let jar = match prove(&state, jar, lang, &me, proof, &f.otp).await? {
         Ok(jar) => jar,
-        Err(r) => return Ok(r),
+        Err(page) => return Ok(page),
     };
-    if !otp_ok(&state, user, &f.otp, None).await? {
-        return render(
-            &state,
-            jar,
-            lang,
-            &me,
-            None,
-            Some(lang.t("account.bad_otp").into()),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-    }
-    session::guess_proven(&state, &me.0).await?;
     let now = state.clock.now();
     let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
@@ -391,37 +419,19 @@ pub async fn post_remove(
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
     };
     let last = devices.len() == 1;
-    let jar = match spend_guess(&state, jar, &me.0).await? {
-        Ok(jar) => jar,
-        Err(r) => return Ok(r),
-    };
     // With other devices, one of them must vouch; the last one needs password + its own code.
-    if last {
-        if !password_and_code(&state, user, &f.password, &f.otp).await? {
-            return render(
-                &state,
-                jar,
-                lang,
-                &me,
-                None,
-                Some(lang.t("account.bad_password_or_otp").into()),
-                StatusCode::UNAUTHORIZED,
-            )
-            .await;
+    let proof = if last {
+        Proof::PasswordAndCode {
+            password: &f.password,
         }
-    } else if !otp_ok(&state, user, &f.otp, Some(&device.id)).await? {
-        return render(
-            &state,
-            jar,
-            lang,
-            &me,
-            None,
-            Some(lang.t("account.bad_otp").into()),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+    } else {
+        Proof::Code {
+            except: Some(&device.id),
+        }
+    };
+    if let Err(page) = prove(&state, jar, lang, &me, proof, &f.otp).await? {
+        return Ok(page);
     }
-    session::guess_proven(&state, &me.0).await?;
     let now = state.clock.now();
     let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
@@ -472,25 +482,15 @@ pub async fn post_password(
     let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let jar = match spend_guess(&state, jar, &me.0).await? {
+    let proof = Proof::PasswordAndCode {
+        password: &f.current_password,
+    };
+    let jar = match prove(&state, jar, lang, &me, proof, &f.otp).await? {
         Ok(jar) => jar,
-        Err(r) => return Ok(r),
+        Err(page) => return Ok(page),
     };
     let user = &me.1;
     let fail = |msg: String| Some(msg);
-    if !password_and_code(&state, user, &f.current_password, &f.otp).await? {
-        return render(
-            &state,
-            jar,
-            lang,
-            &me,
-            None,
-            fail(lang.t("account.bad_password_or_otp").into()),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-    }
-    session::guess_proven(&state, &me.0).await?;
     let rules = password_policy::check(&f.password, &user.nip, &user.name);
     if !rules.is_empty() {
         let named: Vec<&str> = rules
@@ -582,25 +582,10 @@ pub async fn post_recovery(
     let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let jar = match spend_guess(&state, jar, &me.0).await? {
-        Ok(jar) => jar,
-        Err(r) => return Ok(r),
-    };
-    let user = &me.1;
-    // A current OTP, not a recovery code: the codes being replaced cannot vouch for it.
-    if otp::normalize_recovery(&f.otp).is_some() || !otp_ok(&state, user, &f.otp, None).await? {
-        return render(
-            &state,
-            jar,
-            lang,
-            &me,
-            None,
-            Some(lang.t("account.bad_otp").into()),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+    if let Err(page) = prove(&state, jar, lang, &me, Proof::Totp, &f.otp).await? {
+        return Ok(page);
     }
-    session::guess_proven(&state, &me.0).await?;
+    let user = &me.1;
     let codes = otp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
     let ip = client_ip(&state, peer, &headers);
