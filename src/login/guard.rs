@@ -99,12 +99,26 @@ fn count_memory_secs(state: &AppState) -> i64 {
 /// record: on Redis, parallel failures on several replicas would overwrite each other.
 async fn cached_lock(state: &AppState, key: &str) -> Result<Option<i64>, CacheError> {
     let now = state.clock.now();
-    Ok(state
-        .cache
-        .get(&format!("{key}:until"))
+    Ok(cached_int(state, &format!("{key}:until"))
         .await?
-        .and_then(|v| v.parse::<i64>().ok())
         .filter(|u| *u > now))
+}
+
+/// A number kept in the cache (a count, a level, an instant), if there is one.
+async fn cached_int(state: &AppState, key: &str) -> Result<Option<i64>, CacheError> {
+    Ok(state.cache.get(key).await?.and_then(|v| v.parse().ok()))
+}
+
+/// The captcha counters of an IP (an IPv6 /64 counts as one client, like the rate limits)
+/// and of a NIP.
+fn captcha_keys(ip: &str, nip: Option<&str>) -> Vec<String> {
+    let bucket = ip
+        .parse::<std::net::IpAddr>()
+        .map(|a| crate::web::rate_limit::limit_bucket(a).to_string())
+        .unwrap_or_else(|_| ip.to_string());
+    let mut keys = vec![format!("fail_ip:{bucket}")];
+    keys.extend(nip.map(|n| format!("fail_nip:{n}")));
+    keys
 }
 
 fn policy_for(state: &AppState, c: &Counter<'_>) -> Policy {
@@ -182,11 +196,8 @@ async fn settle(state: &AppState, c: &Counter<'_>, now: i64) -> Result<Option<i6
             .await?),
         (_, Some(key)) => {
             let count_key = format!("{key}:n");
-            let full = state
-                .cache
-                .get(&count_key)
+            let full = cached_int(state, &count_key)
                 .await?
-                .and_then(|v| v.parse::<i64>().ok())
                 .is_some_and(|n| n >= i64::from(policy.threshold.max(1)));
             if !full {
                 return Ok(None);
@@ -194,12 +205,7 @@ async fn settle(state: &AppState, c: &Counter<'_>, now: i64) -> Result<Option<i6
             // The lock is in place before the count is cleared, so no guess slips in
             // between; `take` is once, so of several callers one raises the level.
             let lvl_key = format!("{key}:lvl");
-            let level = state
-                .cache
-                .get(&lvl_key)
-                .await?
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(0);
+            let level = cached_int(state, &lvl_key).await?.unwrap_or(0);
             let until = now + policy.lock_secs(level.clamp(0, 64) as u32);
             state
                 .cache
@@ -242,7 +248,7 @@ pub async fn count_for_captcha(
     delta: i64,
 ) -> Result<(), CacheError> {
     let window = state.settings.lockout.base_lock_secs;
-    for key in [format!("fail_ip:{}", ip_key(ip)), format!("fail_nip:{nip}")] {
+    for key in captcha_keys(ip, Some(nip)) {
         state.cache.incr_by(&key, delta, window).await?;
     }
     Ok(())
@@ -266,32 +272,15 @@ pub async fn on_success(state: &AppState, c: &Counter<'_>) -> Result<(), GuardEr
     Ok(())
 }
 
-/// The captcha counters count an IPv6 /64 as one client, like the rate limits.
-fn ip_key(ip: &str) -> String {
-    ip.parse::<std::net::IpAddr>()
-        .map(|a| crate::web::rate_limit::limit_bucket(a).to_string())
-        .unwrap_or_else(|_| ip.to_string())
-}
-
 /// The login form asks for a captcha once a NIP or an IP has failed `captcha_after` times.
 pub async fn captcha_required(
     state: &AppState,
     ip: &str,
     nip: Option<&str>,
 ) -> Result<bool, CacheError> {
-    let limit = state.settings.lockout.captcha_after;
-    let mut keys = vec![format!("fail_ip:{}", ip_key(ip))];
-    if let Some(n) = nip {
-        keys.push(format!("fail_nip:{n}"));
-    }
-    for key in keys {
-        let n = state
-            .cache
-            .get(&key)
-            .await?
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0);
-        if n >= limit {
+    let limit = i64::from(state.settings.lockout.captcha_after);
+    for key in captcha_keys(ip, nip) {
+        if cached_int(state, &key).await?.unwrap_or(0) >= limit {
             return Ok(true);
         }
     }

@@ -630,10 +630,9 @@ pub async fn post_otp(
     let device = device::read(&state, &jar);
     let known_ttl = state.settings.lockout.known_browser_ttl_secs;
     let counter = guard::counter_for(user.as_ref(), device.as_ref(), &p.nip, now, known_ttl);
-    // The first code uses the guess the password step counted; every further one is counted
-    // before it is compared, whether or not the password was right.
-    // The charge is taken atomically (parallel codes for one pending login get it once),
-    // and a lock in force is honoured whichever way the guess was counted.
+    // The first code uses the guess the password step counted (taken atomically: parallel
+    // codes for one pending login get it once); every further one is counted before it is
+    // compared, whether or not the password was right. A lock in force is honoured either way.
     let gate = if pending::take_charge(&state, &id).await? {
         guard::gate(&state, &counter).await?
     } else {

@@ -63,7 +63,6 @@ impl Pending {
     /// like any other, it fails whatever code is typed.
     pub fn unproven(nip: String, req: &str, charged: bool, ip: &str) -> Self {
         Pending {
-            ip: ip.to_string(),
             user_id: None,
             nip,
             password_ok: false,
@@ -71,6 +70,7 @@ impl Pending {
             stamp: String::new(),
             charged,
             expires_at: 0,
+            ip: ip.to_string(),
         }
     }
 
@@ -159,21 +159,24 @@ pub async fn take_refund(state: &AppState, id: &str) -> Result<bool, CacheError>
 
 pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, CacheError> {
     if let Some(c) = jar.get(COOKIE) {
-        let hash = sha256_hex(c.value());
-        for k in [key(&hash), charge_key(&hash), refund_key(&hash)] {
-            state.cache.del(&k).await?;
-        }
+        forget(state, &sha256_hex(c.value())).await?;
     }
     Ok(jar.remove(Cookie::build(COOKIE).path("/")))
+}
+
+/// Deletes a pending login with the entries kept beside it.
+async fn forget(state: &AppState, hash: &str) -> Result<(), CacheError> {
+    for k in [key(hash), charge_key(hash), refund_key(hash)] {
+        state.cache.del(&k).await?;
+    }
+    Ok(())
 }
 
 /// Ends every half-done login of a person (new password, helpdesk action, disable).
 pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
     let k = user_key(user_id);
     for hash in state.cache.set_members(&k).await? {
-        for k in [key(&hash), charge_key(&hash), refund_key(&hash)] {
-            state.cache.del(&k).await?;
-        }
+        forget(state, &hash).await?;
     }
     state.cache.del(&k).await
 }
