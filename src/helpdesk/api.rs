@@ -274,7 +274,7 @@ async fn post_action(
     };
     let now = state.clock.now();
     let reason = body.reason.trim();
-    if !crate::domain::text::is_plain_multiline(reason, 500) || reason.chars().count() < 5 {
+    if !super::reason_ok(reason) {
         if let Err(e) = state.store.audit(&refused("no reason"), now).await {
             return internal(e.into());
         }

@@ -538,10 +538,7 @@ pub async fn post_action(
         detail: Some(why),
         ..Default::default()
     };
-    if !crate::domain::text::is_plain_multiline(reason, 500)
-        || reason.chars().count() < 5
-        || f.confirm != "yes"
-    {
+    if !reason_ok(reason) || f.confirm != "yes" {
         state
             .store
             .audit(&refused("no reason or confirmation"), now)
@@ -566,6 +563,12 @@ pub async fn post_action(
     let ua = user_agent(&headers);
     perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await?;
     Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
+}
+
+/// A reason for a staff action, from the console or the API: 5-500 characters that show
+/// what they are (line breaks allowed).
+fn reason_ok(reason: &str) -> bool {
+    reason.chars().count() >= 5 && crate::domain::text::is_plain_multiline(reason, 500)
 }
 
 /// The action a form or API call names; `None` for an unknown one or a bad new e-mail.
