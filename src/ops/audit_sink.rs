@@ -448,6 +448,13 @@ async fn write_tcp(
     }
     // One reconnect per batch: a collector that restarted is found again at once; one that
     // is down costs this batch, never a request.
+    // A collector never sends; a readable end means it closed the connection, and a write
+    // into it would seem to succeed and be lost.
+    if let Some(s) = stream.as_ref()
+        && !matches!(s.try_read(&mut [0u8; 1]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    {
+        *stream = None;
+    }
     for _ in 0..2 {
         if stream.is_none() {
             let s = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
