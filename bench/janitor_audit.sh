@@ -94,6 +94,17 @@ for name in date_month all_time kind_month kind_all_time actor_all_time subject_
   echo "| $name | $plan | $tps | $p50 | $p99 |" >> "$OUT"
 done
 
+# A hot write on the janitor's own table (a sign-in's audit row), 2 clients for 10 s: idle,
+# then again while the janitor works (below); p99 from pgbench's per-transaction log.
+printf '%s\n' "INSERT INTO audit_events (id, at, actor, subject, kind, ip, user_agent) VALUES (gen_random_uuid()::text, extract(epoch from now())::bigint, NULL, 'u4011', 'login_success', '10.0.0.1', 'Mozilla/5.0');" > "$W/insert.sql"
+insert_p99() {
+  (cd "$W" && rm -f pgbench_log.* && pgbench -h 127.0.0.1 -U postgres -n -c 2 -j 2 -T 10 -l -f insert.sql "$DB" > insert.out 2>&1)
+  tps=$(grep -o 'tps = [0-9.]*' "$W/insert.out" | head -1 | cut -d' ' -f3)
+  cat "$W"/pgbench_log.* | awk '{print $3}' | sort -n | awk -v tps="$tps" '{a[NR]=$1} END {printf "%s tx/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", tps, a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000, a[NR]/1000}'
+}
+echo >> "$OUT"
+echo "Audit insert (pgbench, 2 clients, 10 s) with the janitor idle: $(insert_p99)" >> "$OUT"
+
 # The janitor on the backlog: a real server, default batch (2,000) and pause (50 ms),
 # deleted rows read from /metrics every 10 s.
 echo >> "$OUT"
@@ -106,6 +117,8 @@ GERBANG_DATABASE_URL=$URL GERBANG_LISTEN=127.0.0.1:$PORT GERBANG_KEYS_DIR=$D/key
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 start=$(date +%s.%N)
 deleted=0
+sleep 15
+echo "- audit insert while the janitor deletes: $(insert_p99)" >> "$OUT"
 until [ "$deleted" -ge "$OLD" ]; do
   sleep 10
   deleted=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^gerbang_janitor_deleted_rows_total\{job="audit_events"\}/ {print $2}')
