@@ -24,6 +24,11 @@ const NIP_CACHE: usize = 50_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const DROPPED: &str = "gerbang_audit_sink_dropped_total";
 
+/// Writer tasks still running in this process, so a CLI command can let its events out
+/// before the process ends (`finish`).
+static WRITERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static WRITER_DONE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 tokio::task_local! {
     /// The `x-request-id` of the request being served, for the events it writes.
     static REQUEST_ID: String;
@@ -135,7 +140,12 @@ impl AuditSink {
         let target = Target::parse(setting)?;
         let out = Output::open(target).await?;
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(rx, store, out));
+        WRITERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::spawn(async move {
+            write_loop(rx, store, out).await;
+            WRITERS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            WRITER_DONE.notify_waiters();
+        });
         Ok(AuditSink(Some(tx)))
     }
 
@@ -161,6 +171,21 @@ impl AuditSink {
             metrics::counter!(DROPPED, "reason" => "queue_full").increment(1);
         }
     }
+}
+
+/// Waits (at most `limit`) for every writer whose store is gone to write what it holds: a
+/// CLI command's events (the import's) would otherwise die with the runtime.
+pub async fn finish(limit: Duration) {
+    let _ = tokio::time::timeout(limit, async {
+        loop {
+            let done = WRITER_DONE.notified();
+            if WRITERS.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            done.await;
+        }
+    })
+    .await;
 }
 
 async fn write_loop(mut rx: mpsc::Receiver<Pending>, store: Store, mut out: Output) {
