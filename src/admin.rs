@@ -44,12 +44,17 @@ fn invalid(msg: impl Into<String>) -> AdminError {
 }
 
 pub async fn open_store(config: &Config) -> Result<Store, AdminError> {
-    Ok(Store::connect(
+    let mut store = Store::connect(
         &config.database_url,
         2,
         std::time::Duration::from_secs(config.database_acquire_timeout_secs),
     )
-    .await?)
+    .await?;
+    // What a command audits (the import's enables and disables) reaches the SOC too.
+    store.audit_sink = crate::ops::audit_sink::AuditSink::start(&config.audit_sink, store.clone())
+        .await
+        .map_err(invalid)?;
+    Ok(store)
 }
 
 fn current_year() -> i32 {

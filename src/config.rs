@@ -87,6 +87,22 @@ pub struct Config {
     /// Unset: `/metrics` is on `listen` with everything else (put it behind the proxy's
     /// access rules).
     pub metrics_listen: Option<String>,
+    /// Where every audit event is also written, one JSON line each: `log` (the log target
+    /// `gerbang::audit`), `file:///path/audit.jsonl` (appended; reopened on SIGHUP, for
+    /// logrotate), `syslog+udp://host:port` or `syslog+tcp://host:port` (RFC 5424; TCP with
+    /// octet counting, RFC 6587).
+    pub audit_sink: String,
+    /// Days audit events are kept before the janitor deletes them; 0 keeps them forever.
+    pub audit_retention_days: i64,
+    /// Days delivered or given-up mail and back-channel logouts are kept.
+    pub outbox_retention_days: i64,
+    /// Seconds between janitor rounds. Every replica runs one; each job is leased to one
+    /// replica at a time.
+    pub janitor_interval_secs: u64,
+    /// Rows one janitor statement deletes at most (each statement is its own transaction).
+    pub janitor_batch_size: i64,
+    /// Milliseconds the janitor rests between two batches.
+    pub janitor_pause_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +237,12 @@ impl Default for Config {
             userinfo_cache_secs: 2,
             introspection_any_client: false,
             metrics_listen: None,
+            audit_sink: "log".into(),
+            audit_retention_days: 400,
+            outbox_retention_days: 7,
+            janitor_interval_secs: 300,
+            janitor_batch_size: 2000,
+            janitor_pause_ms: 50,
         }
     }
 }

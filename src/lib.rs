@@ -69,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         // Every log line of a request carries its id (kept from a trusted proxy's header,
         // else a fresh UUID), and the response echoes it. The span names the path, never
         // the query: codes and tokens travel there.
+        // The id reaches the audit events the request writes (inside SetRequestIdLayer).
+        .layer(middleware::from_fn(ops::audit_sink::scope_request_id))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req

@@ -199,7 +199,7 @@ async fn deliver(state: &AppState, q: crate::store::outbox::QueuedMail) {
         Ok(()) => mark_sent(state, &q.id, now).await,
         Err(e) => {
             let retry_at = if q.attempts >= MAX_ATTEMPTS {
-                i64::MAX / 2
+                crate::store::outbox::GIVEN_UP
             } else {
                 now + backoff(q.attempts)
             };

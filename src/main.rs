@@ -186,7 +186,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli.command, config)) {
+    let done = rt.block_on(async {
+        let done = run(cli.command, config).await;
+        // The command's stores are gone: let their audit lines out before the runtime ends.
+        gerbang::ops::audit_sink::finish(std::time::Duration::from_secs(10)).await;
+        done
+    });
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(AdminError::Invalid(msg)) => {
             eprintln!("error: {msg}");

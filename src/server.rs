@@ -23,6 +23,8 @@ pub enum StartError {
     Cache(#[from] crate::cache::CacheError),
     #[error("{0}")]
     Registry(#[from] crate::registry::RegistryError),
+    #[error("{0}")]
+    AuditSink(String),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
 }
@@ -37,12 +39,16 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
             ),
         ));
     }
-    let store = Store::connect(
+    let mut store = Store::connect(
         &config.database_url,
         config.database_max_connections,
         Duration::from_secs(config.database_acquire_timeout_secs),
     )
     .await?;
+    // A sink that cannot work (unknown scheme, no port, unwritable file) refuses the start.
+    store.audit_sink = crate::ops::audit_sink::AuditSink::start(&config.audit_sink, store.clone())
+        .await
+        .map_err(StartError::AuditSink)?;
     if let Some(path) = &config.clients_file {
         // Validated whole before anything is written: a typo never half-applies the file.
         let clients = crate::registry::load(path)?;
@@ -87,6 +93,7 @@ pub async fn run(
         tokio::spawn(housekeeping(state.clone())),
         tokio::spawn(crate::mail::run_worker(state.clone())),
         tokio::spawn(crate::oidc::backchannel::run_worker(state.clone())),
+        tokio::spawn(crate::ops::janitor::run(state.clone())),
     ];
     if let Some(m) = metrics {
         tasks.push(tokio::spawn(async move {

@@ -650,3 +650,41 @@ async fn roles_and_agencies_from_the_cli(backend: Backend) {
     );
     assert_eq!(cli.ok(&["role", "list"], None).lines().count(), 2);
 }
+
+/// What a command audits (the import's enables and disables) reaches the audit sink before
+/// the process ends: as `main` does, the command runs on a runtime that is dropped right
+/// after, and only the wait for the sink's writer lets the line out (a current-thread
+/// runtime: without the wait the writer never gets a turn).
+#[test]
+fn a_commands_audit_events_reach_the_sink_before_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let mut c = gerbang::config::Config::for_test(
+        "http://127.0.0.1:1",
+        &format!("sqlite://{}/g.db", dir.path().display()),
+        dir.path(),
+    );
+    c.audit_sink = format!("file://{}", path.display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = gerbang::admin::open_store(&c).await.unwrap();
+        let ev = gerbang::store::audit::AuditEvent {
+            actor: Some("import"),
+            kind: "import_test",
+            ..Default::default()
+        };
+        store.audit(&ev, 1_700_000_000).await.unwrap();
+        drop(store);
+        gerbang::ops::audit_sink::finish(std::time::Duration::from_secs(10)).await;
+    });
+    drop(rt);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line: serde_json::Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("one JSON line ({e}): {text:?}"));
+    assert_eq!(line["kind"], "import_test");
+    assert_eq!(line["actor_nip"], "import");
+    assert_eq!(line["at"], "2023-11-14T22:13:20Z");
+}

@@ -72,7 +72,7 @@ async fn deliver(state: &AppState, d: Delivery) {
         Err(e) => {
             let retry_at = if d.attempts >= MAX_ATTEMPTS {
                 tracing::error!(client = %d.client_id, error = %e, "back-channel logout given up");
-                i64::MAX / 2
+                crate::store::outbox::GIVEN_UP
             } else {
                 tracing::warn!(client = %d.client_id, attempts = d.attempts, error = %e,
                     "back-channel logout failed; will retry");

@@ -1,5 +1,7 @@
 //! Liveness, readiness and metrics for load balancers, orchestrators and Prometheus.
 
+pub mod audit_sink;
+pub mod janitor;
 pub mod metrics;
 
 use axum::Router;

@@ -41,8 +41,15 @@ where
 impl Store {
     pub async fn audit(&self, e: &AuditEvent<'_>, now: i64) -> Result<(), StoreError> {
         insert(&self.pool, e, now).await?;
-        crate::ops::metrics::audit_event(e.kind);
+        self.audited(e, now);
         Ok(())
+    }
+
+    /// What follows a stored event (after its transaction commits): the login metrics and
+    /// the audit sink. Never fails and never waits.
+    pub(crate) fn audited(&self, e: &AuditEvent<'_>, now: i64) {
+        crate::ops::metrics::audit_event(e.kind);
+        self.audit_sink.emit(e, now);
     }
 
     pub async fn count_audit_events(&self, kind: &str) -> Result<i64, StoreError> {
@@ -88,23 +95,45 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AuditRow>, StoreError> {
         use sqlx::Row;
-        let rows = sqlx::query(
+        // Only the filters given become conditions, so each is a range scan of its own
+        // index (audit_events_actor/_subject/_kind, else _at) read newest first; a
+        // catch-all `$1 = '' OR …` would leave PostgreSQL's generic plan a full scan.
+        let mut sql = String::from(
             "SELECT a.at, a.kind, a.ip, a.detail, ua.nip AS actor_nip, us.nip AS subject_nip
              FROM audit_events a
              LEFT JOIN users ua ON ua.id = a.actor
              LEFT JOIN users us ON us.id = a.subject
-             WHERE ($1 = '' OR ua.nip = $1) AND ($2 = '' OR us.nip = $2) AND ($3 = '' OR a.kind = $3)
-               AND a.at >= $4 AND a.at < $5
-             ORDER BY a.at DESC, a.id LIMIT $6",
-        )
-        .bind(f.actor_nip.unwrap_or(""))
-        .bind(f.subject_nip.unwrap_or(""))
-        .bind(f.kind.unwrap_or(""))
-        .bind(f.from)
-        .bind(f.to)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE a.at >= $1 AND a.at < $2",
+        );
+        let mut binds: Vec<&str> = Vec::new();
+        for (value, cond) in [
+            (
+                f.actor_nip,
+                "a.actor = (SELECT id FROM users WHERE nip = $)",
+            ),
+            (
+                f.subject_nip,
+                "a.subject = (SELECT id FROM users WHERE nip = $)",
+            ),
+            (f.kind, "a.kind = $"),
+        ] {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                binds.push(v);
+                sql.push_str(" AND ");
+                sql.push_str(&cond.replace('$', &format!("${}", binds.len() + 2)));
+            }
+        }
+        sql.push_str(&format!(
+            " ORDER BY a.at DESC, a.id LIMIT ${}",
+            binds.len() + 3
+        ));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(f.from)
+            .bind(f.to);
+        for v in binds {
+            q = q.bind(v);
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(AuditRow {

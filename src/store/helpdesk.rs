@@ -97,6 +97,7 @@ impl Store {
             outbox::insert(&mut *tx, m, now).await?;
         }
         tx.commit().await?;
+        self.audited(event, now);
         Ok(())
     }
 }

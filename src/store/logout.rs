@@ -56,7 +56,12 @@ impl Store {
             }
             None => {
                 sqlx::query(
-                    "DELETE FROM session_clients WHERE expires_at <= $1
+                    // At most a batch per pass, in `session_clients_expiry` order: a
+                    // backlog (a restart after a long outage) is worked off in short
+                    // transactions instead of one that locks it all.
+                    "DELETE FROM session_clients WHERE (sid, client_id) IN
+                       (SELECT sid, client_id FROM session_clients WHERE expires_at <= $1
+                        ORDER BY expires_at LIMIT 2000)
                      RETURNING sid, client_id, user_id",
                 )
                 .bind(now)

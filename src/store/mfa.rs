@@ -107,6 +107,7 @@ impl Store {
             outbox::insert(&mut *tx, n, now).await?;
         }
         tx.commit().await?;
+        self.audited(d.event, now);
         Ok(id)
     }
 
@@ -209,6 +210,7 @@ impl Store {
         audit::insert(&mut *tx, c.event, now).await?;
         outbox::insert(&mut *tx, c.notice, now).await?;
         tx.commit().await?;
+        self.audited(c.event, now);
         Ok(true)
     }
 
@@ -223,6 +225,7 @@ impl Store {
         replace_recovery(&mut tx, user_id, hashes).await?;
         audit::insert(&mut *tx, event, now).await?;
         tx.commit().await?;
+        self.audited(event, now);
         Ok(())
     }
 }

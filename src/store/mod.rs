@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clients;
 pub mod helpdesk;
 pub mod import;
+pub mod janitor;
 pub mod logout;
 pub mod mfa;
 pub mod outbox;
@@ -55,6 +56,8 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub backend: Backend,
+    /// Where audit events go besides `audit_events` (none until `server::build_state` sets it).
+    pub(crate) audit_sink: crate::ops::audit_sink::AuditSink,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -102,7 +105,11 @@ impl Store {
             });
         }
         let pool = pool_opts.connect_with(opts).await?;
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            backend,
+            audit_sink: Default::default(),
+        };
         match backend {
             Backend::Sqlite => {
                 SQLITE_MIGRATIONS.run(&store.pool).await?;

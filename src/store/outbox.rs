@@ -20,6 +20,10 @@ pub struct QueuedMail {
     pub attempts: i64,
 }
 
+/// `next_at` of a row the worker gave up on (mail and back-channel logouts): never due again,
+/// left for an operator until the janitor's retention window passes.
+pub const GIVEN_UP: i64 = i64::MAX / 2;
+
 /// How long a claimed row stays invisible to other workers.
 const LEASE_SECS: i64 = 120;
 

@@ -310,6 +310,7 @@ impl Store {
         audit::insert(&mut *tx, event, now).await?;
         outbox::insert(&mut *tx, notice, now).await?;
         tx.commit().await?;
+        self.audited(event, now);
         Ok(())
     }
 }
