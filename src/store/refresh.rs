@@ -343,3 +343,92 @@ impl Store {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::super::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, Store};
+    use super::RefreshUse;
+    use crate::domain::refresh_token;
+    use crate::secrets::sha256_hex;
+
+    /// Migration 0006 on a database holding `refresh_tokens` rows: the live token becomes a
+    /// generation-0 family found by the new lookup; used, revoked and expired rows are gone.
+    async fn upgrade_keeps_only_live_tokens(url: &str, migrator: &sqlx::migrate::Migrator) {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        migrator.run_to(5, &mut conn).await.unwrap();
+        // SQLite still has the foreign keys; this test has no users or clients.
+        if url.starts_with("sqlite:") {
+            sqlx::query("PRAGMA foreign_keys = OFF")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        for (token, used, revoked, expires) in [
+            ("live", None, None, now + 3600),
+            ("used", Some(now), None, now + 3600),
+            ("revoked", None, Some(now), now + 3600),
+            ("expired", None, None, now - 1),
+        ] {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, created_at, expires_at, used_at, revoked_at)
+                 VALUES ($1, 'fam', 'u1', 'c1', 'openid', 'sid1', 1, 'pwd otp', '', 1, $2, $3, $4)",
+            )
+            .bind(sha256_hex(token))
+            .bind(expires)
+            .bind(used)
+            .bind(revoked)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+        let store = Store::connect(url, 2, std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(store.refresh_family_count().await.unwrap(), 1);
+        let live = refresh_token::parse("live").unwrap();
+        match store.find_refresh_for_use(&live, now).await.unwrap() {
+            RefreshUse::Fresh { grant, .. } => {
+                assert_eq!(grant.family_id, sha256_hex("live"));
+                assert_eq!((grant.generation, grant.client_id.as_str()), (0, "c1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for gone in ["used", "revoked", "expired"] {
+            let t = refresh_token::parse(gone).unwrap();
+            assert!(store.find_live_refresh(&t, now).await.unwrap().is_none());
+        }
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn upgrade_keeps_only_live_tokens_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/g.db?mode=rwc", dir.path().display());
+        upgrade_keeps_only_live_tokens(&url, &SQLITE_MIGRATIONS).await;
+    }
+
+    #[tokio::test]
+    async fn upgrade_keeps_only_live_tokens_postgres() {
+        let admin = std::env::var("GERBANG_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let sep = if admin.contains('?') { '&' } else { '?' };
+        let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
+        upgrade_keeps_only_live_tokens(&url, &POSTGRES_MIGRATIONS).await;
+    }
+}
