@@ -2,8 +2,8 @@
 # What PostgreSQL alone can do with a refresh rotation's statements on this machine, no
 # Gerbang and no HTTP: the ceiling the refresh benchmark runs under (bench/results.md).
 # Usage: bench/pg_rotation.sh [duration_s] [clients]. Needs pgbench (postgresql-client).
-# "checked": the joined read, then the CTE that consumes and inserts (two transactions);
-# "one statement": the CTE only (Gerbang's common path since the fourth run).
+# "checked": the joined read, then the rotation (two transactions); "one statement": the
+# rotation only (Gerbang's common path). Both update one of 100,000 seeded families in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}; CLIENTS=${2:-16}
@@ -17,8 +17,14 @@ echo 'Gerbang#Aman2026' | target/release/gerbang user add --nip 1985071220100110
 target/release/gerbang client add --id rp --name RP --redirect-uri http://127.0.0.1:9/cb \
   --grant-type authorization_code --grant-type refresh_token >/dev/null
 USER_ID=$(psql -At -h 127.0.0.1 -U postgres -d test -c "SELECT id FROM $SCHEMA.users LIMIT 1")
+psql -q -h 127.0.0.1 -U postgres -d test -c "INSERT INTO $SCHEMA.refresh_families
+  (family_id, current_hash, generation, user_id, client_id, scope, sid, auth_time, amr, acr,
+   created_at, rotated_at, expires_at)
+  SELECT md5(CAST(n AS text)), md5(CAST(n AS text)), 0, '$USER_ID', 'rp', 'openid profile email',
+    md5(CAST(n AS text)), 1, 'pwd otp', 'urn-x', 1, 1, 2000000000
+  FROM generate_series(1, 100000) n"
 # pgbench reads ":name" as a variable, hence CAST(...) and no colons in literals.
-sed "s/@USER@/$USER_ID/" bench/pgbench/rotation.sql > "/tmp/$SCHEMA.sql"
+cp bench/pgbench/rotation.sql "/tmp/$SCHEMA.sql"
 grep -v '^SELECT' "/tmp/$SCHEMA.sql" > "/tmp/$SCHEMA-one.sql"
 for f in "$SCHEMA" "$SCHEMA-one"; do
   label=checked; [ "$f" = "$SCHEMA-one" ] && label="one statement"

@@ -33,8 +33,9 @@ async fn audit_at(s: &TestServer, kind: &str, at: i64) {
 
 fn grant(user: &str, family: &str, expires_at: i64) -> RefreshGrant {
     RefreshGrant {
-        hash: gerbang::secrets::sha256_hex(family),
         family_id: family.into(),
+        generation: 0,
+        current_hash: gerbang::secrets::sha256_hex(family),
         user_id: user.into(),
         client_id: "svc".into(),
         scope: "openid".into(),
@@ -54,7 +55,7 @@ async fn counts(s: &TestServer) -> [i64; 5] {
         st.count_audit_events("recent_event").await.unwrap(),
         st.count_rows("mail_outbox").await.unwrap(),
         st.count_rows("logout_outbox").await.unwrap(),
-        st.count_rows("refresh_tokens").await.unwrap(),
+        st.count_rows("refresh_families").await.unwrap(),
     ]
 }
 
@@ -111,7 +112,7 @@ async fn janitor_deletes_exactly_what_is_due(backend: Backend) {
         .unwrap(); // given up: goes
     st.finish_logout(&d[2].id, Ok(t0 + 2 * DAY)).await.unwrap(); // stays
 
-    // Refresh tokens: expired (goes), live (stays), revoked long ago (goes), revoked just
+    // Refresh grants: expired (goes), live (stays), revoked long ago (goes), revoked just
     // now (stays, within the grace).
     st.insert_refresh(&grant(&user, "expired", t0 + DAY), t0)
         .await
@@ -148,16 +149,23 @@ async fn janitor_deletes_exactly_what_is_due(backend: Backend) {
     }
     assert_eq!(
         got, want,
-        "old audit, mail, logouts and dead refresh tokens deleted"
+        "old audit, mail, logouts and dead refresh grants deleted"
     );
     // And nothing more in the rounds after.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(counts(&s).await, want);
     assert!(
-        st.find_live_refresh(&gerbang::secrets::sha256_hex("live"), s.clock().now())
-            .await
-            .unwrap()
-            .is_some(),
+        st.find_live_refresh(
+            &gerbang::domain::refresh_token::Presented {
+                family_id: "live".into(),
+                generation: 0,
+                hash: gerbang::secrets::sha256_hex("live"),
+            },
+            s.clock().now()
+        )
+        .await
+        .unwrap()
+        .is_some(),
         "the live grant is untouched"
     );
 }

@@ -18,6 +18,10 @@ scenarios!(
     client_authentication_failures,
     garbage_and_misused_tokens,
     refresh_reuse_revokes_the_family,
+    refresh_storage_is_one_row_per_grant,
+    replay_of_any_earlier_refresh_token_revokes_the_family,
+    forged_refresh_tokens_are_refused_without_revoking,
+    refresh_token_from_before_the_upgrade_refreshes_once,
     client_credentials_grant,
     revocation,
     remembered_tokens_and_clients_follow_changes,
@@ -640,6 +644,200 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
         StatusCode::BAD_REQUEST,
         "revoked for its own client too"
     );
+}
+
+/// One refresh: status and body.
+async fn refresh_with(s: &Setup, rt: &str) -> (StatusCode, Value) {
+    let (st, body, _) = token(s, &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await;
+    (st, body)
+}
+
+/// A new grant's first refresh token.
+async fn new_grant(s: &Setup) -> String {
+    let c = code(s).await;
+    let (_, t) = exchange(s, &c, VERIFIER).await;
+    t["refresh_token"].as_str().unwrap().to_string()
+}
+
+/// Rotates `rt` `n` times; every token along the way, `rt` first.
+async fn rotate(s: &Setup, rt: &str, n: usize) -> Vec<String> {
+    let mut chain = vec![rt.to_string()];
+    for _ in 0..n {
+        let (st, body) = refresh_with(s, chain.last().unwrap()).await;
+        assert_eq!(st, 200, "{body}");
+        chain.push(body["refresh_token"].as_str().unwrap().to_string());
+    }
+    chain
+}
+
+/// `{family}.{generation}.{random}` of a refresh token.
+fn token_parts(rt: &str) -> (String, u64, String) {
+    let p: Vec<&str> = rt.split('.').collect();
+    assert_eq!(p.len(), 3, "{rt}");
+    (p[0].to_string(), p[1].parse().unwrap(), p[2].to_string())
+}
+
+/// Issue 16: rotation updates the grant's row; storage follows grants, not rotations.
+async fn refresh_storage_is_one_row_per_grant(backend: Backend) {
+    let s = setup(backend).await;
+    let store = &s.server.state.store;
+    let mut current = Vec::new();
+    for _ in 0..3 {
+        let chain = rotate(&s, &new_grant(&s).await, 6).await;
+        current.push(chain.last().unwrap().clone());
+    }
+    assert_eq!(store.refresh_family_count().await.unwrap(), 3);
+    // Every grant is still alive at its sixth generation, and its family id is nowhere in
+    // what introspection tells (it would let a reader forge a replay and end the grant).
+    for rt in &current {
+        let (family, generation, _) = token_parts(rt);
+        assert_eq!(generation, 6);
+        let info = introspect(&s, rt).await;
+        assert_eq!(info["active"], true, "{info}");
+        assert!(!info.to_string().contains(&family), "{info}");
+    }
+    let (st, _) = refresh_with(&s, &current[0]).await;
+    assert_eq!(st, 200);
+    assert_eq!(store.refresh_family_count().await.unwrap(), 3);
+}
+
+/// RFC 9700 §4.14 with one row per grant: a token of ANY earlier generation is a replay.
+async fn replay_of_any_earlier_refresh_token_revokes_the_family(backend: Backend) {
+    let s = setup(backend).await;
+    let invalid_grant = (StatusCode::BAD_REQUEST, Some("invalid_grant"));
+    // The first token, five rotations later.
+    let chain = rotate(&s, &new_grant(&s).await, 5).await;
+    let (st, body) = refresh_with(&s, &chain[0]).await;
+    assert_eq!((st, body["error"].as_str()), invalid_grant);
+    assert_eq!(introspect(&s, &chain[5]).await["active"], false);
+    let (st, body) = refresh_with(&s, &chain[5]).await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        invalid_grant,
+        "the family ended"
+    );
+    // The one before the current.
+    let chain = rotate(&s, &new_grant(&s).await, 5).await;
+    let (st, body) = refresh_with(&s, &chain[4]).await;
+    assert_eq!((st, body["error"].as_str()), invalid_grant);
+    let (st, body) = refresh_with(&s, &chain[5]).await;
+    assert_eq!(
+        (st, body["error"].as_str()),
+        invalid_grant,
+        "the family ended"
+    );
+    // Replayed with a narrower scope (the checked path), too.
+    let chain = rotate(&s, &new_grant(&s).await, 2).await;
+    let (st, body, _) = token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &chain[1]),
+            ("scope", "openid"),
+        ],
+    )
+    .await;
+    assert_eq!((st, body["error"].as_str()), invalid_grant);
+    assert_eq!(introspect(&s, &chain[2]).await["active"], false);
+    // An earlier token is not live for introspection or revocation either.
+    let chain = rotate(&s, &new_grant(&s).await, 1).await;
+    assert_eq!(introspect(&s, &chain[0]).await["active"], false);
+    assert_eq!(introspect(&s, &chain[1]).await["active"], true);
+}
+
+/// Made-up tokens of a real family (its current generation with another value, or a
+/// generation it never reached) are refused and leave the family alone: they are not
+/// replays, and the family's real current token keeps working.
+async fn forged_refresh_tokens_are_refused_without_revoking(backend: Backend) {
+    let s = setup(backend).await;
+    let chain = rotate(&s, &new_grant(&s).await, 2).await;
+    let current = chain[2].clone();
+    let (family, generation, random) = token_parts(&current);
+    let other = if random.starts_with('A') { "B" } else { "A" };
+    let forged = [
+        format!("{family}.{generation}.{other}{}", &random[1..]),
+        format!("{family}.{}.{random}", generation + 1),
+        format!("{family}.99.{random}"),
+        format!("{family}.0{generation}.{random}"),
+        format!("{family}.{generation}"),
+        format!("{family}.{generation}.{random}.x"),
+        format!("{family}..{random}"),
+        "x.y.z".to_string(),
+        family.clone(),
+    ];
+    for f in &forged {
+        let (st, body) = refresh_with(&s, f).await;
+        assert_eq!(
+            (st, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+            "{f}"
+        );
+        let (st, body, _) = token(
+            &s,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", f),
+                ("scope", "openid"),
+            ],
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{f}: {body}");
+        assert_eq!(introspect(&s, f).await["active"], false, "{f}");
+        let res = rp_http()
+            .post(s.server.url("/revoke"))
+            .basic_auth("dms", Some(&s.secret))
+            .form(&[("token", f.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(introspect(&s, &current).await["active"], true);
+    let (st, body) = refresh_with(&s, &current).await;
+    assert_eq!(st, 200, "the real token still works: {body}");
+}
+
+/// A token issued before refresh families existed was stored by the upgrade as a family of
+/// its own (id and hash = the token's hash, generation 0): it refreshes once into the new
+/// format, and using it again is a replay.
+async fn refresh_token_from_before_the_upgrade_refreshes_once(backend: Backend) {
+    let s = setup(backend).await;
+    // A real grant, for its user and session.
+    let c = code(&s).await;
+    let (_, t) = exchange(&s, &c, VERIFIER).await;
+    let id = jwt_part(t["id_token"].as_str().unwrap(), 1);
+    let legacy = "bGVnYWN5LXRva2VuLWlzc3VlZC1iZWZvcmUtdGhlLXVwZ3JhZGU";
+    let hash = gerbang::secrets::sha256_hex(legacy);
+    let now = s.server.clock().now();
+    let grant = gerbang::store::refresh::RefreshGrant {
+        family_id: hash.clone(),
+        generation: 0,
+        current_hash: hash.clone(),
+        user_id: id["sub"].as_str().unwrap().to_string(),
+        client_id: "dms".into(),
+        scope: "openid profile".into(),
+        sid: id["sid"].as_str().unwrap().to_string(),
+        auth_time: id["auth_time"].as_i64().unwrap(),
+        amr: "pwd otp".into(),
+        acr: id["acr"].as_str().unwrap_or("").to_string(),
+        expires_at: now + 3600,
+    };
+    s.server
+        .state
+        .store
+        .insert_refresh(&grant, now)
+        .await
+        .unwrap();
+    assert_eq!(introspect(&s, legacy).await["active"], true);
+    let (st, body) = refresh_with(&s, legacy).await;
+    assert_eq!(st, 200, "{body}");
+    let next = body["refresh_token"].as_str().unwrap().to_string();
+    let (family, generation, _) = token_parts(&next);
+    assert_eq!((family.as_str(), generation), (hash.as_str(), 1));
+    let chain = rotate(&s, &next, 1).await;
+    let (st, _) = refresh_with(&s, legacy).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "used once already");
+    assert_eq!(introspect(&s, &chain[1]).await["active"], false, "a replay");
 }
 
 async fn client_credentials_grant(backend: Backend) {

@@ -12,7 +12,6 @@ CREATE INDEX audit_events_kind ON audit_events (kind, at);
 CREATE INDEX audit_events_actor ON audit_events (actor, at);
 -- The mail worker's due scan (it had no index) and the janitor's delivered-mail range.
 CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, next_at);
--- The janitor deletes expired grants and, after a grace, revoked ones; the partial index stays
--- as small as the revoked rows awaiting deletion.
-CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);
-CREATE INDEX refresh_tokens_revoked ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+-- The janitor deletes expired grants (refresh_families_expires, from 0006) and, after a grace,
+-- revoked ones; the partial index stays as small as the revoked grants awaiting deletion.
+CREATE INDEX refresh_families_revoked ON refresh_families (revoked_at) WHERE revoked_at IS NOT NULL;

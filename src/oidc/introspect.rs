@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::param;
+use crate::domain::refresh_token;
 use crate::error::OAuthError;
-use crate::secrets::sha256_hex;
 use crate::state::AppState;
 
 pub async fn post_introspect(
@@ -56,10 +56,8 @@ pub async fn post_introspect(
         });
     }
     if body["active"] == false
-        && let Some(g) = state
-            .store
-            .find_live_refresh(&sha256_hex(token), state.clock.now())
-            .await?
+        && let Some(t) = refresh_token::parse(token)
+        && let Some(g) = state.store.find_live_refresh(&t, state.clock.now()).await?
         && mine(&g.client_id, None)
     {
         body = json!({

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::param;
+use crate::domain::refresh_token;
 use crate::error::OAuthError;
-use crate::secrets::sha256_hex;
 use crate::state::AppState;
 
 pub async fn post_revoke(
@@ -20,11 +20,11 @@ pub async fn post_revoke(
     let token =
         param(&params, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let now = state.clock.now();
-    if let Some(g) = state
-        .store
-        .find_live_refresh(&sha256_hex(token), now)
-        .await?
-    {
+    let live = match refresh_token::parse(token) {
+        Some(t) => state.store.find_live_refresh(&t, now).await?,
+        None => None,
+    };
+    if let Some(g) = live {
         if g.client_id == client.id {
             state.store.revoke_family(&g.family_id, now).await?;
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::tokens::{self, AuthContext, IdTokenInput};
 use super::{CodeGrant, RedeemedCode, has_scope, param};
-use crate::domain::pkce;
+use crate::domain::{pkce, refresh_token};
 use crate::error::OAuthError;
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
@@ -236,36 +236,41 @@ async fn issue_user_tokens(
         ..
     } = *t;
     let now = state.clock.now();
-    let refresh = random_token();
-    let (family_id, expires_at) = match successor_of {
-        Some(old) => (old.family_id.clone(), old.expires_at),
+    let (family_id, generation, expires_at) = match successor_of {
+        Some(old) => (old.family_id.clone(), old.generation + 1, old.expires_at),
         None => (
-            uuid::Uuid::new_v4().to_string(),
+            new_family_id(),
+            0,
             now + client
                 .refresh_token_ttl_secs
                 .unwrap_or(state.settings.refresh_token_ttl_secs),
         ),
     };
-    let next = RefreshGrant {
-        hash: sha256_hex(&refresh),
-        family_id,
-        user_id: user.id.clone(),
-        client_id: client.id.clone(),
-        scope: scope.to_string(),
-        sid: auth.sid.clone(),
-        auth_time: auth.auth_time,
-        amr: auth.amr.join(" "),
-        acr: auth.acr.clone(),
-        expires_at,
-    };
+    let refresh = refresh_token::format(&family_id, generation, &random_token());
+    let hash = sha256_hex(&refresh);
     // Minted before storing, so a signing failure stores no token that nobody received.
-    let issued = mint_user_tokens(state, t, refresh, next.family_id.clone())?;
+    let issued = mint_user_tokens(state, t, refresh, family_id.clone())?;
     match successor_of {
-        None => state.store.insert_refresh(&next, now).await?,
+        None => {
+            let grant = RefreshGrant {
+                family_id,
+                generation,
+                current_hash: hash,
+                user_id: user.id.clone(),
+                client_id: client.id.clone(),
+                scope: scope.to_string(),
+                sid: auth.sid.clone(),
+                auth_time: auth.auth_time,
+                amr: auth.amr.join(" "),
+                acr: auth.acr.clone(),
+                expires_at,
+            };
+            state.store.insert_refresh(&grant, now).await?;
+        }
         Some(old) => {
-            if !state.store.rotate_refresh(&old.hash, &next, now).await? {
+            if !state.store.rotate_refresh(old, &hash, scope, now).await? {
                 // A parallel request spent the same token first: a replay.
-                state.store.revoke_family(&next.family_id, now).await?;
+                state.store.revoke_family(&family_id, now).await?;
                 return Err(OAuthError::invalid_grant(
                     "the refresh token was already used; its grant is revoked",
                 ));
@@ -273,6 +278,13 @@ async fn issue_user_tokens(
         }
     }
     Ok(issued)
+}
+
+/// A new family's id: 128 random bits, base64url. It is secret like the tokens that carry
+/// it: knowing it is what lets an earlier generation be taken for a replay.
+fn new_family_id() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
 /// The signed tokens and the response carrying them, around an already chosen refresh token.
@@ -389,16 +401,24 @@ async fn refresh(
     let token = param(p, "refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = state.clock.now();
-    let hash = sha256_hex(token);
+    let Some(presented) = refresh_token::parse(token) else {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is invalid or expired",
+        ));
+    };
     // The common case (same scope, right client, active user) in one statement where the
     // database allows; anything else goes the checked way below. Here the rotation is stored
     // before the tokens are signed: a signing failure (an outage of its own) would cost this
     // client its grant, and the person signs in again.
     if param(p, "scope").is_none() {
-        let next = random_token();
+        let next = refresh_token::format(
+            &presented.family_id,
+            presented.generation + 1,
+            &random_token(),
+        );
         if let Some((old, user)) = state
             .store
-            .rotate_live_refresh(&hash, &client.id, &sha256_hex(&next), now)
+            .rotate_live_refresh(&presented, &client.id, &sha256_hex(&next), now)
             .await?
         {
             if !still_allowed(state, client, &user.id, &old.scope).await? {
@@ -415,7 +435,7 @@ async fn refresh(
             return Ok(issued.response);
         }
     }
-    let (grant, user) = match state.store.find_refresh_for_use(&hash, now).await? {
+    let (grant, user) = match state.store.find_refresh_for_use(&presented, now).await? {
         RefreshUse::Fresh { grant, user } => (grant, user),
         RefreshUse::Replayed => {
             tracing::warn!(client = %client.id, "refresh token reused; revoked its family");

@@ -14,7 +14,7 @@ use crate::store::janitor::Purge;
 const DAY: i64 = 24 * 3600;
 /// A lease outlives a batch by far; it is renewed after each one.
 const LEASE_SECS: i64 = 120;
-/// A revoked refresh token is refused anyway; an hour's grace keeps it for whoever is
+/// A revoked grant is refused anyway; an hour's grace keeps it for whoever is
 /// investigating the revocation right after it happened.
 const REVOKED_REFRESH_GRACE_SECS: i64 = 3600;
 
@@ -35,7 +35,7 @@ impl Job {
             Job::Mail => "mail_outbox",
             Job::Logouts => "logout_outbox",
             Job::Audit => "audit_events",
-            Job::Refresh => "refresh_tokens",
+            Job::Refresh => "refresh_families",
         }
     }
 }
@@ -96,7 +96,7 @@ async fn work(state: &AppState, holder: &str, job: Job) -> Result<(), StoreError
             }
             Job::Refresh => {
                 store
-                    .purge_dead_refresh_tokens(now, now - REVOKED_REFRESH_GRACE_SECS, limit)
+                    .purge_dead_refresh_families(now, now - REVOKED_REFRESH_GRACE_SECS, limit)
                     .await?
             }
         };

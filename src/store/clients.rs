@@ -320,15 +320,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $3
-             WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(user_id)
-        .bind(client_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        super::refresh::revoke_user_client(&mut *tx, user_id, client_id, now).await?;
         tx.commit().await?;
         Ok(gone > 0)
     }

@@ -86,11 +86,7 @@ impl Store {
             }
         }
         if action.ends_sessions() {
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-                .bind(user_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            super::refresh::revoke_user(&mut *tx, user_id, now).await?;
         }
         audit::insert(&mut *tx, event, now).await?;
         for m in mails {

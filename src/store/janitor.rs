@@ -91,12 +91,12 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Deletes up to `limit` refresh tokens that can no longer be used: expired ones (a whole
-    /// family shares one expiry), and those revoked before `revoked_before`. A used token of
-    /// a live family stays: it is the evidence that recognises its replay and revokes the
-    /// family (RFC 9700 §4.14). The one place that knows the refresh table's shape for the
-    /// janitor.
-    pub async fn purge_dead_refresh_tokens(
+    /// Deletes up to `limit` refresh grants (families, one row each) that can no longer be
+    /// used: expired ones, and those revoked before `revoked_before`. A live family is one
+    /// row whatever its age, and it alone recognises a replay of its earlier tokens (RFC 9700
+    /// §4.14), so nothing of it is deleted. The one place that knows the refresh table's shape
+    /// for the janitor.
+    pub async fn purge_dead_refresh_families(
         &self,
         now: i64,
         revoked_before: i64,
@@ -105,12 +105,12 @@ impl Store {
         let mut gone = 0;
         for (sql, cutoff) in [
             (
-                "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens
+                "DELETE FROM refresh_families WHERE family_id IN (SELECT family_id FROM refresh_families
                    WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)",
                 now,
             ),
             (
-                "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens
+                "DELETE FROM refresh_families WHERE family_id IN (SELECT family_id FROM refresh_families
                    WHERE revoked_at IS NOT NULL AND revoked_at < $1 ORDER BY revoked_at LIMIT $2)",
                 revoked_before,
             ),
@@ -152,7 +152,7 @@ impl Store {
     /// Rows in one of the tables the janitor works (for operators' checks and the tests).
     pub async fn count_rows(&self, table: &str) -> Result<i64, StoreError> {
         let table = match table {
-            "mail_outbox" | "logout_outbox" | "audit_events" | "refresh_tokens"
+            "mail_outbox" | "logout_outbox" | "audit_events" | "refresh_families"
             | "session_clients" => table,
             other => return Err(StoreError::Corrupt(format!("no such table: {other}"))),
         };

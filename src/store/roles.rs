@@ -88,17 +88,7 @@ impl Store {
             .any(|r| crate::oidc::STAFF_ROLES.contains(&r.as_str()))
         {
             for scope in crate::oidc::STAFF_SCOPES {
-                // Scopes are stored space-separated; padding both ends matches whole words.
-                sqlx::query(
-                    "UPDATE refresh_tokens SET revoked_at = $2
-                     WHERE user_id = $1 AND revoked_at IS NULL
-                       AND (' ' || scope || ' ') LIKE $3",
-                )
-                .bind(user_id)
-                .bind(now)
-                .bind(format!("% {scope} %"))
-                .execute(&mut *tx)
-                .await?;
+                super::refresh::revoke_user_scope(&mut *tx, user_id, scope, now).await?;
             }
         }
         let gated = sqlx::query("SELECT id, allowed_roles FROM clients WHERE allowed_roles <> ''")
@@ -113,15 +103,7 @@ impl Store {
                 continue;
             }
             let client_id: String = row.try_get("id")?;
-            sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $3
-                 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(user_id)
-            .bind(client_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            super::refresh::revoke_user_client(&mut *tx, user_id, &client_id, now).await?;
         }
         tx.commit().await?;
         Ok(true)
