@@ -152,24 +152,37 @@ impl AuditSink {
     /// Hands an event to the writer; never waits. Called after the event is stored.
     pub fn emit(&self, e: &AuditEvent<'_>, at: i64) {
         let Some(tx) = &self.0 else { return };
-        let owned = |s: Option<&str>| s.map(str::to_owned);
-        let p = Pending {
-            at,
-            kind: e.kind.to_owned(),
-            actor: owned(e.actor),
-            subject: owned(e.subject),
-            ip: owned(e.ip),
-            user_agent: e.user_agent.map(|s| s.chars().take(300).collect()),
-            client_id: owned(e.client_id),
-            detail: owned(e.detail),
-            request_id: REQUEST_ID
-                .try_with(|r| r.clone())
-                .ok()
-                .filter(|r| !r.is_empty()),
-        };
-        if tx.try_send(p).is_err() {
+        if tx.try_send(pending(e, at)).is_err() {
             metrics::counter!(DROPPED, "reason" => "queue_full").increment(1);
         }
+    }
+
+    /// Hands an event to the writer, waiting while its queue is full: for a bulk producer
+    /// with no request to keep fast (the import's thousands of disables at once), which
+    /// `emit` would mostly drop.
+    pub async fn emit_waiting(&self, e: &AuditEvent<'_>, at: i64) {
+        let Some(tx) = &self.0 else { return };
+        if tx.send(pending(e, at)).await.is_err() {
+            metrics::counter!(DROPPED, "reason" => "writer_gone").increment(1);
+        }
+    }
+}
+
+fn pending(e: &AuditEvent<'_>, at: i64) -> Pending {
+    let owned = |s: Option<&str>| s.map(str::to_owned);
+    Pending {
+        at,
+        kind: e.kind.to_owned(),
+        actor: owned(e.actor),
+        subject: owned(e.subject),
+        ip: owned(e.ip),
+        user_agent: e.user_agent.map(|s| s.chars().take(300).collect()),
+        client_id: owned(e.client_id),
+        detail: owned(e.detail),
+        request_id: REQUEST_ID
+            .try_with(|r| r.clone())
+            .ok()
+            .filter(|r| !r.is_empty()),
     }
 }
 
