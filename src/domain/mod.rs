@@ -4,5 +4,6 @@ pub mod lockout;
 pub mod nip;
 pub mod password_policy;
 pub mod pkce;
+pub mod siasn;
 pub mod text;
 pub mod totp;

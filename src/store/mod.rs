@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clients;
 pub mod helpdesk;
 pub mod import;
+pub mod lifecycle;
 pub mod logout;
 pub mod mfa;
 pub mod outbox;
