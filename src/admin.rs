@@ -274,7 +274,10 @@ impl Columns {
             ))
         };
         let find = |name: &str| {
-            let mut hits = header.iter().enumerate().filter(|(_, h)| h.as_str() == name);
+            let mut hits = header
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.as_str() == name);
             match (hits.next(), hits.next()) {
                 (Some((i, _)), None) => Ok(Some(i)),
                 (None, _) => Ok(None),
@@ -378,7 +381,17 @@ impl Progress {
     }
 }
 
-fn open_csv(file: &Path) -> Result<(csv::Reader<std::io::BufReader<Counting<std::fs::File>>>, Columns, u64, std::sync::Arc<std::sync::atomic::AtomicU64>), AdminError> {
+fn open_csv(
+    file: &Path,
+) -> Result<
+    (
+        csv::Reader<std::io::BufReader<Counting<std::fs::File>>>,
+        Columns,
+        u64,
+        std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ),
+    AdminError,
+> {
     let f = std::fs::File::open(file)
         .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
     let total = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -428,7 +441,10 @@ async fn plan_snapshot(
             && let Ok(n) = nip.parse::<u64>()
         {
             listed.push(n);
-            let status = cols.status.and_then(|i| rec.get(i)).and_then(SiasnStatus::parse);
+            let status = cols
+                .status
+                .and_then(|i| rec.get(i))
+                .and_then(SiasnStatus::parse);
             if status.is_some_and(|s| !s.is_active()) {
                 leaving.push(n);
             }

@@ -103,9 +103,7 @@ impl SiasnStatus {
             | "perpanjangan cltn"
             | "cuti di luar tanggungan negara"
             | "cuti diluar tanggungan negara" => Cltn,
-            "pemberhentian sementara" | "diberhentikan sementara" | "pejabat negara" => {
-                Sementara
-            }
+            "pemberhentian sementara" | "diberhentikan sementara" | "pejabat negara" => Sementara,
             "hilang" | "pns yang dinyatakan hilang" => Hilang,
             _ => return None,
         })
@@ -195,7 +193,14 @@ mod tests {
 
     #[test]
     fn unknown_wordings_are_refused() {
-        for cell in ["retired", "pensiun?", "aktif aktif", "absent", "1", "nonaktif"] {
+        for cell in [
+            "retired",
+            "pensiun?",
+            "aktif aktif",
+            "absent",
+            "1",
+            "nonaktif",
+        ] {
             assert_eq!(SiasnStatus::parse(cell), None, "{cell:?}");
         }
     }

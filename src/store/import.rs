@@ -191,7 +191,9 @@ async fn sqlite_batch(
         .execute(&mut *tx)
         .await?;
     sqlx::query(STAGE_TABLE).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM import_rows").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM import_rows")
+        .execute(&mut *tx)
+        .await?;
     let new_ids: Vec<String> = rows.iter().map(|_| new_id()).collect();
     for (chunk, ids) in rows
         .chunks(SQLITE_ROWS_PER_STATEMENT)
@@ -277,9 +279,11 @@ async fn postgres_batch(
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
 
     let mut tx = conn.begin().await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("{STAGE_TABLE} ON COMMIT DELETE ROWS")))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{STAGE_TABLE} ON COMMIT DELETE ROWS"
+    )))
+    .execute(&mut *tx)
+    .await?;
     let mut copy = tx
         .copy_in_raw("COPY import_rows FROM STDIN (FORMAT csv)")
         .await?;

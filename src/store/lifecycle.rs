@@ -31,8 +31,16 @@ impl Tx<'_> {
     /// Runs a statement whose only parameter is `$1 = now`.
     pub(super) async fn run(&mut self, sql: &'static str, now: i64) -> Result<u64, sqlx::Error> {
         Ok(match self {
-            Tx::Any(c) => sqlx::query(sql).bind(now).execute(&mut **c).await?.rows_affected(),
-            Tx::Pg(c) => sqlx::query(sql).bind(now).execute(&mut **c).await?.rows_affected(),
+            Tx::Any(c) => sqlx::query(sql)
+                .bind(now)
+                .execute(&mut **c)
+                .await?
+                .rows_affected(),
+            Tx::Pg(c) => sqlx::query(sql)
+                .bind(now)
+                .execute(&mut **c)
+                .await?
+                .rows_affected(),
         })
     }
 

@@ -167,11 +167,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Huruf besar dan kecil dibedakan.",
         "Upper and lower case matter.",
     ),
-    (
-        "disabled.title",
-        "Akun tidak aktif",
-        "Account disabled",
-    ),
+    ("disabled.title", "Akun tidak aktif", "Account disabled"),
     (
         "disabled.retired",
         "Akun ini dinonaktifkan karena menurut data kepegawaian (SIASN) Anda sudah pensiun.",
