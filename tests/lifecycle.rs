@@ -413,8 +413,8 @@ async fn full_snapshot_disables_the_absent_within_its_limit(backend: Backend) {
 
 async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
     let (dir, db) = db_only(backend).await;
-    let row = |email: &str| format!("{},Orang,{email},4011,,,\n", nip(7));
-    ok(import(dir.path(), &db, &row("lama@bkn.go.id"), &[]));
+    let row = |email: &str, unit: &str| format!("{},Orang,{email},4011,{unit},,\n", nip(7));
+    ok(import(dir.path(), &db, &row("lama@bkn.go.id", ""), &[]));
     let store = store_of(&db).await;
     let u = store.find_user_by_nip(&nip(7)).await.unwrap().unwrap();
     // The helpdesk corrects the address.
@@ -431,8 +431,13 @@ async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
         )
         .await
         .unwrap();
-    // SIASN still carries the old value: kept, reported.
-    let (out, err) = ok(import(dir.path(), &db, &row("lama@bkn.go.id"), &[]));
+    // SIASN still carries the old value (in a row that changed otherwise): kept, reported.
+    let (out, err) = ok(import(
+        dir.path(),
+        &db,
+        &row("lama@bkn.go.id", "Biro Umum"),
+        &[],
+    ));
     assert!(out.contains("1 e-mail conflicts"), "{out}");
     assert!(
         err.contains(&format!("NIP {}: kept benar@bkn.go.id", nip(7)))
@@ -441,8 +446,14 @@ async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
     );
     let u = store.find_user_by_nip(&nip(7)).await.unwrap().unwrap();
     assert_eq!(u.email, "benar@bkn.go.id");
+    assert_eq!(u.unit_kerja.as_deref(), Some("Biro Umum"));
     // SIASN changes its value: the new one wins, unproven.
-    let (out, _) = ok(import(dir.path(), &db, &row("baru@bkn.go.id"), &[]));
+    let (out, _) = ok(import(
+        dir.path(),
+        &db,
+        &row("baru@bkn.go.id", "Biro Umum"),
+        &[],
+    ));
     assert!(
         out.contains("1 changed") && out.contains("0 e-mail conflicts"),
         "{out}"
