@@ -804,6 +804,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn max_disable_is_a_count_or_a_share() {
+        assert_eq!("500".parse(), Ok(MaxDisable::Count(500)));
+        assert_eq!(" 1% ".parse(), Ok(MaxDisable::Percent(1.0)));
+        assert_eq!("0.5%".parse::<MaxDisable>().unwrap().limit(5_200_000), 26_000);
+        assert_eq!(MaxDisable::default().limit(5_200_000), 52_000);
+        assert_eq!(MaxDisable::default().limit(99), 0);
+        for bad in ["", "-1", "1.5", "101%", "x%", "%"] {
+            assert!(bad.parse::<MaxDisable>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn columns_are_found_by_name() {
+        let h = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();
+        let c = Columns::from_header(&h("nip,name,email,instansi_id,unit_kerja,jabatan")).unwrap();
+        assert_eq!((c.status, c.len), (None, 6));
+        let c = Columns::from_header(&h("status,nip,name,email,instansi_id,unit_kerja,jabatan"))
+            .unwrap();
+        assert_eq!((c.status, c.at[0], c.len), (Some(0), 1, 7));
+        for bad in [
+            "nip,name,email,instansi_id,unit_kerja",
+            "nip,name,email,instansi_id,unit_kerja,jabatan,golongan",
+            "nip,name,email,instansi_id,unit_kerja,jabatan,status,status",
+        ] {
+            assert!(Columns::from_header(&h(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn emails() {
         assert!(validate_email("siti.rahayu@bkn.go.id").is_ok());
         for bad in [
