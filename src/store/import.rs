@@ -289,9 +289,6 @@ async fn postgres_batch(
         .await?;
     copy.send(data).await?;
     copy.finish().await?;
-    // A temporary table is never analysed by autovacuum: without statistics the planner
-    // joined a batch to millions of users by scanning them (5 s per join per batch).
-    sqlx::query("ANALYZE import_rows").execute(&mut *tx).await?;
     let mut out = BatchOutcome::default();
     before_upsert(&mut Tx::Pg(&mut tx), &mut out).await?;
     let sql = format!(
