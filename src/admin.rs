@@ -807,7 +807,10 @@ mod tests {
     fn max_disable_is_a_count_or_a_share() {
         assert_eq!("500".parse(), Ok(MaxDisable::Count(500)));
         assert_eq!(" 1% ".parse(), Ok(MaxDisable::Percent(1.0)));
-        assert_eq!("0.5%".parse::<MaxDisable>().unwrap().limit(5_200_000), 26_000);
+        assert_eq!(
+            "0.5%".parse::<MaxDisable>().unwrap().limit(5_200_000),
+            26_000
+        );
         assert_eq!(MaxDisable::default().limit(5_200_000), 52_000);
         assert_eq!(MaxDisable::default().limit(99), 0);
         for bad in ["", "-1", "1.5", "101%", "x%", "%"] {
