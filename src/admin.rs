@@ -381,17 +381,15 @@ impl Progress {
     }
 }
 
-fn open_csv(
-    file: &Path,
-) -> Result<
-    (
-        csv::Reader<std::io::BufReader<Counting<std::fs::File>>>,
-        Columns,
-        u64,
-        std::sync::Arc<std::sync::atomic::AtomicU64>,
-    ),
-    AdminError,
-> {
+/// The import file opened: its reader, its columns, its size and the bytes read so far.
+type OpenCsv = (
+    csv::Reader<std::io::BufReader<Counting<std::fs::File>>>,
+    Columns,
+    u64,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+);
+
+fn open_csv(file: &Path) -> Result<OpenCsv, AdminError> {
     let f = std::fs::File::open(file)
         .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
     let total = f.metadata().map(|m| m.len()).unwrap_or(0);

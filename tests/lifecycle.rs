@@ -402,7 +402,7 @@ async fn full_snapshot_disables_the_absent_within_its_limit(backend: Backend) {
     let (out, _) = ok(import(
         dir.path(),
         &db,
-        &format!("{rows}"),
+        &rows,
         &["--full-snapshot", "--max-disable", "0"],
     ));
     assert!(
