@@ -29,7 +29,7 @@ $PSQL -c "SET search_path = $SCHEMA;
   INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, created_at, expires_at)
     SELECT md5(id || 'r'), md5(id), user_id, 'bench-svc', 'openid', sid, 0, 'pwd otp', 'mfa', 0, 4102444800
     FROM (SELECT md5(sid) AS id, user_id, sid FROM session_clients) s;
-  ANALYZE"
+  ANALYZE users; ANALYZE session_clients; ANALYZE refresh_tokens"
 
 echo "== same people, 1% leaving"
 /usr/bin/time -f "%e s, %M KB max RSS" "$BIN" user import "$DIR/siasn-1.csv" 2>&1 | grep -v "^line "
