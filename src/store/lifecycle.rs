@@ -1,7 +1,8 @@
 //! SIASN lifecycle: what a disable by the import ends, set-based for a whole batch.
 //!
 //! The import writes the people whose state changed into the temporary table
-//! `lifecycle_changes` (user_id, nip, change, siasn_status) inside its batch transaction;
+//! `lifecycle_changes` (user_id, nip, change, siasn_status; the same pass also notes e-mail
+//! conflicts there, with `change` NULL unless both) inside its batch transaction;
 //! `apply` then ends their access with a handful of statements, whatever the batch size, so
 //! a disable, the end of its grants, its logout deliveries and its audit row commit together.
 //!
@@ -71,7 +72,8 @@ impl Tx<'_> {
 pub(super) async fn begin(tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
     tx.texts(
         "CREATE TEMP TABLE IF NOT EXISTS lifecycle_changes \
-         (user_id TEXT NOT NULL, nip TEXT NOT NULL, change TEXT NOT NULL, siasn_status TEXT)",
+         (user_id TEXT NOT NULL, nip TEXT NOT NULL, change TEXT, siasn_status TEXT, \
+          stored_email TEXT, siasn_email TEXT)",
         0,
     )
     .await?;
@@ -92,7 +94,8 @@ pub struct Applied {
 pub(super) async fn apply(tx: &mut Tx<'_>, now: i64) -> Result<Applied, StoreError> {
     let counts = tx
         .texts(
-            "SELECT change, CAST(COUNT(*) AS TEXT) FROM lifecycle_changes GROUP BY change",
+            "SELECT change, CAST(COUNT(*) AS TEXT) FROM lifecycle_changes \
+             WHERE change IS NOT NULL GROUP BY change",
             2,
         )
         .await?;
@@ -119,7 +122,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, now: i64) -> Result<Applied, StoreErr
         "INSERT INTO audit_events (id, at, actor, subject, kind, detail) \
          SELECT change || ':' || user_id || ':' || CAST(CAST($1 AS BIGINT) AS TEXT), $1, 'import', \
                 user_id, change, 'siasn_status=' || COALESCE(siasn_status, 'aktif') \
-         FROM lifecycle_changes",
+         FROM lifecycle_changes WHERE change IS NOT NULL",
         now,
     )
     .await?;
