@@ -158,6 +158,7 @@ async fn queue_logouts(tx: &mut Tx<'_>, now: i64) -> Result<u64, sqlx::Error> {
             now,
         )
         .await?;
+    // `run` always binds `$1`; the always-true test uses it so PostgreSQL can type it.
     tx.run(
         "DELETE FROM session_clients WHERE CAST($1 AS BIGINT) IS NOT NULL AND user_id IN \
          (SELECT user_id FROM lifecycle_changes WHERE change = 'user_disabled')",
