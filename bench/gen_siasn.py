@@ -9,6 +9,14 @@ sequence) and unique; names, agencies, units and positions are drawn from Indone
 with a fixed seed, so the same arguments always give the same file. `--bad-every N` puts a
 malformed row (bad NIP, bad e-mail or missing name, in turn) after every N good ones, for
 testing that bad rows are reported and skipped.
+
+`--status` adds SIASN's `status` column (all `aktif`); `--leaving F` (implies `--status`)
+gives a fraction F of the people a state that is not active (pensiun, diberhentikan,
+meninggal dunia, CLTN, in turn), drawn from a separate generator so the rest of the file
+(NIPs, names, addresses) stays identical to the run without it:
+
+    python3 bench/gen_siasn.py 5200000 --status > /tmp/siasn-0.csv
+    python3 bench/gen_siasn.py 5200000 --leaving 0.01 > /tmp/siasn-1.csv
 """
 import argparse
 import csv
@@ -54,29 +62,43 @@ def main():
     ap.add_argument("rows", type=int)
     ap.add_argument("--bad-every", type=int, default=0)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--status", action="store_true")
+    ap.add_argument("--leaving", type=float, default=0.0)
     a = ap.parse_args()
+    with_status = a.status or a.leaving > 0
+    leaving_rng = random.Random(a.seed + 1)
+    leaving = ["pensiun", "diberhentikan", "meninggal dunia", "cltn"]
+    left = 0
     if a.rows > 14000 * 2 * 999:
         sys.exit("at most 27,972,000 unique NIPs with this scheme")
     rng = random.Random(a.seed)
     ids = agencies(rng)
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(["nip", "name", "email", "instansi_id", "unit_kerja", "jabatan"])
+    header = ["nip", "name", "email", "instansi_id", "unit_kerja", "jabatan"]
+    out.writerow(header + ["status"] if with_status else header)
     bad = 0
     for i in range(a.rows):
         n = nip(i, rng)
         first, last = rng.choice(FIRST), rng.choice(LAST)
         name = f"{first} {last}"
         email = f"{first}.{last}.{n[-6:]}@{rng.choice(DOMAINS)}".lower()
-        out.writerow([n, name, email, rng.choice(ids), rng.choice(UNITS), rng.choice(JOBS)])
+        row = [n, name, email, rng.choice(ids), rng.choice(UNITS), rng.choice(JOBS)]
+        if with_status:
+            status = "aktif"
+            if leaving_rng.random() < a.leaving:
+                status = leaving[left % len(leaving)]
+                left += 1
+            row.append(status)
+        out.writerow(row)
         if a.bad_every and (i + 1) % a.bad_every == 0:
             kind = bad % 3
             bad += 1
             if kind == 0:
-                out.writerow([n[:17], name, email, rng.choice(ids), "", ""])
+                out.writerow([n[:17], name, email, rng.choice(ids), "", ""] + ([""] if with_status else []))
             elif kind == 1:
-                out.writerow([n, name, "bukan-email", rng.choice(ids), "", ""])
+                out.writerow([n, name, "bukan-email", rng.choice(ids), "", ""] + ([""] if with_status else []))
             else:
-                out.writerow([n, "", email, rng.choice(ids), "", ""])
+                out.writerow([n, "", email, rng.choice(ids), "", ""] + ([""] if with_status else []))
 
 
 if __name__ == "__main__":

@@ -91,13 +91,22 @@ enum UserCmd {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Import the SIASN export (header nip,name,email,instansi_id,unit_kerja,jabatan).
-    /// Streams any size; re-runnable; bad rows are reported by line and skipped.
+    /// Import the SIASN export (header nip,name,email,instansi_id,unit_kerja,jabatan and an
+    /// optional status). Streams any size; re-runnable; bad rows are reported by line and
+    /// skipped. A status that is not active disables the person.
     Import {
         file: PathBuf,
         /// Rows per transaction.
         #[arg(long, default_value_t = admin::IMPORT_BATCH)]
         batch: usize,
+        /// The file lists every civil servant: disable the active people it does not list
+        /// (staff excepted).
+        #[arg(long)]
+        full_snapshot: bool,
+        /// With --full-snapshot: refuse, changing nothing, when more people would be
+        /// disabled than this count (500) or share of the active people (1%).
+        #[arg(long, default_value = "1%", requires = "full_snapshot")]
+        max_disable: admin::MaxDisable,
     },
 }
 
@@ -236,17 +245,41 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
             println!("added user {nip} (sub {id})");
             Ok(())
         }
-        Command::User(UserCmd::Import { file, batch }) => {
-            let r = admin::user_import(&config, &file, batch).await?;
+        Command::User(UserCmd::Import {
+            file,
+            batch,
+            full_snapshot,
+            max_disable,
+        }) => {
+            let opts = admin::ImportOptions {
+                batch,
+                full_snapshot,
+                max_disable,
+            };
+            let r = admin::user_import(&config, &file, opts).await?;
             for (line, why) in &r.skipped {
                 eprintln!("line {line}: skipped: {why}");
             }
+            for c in &r.email_conflicts {
+                eprintln!(
+                    "e-mail conflict: NIP {}: kept {} (changed by the helpdesk or proved by the person); SIASN still says {}",
+                    c.nip, c.stored, c.siasn
+                );
+            }
+            for nip in &r.staff_absent {
+                eprintln!("staff absent from the snapshot, not disabled: NIP {nip}");
+            }
             println!(
-                "imported: {} new, {} updated, {} unchanged, {} skipped",
+                "imported: {} new, {} changed, {} unchanged, {} disabled ({} absent from the snapshot), {} enabled, {} bad rows, {} e-mail conflicts, {} back-channel logouts queued",
                 r.inserted,
                 r.updated,
                 r.unchanged,
-                r.skipped.len()
+                r.disabled,
+                r.disabled_absent,
+                r.enabled,
+                r.skipped.len(),
+                r.email_conflicts.len(),
+                r.logouts_queued
             );
             Ok(())
         }

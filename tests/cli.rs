@@ -196,7 +196,7 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stdout.contains("2 new, 1 updated, 0 unchanged, 2 skipped"),
+        stdout.contains("2 new, 1 changed, 0 unchanged, 0 disabled (0 absent from the snapshot), 0 enabled, 2 bad rows"),
         "{stdout}"
     );
     assert!(
@@ -206,7 +206,7 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     // Re-runnable: the same file again rewrites nothing.
     let again = cli.ok(&["user", "import", csv.to_str().unwrap()], None);
     assert!(
-        again.contains("0 new, 0 updated, 3 unchanged, 2 skipped"),
+        again.contains("0 new, 0 changed, 3 unchanged, 0 disabled (0 absent from the snapshot), 0 enabled, 2 bad rows"),
         "{again}"
     );
     // Small batches (many transactions), a NIP twice in one batch and again in a later one,
@@ -232,7 +232,7 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stdout.contains("2 new, 1 updated, 1 unchanged, 2 skipped"),
+        stdout.contains("2 new, 1 changed, 1 unchanged, 0 disabled (0 absent from the snapshot), 0 enabled, 2 bad rows"),
         "{stdout}{stderr}"
     );
     assert!(

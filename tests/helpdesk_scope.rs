@@ -333,7 +333,13 @@ async fn sqlx_set_agency(server: &TestServer, user_id: &str, agency: &str) {
     )
     .await
     .unwrap()
-    .upsert(&[n], server.state.clock.now())
+    .upsert(
+        &[gerbang::store::import::ImportRow {
+            user: n,
+            status: None,
+        }],
+        server.state.clock.now(),
+    )
     .await
     .unwrap();
 }

@@ -5,5 +5,6 @@ pub mod nip;
 pub mod password_policy;
 pub mod pkce;
 pub mod refresh_token;
+pub mod siasn;
 pub mod text;
 pub mod totp;

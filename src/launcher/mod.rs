@@ -48,6 +48,9 @@ pub async fn get_home(
         let jar = session::end(&state, jar).await?;
         return Ok((jar, Redirect::to("/login")).into_response());
     };
+    if !user.is_active() {
+        return crate::login::disabled::page(&state, lang, &user).await;
+    }
     let roles = state.store.role_names(&user.id).await?;
     // Only services this person may enter: a tile that ends in "access denied" helps no one.
     let services = state

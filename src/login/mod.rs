@@ -1,6 +1,7 @@
 //! `/login` (NIP + password; the `otp` field is wired by the MFA work) and `/` (home).
 
 pub mod device;
+pub mod disabled;
 pub mod guard;
 pub mod pending;
 pub mod session;

@@ -17,26 +17,29 @@ use crate::login::session::{self, SsoSession};
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 use crate::store::clients::Client;
+use crate::web::i18n::Lang;
 
 pub async fn get_authorize(
     State(state): State<AppState>,
+    lang: Lang,
     jar: CookieJar,
     RawQuery(q): RawQuery,
 ) -> Response {
-    authorize(&state, &jar, q.unwrap_or_default().as_bytes()).await
+    authorize(&state, lang, &jar, q.unwrap_or_default().as_bytes()).await
 }
 
 /// OIDC Core §3.1.2.1: the authorization endpoint also accepts form posts.
 pub async fn post_authorize(
     State(state): State<AppState>,
+    lang: Lang,
     jar: CookieJar,
     RawForm(body): RawForm,
 ) -> Response {
-    authorize(&state, &jar, &body).await
+    authorize(&state, lang, &jar, &body).await
 }
 
-async fn authorize(state: &AppState, jar: &CookieJar, raw: &[u8]) -> Response {
-    match authorize_inner(state, jar, raw).await {
+async fn authorize(state: &AppState, lang: Lang, jar: &CookieJar, raw: &[u8]) -> Response {
+    match authorize_inner(state, lang, jar, raw).await {
         Ok(r) => r,
         Err(Failure::Page(e)) => e.into_response(),
         Err(Failure::Redirect(r)) => r,
@@ -174,6 +177,7 @@ pub fn check(
 
 async fn authorize_inner(
     state: &AppState,
+    lang: Lang,
     jar: &CookieJar,
     raw: &[u8],
 ) -> Result<Response, Failure> {
@@ -236,6 +240,15 @@ async fn authorize_inner(
             && !checked.prompt_login
             && checked.max_age.is_none_or(|m| s.auth_time + m >= now)
     });
+    // The session may outlive a disable made elsewhere (the SIASN import): the account
+    // decides, not the session.
+    if let Some(s) = &usable {
+        match state.store.find_user(&s.user_id).await? {
+            Some(u) if u.is_active() => {}
+            Some(u) => return Ok(crate::login::disabled::page(state, lang, &u).await?),
+            None => return Err(Failure::Page(AppError::bad_request("error.bad_request"))),
+        }
+    }
     match usable {
         Some(s) => Ok(proceed(state, &client, &checked.req, &s, !checked.prompt_none).await?),
         None if checked.prompt_none => Err(fail(("login_required", "the user is not signed in"))),

@@ -37,6 +37,7 @@ pub async fn post_introspect(
     if hint != Some("refresh_token")
         && let Ok(c) = super::tokens::verify_access(&state, token).await
         && mine(&c.client_id, Some(&c.aud))
+        && (!c.has_user() || user_is_active(&state, &c.sub).await?)
     {
         body = json!({
             "active": true,
@@ -59,6 +60,7 @@ pub async fn post_introspect(
         && let Some(t) = refresh_token::parse(token)
         && let Some(g) = state.store.find_live_refresh(&t, state.clock.now()).await?
         && mine(&g.client_id, None)
+        && user_is_active(&state, &g.user_id).await?
     {
         body = json!({
             "active": true,
@@ -74,4 +76,12 @@ pub async fn post_introspect(
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// A token of a person who is no longer active (disabled by the helpdesk or the SIASN
+/// import) is not active either, though its signature and lifetime are still good.
+async fn user_is_active(state: &AppState, user_id: &str) -> Result<bool, OAuthError> {
+    Ok(super::userinfo::find_user(state, user_id)
+        .await?
+        .is_some_and(|u| u.is_active()))
 }

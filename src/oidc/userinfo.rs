@@ -44,8 +44,9 @@ pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> 
 }
 
 /// The user's record, reused for `userinfo_cache_secs`: services that ask on every page
-/// view would otherwise cost a database read each time.
-async fn find_user(
+/// view would otherwise cost a database read each time. Introspection shares it: a disabled
+/// account stops being `active` within the same `userinfo_cache_secs` everywhere.
+pub(super) async fn find_user(
     state: &AppState,
     id: &str,
 ) -> Result<Option<Arc<User>>, crate::store::StoreError> {

@@ -69,7 +69,10 @@ impl Store {
             Action::Enable => "UPDATE users SET status = 'active', updated_at = $2 WHERE id = $1",
             Action::ResetMfa | Action::EndSessions => "UPDATE users SET updated_at = $2 WHERE id = $1",
             Action::SetEmail(_) => {
-                "UPDATE users SET email = $3, email_verified_at = NULL, updated_at = $2 WHERE id = $1"
+                // The first replacement remembers what SIASN said, so a later import that
+                // still carries it does not undo the correction (`store::import`).
+                "UPDATE users SET siasn_email = COALESCE(siasn_email, email), email = $3,
+                     email_verified_at = NULL, updated_at = $2 WHERE id = $1"
             }
         };
         let mut q = sqlx::query(sql).bind(user_id).bind(now);

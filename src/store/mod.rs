@@ -8,6 +8,7 @@ pub mod clients;
 pub mod helpdesk;
 pub mod import;
 pub mod janitor;
+pub mod lifecycle;
 pub mod logout;
 pub mod mfa;
 pub mod outbox;

@@ -31,6 +31,15 @@ impl Store {
         Ok(!existed)
     }
 
+    /// The agency's name, for pages that tell a person whom to contact.
+    pub async fn instansi_name(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT name FROM instansi WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("name")).transpose()?)
+    }
+
     pub async fn instansi_exists(&self, id: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT 1 AS x FROM instansi WHERE id = $1")
             .bind(id)

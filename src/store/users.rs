@@ -17,6 +17,8 @@ pub struct User {
     pub unit_kerja: Option<String>,
     pub jabatan: Option<String>,
     pub status: String,
+    /// The SIASN employment state the last import carried (`domain::siasn` code).
+    pub siasn_status: Option<String>,
     pub password_hash: Option<String>,
     /// Set when the person proved they read this address (activation or reset by e-mail).
     pub email_verified: bool,
@@ -29,6 +31,17 @@ pub struct User {
 impl User {
     pub fn is_active(&self) -> bool {
         self.status == "active"
+    }
+
+    /// Why the import disabled this account, when it did (`None` for a helpdesk disable).
+    pub fn siasn_reason(&self) -> Option<crate::domain::siasn::Reason> {
+        if self.status != super::lifecycle::IMPORT_DISABLED {
+            return None;
+        }
+        self.siasn_status
+            .as_deref()
+            .and_then(crate::domain::siasn::SiasnStatus::from_code)
+            .and_then(|s| s.reason())
     }
 
     /// The temporary lock in force at `now`, if any.
@@ -50,7 +63,7 @@ pub struct NewUser {
 
 macro_rules! user_columns {
     () => {
-        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, password_hash, email_verified_at, failed_logins, locked_until, lock_level, created_at"
+        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, siasn_status, password_hash, email_verified_at, failed_logins, locked_until, lock_level, created_at"
     };
 }
 pub(super) use user_columns;
@@ -65,6 +78,7 @@ pub(super) fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
         unit_kerja: r.try_get("unit_kerja")?,
         jabatan: r.try_get("jabatan")?,
         status: r.try_get("status")?,
+        siasn_status: r.try_get("siasn_status")?,
         password_hash: r.try_get("password_hash")?,
         email_verified: r.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
         failed_logins: r.try_get("failed_logins")?,

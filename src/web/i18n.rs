@@ -167,6 +167,52 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Huruf besar dan kecil dibedakan.",
         "Upper and lower case matter.",
     ),
+    ("disabled.title", "Akun tidak aktif", "Account disabled"),
+    (
+        "disabled.retired",
+        "Akun ini dinonaktifkan karena menurut data kepegawaian (SIASN) Anda sudah pensiun.",
+        "This account was disabled because the civil service records (SIASN) say you have retired.",
+    ),
+    (
+        "disabled.dismissed",
+        "Akun ini dinonaktifkan karena menurut data kepegawaian (SIASN) Anda sudah diberhentikan sebagai ASN.",
+        "This account was disabled because the civil service records (SIASN) say you were discharged from the civil service.",
+    ),
+    (
+        "disabled.deceased",
+        "Akun ini dinonaktifkan karena menurut data kepegawaian (SIASN) pemiliknya telah meninggal dunia.",
+        "This account was disabled because the civil service records (SIASN) say its owner has died.",
+    ),
+    (
+        "disabled.leave",
+        "Akun ini dinonaktifkan selama cuti di luar tanggungan negara (CLTN) menurut data kepegawaian (SIASN).",
+        "This account is disabled during leave without state pay (CLTN) according to the civil service records (SIASN).",
+    ),
+    (
+        "disabled.suspended",
+        "Akun ini dinonaktifkan selama pemberhentian sementara menurut data kepegawaian (SIASN).",
+        "This account is disabled during a temporary discharge according to the civil service records (SIASN).",
+    ),
+    (
+        "disabled.missing",
+        "Akun ini dinonaktifkan karena menurut data kepegawaian (SIASN) pemiliknya dinyatakan hilang.",
+        "This account was disabled because the civil service records (SIASN) declare its owner missing.",
+    ),
+    (
+        "disabled.absent",
+        "Akun ini dinonaktifkan karena Anda tidak lagi tercantum dalam data kepegawaian (SIASN).",
+        "This account was disabled because you are no longer listed in the civil service records (SIASN).",
+    ),
+    (
+        "disabled.account",
+        "Akun ini dinonaktifkan oleh helpdesk.",
+        "This account has been disabled by the helpdesk.",
+    ),
+    (
+        "disabled.contact",
+        "Jika ini keliru, hubungi helpdesk BKPSDM instansi Anda",
+        "If this is a mistake, contact your agency's BKPSDM helpdesk",
+    ),
     (
         "locked.title",
         "Akun dikunci sementara",

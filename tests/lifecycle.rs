@@ -1,0 +1,478 @@
+//! SIASN lifecycle: the real `gerbang user import` against the database of a running
+//! server, and what a disable and a re-activation do to every way in.
+
+mod common;
+
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use common::*;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gerbang");
+const HEADER: &str = "nip,name,email,instansi_id,unit_kerja,jabatan,status";
+
+scenarios!(disable_by_import_ends_access_and_reactivation_restores_it);
+/// Import-only scenarios (no server, so no cache): SQLite and PostgreSQL.
+mod import_only {
+    use super::*;
+    db_scenarios!(
+        statuses_are_parsed_and_unknown_ones_are_bad_rows,
+        full_snapshot_disables_the_absent_within_its_limit,
+        a_corrected_address_survives_the_stale_siasn_value
+    );
+}
+
+/// `gerbang user import` with the given rows (after the header) on `database_url`.
+fn import(dir: &std::path::Path, database_url: &str, rows: &str, args: &[&str]) -> Output {
+    let file = dir.join(format!("siasn-{}.csv", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, format!("{HEADER}\n{rows}")).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["user", "import"])
+        .args(args)
+        .arg(&file)
+        .env("GERBANG_DATABASE_URL", database_url)
+        .env("GERBANG_KEYS_DIR", dir.join("keys"))
+        .env(
+            "GERBANG_AUDIT_SINK",
+            format!("file://{}", dir.join("audit.jsonl").display()),
+        );
+    cmd.output().unwrap()
+}
+
+fn ok(out: Output) -> (String, String) {
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(out.status.success(), "import failed: {o}{e}");
+    (o, e)
+}
+
+async fn store_of(database_url: &str) -> gerbang::store::Store {
+    let config = gerbang::config::Config {
+        database_url: database_url.to_string(),
+        ..Default::default()
+    };
+    gerbang::admin::open_store(&config).await.unwrap()
+}
+
+async fn db_only(backend: Backend) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/gerbang.db", dir.path().display()),
+        Backend::Postgres | Backend::PostgresRedis => fresh_postgres_schema().await,
+    };
+    (dir, url)
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<String>>>,
+}
+
+async fn receive(State(r): State<Receiver>, body: String) -> StatusCode {
+    r.got.lock().unwrap().push(body);
+    StatusCode::OK
+}
+
+async fn start_receiver() -> (Receiver, String) {
+    let r = Receiver::default();
+    let app = axum::Router::new()
+        .route("/bc", axum::routing::post(receive))
+        .with_state(r.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (r, base)
+}
+
+fn code_of(res: &reqwest::Response) -> String {
+    let loc = location(res);
+    query_param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"))
+}
+
+async fn refresh(server: &TestServer, secret: &str, token: &str) -> Value {
+    rp_http()
+        .post(server.url("/token"))
+        .basic_auth("myasn", Some(secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn introspect(server: &TestServer, secret: &str, token: &str) -> Value {
+    rp_http()
+        .post(server.url("/introspect"))
+        .basic_auth("myasn", Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn userinfo(server: &TestServer, token: &str) -> reqwest::Response {
+    rp_http()
+        .get(server.url("/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn disable_by_import_ends_access_and_reactivation_restores_it(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let db = server.state.settings.database_url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, rbase) = start_receiver().await;
+    let uri = format!("{rbase}/bc");
+    let secret = server
+        .add_client_with("myasn", |c| c.backchannel_logout_uri = Some(uri))
+        .await;
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    let b = browser();
+    let scope = "openid email offline_access";
+    let res = login_through(
+        &server,
+        &b,
+        &authorize_url(&server, "myasn", scope),
+        &nip,
+        PASSWORD,
+    )
+    .await;
+    let tokens = exchange_code(&server, "myasn", &secret, &code_of(&res)).await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let rt = tokens["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(introspect(&server, &secret, &access).await["active"], true);
+    assert_eq!(userinfo(&server, &access).await.status(), 200);
+
+    // SIASN says the person retired.
+    let row = |status: &str, email: &str| {
+        format!("{nip},Siti Rahayu,{email},4011,Direktorat Sistem Informasi,,{status}\n")
+    };
+    let old_email = format!("siti.{nip}@bkn.go.id");
+    let (out, _) = ok(import(dir.path(), &db, &row("Pensiun", &old_email), &[]));
+    assert!(
+        out.contains("1 disabled") && out.contains("1 back-channel logouts queued"),
+        "{out}"
+    );
+    // The disable reaches the SOC's copy too, with the import as actor.
+    let sink = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let line: serde_json::Value = sink
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["kind"] == "user_disabled")
+        .unwrap_or_else(|| panic!("a user_disabled line in the sink: {sink:?}"));
+    assert_eq!(line["actor_nip"], "import");
+    assert_eq!(line["subject_nip"], nip.as_str());
+    assert_eq!(line["detail"], "siasn_status=pensiun");
+
+    // The running server's outbox worker delivers the logout token to the service.
+    let mut delivered = false;
+    for _ in 0..100 {
+        if !receiver.got.lock().unwrap().is_empty() {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "a back-channel logout token reaches the service");
+    assert!(receiver.got.lock().unwrap()[0].contains("logout_token="));
+
+    // Past the userinfo memo, no way in is left.
+    server
+        .clock()
+        .advance(server.state.settings.userinfo_cache_secs + 1);
+    let r = refresh(&server, &secret, &rt).await;
+    assert_eq!(r["error"], "invalid_grant", "{r}");
+    assert_eq!(userinfo(&server, &access).await.status(), 401);
+    assert_eq!(introspect(&server, &secret, &access).await["active"], false);
+    let res = b
+        .get(authorize_url(&server, "myasn", scope))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "no code for a disabled person");
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("pensiun") && page.contains("BKPSDM"),
+        "{page}"
+    );
+    assert!(!page.contains("siasn_inactive"), "never the raw code");
+    let res = b.get(server.url("/?lang=en")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("retired"));
+    let store = &server.state.store;
+    assert_eq!(store.count_audit_events("user_disabled").await.unwrap(), 1);
+
+    // Active again, with a new address from SIASN: the old password and authenticator work,
+    // and the new address is not verified.
+    store
+        .reset_password(
+            &user_id,
+            &server.user(&nip).await.password_hash.unwrap(),
+            &Default::default(),
+            &gerbang::store::outbox::Mail {
+                to: old_email.clone(),
+                subject: "x".into(),
+                body: "x".into(),
+            },
+            server.state.clock.now(),
+        )
+        .await
+        .unwrap();
+    assert!(server.user(&nip).await.email_verified);
+    let new_email = format!("siti.baru.{nip}@bkn.go.id");
+    let (out, _) = ok(import(dir.path(), &db, &row("aktif", &new_email), &[]));
+    assert!(out.contains("1 enabled"), "{out}");
+    assert_eq!(store.count_audit_events("user_enabled").await.unwrap(), 1);
+    let b2 = browser();
+    let res = login_through(
+        &server,
+        &b2,
+        &authorize_url(&server, "myasn", scope),
+        &nip,
+        PASSWORD,
+    )
+    .await;
+    let tokens = exchange_code(&server, "myasn", &secret, &code_of(&res)).await;
+    let id = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
+    assert_eq!(id["email"], new_email.as_str());
+    assert_eq!(id["email_verified"], false, "{id}");
+    // The userinfo memo of the disabled record lapses like any other.
+    server
+        .clock()
+        .advance(server.state.settings.userinfo_cache_secs + 1);
+    let info: Value = userinfo(&server, tokens["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email_verified"], false, "{info}");
+
+    // A helpdesk disable is the helpdesk's: an import saying "aktif" does not lift it.
+    store
+        .set_user_status(&user_id, "disabled", server.state.clock.now())
+        .await
+        .unwrap();
+    let (out, _) = ok(import(dir.path(), &db, &row("aktif", &new_email), &[]));
+    assert!(out.contains("0 enabled"), "{out}");
+    assert_eq!(server.user(&nip).await.status, "disabled");
+}
+
+fn nip(i: usize) -> String {
+    format!("19900101201501{}{:03}", 1 + i % 2, i + 1)
+}
+
+async fn statuses_are_parsed_and_unknown_ones_are_bad_rows(backend: Backend) {
+    let (dir, db) = db_only(backend).await;
+    let wordings = [
+        ("", true),
+        ("AKTIF", true),
+        ("active", true),
+        ("MPP", true),
+        ("Masa Persiapan Pensiun", true),
+        ("Tugas Belajar", true),
+        ("Penerima Uang Tunggu", true),
+        ("pensiun", false),
+        ("Mencapai BUP", false),
+        ("diberhentikan", false),
+        ("Diberhentikan Dengan Hormat", false),
+        ("Diberhentikan Tidak Dengan Hormat", false),
+        ("Pemberhentian Tanpa Hak Pensiun", false),
+        ("meninggal", false),
+        ("Meninggal Dunia", false),
+        ("cltn", false),
+        ("Perpanjangan CLTN", false),
+        ("Cuti di Luar Tanggungan Negara", false),
+        ("Pemberhentian Sementara", false),
+        ("PNS yang dinyatakan hilang", false),
+    ];
+    let mut rows = String::new();
+    for (i, (w, _)) in wordings.iter().enumerate() {
+        rows.push_str(&format!(
+            "{},Orang {i},o{i}@bkn.go.id,4011,,,  {w}  \n",
+            nip(i)
+        ));
+    }
+    rows.push_str(&format!(
+        "{},Salah,s@bkn.go.id,4011,,,purnabakti\n",
+        nip(90)
+    ));
+    let (out, err) = ok(import(dir.path(), &db, &rows, &[]));
+    let n = wordings.len();
+    assert!(out.contains(&format!("{n} new")), "{out}");
+    assert!(out.contains("1 bad rows"), "{out}");
+    assert!(
+        err.contains(&format!(
+            "line {}: skipped: unknown status \"purnabakti\"",
+            n + 2
+        )),
+        "{err}"
+    );
+    let store = store_of(&db).await;
+    for (i, (w, active)) in wordings.iter().enumerate() {
+        let u = store.find_user_by_nip(&nip(i)).await.unwrap().unwrap();
+        assert_eq!(u.is_active(), *active, "{w:?}: {}", u.status);
+    }
+    assert!(store.find_user_by_nip(&nip(90)).await.unwrap().is_none());
+    // A new person who arrives already retired is created disabled (nothing to end).
+    assert!(out.contains("0 disabled"), "{out}");
+}
+
+async fn full_snapshot_disables_the_absent_within_its_limit(backend: Backend) {
+    let (dir, db) = db_only(backend).await;
+    let mut rows = String::new();
+    for i in 0..5 {
+        rows.push_str(&format!(
+            "{},Orang {i},o{i}@bkn.go.id,4011,,,aktif\n",
+            nip(i)
+        ));
+    }
+    ok(import(dir.path(), &db, &rows, &[]));
+    // nip(0) runs the helpdesk: never disabled by absence.
+    let out = Command::new(BIN)
+        .args(["role", "grant", "--nip", &nip(0), "--role", "admin"])
+        .env("GERBANG_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The snapshot lists only nip(3) and nip(4); nip(4) has left.
+    let snapshot = format!(
+        "{},Orang 3,o3@bkn.go.id,4011,,,aktif\n{},Orang 4,o4@bkn.go.id,4011,,,pensiun\n",
+        nip(3),
+        nip(4)
+    );
+    // nip(1), nip(2) absent + nip(4) leaving = 3 > 2: refused, nothing changed.
+    let out = import(
+        dir.path(),
+        &db,
+        &snapshot,
+        &["--full-snapshot", "--max-disable", "2"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("would disable 3 of 5"), "{err}");
+    let store = store_of(&db).await;
+    for i in 0..5 {
+        assert!(
+            store
+                .find_user_by_nip(&nip(i))
+                .await
+                .unwrap()
+                .unwrap()
+                .is_active()
+        );
+    }
+    // The default (1% of 5 people = 0) refuses too.
+    let out = import(dir.path(), &db, &snapshot, &["--full-snapshot"]);
+    assert_eq!(out.status.code(), Some(2));
+    let (out, err) = ok(import(
+        dir.path(),
+        &db,
+        &snapshot,
+        &["--full-snapshot", "--max-disable", "60%"],
+    ));
+    assert!(
+        out.contains("3 disabled (2 absent from the snapshot)"),
+        "{out}"
+    );
+    assert!(
+        err.contains(&format!(
+            "staff absent from the snapshot, not disabled: NIP {}",
+            nip(0)
+        )),
+        "{err}"
+    );
+    let status = |i| {
+        let store = store.clone();
+        async move { store.find_user_by_nip(&nip(i)).await.unwrap().unwrap() }
+    };
+    assert!(status(0).await.is_active());
+    assert_eq!(
+        status(1).await.siasn_reason(),
+        Some(gerbang::domain::siasn::Reason::Absent)
+    );
+    assert!(!status(2).await.is_active());
+    assert!(status(3).await.is_active());
+    assert_eq!(
+        status(4).await.siasn_reason(),
+        Some(gerbang::domain::siasn::Reason::Retired)
+    );
+    // Back in the next snapshot: enabled again.
+    let (out, _) = ok(import(
+        dir.path(),
+        &db,
+        &rows,
+        &["--full-snapshot", "--max-disable", "0"],
+    ));
+    assert!(
+        out.contains("3 enabled") && out.contains("0 disabled"),
+        "{out}"
+    );
+}
+
+async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
+    let (dir, db) = db_only(backend).await;
+    let row = |email: &str, unit: &str| format!("{},Orang,{email},4011,{unit},,\n", nip(7));
+    ok(import(dir.path(), &db, &row("lama@bkn.go.id", ""), &[]));
+    let store = store_of(&db).await;
+    let u = store.find_user_by_nip(&nip(7)).await.unwrap().unwrap();
+    // The helpdesk corrects the address.
+    store
+        .helpdesk_apply(
+            &u.id,
+            gerbang::store::helpdesk::Action::SetEmail("benar@bkn.go.id"),
+            &gerbang::store::audit::AuditEvent {
+                kind: "helpdesk_action",
+                ..Default::default()
+            },
+            &[],
+            1,
+        )
+        .await
+        .unwrap();
+    // SIASN still carries the old value (in a row that changed otherwise): kept, reported.
+    let (out, err) = ok(import(
+        dir.path(),
+        &db,
+        &row("lama@bkn.go.id", "Biro Umum"),
+        &[],
+    ));
+    assert!(out.contains("1 e-mail conflicts"), "{out}");
+    assert!(
+        err.contains(&format!("NIP {}: kept benar@bkn.go.id", nip(7)))
+            && err.contains("SIASN still says lama@bkn.go.id"),
+        "{err}"
+    );
+    let u = store.find_user_by_nip(&nip(7)).await.unwrap().unwrap();
+    assert_eq!(u.email, "benar@bkn.go.id");
+    assert_eq!(u.unit_kerja.as_deref(), Some("Biro Umum"));
+    // SIASN changes its value: the new one wins, unproven.
+    let (out, _) = ok(import(
+        dir.path(),
+        &db,
+        &row("baru@bkn.go.id", "Biro Umum"),
+        &[],
+    ));
+    assert!(
+        out.contains("1 changed") && out.contains("0 e-mail conflicts"),
+        "{out}"
+    );
+    let u = store.find_user_by_nip(&nip(7)).await.unwrap().unwrap();
+    assert_eq!(u.email, "baru@bkn.go.id");
+    assert!(!u.email_verified);
+}
