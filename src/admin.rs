@@ -183,6 +183,9 @@ pub struct ImportReport {
     /// Staff absent from a full snapshot: never disabled by absence, listed for a person to
     /// look at.
     pub staff_absent: Vec<String>,
+    /// Staff the file lists as no longer active: never disabled by an import (a file could
+    /// otherwise lock out the people who run the service), listed for a person to act on.
+    pub staff_leaving: Vec<String>,
     /// (line number, reason)
     pub skipped: Vec<(u64, String)>,
 }
@@ -236,7 +239,8 @@ impl MaxDisable {
     pub fn limit(self, active: u64) -> u64 {
         match self {
             MaxDisable::Count(n) => n,
-            MaxDisable::Percent(p) => (active as f64 * p / 100.0).floor() as u64,
+            // Rounded up: a share of a small deployment still lets its one leaver go.
+            MaxDisable::Percent(p) => (active as f64 * p / 100.0).ceil() as u64,
         }
     }
 }
@@ -420,18 +424,22 @@ fn open_csv(file: &Path) -> Result<OpenCsv, AdminError> {
 }
 
 /// What a full snapshot would disable, decided before anything is written.
-struct SnapshotPlan {
+struct DisablePlan {
+    /// Empty unless the file is a full snapshot.
     absent: Vec<String>,
     staff_absent: Vec<String>,
+    staff_leaving: Vec<String>,
 }
 
 /// Reads the file once to learn who is in it, and refuses when more people would be
-/// disabled (absent, or listed with a state that is not active) than `max` allows.
-async fn plan_snapshot(
+/// disabled (listed with a state that is not active, or absent from a full snapshot) than
+/// `max` allows: a wrong export must not end the access of thousands at once.
+async fn plan_disables(
     store: &Store,
     file: &Path,
     max: MaxDisable,
-) -> Result<SnapshotPlan, AdminError> {
+    full_snapshot: bool,
+) -> Result<DisablePlan, AdminError> {
     let (mut rdr, cols, _, _) = open_csv(file)?;
     // NIPs as numbers: 5.2 million of them in 42 MB rather than half a gigabyte of strings.
     let (mut listed, mut leaving) = (Vec::new(), Vec::new());
@@ -456,33 +464,42 @@ async fn plan_snapshot(
     listed.sort_unstable();
     leaving.sort_unstable();
     let active = store.active_people().await?;
-    let (mut absent, mut staff_absent, mut by_status) = (Vec::new(), Vec::new(), 0u64);
+    let (mut absent, mut staff_absent, mut staff_leaving, mut by_status) =
+        (Vec::new(), Vec::new(), Vec::new(), 0u64);
     for p in &active {
         let nip = p.nip.to_string();
         if listed.binary_search(&p.nip).is_err() {
+            if !full_snapshot {
+                continue;
+            }
             if p.staff {
                 staff_absent.push(nip);
             } else {
                 absent.push(nip);
             }
         } else if leaving.binary_search(&p.nip).is_ok() {
-            by_status += 1;
+            if p.staff {
+                staff_leaving.push(nip);
+            } else {
+                by_status += 1;
+            }
         }
     }
     let would = absent.len() as u64 + by_status;
     let limit = max.limit(active.len() as u64);
     if would > limit {
         return Err(invalid(format!(
-            "refusing the full snapshot: it would disable {would} of {} active people \
+            "refusing the import: it would disable {would} of {} active people \
              ({} absent from the file, {by_status} no longer active in it), more than \
              --max-disable allows ({limit}); nothing was changed",
             active.len(),
             absent.len()
         )));
     }
-    Ok(SnapshotPlan {
+    Ok(DisablePlan {
         absent,
         staff_absent,
+        staff_leaving,
     })
 }
 
@@ -498,8 +515,9 @@ pub async fn user_import(
 ) -> Result<ImportReport, AdminError> {
     let (mut rdr, cols, total, read) = open_csv(file)?;
     let store = open_store(config).await?;
-    let plan = match opts.full_snapshot {
-        true => Some(plan_snapshot(&store, file, opts.max_disable).await?),
+    // Only a file that can disable anyone is read twice.
+    let plan = match opts.full_snapshot || cols.status.is_some() {
+        true => Some(plan_disables(&store, file, opts.max_disable, opts.full_snapshot).await?),
         false => None,
     };
     let mut importer =
@@ -540,6 +558,7 @@ pub async fn user_import(
             store.audited_changes(&a.changes, now).await;
         }
         report.staff_absent = plan.staff_absent;
+        report.staff_leaving = plan.staff_leaving;
     }
     progress.update(total, &report);
     progress.finish();
@@ -819,7 +838,8 @@ mod tests {
             26_000
         );
         assert_eq!(MaxDisable::default().limit(5_200_000), 52_000);
-        assert_eq!(MaxDisable::default().limit(99), 0);
+        assert_eq!(MaxDisable::default().limit(99), 1);
+        assert_eq!(MaxDisable::default().limit(0), 0);
         for bad in ["", "-1", "1.5", "101%", "x%", "%"] {
             assert!(bad.parse::<MaxDisable>().is_err(), "{bad}");
         }

@@ -103,9 +103,10 @@ enum UserCmd {
         /// (staff excepted).
         #[arg(long)]
         full_snapshot: bool,
-        /// With --full-snapshot: refuse, changing nothing, when more people would be
-        /// disabled than this count (500) or share of the active people (1%).
-        #[arg(long, default_value = "1%", requires = "full_snapshot")]
+        /// Refuse, changing nothing, when more people would be disabled (by a `status`
+        /// column, or absent from a --full-snapshot) than this count (500) or share of the
+        /// active people (1%).
+        #[arg(long, default_value = "1%")]
         max_disable: admin::MaxDisable,
     },
 }
@@ -268,6 +269,11 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
             }
             for nip in &r.staff_absent {
                 eprintln!("staff absent from the snapshot, not disabled: NIP {nip}");
+            }
+            for nip in &r.staff_leaving {
+                eprintln!(
+                    "staff listed as no longer active, not disabled (withdraw their role first): NIP {nip}"
+                );
             }
             println!(
                 "imported: {} new, {} changed, {} unchanged, {} disabled ({} absent from the snapshot), {} enabled, {} bad rows, {} e-mail conflicts, {} back-channel logouts queued",

@@ -21,6 +21,7 @@ mod import_only {
     db_scenarios!(
         statuses_are_parsed_and_unknown_ones_are_bad_rows,
         full_snapshot_disables_the_absent_within_its_limit,
+        a_status_column_has_a_limit_spares_staff_and_reaches_the_locked,
         a_corrected_address_survives_the_stale_siasn_value
     );
 }
@@ -425,6 +426,73 @@ async fn full_snapshot_disables_the_absent_within_its_limit(backend: Backend) {
     );
 }
 
+/// A file with a `status` column can end many people's access at once, so it meets the
+/// same `--max-disable` stop as a full snapshot; staff are never disabled by it (listed
+/// instead), and a locked account is disabled like an active one (an unlock must not bring
+/// a retired person back).
+async fn a_status_column_has_a_limit_spares_staff_and_reaches_the_locked(backend: Backend) {
+    let (dir, db) = db_only(backend).await;
+    let rows = |status: &str| {
+        (0..5)
+            .map(|i| format!("{},Orang {i},o{i}@bkn.go.id,4011,,,{status}\n", nip(i)))
+            .collect::<String>()
+    };
+    ok(import(dir.path(), &db, &rows("aktif"), &[]));
+    let out = Command::new(BIN)
+        .args(["role", "grant", "--nip", &nip(0), "--role", "admin"])
+        .env("GERBANG_DATABASE_URL", &db)
+        .env("GERBANG_KEYS_DIR", dir.path().join("keys"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let store = store_of(&db).await;
+    let locked = store.find_user_by_nip(&nip(1)).await.unwrap().unwrap();
+    store
+        .set_user_status(&locked.id, "locked", 1)
+        .await
+        .unwrap();
+    let status_of = |i: usize| {
+        let store = store.clone();
+        async move {
+            store
+                .find_user_by_nip(&nip(i))
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+        }
+    };
+
+    // Everyone "pensiun": 4 would go (the admin is spared), over 1% of 5 → refused whole.
+    let out = import(dir.path(), &db, &rows("pensiun"), &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("would disable 4 of 5"), "{err}");
+    for i in 0..5 {
+        assert_ne!(status_of(i).await, "siasn_inactive", "nothing changed");
+    }
+
+    // Allowed: the four go, the locked one included; the admin stays and is named.
+    let (out, err) = ok(import(
+        dir.path(),
+        &db,
+        &rows("pensiun"),
+        &["--max-disable", "100%"],
+    ));
+    assert!(out.contains("4 disabled"), "{out}");
+    assert!(
+        err.contains(&format!(
+            "not disabled (withdraw their role first): NIP {}",
+            nip(0)
+        )),
+        "{err}"
+    );
+    assert_eq!(status_of(0).await, "active");
+    for i in 1..5 {
+        assert_eq!(status_of(i).await, "siasn_inactive", "person {i}");
+    }
+}
+
 async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
     let (dir, db) = db_only(backend).await;
     let row = |email: &str, unit: &str| format!("{},Orang,{email},4011,{unit},,\n", nip(7));
@@ -461,6 +529,17 @@ async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
     let u = store.find_user_by_nip(&nip(7)).await.unwrap().unwrap();
     assert_eq!(u.email, "benar@bkn.go.id");
     assert_eq!(u.unit_kerja.as_deref(), Some("Biro Umum"));
+    // The same old mailbox in other letters is the same stale value (the reset form matches
+    // addresses without case), not a new one that would win.
+    let (out, _) = ok(import(
+        dir.path(),
+        &db,
+        &row("LAMA@bkn.go.id", "Biro Umum"),
+        &[],
+    ));
+    assert!(out.contains("1 e-mail conflicts"), "{out}");
+    let u = store.find_user_by_nip(&nip(7)).await.unwrap().unwrap();
+    assert_eq!(u.email, "benar@bkn.go.id");
     // SIASN changes its value: the new one wins, unproven.
     let (out, _) = ok(import(
         dir.path(),

@@ -62,21 +62,27 @@ const STAGE_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS import_rows (id TEXT,
      siasn_status TEXT)";
 
 /// One pass over the batch joined to `users` by NIP finds both the people whose state it
-/// changes (only rows that carry a state; the helpdesk's `disabled` and `locked` are left
-/// alone) and the addresses SIASN still carries although they were replaced (conflicts):
-/// at 5.2 M people each such join costs a random index lookup per row.
+/// changes (only rows that carry a state) and the addresses SIASN still carries although
+/// they were replaced (conflicts): at 5.2 M people each such join costs a random index
+/// lookup per row. A disable reaches the active and the locked (a helpdesk unlock must not
+/// bring a retired person back), never staff (`plan_disables` lists them for a person to act
+/// on); an enable lifts only the import's own disable, never the helpdesk's `disabled`.
+/// Addresses compare without case, as the reset form does.
 const STAGE_CHANGES: &str = "INSERT INTO lifecycle_changes \
        (user_id, nip, change, siasn_status, stored_email, siasn_email) \
-     SELECT u.id, u.nip, \
-       CASE WHEN r.siasn_status IS NOT NULL AND u.status IN ('active', 'siasn_inactive') \
-             AND u.status <> r.status \
-         THEN CASE WHEN r.status = 'active' THEN 'user_enabled' ELSE 'user_disabled' END END, \
-       r.siasn_status, \
-       CASE WHEN u.siasn_email = r.email AND u.email <> r.email THEN u.email END, r.email \
-     FROM import_rows r JOIN users u ON u.nip = r.nip \
-     WHERE (r.siasn_status IS NOT NULL AND u.status IN ('active', 'siasn_inactive') \
-            AND u.status <> r.status) \
-        OR (u.siasn_email = r.email AND u.email <> r.email)";
+     SELECT id, nip, change, siasn_status, stored_email, siasn_email FROM ( \
+       SELECT u.id, u.nip, \
+         CASE WHEN r.siasn_status IS NULL THEN NULL \
+              WHEN r.status = 'active' AND u.status = 'siasn_inactive' THEN 'user_enabled' \
+              WHEN r.status <> 'active' AND u.status IN ('active', 'locked') \
+                AND NOT EXISTS (SELECT 1 FROM roles ro WHERE ro.user_id = u.id) THEN 'user_disabled' \
+         END AS change, \
+         r.siasn_status, \
+         CASE WHEN lower(u.siasn_email) = lower(r.email) AND lower(u.email) <> lower(r.email) \
+           THEN u.email END AS stored_email, \
+         r.email AS siasn_email \
+       FROM import_rows r JOIN users u ON u.nip = r.nip) c \
+     WHERE change IS NOT NULL OR stored_email IS NOT NULL";
 
 const CONFLICTS: &str = "SELECT nip, stored_email, siasn_email FROM lifecycle_changes \
      WHERE stored_email IS NOT NULL";
@@ -91,20 +97,22 @@ const UPSERT: &str = "INSERT INTO users (id, nip, name, email, siasn_email, inst
      FROM import_rows WHERE true \
      ON CONFLICT (nip) DO UPDATE SET name = excluded.name, instansi_id = excluded.instansi_id, \
        unit_kerja = excluded.unit_kerja, jabatan = excluded.jabatan, updated_at = excluded.updated_at, \
-       email = CASE WHEN users.siasn_email = excluded.email THEN users.email ELSE excluded.email END, \
-       email_verified_at = CASE WHEN users.siasn_email = excluded.email OR users.email = excluded.email \
+       email = CASE WHEN lower(users.siasn_email) = lower(excluded.email) THEN users.email ELSE excluded.email END, \
+       email_verified_at = CASE WHEN lower(users.siasn_email) = lower(excluded.email) \
+           OR lower(users.email) = lower(excluded.email) \
          THEN users.email_verified_at ELSE NULL END, \
        siasn_email = excluded.email, \
        siasn_status = COALESCE(excluded.siasn_status, users.siasn_status), \
-       status = CASE WHEN excluded.siasn_status IS NOT NULL AND users.status IN ('active', 'siasn_inactive') \
-         THEN excluded.status ELSE users.status END \
+       status = CASE (SELECT change FROM lifecycle_changes l WHERE l.user_id = users.id) \
+         WHEN 'user_disabled' THEN 'siasn_inactive' WHEN 'user_enabled' THEN 'active' \
+         ELSE users.status END \
      WHERE users.name IS DISTINCT FROM excluded.name \
        OR users.instansi_id IS DISTINCT FROM excluded.instansi_id \
        OR users.unit_kerja IS DISTINCT FROM excluded.unit_kerja \
        OR users.jabatan IS DISTINCT FROM excluded.jabatan \
        OR users.siasn_email IS DISTINCT FROM excluded.email \
-       OR (excluded.siasn_status IS NOT NULL AND (users.siasn_status IS DISTINCT FROM excluded.siasn_status \
-           OR (users.status IN ('active', 'siasn_inactive') AND users.status <> excluded.status)))";
+       OR (excluded.siasn_status IS NOT NULL AND users.siasn_status IS DISTINCT FROM excluded.siasn_status) \
+       OR EXISTS (SELECT 1 FROM lifecycle_changes l WHERE l.user_id = users.id AND l.change IS NOT NULL)";
 
 impl Importer {
     pub async fn open(store: Store, database_url: &str) -> Result<Self, StoreError> {
@@ -337,7 +345,7 @@ impl Store {
             let rows = sqlx::query(
                 "SELECT u.nip, CAST(CASE WHEN EXISTS (SELECT 1 FROM roles r WHERE r.user_id = u.id) \
                  THEN 1 ELSE 0 END AS BIGINT) AS staff FROM users u \
-                 WHERE u.status = 'active' AND u.nip > $1 ORDER BY u.nip LIMIT $2",
+                 WHERE u.status IN ('active', 'locked') AND u.nip > $1 ORDER BY u.nip LIMIT $2",
             )
             .bind(&after)
             .bind(PAGE)

@@ -77,6 +77,12 @@ pub(super) async fn begin(tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
         0,
     )
     .await?;
+    // The upsert looks each written row up here (its new status).
+    tx.texts(
+        "CREATE INDEX IF NOT EXISTS lifecycle_changes_user ON lifecycle_changes (user_id)",
+        0,
+    )
+    .await?;
     tx.texts("DELETE FROM lifecycle_changes", 0).await?;
     Ok(())
 }
