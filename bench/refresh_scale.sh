@@ -47,7 +47,7 @@ size() {
     pg_relation_size('refresh_families_expires'), (SELECT count(*) FROM refresh_families)")"
   echo "| $1 | $n | $(mb "$total") | $(mb "$heap") | $(mb "$pk") | $(mb "$usr") | $(mb "$sid") | $(mb "$exp") |"
 }
-stats() { sleep 1; sql "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'refresh_families'"; }
+stats() { sleep 1; sql "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'refresh_families' AND schemaname = current_schema()"; }
 wrk_run() { # label, run number → one table row
   local out rps p50 p99 errs u0 h0 u1 h1
   read -r u0 h0 <<<"$(stats)"
@@ -87,7 +87,7 @@ echo "$SIZE_HEAD"
 size "after insert, 0 rotations"
 # What autovacuum would do with its defaults (it is off on this server).
 ( while sleep 60; do
-    dead=$(sql "SELECT n_dead_tup > 50 + 0.2 * greatest(n_live_tup, 1) FROM pg_stat_user_tables WHERE relname = 'refresh_families'")
+    dead=$(sql "SELECT n_dead_tup > 50 + 0.2 * greatest(n_live_tup, 1) FROM pg_stat_user_tables WHERE relname = 'refresh_families' AND schemaname = current_schema()")
     [ "$dead" = t ] && vacuum "" "-c vacuum_cost_delay=2ms -c vacuum_cost_limit=200" && echo "vacuum $(date -u +%T)" >> "$WORK/vacuum.log"
   done ) & VAC=$!
 read -r u0 h0 <<<"$(stats)"
