@@ -24,7 +24,7 @@ p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<
 errs=$(awk '/Non-2xx/ {n+=$NF} /Socket errors/ {n+=1} END {print n+0}' <<<"$out")
 sleep 1  # statistics reach pg_stat_user_tables at most a second after each transaction
 read -r g1 r1 total1 heap1 idx1 <<<"$(sql "$size")"
-read -r upd hot <<<"$(sql "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'refresh_families'")"
+read -r upd hot <<<"$(sql "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'refresh_families' AND schemaname = current_schema()")"
 echo "| rotations/s | p50 | p99 | errors | grants | rotations stored (sum of generations) | table+indexes before → after (heap, indexes after) | updates (HOT) |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 echo "| $rps | $p50 | $p99 | $errs | $g1 | $r0 → $r1 | $total0 → $total1 B ($heap1, $idx1) | $upd ($hot) |"
