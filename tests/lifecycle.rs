@@ -236,6 +236,26 @@ async fn disable_by_import_ends_access_and_reactivation_restores_it(backend: Bac
     let (out, _) = ok(import(dir.path(), &db, &row("aktif", &new_email), &[]));
     assert!(out.contains("1 enabled"), "{out}");
     assert_eq!(store.count_audit_events("user_enabled").await.unwrap(), 1);
+    // The session from before the disable (a cookie stolen then, say) does not come back
+    // with the person: /authorize asks for a sign-in instead of issuing a code, and the
+    // launcher sends to the login form.
+    let res = b
+        .get(authorize_url(&server, "myasn", scope))
+        .send()
+        .await
+        .unwrap();
+    let to = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        res.status().is_redirection() && to.contains("/login") && !to.contains("code="),
+        "{} {to}",
+        res.status()
+    );
+    let res = b.get(server.url("/")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/login");
     let b2 = browser();
     let res = login_through(
         &server,

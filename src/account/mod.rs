@@ -95,7 +95,7 @@ async fn me(state: &AppState, jar: &CookieJar) -> Result<Option<(SsoSession, Use
         .store
         .find_user(&s.user_id)
         .await?
-        .filter(User::is_active)
+        .filter(|u| u.is_active() && u.admits_session(s.auth_time))
         .map(|u| (s, u)))
 }
 

@@ -119,7 +119,7 @@ async fn access(state: &AppState, jar: &CookieJar) -> Result<Access, AppError> {
         .store
         .find_user(&s.user_id)
         .await?
-        .filter(User::is_active)
+        .filter(|u| u.is_active() && u.admits_session(s.auth_time))
     else {
         return Ok(Access::SignIn);
     };

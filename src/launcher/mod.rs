@@ -44,7 +44,12 @@ pub async fn get_home(
     let Some(sso) = session::current(&state, &jar).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let Some(user) = state.store.find_user(&sso.user_id).await? else {
+    let Some(user) = state
+        .store
+        .find_user(&sso.user_id)
+        .await?
+        .filter(|u| u.admits_session(sso.auth_time))
+    else {
         let jar = session::end(&state, jar).await?;
         return Ok((jar, Redirect::to("/login")).into_response());
     };

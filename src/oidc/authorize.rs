@@ -235,15 +235,16 @@ async fn authorize_inner(
     let session = session::current(state, jar).await?;
     // Only a session that passed the second factor counts: MFA is mandatory, and a session
     // from before a person's enrolment must not slip through.
-    let usable = session.filter(|s| {
+    let mut usable = session.filter(|s| {
         s.acr == super::ACR_MFA
             && !checked.prompt_login
             && checked.max_age.is_none_or(|m| s.auth_time + m >= now)
     });
     // The session may outlive a disable made elsewhere (the SIASN import): the account
-    // decides, not the session.
+    // decides, not the session. One from before a re-enable does not count at all.
     if let Some(s) = &usable {
         match state.store.find_user(&s.user_id).await? {
+            Some(u) if !u.admits_session(s.auth_time) => usable = None,
             Some(u) if u.is_active() => {}
             Some(u) => return Ok(crate::login::disabled::page(state, lang, &u).await?),
             None => return Err(Failure::Page(AppError::bad_request("error.bad_request"))),

@@ -171,6 +171,16 @@ pub(super) async fn apply(tx: &mut Tx<'_>, now: i64) -> Result<Applied, StoreErr
             user_id: c.pop().unwrap_or_default(),
         })
         .collect();
+    if out.enabled > 0 {
+        // A session from before the return (a cookie stolen before the person left) must
+        // not come back with them: the server's session checks compare with this.
+        tx.run(
+            "UPDATE users SET sessions_after = $1 WHERE id IN \
+             (SELECT user_id FROM lifecycle_changes WHERE change = 'user_enabled')",
+            now,
+        )
+        .await?;
+    }
     if out.disabled > 0 {
         revoke_refresh_families(tx, now).await?;
         out.logouts_queued = queue_logouts(tx, now).await?;

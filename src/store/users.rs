@@ -19,6 +19,9 @@ pub struct User {
     pub status: String,
     /// The SIASN employment state the last import carried (`domain::siasn` code).
     pub siasn_status: Option<String>,
+    /// SSO sessions that began before this moment no longer count (an import re-enabled the
+    /// person).
+    pub sessions_after: Option<i64>,
     pub password_hash: Option<String>,
     /// Set when the person proved they read this address (activation or reset by e-mail).
     pub email_verified: bool,
@@ -29,6 +32,11 @@ pub struct User {
 }
 
 impl User {
+    /// Whether a session that began at `auth_time` still counts for this person.
+    pub fn admits_session(&self, auth_time: i64) -> bool {
+        self.sessions_after.is_none_or(|t| auth_time >= t)
+    }
+
     pub fn is_active(&self) -> bool {
         self.status == "active"
     }
@@ -63,7 +71,7 @@ pub struct NewUser {
 
 macro_rules! user_columns {
     () => {
-        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, siasn_status, password_hash, email_verified_at, failed_logins, locked_until, lock_level, created_at"
+        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, siasn_status, sessions_after, password_hash, email_verified_at, failed_logins, locked_until, lock_level, created_at"
     };
 }
 pub(super) use user_columns;
@@ -79,6 +87,7 @@ pub(super) fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
         jabatan: r.try_get("jabatan")?,
         status: r.try_get("status")?,
         siasn_status: r.try_get("siasn_status")?,
+        sessions_after: r.try_get("sessions_after")?,
         password_hash: r.try_get("password_hash")?,
         email_verified: r.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
         failed_logins: r.try_get("failed_logins")?,
