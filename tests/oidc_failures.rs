@@ -562,6 +562,24 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
     // The refused request changed nothing: the token still refreshes, once.
     let (st, t, _) = token(&s, &[("grant_type", "refresh_token"), ("refresh_token", r)]).await;
     assert_eq!(st, 200, "{t}");
+    // A narrower scope narrows that access token only: the new refresh token keeps the
+    // grant's scope (RFC 6749 §6), so the next refresh without `scope` has it all again.
+    let r = new_grant(&s).await;
+    let (st, t, _) = token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &r),
+            ("scope", "openid"),
+        ],
+    )
+    .await;
+    assert_eq!((st, t["scope"].as_str()), (StatusCode::OK, Some("openid")));
+    let (st, t) = refresh_with(&s, t["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (st, t["scope"].as_str()),
+        (StatusCode::OK, Some("openid profile"))
+    );
     // The same token sent four times at once: one wins, the others are replays, and the
     // family (the winner's new token too) ends.
     let c = code(&s).await;

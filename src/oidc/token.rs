@@ -268,7 +268,7 @@ async fn issue_user_tokens(
             state.store.insert_refresh(&grant, now).await?;
         }
         Some(old) => {
-            if !state.store.rotate_refresh(old, &hash, scope, now).await? {
+            if !state.store.rotate_refresh(old, &hash, now).await? {
                 // A parallel request spent the same token first: a replay.
                 state.store.revoke_family(&family_id, now).await?;
                 return Err(OAuthError::invalid_grant(

@@ -254,27 +254,26 @@ impl Store {
         Ok(Some((from_row(&row)?, users::from_row(&row)?)))
     }
 
-    /// Moves `old`'s family on to its next token (`next_hash`, one generation up, with
-    /// `scope`, narrower or the same) in one statement on either backend. Returns false when
-    /// the family is no longer at `old`'s token: a parallel request with the same token won,
-    /// which the caller treats as a replay and answers by revoking the family (the winner's
-    /// successor included). The generation and hash guard lets exactly one of them match.
+    /// Moves `old`'s family on to its next token (`next_hash`, one generation up) in one
+    /// statement on either backend; the grant keeps its scope whatever the access token was
+    /// narrowed to (RFC 6749 §6). Returns false when the family is no longer at `old`'s
+    /// token: a parallel request with the same token won, which the caller treats as a
+    /// replay and answers by revoking the family (the winner's successor included). The
+    /// generation and hash guard lets exactly one of them match.
     pub async fn rotate_refresh(
         &self,
         old: &RefreshGrant,
         next_hash: &str,
-        scope: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
         let r = sqlx::query(
             "UPDATE refresh_families
-             SET current_hash = $1, generation = generation + 1, rotated_at = $2, scope = $3
-             WHERE family_id = $4 AND generation = $5 AND current_hash = $6
+             SET current_hash = $1, generation = generation + 1, rotated_at = $2
+             WHERE family_id = $3 AND generation = $4 AND current_hash = $5
                AND revoked_at IS NULL AND expires_at > $2",
         )
         .bind(next_hash)
         .bind(now)
-        .bind(scope)
         .bind(&old.family_id)
         .bind(old.generation)
         .bind(&old.current_hash)
