@@ -1543,7 +1543,7 @@ async fn set_email_ends_a_live_reset_code(backend: Backend) {
     let before = s.user(&nip).await;
     let thief = browser();
     reset_request_code(s, &thief, &nip, &old).await;
-    let code = mailed_code(&d.smtp.wait_for(&old, 1).await.remove(0));
+    let stale = mailed_code(&d.smtp.wait_for(&old, 1).await.remove(0));
 
     let new = format!("baru.{nip}@bkn.go.id");
     let (_, page) = find(&d, &nip).await;
@@ -1561,8 +1561,20 @@ async fn set_email_ends_a_live_reset_code(backend: Backend) {
     .await;
     assert_eq!(res.status(), 303);
 
+    // The person can ask at the new address at once: the old code no longer holds the
+    // resend pause.
+    let b = browser();
+    reset_request_code(s, &b, &nip, &new).await;
+    let mails = d.smtp.wait_for(&new, 2).await;
+    let code = mails
+        .iter()
+        .find(|m| m.contains("Kode Anda: "))
+        .map(|m| mailed_code(m))
+        .expect("a reset code at the new address");
+
+    // The old mailbox's code sets nothing.
     let pw = "Kunci-Baru#2026x";
-    let res = reset_confirm(s, &thief, &nip, &code, pw, pw).await;
+    let res = reset_confirm(s, &thief, &nip, &stale, pw, pw).await;
     assert_eq!(res.status(), 400);
     let page = res.text().await.unwrap();
     assert!(page.contains("Kode salah atau sudah kedaluwarsa"), "{page}");
@@ -1573,15 +1585,6 @@ async fn set_email_ends_a_live_reset_code(backend: Backend) {
     );
     assert!(!after.email_verified);
 
-    // The person can ask at the new address at once: no live code holds the resend pause.
-    let b = browser();
-    reset_request_code(s, &b, &nip, &new).await;
-    let mails = d.smtp.wait_for(&new, 2).await;
-    let code = mails
-        .iter()
-        .find(|m| m.contains("Kode Anda: "))
-        .map(|m| mailed_code(m))
-        .expect("a reset code at the new address");
     let res = reset_confirm(s, &b, &nip, &code, pw, pw).await;
     assert_eq!(res.status(), 303);
     assert!(s.user(&nip).await.email_verified);
