@@ -19,6 +19,8 @@ scenarios!(
     audit_csv_cells_never_run_as_formulas,
     role_revoke_ends_what_the_role_granted,
     api_tokens_end_with_their_sign_in,
+    only_an_admin_lifts_a_siasn_disable,
+    set_email_ends_a_live_reset_code,
 );
 
 struct Desk {
@@ -1406,4 +1408,184 @@ async fn api_tokens_end_with_their_sign_in(backend: Backend) {
         .unwrap();
     let res = api_get(s, at, &nip).await;
     assert_eq!(res.status(), 401, "the sign-in behind the token has ended");
+}
+
+/// Security review of issue 16: Enable set `active` whatever the status, so an officer could
+/// bring back a person SIASN lists as dead or dismissed. The officer is refused (console and
+/// API, both languages, nothing changes); an admin may, and the audit row says over what.
+async fn only_an_admin_lifts_a_siasn_disable(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let (nip, user_id) = s.add_user(Some(PASSWORD)).await;
+    let csv = s.dir.path().join("siasn.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "nip,name,email,instansi_id,unit_kerja,jabatan,status\n\
+             {nip},Siti Rahayu,siti.{nip}@bkn.go.id,4011,Direktorat Sistem Informasi,,Meninggal Dunia\n"
+        ),
+    )
+    .unwrap();
+    let out = gerbang_cli(s, &["user", "import", csv.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(s.user(&nip).await.status, "siasn_inactive");
+
+    // The console says it in words, not the stored value.
+    let (_, page) = find(&d, &nip).await;
+    assert!(
+        page.contains(r#"<dd id="status">Tidak aktif menurut SIASN</dd>"#),
+        "{page}"
+    );
+    let refused_before = audits(s, "helpdesk_refused").await;
+    let enable = [
+        ("action", "enable"),
+        ("reason", "Tiket 2026-16"),
+        ("confirm", "yes"),
+    ];
+    let res = act(&d, &page, &nip, &enable).await;
+    assert_eq!(res.status(), 403);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("instansi harus memperbaiki data di SIASN"),
+        "{body}"
+    );
+    // The same in English.
+    let res = d
+        .staff
+        .post(s.url("/helpdesk/action?lang=en"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("nip", nip.as_str()),
+            ("action", "enable"),
+            ("reason", "Tiket 2026-16"),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("the agency must correct the record in SIASN"),
+        "{body}"
+    );
+
+    // The API of the same officer: refused alike.
+    let tool = helpdesk_tool(s).await;
+    let token = token_for(s, &tool, &d.staff_nip, "openid helpdesk").await;
+    let res = api_act(
+        s,
+        &token,
+        &nip,
+        serde_json::json!({"action": "enable", "reason": "Tiket 2026-16"}),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        field(&body, "error_description").contains("SIASN"),
+        "{body}"
+    );
+    let res = api_get(s, &token, &nip).await;
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["status"],
+        "siasn_inactive"
+    );
+    assert_eq!(
+        s.user(&nip).await.status,
+        "siasn_inactive",
+        "nothing changed"
+    );
+    assert_eq!(audits(s, "helpdesk_refused").await, refused_before + 3);
+    assert_eq!(audits(s, "helpdesk_action").await, 0);
+
+    // An admin may, and the audit row names the SIASN state it went over.
+    let (admin_nip, admin_id) = s.add_user(Some(PASSWORD)).await;
+    s.state
+        .store
+        .grant_role(&admin_id, "admin", "")
+        .await
+        .unwrap();
+    let admin = signed_in(s, &admin_nip).await;
+    let page = get_text(&admin, s.url(&format!("/helpdesk?nip={nip}"))).await;
+    let res = admin
+        .post(s.url("/helpdesk/action"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("nip", nip.as_str()),
+            ("action", "enable"),
+            ("reason", "Tiket 2026-16"),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(s.user(&nip).await.status, "active");
+    let rows = s.state.store.recent_audit(&user_id, 15).await.unwrap();
+    assert!(
+        rows.iter()
+            .any(|(_, kind, _, detail)| kind == "helpdesk_action"
+                && detail
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("enable over SIASN"))),
+        "{rows:?}"
+    );
+}
+
+/// Security review of issue 16: the holder of the mailbox the helpdesk just replaced could
+/// still finish a reset with a code mailed before the change (and so prove the new address).
+async fn set_email_ends_a_live_reset_code(backend: Backend) {
+    let d = desk(backend).await;
+    let s = &d.server;
+    let (nip, _) = s.add_user(Some(PASSWORD)).await;
+    let old = format!("siti.{nip}@bkn.go.id");
+    let before = s.user(&nip).await;
+    let thief = browser();
+    reset_request_code(s, &thief, &nip, &old).await;
+    let stale = mailed_code(&d.smtp.wait_for(&old, 1).await.remove(0));
+
+    let new = format!("baru.{nip}@bkn.go.id");
+    let (_, page) = find(&d, &nip).await;
+    let res = act(
+        &d,
+        &page,
+        &nip,
+        &[
+            ("action", "set_email"),
+            ("new_email", &new),
+            ("reason", "Tiket 2026-16"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+
+    // The person can ask at the new address at once: the old code no longer holds the
+    // resend pause.
+    let b = browser();
+    reset_request_code(s, &b, &nip, &new).await;
+    let mails = d.smtp.wait_for(&new, 2).await;
+    let code = mails
+        .iter()
+        .find(|m| m.contains("Kode Anda: "))
+        .map(|m| mailed_code(m))
+        .expect("a reset code at the new address");
+
+    // The old mailbox's code sets nothing.
+    let pw = "Kunci-Baru#2026x";
+    let res = reset_confirm(s, &thief, &nip, &stale, pw, pw).await;
+    assert_eq!(res.status(), 400);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Kode salah atau sudah kedaluwarsa"), "{page}");
+    let after = s.user(&nip).await;
+    assert_eq!(
+        after.password_hash, before.password_hash,
+        "password unchanged"
+    );
+    assert!(!after.email_verified);
+
+    let res = reset_confirm(s, &b, &nip, &code, pw, pw).await;
+    assert_eq!(res.status(), 303);
+    assert!(s.user(&nip).await.email_verified);
 }

@@ -14,7 +14,11 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_gerbang");
 const HEADER: &str = "nip,name,email,instansi_id,unit_kerja,jabatan,status";
 
-scenarios!(disable_by_import_ends_access_and_reactivation_restores_it);
+scenarios!(
+    disable_by_import_ends_access_and_reactivation_restores_it,
+    a_reset_code_proves_only_the_address_it_was_sent_to,
+    a_consent_page_open_at_the_disable_gives_no_code,
+);
 /// Import-only scenarios (no server, so no cache): SQLite and PostgreSQL.
 mod import_only {
     use super::*;
@@ -220,6 +224,7 @@ async fn disable_by_import_ends_access_and_reactivation_restores_it(backend: Bac
     store
         .reset_password(
             &user_id,
+            &old_email,
             &server.user(&nip).await.password_hash.unwrap(),
             &Default::default(),
             &gerbang::store::outbox::Mail {
@@ -574,4 +579,99 @@ async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
     let u = store.find_user_by_nip(&nip(7)).await.unwrap().unwrap();
     assert_eq!(u.email, "baru@bkn.go.id");
     assert!(!u.email_verified);
+}
+
+/// Security review of issue 16: a code mailed to A, then the import replaces A with B;
+/// finishing the reset with A's code set the password and marked B (never proved) verified.
+/// Now the code is refused like a wrong one and nothing changes; a code to B verifies B.
+async fn a_reset_code_proves_only_the_address_it_was_sent_to(backend: Backend) {
+    let (server, smtp) = TestServer::start_with_mail(backend).await;
+    let db = server.state.settings.database_url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let old = format!("siti.{nip}@bkn.go.id");
+    let before = server.user(&nip).await;
+    assert!(!before.email_verified);
+    let b = browser();
+    reset_request_code(&server, &b, &nip, &old).await;
+    let code = mailed_code(&smtp.wait_for(&old, 1).await.remove(0));
+
+    let new = format!("tak.terbukti.{nip}@contoh.go.id");
+    let row = format!("{nip},Siti Rahayu,{new},4011,Direktorat Sistem Informasi,,\n");
+    ok(import(dir.path(), &db, &row, &[]));
+    assert_eq!(server.user(&nip).await.email, new);
+
+    let pw = "Kunci-Baru#2026x";
+    let res = reset_confirm(&server, &b, &nip, &code, pw, pw).await;
+    assert_eq!(res.status(), 400);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Kode salah atau sudah kedaluwarsa"), "{page}");
+    let after = server.user(&nip).await;
+    assert!(
+        !after.email_verified,
+        "an address nobody proved is verified"
+    );
+    assert_eq!(
+        after.password_hash, before.password_hash,
+        "password unchanged"
+    );
+    // The code is spent: the old mailbox cannot come back with it.
+    let res = reset_confirm(&server, &b, &nip, &code, pw, pw).await;
+    assert_eq!(res.status(), 400);
+
+    // A code to the new address proves it.
+    reset_request_code(&server, &browser(), &nip, &new).await;
+    let code = mailed_code(&smtp.wait_for(&new, 1).await.remove(0));
+    let res = reset_confirm(&server, &b, &nip, &code, pw, pw).await;
+    assert_eq!(res.status(), 303);
+    assert!(server.user(&nip).await.email_verified);
+}
+
+/// Security review of issue 16: the consent page open when the import disables the person;
+/// "allow" then still answered with a code. Now it answers with the disabled page.
+async fn a_consent_page_open_at_the_disable_gives_no_code(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let db = server.state.settings.database_url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
+    server
+        .add_client_with("sscasn", |c| c.first_party = false)
+        .await;
+    let b = browser();
+    let url = authorize_url(&server, "sscasn", "openid profile");
+    let res = login_through(&server, &b, &url, &nip, PASSWORD).await;
+    let next = location(&res);
+    assert!(next.starts_with("/consent?req="), "{next}");
+    let page = get_text(&b, server.url(&next)).await;
+
+    let row = format!(
+        "{nip},Siti Rahayu,siti.{nip}@bkn.go.id,4011,Direktorat Sistem Informasi,,Pensiun\n"
+    );
+    ok(import(dir.path(), &db, &row, &[]));
+    assert_eq!(server.user(&nip).await.status, "siasn_inactive");
+
+    let res = b
+        .post(server.url("/consent"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("req", hidden(&page, "req")),
+            ("decision", "allow".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.headers().get("location").is_none());
+    let body = res.text().await.unwrap();
+    assert!(body.contains("sudah pensiun"), "the disabled page: {body}");
+    assert_eq!(
+        server
+            .state
+            .store
+            .consent_scope(&user_id, "sscasn")
+            .await
+            .unwrap(),
+        None,
+        "no consent recorded"
+    );
 }

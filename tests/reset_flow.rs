@@ -21,69 +21,6 @@ scenarios!(
 
 const NEW_PASSWORD: &str = "Kunci-Baru#2026x";
 
-/// Submits `/reset` with a correct captcha; returns the response.
-async fn request_code(
-    server: &TestServer,
-    b: &reqwest::Client,
-    nip: &str,
-    email: &str,
-) -> (StatusCode, String) {
-    let page = b
-        .get(server.url("/reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let (id, answer) = captcha_answer(server, &page)
-        .await
-        .expect("the reset form has a captcha");
-    let res = b
-        .post(server.url("/reset"))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("nip", nip.into()),
-            ("email", email.into()),
-            ("captcha_id", id),
-            ("captcha", answer),
-        ])
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
-async fn confirm(
-    server: &TestServer,
-    b: &reqwest::Client,
-    nip: &str,
-    code: &str,
-    pw: &str,
-    again: &str,
-) -> reqwest::Response {
-    let page = b
-        .get(server.url(&format!("/reset/confirm?nip={nip}&code={code}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(hidden(&page, "code"), code, "the link fills the code in");
-    b.post(server.url("/reset/confirm"))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token").as_str()),
-            ("nip", nip),
-            ("code", code),
-            ("password", pw),
-            ("password_confirm", again),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
 fn email_of(nip: &str) -> String {
     format!("siti.{nip}@bkn.go.id")
 }
@@ -94,7 +31,8 @@ async fn imported_user_activates_and_signs_in(backend: Backend) {
     assert!(!server.user(&nip).await.email_verified);
     let b = browser();
 
-    let (status, page) = request_code(&server, &b, &nip, &email_of(&nip).to_uppercase()).await;
+    let (status, page) =
+        reset_request_code(&server, &b, &nip, &email_of(&nip).to_uppercase()).await;
     assert_eq!(status, 200);
     assert!(page.contains("Jika NIP dan e-mail cocok"), "{page}");
     let mail = smtp.wait_for(&email_of(&nip), 1).await.remove(0);
@@ -102,7 +40,7 @@ async fn imported_user_activates_and_signs_in(backend: Backend) {
     let code = mailed_code(&mail);
     assert!(code.chars().all(|c| c.is_ascii_digit()));
 
-    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    let res = reset_confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/login?done=reset");
     let notice = smtp.wait_for(&email_of(&nip), 2).await.remove(1);
@@ -155,9 +93,11 @@ async fn reset_does_not_enumerate(backend: Backend) {
     let (server, smtp) = TestServer::start_with_mail(backend).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
     let b = browser();
-    let (s_wrong_mail, wrong_mail) = request_code(&server, &b, &nip, "orang.lain@bkn.go.id").await;
-    let (s_unknown, unknown) = request_code(&server, &b, "199001012015011001", "x@bkn.go.id").await;
-    let (s_match, matched) = request_code(&server, &b, &nip, &email_of(&nip)).await;
+    let (s_wrong_mail, wrong_mail) =
+        reset_request_code(&server, &b, &nip, "orang.lain@bkn.go.id").await;
+    let (s_unknown, unknown) =
+        reset_request_code(&server, &b, "199001012015011001", "x@bkn.go.id").await;
+    let (s_match, matched) = reset_request_code(&server, &b, &nip, &email_of(&nip)).await;
     assert_eq!((s_wrong_mail, s_unknown), (s_match, s_match));
     assert_eq!(
         wrong_mail, matched,
@@ -179,7 +119,7 @@ async fn reset_does_not_enumerate(backend: Backend) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(smtp.all().len(), 1, "only the matching request sends mail");
     // A second request within a minute does not send again (mail bombing), same answer.
-    let (s_again, again) = request_code(&server, &b, &nip, &email_of(&nip)).await;
+    let (s_again, again) = reset_request_code(&server, &b, &nip, &email_of(&nip)).await;
     assert_eq!((s_again, again), (s_match, matched));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(smtp.all().len(), 1);
@@ -189,7 +129,7 @@ async fn every_password_rule_is_named(backend: Backend) {
     let (server, smtp) = TestServer::start_with_mail(backend).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
     let b = browser();
-    request_code(&server, &b, &nip, &email_of(&nip)).await;
+    reset_request_code(&server, &b, &nip, &email_of(&nip)).await;
     let code = mailed_code(&smtp.wait_for(&email_of(&nip), 1).await[0]);
     let cases: Vec<(String, &str)> = vec![
         ("Ab1!".into(), "Minimal 12 karakter"),
@@ -202,7 +142,7 @@ async fn every_password_rule_is_named(backend: Backend) {
         ("Password123!".into(), "Terlalu umum"),
     ];
     for (pw, named) in cases {
-        let res = confirm(&server, &b, &nip, &code, &pw, &pw).await;
+        let res = reset_confirm(&server, &b, &nip, &code, &pw, &pw).await;
         assert_eq!(res.status(), 400, "{pw}");
         let page = res.text().await.unwrap();
         let failed = failed_rules(&page);
@@ -212,7 +152,7 @@ async fn every_password_rule_is_named(backend: Backend) {
         );
     }
     // Reusing the current password is refused in the error line.
-    let res = confirm(&server, &b, &nip, &code, PASSWORD, PASSWORD).await;
+    let res = reset_confirm(&server, &b, &nip, &code, PASSWORD, PASSWORD).await;
     assert_eq!(res.status(), 400);
     let page = res.text().await.unwrap();
     let error = page.split("id=\"reset-error\">").nth(1).unwrap_or_default();
@@ -220,7 +160,7 @@ async fn every_password_rule_is_named(backend: Backend) {
         error.starts_with("Tidak boleh sama dengan kata sandi saat ini"),
         "{page}"
     );
-    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, "Kunci-Baru#2026y").await;
+    let res = reset_confirm(&server, &b, &nip, &code, NEW_PASSWORD, "Kunci-Baru#2026y").await;
     assert!(
         res.text()
             .await
@@ -228,7 +168,7 @@ async fn every_password_rule_is_named(backend: Backend) {
             .contains("Kedua kata sandi tidak sama")
     );
     // Several rules at once are all named.
-    let res = confirm(&server, &b, &nip, &code, "abc", "abc").await;
+    let res = reset_confirm(&server, &b, &nip, &code, "abc", "abc").await;
     let failed = failed_rules(&res.text().await.unwrap());
     for named in ["Minimal 12", "huruf besar", "angka", "simbol"] {
         assert!(failed.iter().any(|f| f.contains(named)), "{named}");
@@ -239,7 +179,7 @@ async fn every_password_rule_is_named(backend: Backend) {
     );
     // Rejected passwords did not use up the code, and nothing changed.
     assert!(state_verifies(&server, &nip, PASSWORD).await);
-    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    let res = reset_confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 303);
     assert!(state_verifies(&server, &nip, NEW_PASSWORD).await);
 }
@@ -358,10 +298,10 @@ async fn code_expired_reused_or_guessed(backend: Backend) {
     let to = email_of(&nip);
 
     // Expired after 15 minutes.
-    request_code(&server, &b, &nip, &to).await;
+    reset_request_code(&server, &b, &nip, &to).await;
     let code = mailed_code(&smtp.wait_for(&to, 1).await[0]);
     server.clock().advance(15 * 60 + 1);
-    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    let res = reset_confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 400);
     assert!(
         res.text()
@@ -371,7 +311,7 @@ async fn code_expired_reused_or_guessed(backend: Backend) {
     );
 
     // Guessed too often: five wrong tries burn the code, the right one then fails.
-    request_code(&server, &b, &nip, &to).await;
+    reset_request_code(&server, &b, &nip, &to).await;
     let code = mailed_code(&smtp.wait_for(&to, 2).await[1]);
     let wrong = if code == "00000000" {
         "11111111"
@@ -379,10 +319,10 @@ async fn code_expired_reused_or_guessed(backend: Backend) {
         "00000000"
     };
     for _ in 0..5 {
-        let res = confirm(&server, &b, &nip, wrong, NEW_PASSWORD, NEW_PASSWORD).await;
+        let res = reset_confirm(&server, &b, &nip, wrong, NEW_PASSWORD, NEW_PASSWORD).await;
         assert_eq!(res.status(), 400);
     }
-    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    let res = reset_confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(
         res.status(),
         400,
@@ -392,14 +332,14 @@ async fn code_expired_reused_or_guessed(backend: Backend) {
 
     // Reused: a code works once. A new code replaces any older one.
     server.clock().advance(61);
-    request_code(&server, &b, &nip, &to).await;
+    reset_request_code(&server, &b, &nip, &to).await;
     let old = mailed_code(&smtp.wait_for(&to, 3).await[2]);
     server.clock().advance(61);
-    request_code(&server, &b, &nip, &to).await;
+    reset_request_code(&server, &b, &nip, &to).await;
     let code = mailed_code(&smtp.wait_for(&to, 4).await[3]);
     if old != code {
         assert_eq!(
-            confirm(&server, &b, &nip, &old, NEW_PASSWORD, NEW_PASSWORD)
+            reset_confirm(&server, &b, &nip, &old, NEW_PASSWORD, NEW_PASSWORD)
                 .await
                 .status(),
             400,
@@ -407,14 +347,14 @@ async fn code_expired_reused_or_guessed(backend: Backend) {
         );
     }
     assert_eq!(
-        confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD)
+        reset_confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD)
             .await
             .status(),
         303
     );
     let other = "Lain-Lagi#2026zz";
     assert_eq!(
-        confirm(&server, &b, &nip, &code, other, other)
+        reset_confirm(&server, &b, &nip, &code, other, other)
             .await
             .status(),
         400,
@@ -437,10 +377,10 @@ async fn reset_ends_sessions_and_refresh_tokens(backend: Backend) {
 
     // The reset happens from another browser (the usual case: a phone).
     let phone = browser();
-    request_code(&server, &phone, &nip, &email_of(&nip)).await;
+    reset_request_code(&server, &phone, &nip, &email_of(&nip)).await;
     let mailed = mailed_code(&smtp.wait_for(&email_of(&nip), 1).await[0]);
     assert_eq!(
-        confirm(&server, &phone, &nip, &mailed, NEW_PASSWORD, NEW_PASSWORD)
+        reset_confirm(&server, &phone, &nip, &mailed, NEW_PASSWORD, NEW_PASSWORD)
             .await
             .status(),
         303
@@ -477,7 +417,7 @@ async fn outbox_survives_a_restart(backend: Backend) {
     drop(dead);
     let mut first = TestServer::start_with(backend, move |c| c.smtp_url = Some(dead_url)).await;
     let (nip, _) = first.add_user(Some(PASSWORD)).await;
-    request_code(&first, &browser(), &nip, &email_of(&nip)).await;
+    reset_request_code(&first, &browser(), &nip, &email_of(&nip)).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
         first.state.store.unsent_mail_count().await.unwrap(),
@@ -552,7 +492,7 @@ async fn forms_need_csrf(backend: Backend) {
 async fn embedded_default_writes_eml_files(backend: Backend) {
     let server = TestServer::start(backend).await; // no smtp_url: the file outbox
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    request_code(&server, &browser(), &nip, &email_of(&nip)).await;
+    reset_request_code(&server, &browser(), &nip, &email_of(&nip)).await;
     let dir = server.state.settings.data_dir.join("outbox");
     for _ in 0..100 {
         let files: Vec<_> = std::fs::read_dir(&dir)
@@ -581,13 +521,16 @@ async fn one_code_sets_one_password_however_many_race(backend: Backend) {
     let (server, smtp) = TestServer::start_with_mail(backend).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
     let to = email_of(&nip);
-    request_code(&server, &browser(), &nip, &to).await;
+    reset_request_code(&server, &browser(), &nip, &to).await;
     let code = mailed_code(&smtp.wait_for(&to, 1).await[0]);
-    let passwords: Vec<String> = (0..6).map(|i| format!("Balapan#{i}Sandi26")).collect();
+    // As many racers as the code allows guesses: one more would be over the limit, and its
+    // (counted, refused) try would rightly end the code before anyone spent it.
+    let racers = server.state.settings.reset_code_attempts;
+    let passwords: Vec<String> = (0..racers).map(|i| format!("Balapan#{i}Sandi26")).collect();
     let races = passwords.iter().map(|pw| {
         let (server, nip, code) = (&server, nip.clone(), code.clone());
         async move {
-            confirm(server, &browser(), &nip, &code, pw, pw)
+            reset_confirm(server, &browser(), &nip, &code, pw, pw)
                 .await
                 .status()
         }
@@ -623,9 +566,9 @@ async fn a_reset_does_not_lift_a_lock(backend: Backend) {
     assert!(locked.locked_until.is_some(), "five wrong codes lock");
     let b = browser();
     let to = email_of(&nip);
-    request_code(&server, &b, &nip, &to).await;
+    reset_request_code(&server, &b, &nip, &to).await;
     let code = mailed_code(&smtp.wait_for(&to, 1).await[0]);
-    let res = confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
+    let res = reset_confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 303, "the password is reset");
     let after = server.user(&nip).await;
     assert_eq!(after.locked_until, locked.locked_until, "the lock stays");

@@ -92,6 +92,7 @@ pub struct ConsentForm {
 
 pub async fn post_consent(
     State(state): State<AppState>,
+    lang: Lang,
     jar: CookieJar,
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, AppError> {
@@ -104,6 +105,13 @@ pub async fn post_consent(
     else {
         return Err(AppError::bad_request("error.login_expired"));
     };
+    // The page may have been opened before a disable (the import, the helpdesk): the
+    // account decides, as at `/authorize`, and the pending request is left untouched.
+    match state.store.find_user(&sso.user_id).await? {
+        Some(u) if u.is_active() => {}
+        Some(u) => return crate::login::disabled::page(&state, lang, &u).await,
+        None => return Err(AppError::bad_request("error.login_expired")),
+    }
     if !matches!(form.decision.as_str(), "allow" | "deny") {
         return Err(AppError::bad_request("error.bad_request"));
     }

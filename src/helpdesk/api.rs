@@ -18,6 +18,7 @@ use crate::oidc::has_scope;
 use crate::state::AppState;
 use crate::store::audit::AuditEvent;
 use crate::store::users::User;
+use crate::web::i18n::Lang;
 use crate::web::{client_ip, user_agent};
 
 pub fn router() -> Router<AppState> {
@@ -235,6 +236,7 @@ struct ActionBody {
 
 async fn post_action(
     State(state): State<AppState>,
+    lang: Lang,
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(nip): Path<String>,
@@ -299,6 +301,21 @@ async fn post_action(
             "unknown action, or a bad new_email for set_email",
         );
     };
+    if super::enable_refused(&staff, &person, action) {
+        if let Err(e) = state
+            .store
+            .audit(&refused("enable over a SIASN disable"), now)
+            .await
+        {
+            return internal(e.into());
+        }
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            // A person may read this from an agency tool: in their language.
+            lang.t("helpdesk.siasn_inactive"),
+        );
+    }
     let ua = user_agent(&headers);
     match perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await {
         Ok(()) => Json(json!({ "done": action.name(), "nip": person.nip })).into_response(),
@@ -319,7 +336,7 @@ async fn get_openapi() -> Json<serde_json::Value> {
                     "error": { "type": "string" }, "error_description": { "type": "string" } } },
                 "Person": { "type": "object", "properties": {
                     "nip": { "type": "string" }, "name": { "type": "string" }, "instansi_id": { "type": ["string", "null"] },
-                    "status": { "type": "string", "enum": ["active", "disabled", "locked"] },
+                    "status": { "type": "string", "enum": ["active", "disabled", "locked", "siasn_inactive"] },
                     "email_masked": { "type": "string" }, "locked_until": { "type": ["integer", "null"] },
                     "failed_logins": { "type": "integer" }, "mfa_devices": { "type": "integer" } } },
                 "Action": { "type": "object", "required": ["action", "reason"], "properties": {

@@ -22,6 +22,7 @@ use crate::oidc::ACR_MFA;
 use crate::state::AppState;
 use crate::store::audit::AuditEvent;
 use crate::store::helpdesk::Action;
+use crate::store::lifecycle::IMPORT_DISABLED;
 use crate::store::outbox::Mail;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
@@ -46,6 +47,8 @@ struct Person {
     name: String,
     agency: String,
     status: String,
+    /// The status in words; `None` shows the stored value.
+    status_key: Option<&'static str>,
     email: String,
     locked_until: String,
     failures: i64,
@@ -174,6 +177,23 @@ fn mask_email(e: &str) -> String {
     }
 }
 
+fn status_key(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "active" => "helpdesk.status.active",
+        "disabled" => "helpdesk.status.disabled",
+        "locked" => "helpdesk.status.locked",
+        IMPORT_DISABLED => "helpdesk.status.siasn_inactive",
+        _ => return None,
+    })
+}
+
+/// SIASN's "no longer active" (retired, dismissed, deceased…) is the agency's record to
+/// correct: only an admin may enable over it, and the next import that still lists the
+/// person as leaving disables them again.
+fn enable_refused(staff: &Staff, person: &User, action: Action<'_>) -> bool {
+    action == Action::Enable && person.status == IMPORT_DISABLED && staff.scope.is_some()
+}
+
 async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
     let devices = state
         .store
@@ -201,6 +221,7 @@ async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
         name: u.name.clone(),
         agency: u.instansi_id.clone().unwrap_or_default(),
         status: u.status.clone(),
+        status_key: status_key(&u.status),
         email: mask_email(&u.email),
         locked_until: u
             .locked_until
@@ -560,6 +581,16 @@ pub async fn post_action(
             return Ok(render(&state, jar, lang, v));
         }
     };
+    if enable_refused(&staff, &person, action) {
+        state
+            .store
+            .audit(&refused("enable over a SIASN disable"), now)
+            .await?;
+        let mut v = again("helpdesk.siasn_inactive");
+        v.status = StatusCode::FORBIDDEN;
+        v.person = Some(person_view(&state, &person).await?);
+        return Ok(render(&state, jar, lang, v));
+    }
     let ua = user_agent(&headers);
     perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await?;
     Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
@@ -628,7 +659,14 @@ async fn perform(
             &when,
         ));
     }
-    let detail = format!("{}: {reason}", action.name());
+    // An admin lifting the import's disable: the audit row says over which SIASN state.
+    let detail = match (action, person.status == IMPORT_DISABLED) {
+        (Action::Enable, true) => format!(
+            "enable over SIASN {}: {reason}",
+            person.siasn_status.as_deref().unwrap_or("-")
+        ),
+        _ => format!("{}: {reason}", action.name()),
+    };
     let ev = AuditEvent {
         kind: "helpdesk_action",
         actor: Some(&staff.user.id),
@@ -645,6 +683,10 @@ async fn perform(
     state.mailer.wake.notify_one();
     if action.ends_sessions() {
         session::end_all_for_user(state, &person.id).await?;
+    }
+    if let Action::SetEmail(_) = action {
+        // A reset code mailed to the replaced address must not set the password any more.
+        state.cache.del(&crate::reset::code_key(&person.id)).await?;
     }
     Ok(())
 }

@@ -44,9 +44,18 @@ struct LiveCode {
     hash: String,
     created_at: i64,
     expires_at: i64,
+    /// SHA-256 of the (lower-cased) address the code was mailed to: the code proves that
+    /// mailbox only. A code stored before this field existed has none and is refused.
+    #[serde(default)]
+    email: String,
 }
 
-fn code_key(user_id: &str) -> String {
+/// What a code records of the address it went to; letter case does not make another mailbox.
+fn email_digest(email: &str) -> String {
+    sha256_hex(&email.to_ascii_lowercase())
+}
+
+pub(crate) fn code_key(user_id: &str) -> String {
     format!("reset:{user_id}")
 }
 
@@ -220,6 +229,7 @@ async fn send_code(state: &AppState, lang: Lang, user: &User, now: i64) -> Resul
         hash: sha256_hex(&code),
         created_at: now,
         expires_at: now + ttl,
+        email: email_digest(&user.email),
     };
     let json = serde_json::to_string(&live).map_err(|_| AppError::internal())?;
     // Overwrites any older code: at most one live code per person.
@@ -383,7 +393,10 @@ pub async fn post_confirm(
     else {
         return bad_code(jar).await;
     };
-    if live.expires_at <= now {
+    // The address changed since the code was mailed (the import, the helpdesk): the code
+    // proves a mailbox that is no longer this account's, so it is spent for nothing.
+    if live.expires_at <= now || !ct_eq(live.email.as_bytes(), email_digest(&user.email).as_bytes())
+    {
         state.cache.del(&key).await?;
         return bad_code(jar).await;
     }
@@ -455,7 +468,7 @@ pub async fn post_confirm(
     let notice = compose::password_changed(lang, &user.email, &user.name, &wib(now));
     state
         .store
-        .reset_password(&user.id, &hash, &event, &notice, now)
+        .reset_password(&user.id, &user.email, &hash, &event, &notice, now)
         .await?;
     state.mailer.wake.notify_one();
     // A new password ends every session and every refresh token, everywhere.

@@ -279,20 +279,29 @@ impl Store {
         Ok(())
     }
 
-    /// Sets a new password after an e-mailed code was proven: the address is now verified,
+    /// Sets a new password after an e-mailed code to `proved_email` was proven: that address
+    /// is now verified if it is still the account's (an import may replace it in between),
     /// the lock state is left alone (a reset proves the mailbox, not the second factor: it
     /// must not hand an OTP guesser a fresh count), and the audit row and the notice are written in the same
     /// transaction, so the change and its mail exist together or not at all.
     pub async fn reset_password(
         &self,
         user_id: &str,
+        proved_email: &str,
         password_hash: &str,
         event: &audit::AuditEvent<'_>,
         notice: &Mail,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.set_password(user_id, password_hash, true, event, notice, now)
-            .await
+        self.set_password(
+            user_id,
+            password_hash,
+            Some(proved_email),
+            event,
+            notice,
+            now,
+        )
+        .await
     }
 
     /// A signed-in person changing their own password (nothing about the e-mail is proven).
@@ -304,7 +313,7 @@ impl Store {
         notice: &Mail,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.set_password(user_id, password_hash, false, event, notice, now)
+        self.set_password(user_id, password_hash, None, event, notice, now)
             .await
     }
 
@@ -312,7 +321,7 @@ impl Store {
         &self,
         user_id: &str,
         password_hash: &str,
-        proves_email: bool,
+        proves_email: Option<&str>,
         event: &audit::AuditEvent<'_>,
         notice: &Mail,
         now: i64,
@@ -320,14 +329,14 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $2, password_changed_at = $3,
-                 email_verified_at = CASE WHEN $4 = 1 THEN COALESCE(email_verified_at, $3) ELSE email_verified_at END,
+                 email_verified_at = CASE WHEN lower(email) = $4 THEN COALESCE(email_verified_at, $3) ELSE email_verified_at END,
                  updated_at = $3
              WHERE id = $1",
         )
         .bind(user_id)
         .bind(password_hash)
         .bind(now)
-        .bind(proves_email as i64)
+        .bind(proves_email.map(str::to_ascii_lowercase))
         .execute(&mut *tx)
         .await?;
         audit::insert(&mut *tx, event, now).await?;

@@ -580,6 +580,18 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("helpdesk.name", "Nama", "Name"),
     ("helpdesk.agency", "Instansi", "Agency"),
     ("helpdesk.status", "Status", "Status"),
+    ("helpdesk.status.active", "Aktif", "Active"),
+    (
+        "helpdesk.status.disabled",
+        "Dinonaktifkan oleh helpdesk",
+        "Disabled by the helpdesk",
+    ),
+    ("helpdesk.status.locked", "Dikunci", "Locked"),
+    (
+        "helpdesk.status.siasn_inactive",
+        "Tidak aktif menurut SIASN",
+        "No longer active according to SIASN",
+    ),
     ("helpdesk.email", "E-mail", "E-mail"),
     ("helpdesk.locked_until", "Dikunci hingga", "Locked until"),
     (
@@ -814,6 +826,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "helpdesk.self",
         "Anda tidak dapat menjalankan tindakan helpdesk atas akun Anda sendiri. Kelola akun Anda di halaman Akun, atau minta petugas lain.",
         "You cannot take helpdesk actions on your own account. Manage it on the Account page, or ask another officer.",
+    ),
+    (
+        "helpdesk.siasn_inactive",
+        "Akun ini tidak dapat diaktifkan oleh helpdesk: menurut SIASN pegawai ini tidak lagi aktif (misalnya pensiun, diberhentikan, atau meninggal dunia). Jika data itu keliru, instansi harus memperbaiki data di SIASN.",
+        "The helpdesk cannot enable this account: SIASN lists this person as no longer active (for example retired, discharged, or deceased). If that is wrong, the agency must correct the record in SIASN.",
     ),
 ];
 

@@ -216,7 +216,14 @@ impl TestServer {
         };
         self.state
             .store
-            .reset_password(&id, &hash, &event, &notice, self.state.clock.now())
+            .reset_password(
+                &id,
+                &format!("siti.{nip}@bkn.go.id"),
+                &hash,
+                &event,
+                &notice,
+                self.state.clock.now(),
+            )
             .await
             .unwrap();
         (nip, id)
@@ -424,6 +431,70 @@ pub async fn login_through(
         .unwrap();
     b.post(server.url("/login"))
         .form(&login_fields(server, &page, nip, password).await)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Submits `/reset` with a correct captcha; returns the response.
+pub async fn reset_request_code(
+    server: &TestServer,
+    b: &reqwest::Client,
+    nip: &str,
+    email: &str,
+) -> (reqwest::StatusCode, String) {
+    let page = b
+        .get(server.url("/reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (id, answer) = captcha_answer(server, &page)
+        .await
+        .expect("the reset form has a captcha");
+    let res = b
+        .post(server.url("/reset"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("nip", nip.into()),
+            ("email", email.into()),
+            ("captcha_id", id),
+            ("captcha", answer),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+/// Opens the mailed link and sets `pw` (confirmed as `again`) with `code`.
+pub async fn reset_confirm(
+    server: &TestServer,
+    b: &reqwest::Client,
+    nip: &str,
+    code: &str,
+    pw: &str,
+    again: &str,
+) -> reqwest::Response {
+    let page = b
+        .get(server.url(&format!("/reset/confirm?nip={nip}&code={code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(hidden(&page, "code"), code, "the link fills the code in");
+    b.post(server.url("/reset/confirm"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("nip", nip),
+            ("code", code),
+            ("password", pw),
+            ("password_confirm", again),
+        ])
         .send()
         .await
         .unwrap()
