@@ -443,19 +443,24 @@ async fn plan_disables(
     let (mut rdr, cols, _, _) = open_csv(file)?;
     // NIPs as numbers: 5.2 million of them in 42 MB rather than half a gigabyte of strings.
     let (mut listed, mut leaving) = (Vec::new(), Vec::new());
-    let mut rec = csv::StringRecord::new();
-    while rdr.read_record(&mut rec).unwrap_or(false) {
+    // Bytes, not text: a name that is not UTF-8 makes its row a bad row in the import, and
+    // must not end this count early (the rows after it would go uncounted).
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) => continue,
+        }
         // A row listed with a bad field (say, its e-mail) still names a person who is in
         // SIASN: only the NIP decides presence.
-        let nip = rec.get(cols.at[0]).unwrap_or_default();
+        let field = |i: usize| rec.get(i).and_then(|b| std::str::from_utf8(b).ok());
+        let nip = field(cols.at[0]).unwrap_or_default();
         if nip.len() == 18
             && let Ok(n) = nip.parse::<u64>()
         {
             listed.push(n);
-            let status = cols
-                .status
-                .and_then(|i| rec.get(i))
-                .and_then(SiasnStatus::parse);
+            let status = cols.status.and_then(field).and_then(SiasnStatus::parse);
             if status.is_some_and(|s| !s.is_active()) {
                 leaving.push(n);
             }

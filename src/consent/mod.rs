@@ -108,6 +108,9 @@ pub async fn post_consent(
     // The page may have been opened before a disable (the import, the helpdesk): the
     // account decides, as at `/authorize`, and the pending request is left untouched.
     match state.store.find_user(&sso.user_id).await? {
+        Some(u) if !u.admits_session(sso.auth_time) => {
+            return Err(AppError::bad_request("error.login_expired"));
+        }
         Some(u) if u.is_active() => {}
         Some(u) => return crate::login::disabled::page(&state, lang, &u).await,
         None => return Err(AppError::bad_request("error.login_expired")),
@@ -116,7 +119,10 @@ pub async fn post_consent(
         return Err(AppError::bad_request("error.bad_request"));
     }
     // Taken, not read: one answer per request, so a replayed form cannot mint a second code.
-    let Some(req) = oidc::take_authreq(&state, &form.req).await? else {
+    let Some(req) = oidc::take_authreq(&state, &form.req)
+        .await?
+        .filter(|r| r.consent_sid.as_deref() == Some(sso.sid.as_str()))
+    else {
         return Err(AppError::bad_request("error.login_expired"));
     };
     let now = state.clock.now();

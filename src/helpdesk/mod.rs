@@ -191,7 +191,11 @@ fn status_key(status: &str) -> Option<&'static str> {
 /// correct: only an admin may enable over it, and the next import that still lists the
 /// person as leaving disables them again.
 fn enable_refused(staff: &Staff, person: &User, action: Action<'_>) -> bool {
-    action == Action::Enable && person.status == IMPORT_DISABLED && staff.scope.is_some()
+    // SIASN's word, not only the import's mark: a helpdesk Disable over the mark, then an
+    // Enable, must not get around it.
+    action == Action::Enable
+        && staff.scope.is_some()
+        && (person.status == IMPORT_DISABLED || person.siasn_says_left())
 }
 
 async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {

@@ -95,7 +95,7 @@ async fn enrollee(state: &AppState, jar: &CookieJar) -> Result<Option<Enrollee>,
             .store
             .find_user(&s.user_id)
             .await?
-            .filter(User::is_active)
+            .filter(|u| u.is_active() && u.admits_session(s.auth_time))
     {
         return Ok(Some(Enrollee::Account { sso: s, user }));
     }

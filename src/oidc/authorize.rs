@@ -168,6 +168,7 @@ pub fn check(
             code_challenge: challenge.to_string(),
             login_hint,
             prompt_consent: prompt.contains(&"consent"),
+            consent_sid: None,
         },
         prompt_none,
         prompt_login: prompt.contains(&"login"),
@@ -244,7 +245,11 @@ async fn authorize_inner(
     // decides, not the session. One from before a re-enable does not count at all.
     if let Some(s) = &usable {
         match state.store.find_user(&s.user_id).await? {
-            Some(u) if !u.admits_session(s.auth_time) => usable = None,
+            Some(u) if !u.admits_session(s.auth_time) => {
+                // From before a re-enable: it ends here, for every page.
+                session::end_by_sid(state, &s.sid).await?;
+                usable = None;
+            }
             Some(u) if u.is_active() => {}
             Some(u) => return Ok(crate::login::disabled::page(state, lang, &u).await?),
             None => return Err(Failure::Page(AppError::bad_request("error.bad_request"))),
@@ -314,7 +319,9 @@ pub async fn proceed(
             if !interactive {
                 return deny("consent_required", "the user has not agreed to share this");
             }
-            let id = super::save_authreq(state, req).await?;
+            let mut asked = req.clone();
+            asked.consent_sid = Some(session.sid.clone());
+            let id = super::save_authreq(state, &asked).await?;
             return Ok(Redirect::to(&format!("/consent?req={id}")).into_response());
         }
     }

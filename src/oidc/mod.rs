@@ -77,6 +77,11 @@ pub struct AuthRequest {
     /// `prompt=consent`: ask again even when a consent is on record.
     #[serde(default)]
     pub prompt_consent: bool,
+    /// The session `/authorize` checked (fresh enough, admitted) before asking for consent:
+    /// only that session may answer it. A request saved for the login form has none, so the
+    /// consent form cannot stand in for a sign-in (`prompt=login`, `max_age`, a stale session).
+    #[serde(default)]
+    pub consent_sid: Option<String>,
 }
 
 /// What an authorization code stands for, kept in the cache under the code's hash.

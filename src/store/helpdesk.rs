@@ -65,8 +65,16 @@ impl Store {
                      status = CASE WHEN status = 'locked' THEN 'active' ELSE status END, updated_at = $2
                  WHERE id = $1"
             }
-            Action::Disable => "UPDATE users SET status = 'disabled', updated_at = $2 WHERE id = $1",
-            Action::Enable => "UPDATE users SET status = 'active', updated_at = $2 WHERE id = $1",
+            // The import's mark stays (it is what lets SIASN's "aktif" lift it again).
+            Action::Disable => {
+                "UPDATE users SET status = CASE WHEN status = 'siasn_inactive' THEN status
+                     ELSE 'disabled' END, updated_at = $2 WHERE id = $1"
+            }
+            // Sessions from before the enable do not come back with the person (those of an
+            // import disable were never ended: the import cannot reach the cache).
+            Action::Enable => {
+                "UPDATE users SET status = 'active', sessions_after = $2, updated_at = $2 WHERE id = $1"
+            }
             Action::ResetMfa | Action::EndSessions => "UPDATE users SET updated_at = $2 WHERE id = $1",
             Action::SetEmail(_) => {
                 // The first replacement remembers what SIASN said, so a later import that

@@ -104,7 +104,10 @@ const UPSERT: &str = "INSERT INTO users (id, nip, name, email, siasn_email, inst
        siasn_email = excluded.email, \
        siasn_status = COALESCE(excluded.siasn_status, users.siasn_status), \
        status = CASE (SELECT change FROM lifecycle_changes l WHERE l.user_id = users.id) \
-         WHEN 'user_disabled' THEN 'siasn_inactive' WHEN 'user_enabled' THEN 'active' \
+         WHEN 'user_disabled' THEN CASE WHEN users.status IN ('active', 'locked') \
+           THEN 'siasn_inactive' ELSE users.status END \
+         WHEN 'user_enabled' THEN CASE WHEN users.status = 'siasn_inactive' \
+           THEN 'active' ELSE users.status END \
          ELSE users.status END \
      WHERE users.name IS DISTINCT FROM excluded.name \
        OR users.instansi_id IS DISTINCT FROM excluded.instansi_id \
@@ -384,7 +387,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO lifecycle_changes (user_id, nip, change, siasn_status) \
                  SELECT id, nip, 'user_disabled', $1 FROM users \
-                 WHERE status = 'active' AND nip IN ({})",
+                 WHERE status IN ('active', 'locked') AND nip IN ({})",
                 list.join(","),
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(SiasnStatus::Absent.code());

@@ -42,6 +42,15 @@ impl User {
     }
 
     /// Why the import disabled this account, when it did (`None` for a helpdesk disable).
+    /// Whether the last import's SIASN state is one that is not active (retired, dismissed…),
+    /// whatever `status` says now.
+    pub fn siasn_says_left(&self) -> bool {
+        self.siasn_status
+            .as_deref()
+            .and_then(crate::domain::siasn::SiasnStatus::from_code)
+            .is_some_and(|s| !s.is_active())
+    }
+
     pub fn siasn_reason(&self) -> Option<crate::domain::siasn::Reason> {
         if self.status != super::lifecycle::IMPORT_DISABLED {
             return None;
