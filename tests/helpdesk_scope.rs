@@ -1499,6 +1499,30 @@ async fn only_an_admin_lifts_a_siasn_disable(backend: Backend) {
     assert_eq!(audits(s, "helpdesk_refused").await, refused_before + 3);
     assert_eq!(audits(s, "helpdesk_action").await, 0);
 
+    // Disable first, then Enable: the officer's Disable keeps the import's mark, and SIASN's
+    // word still refuses the Enable.
+    let disable = [
+        ("action", "disable"),
+        ("reason", "Tiket 2026-16"),
+        ("confirm", "yes"),
+    ];
+    let res = act(&d, &page, &nip, &disable).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(s.user(&nip).await.status, "siasn_inactive");
+    s.state
+        .store
+        .set_user_status(&user_id, "disabled", s.clock().now())
+        .await
+        .unwrap();
+    let res = act(&d, &page, &nip, &enable).await;
+    assert_eq!(res.status(), 403, "SIASN still says the person left");
+    assert_eq!(s.user(&nip).await.status, "disabled", "nothing changed");
+    s.state
+        .store
+        .set_user_status(&user_id, "siasn_inactive", s.clock().now())
+        .await
+        .unwrap();
+
     // An admin may, and the audit row names the SIASN state it went over.
     let (admin_nip, admin_id) = s.add_user(Some(PASSWORD)).await;
     s.state
@@ -1522,6 +1546,8 @@ async fn only_an_admin_lifts_a_siasn_disable(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(s.user(&nip).await.status, "active");
+    // Sessions from before the enable (never ended by the import) do not come back.
+    assert_eq!(s.user(&nip).await.sessions_after, Some(s.clock().now()));
     let rows = s.state.store.recent_audit(&user_id, 15).await.unwrap();
     assert!(
         rows.iter()

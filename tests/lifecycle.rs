@@ -496,6 +496,29 @@ async fn a_status_column_has_a_limit_spares_staff_and_reaches_the_locked(backend
     for i in 0..5 {
         assert_ne!(status_of(i).await, "siasn_inactive", "nothing changed");
     }
+    // A row that is not UTF-8 (a Latin-1 name) first: a bad row for the import, and no end
+    // to the count (the rows after it were once left uncounted, and disabled).
+    let file = dir.path().join("latin1.csv");
+    let mut bytes = format!("{HEADER}\n{},Ren", nip(5)).into_bytes();
+    bytes.push(0xe9); // "René" in Latin-1
+    bytes.extend(b",x@bkn.go.id,4011,,,aktif\n");
+    bytes.extend(rows("pensiun").into_bytes());
+    std::fs::write(&file, bytes).unwrap();
+    let out = Command::new(BIN)
+        .args(["user", "import"])
+        .arg(&file)
+        .env("GERBANG_DATABASE_URL", &db)
+        .env("GERBANG_KEYS_DIR", dir.path().join("keys"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("would disable 4 of 5"),
+        "{err}"
+    );
+    for i in 0..5 {
+        assert_ne!(status_of(i).await, "siasn_inactive", "nothing changed");
+    }
 
     // Allowed: the four go, the locked one included; the admin stays and is named.
     let (out, err) = ok(import(

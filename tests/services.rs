@@ -246,6 +246,27 @@ async fn consent_is_asked_once_and_revocable(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(replay.status(), 400);
+    // A request saved for the login form (here prompt=login) is not the consent form's to
+    // answer: the session it asks to sign in again cannot skip that by posting "allow".
+    let login = format!("{}&prompt=login", authorize_url(&server, "sscasn", scope));
+    let next = location(&b.get(&login).send().await.unwrap());
+    assert!(next.starts_with("/login?req="), "{next}");
+    let req = next["/login?req=".len()..]
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let sneak = b
+        .post(server.url("/consent"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("req", req),
+            ("decision", "allow".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sneak.status(), 400, "no code: {:?}", location(&sneak));
 
     // Next time no question, also with prompt=none; prompt=consent asks again.
     let res = b
