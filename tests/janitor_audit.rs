@@ -221,12 +221,15 @@ async fn two_replicas_never_work_the_same_job_at_once() {
         "a lease whose holder stopped renewing it runs out"
     );
 
-    // While another holder has the audit job, neither replica deletes a row of it.
+    // While another holder has the audit job, neither replica deletes a row of it. Between
+    // rounds a replica keeps the lease only until its next round (a second here), so an
+    // outsider asking as of two seconds on gets it unless a round is under way; asking as of
+    // now would race each round's renewal to the second, which a loaded machine loses.
     let mut held = false;
-    for _ in 0..50 {
+    for _ in 0..100 {
         let t = a.clock().now();
         if st
-            .claim_janitor_lease("audit_events", "outsider", t, t + 3600)
+            .claim_janitor_lease("audit_events", "outsider", t + 2, t + 3600)
             .await
             .unwrap()
         {
