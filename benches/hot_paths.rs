@@ -6,10 +6,10 @@ use std::hint::black_box;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use criterion::{Criterion, criterion_group, criterion_main};
+use gerbang::auth::session::{self, Login};
+use gerbang::clock::Clock;
 use gerbang::config::Config;
 use gerbang::domain::{pkce, totp};
-use gerbang::login::session::{self, Login};
-use gerbang::state::Clock;
 use gerbang::store::clients::Client;
 use jsonwebtoken::Algorithm;
 
@@ -83,7 +83,7 @@ fn hot_paths(c: &mut Criterion) {
             Login {
                 user_id: "u",
                 amr: vec!["pwd".into(), "otp".into()],
-                acr: gerbang::oidc::ACR_MFA,
+                acr: gerbang::domain::oidc::ACR_MFA,
                 mfa_at: Some(0),
                 ip: None,
                 user_agent: None,

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use gerbang::clock::Clock;
 use gerbang::config::Config;
-use gerbang::state::Clock;
 use gerbang::store::users::NewUser;
 
 const PASSWORD: &str = "Gerbang#Aman2026";
@@ -80,7 +80,7 @@ async fn seed(n: usize) {
             .await
             .expect("insert user");
         let sealed = ring.seal(&secret(i), &user.id);
-        let event = gerbang::store::audit::AuditEvent {
+        let event = gerbang::domain::audit::AuditEvent {
             kind: "mfa_device_added",
             ..Default::default()
         };

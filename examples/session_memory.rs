@@ -4,9 +4,9 @@
 //! (record, sid index, per-user set), with realistic browser and address strings.
 
 use axum_extra::extract::CookieJar;
+use gerbang::auth::session::{self, Login};
+use gerbang::clock::Clock;
 use gerbang::config::Config;
-use gerbang::login::session::{self, Login};
-use gerbang::state::Clock;
 
 // The allocator of the `gerbang` binary, so the figure is the served process's.
 #[global_allocator]
@@ -43,7 +43,7 @@ async fn main() {
         let login = Login {
             user_id: &user,
             amr: vec!["pwd".into(), "otp".into()],
-            acr: gerbang::oidc::ACR_MFA,
+            acr: gerbang::domain::oidc::ACR_MFA,
             mfa_at: Some(0),
             ip: Some(format!("10.{}.{}.{}", i % 250, (i / 250) % 250, i % 200)),
             user_agent: Some(

@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod admin;
+pub mod auth;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod consent;
 pub mod domain;

@@ -367,7 +367,7 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
         Command::Keys(KeysCmd::Init) => {
             let ring = gerbang::keys::KeyRing::load_or_generate(
                 &config.keys_dir,
-                gerbang::state::Clock::default().now(),
+                gerbang::clock::Clock::default().now(),
             )
             .map_err(|e| AdminError::Failed(e.to_string()))?;
             println!(

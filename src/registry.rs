@@ -254,10 +254,10 @@ pub fn validate(c: &Client) -> Result<(), RegistryError> {
         }
     }
     for s in &c.allowed_scopes {
-        if !crate::oidc::STAFF_SCOPES.contains(&s.as_str()) {
+        if !crate::domain::oidc::STAFF_SCOPES.contains(&s.as_str()) {
             return Err(invalid(format!(
                 "unknown allowed scope {s:?}: use {} (standard scopes need no mention)",
-                crate::oidc::STAFF_SCOPES.join(", ")
+                crate::domain::oidc::STAFF_SCOPES.join(", ")
             )));
         }
     }

@@ -6,9 +6,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::cache::Cache;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::{KeyError, KeyRing};
-use crate::state::{AppState, Clock};
+use crate::state::{AppState, Parts};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +64,20 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     };
     let mailer = crate::mail::Mailer::from_config(&config)?;
     crate::ops::metrics::handle();
-    Ok(AppState::new(store, cache, keys, mailer, config, clock))
+    Ok(AppState::new(Parts {
+        discovery: crate::oidc::discovery::document(&config).into(),
+        branding: crate::web::branding::fragment(
+            &config.agency_name,
+            config.agency_logo.as_deref(),
+        )
+        .into(),
+        store,
+        cache,
+        keys,
+        mailer,
+        settings: config,
+        clock,
+    }))
 }
 
 /// Serves until `shutdown` resolves, with the housekeeping tasks the state needs.
@@ -91,7 +105,7 @@ pub async fn run(
     };
     let mut tasks = vec![
         tokio::spawn(housekeeping(state.clone())),
-        tokio::spawn(crate::mail::run_worker(state.clone())),
+        tokio::spawn(crate::mail::worker::run_worker(state.clone())),
         tokio::spawn(crate::oidc::backchannel::run_worker(state.clone())),
         tokio::spawn(crate::ops::janitor::run(state.clone())),
     ];

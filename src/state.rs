@@ -1,38 +1,18 @@
 //! Application state handed to every handler by axum; no globals.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::cache::Cache;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::mail::Mailer;
 use crate::memo::Memo;
-use crate::oidc::tokens::AccessClaims;
+use crate::oidc::claims::AccessClaims;
 use crate::passwords::Hasher;
 use crate::store::Store;
 use crate::store::clients::Client;
 use crate::store::users::User;
-
-/// Wall-clock time in unix seconds plus an offset tests can move (expiry, TTLs, lockouts).
-#[derive(Clone, Default)]
-pub struct Clock {
-    offset: Arc<AtomicI64>,
-}
-
-impl Clock {
-    pub fn now(&self) -> i64 {
-        let real = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        real + self.offset.load(Ordering::Relaxed)
-    }
-
-    pub fn advance(&self, secs: i64) {
-        self.offset.fetch_add(secs, Ordering::Relaxed);
-    }
-}
 
 /// Cheap to clone (one reference count): axum clones the state for every stateful layer and
 /// extractor of every request, and a field-by-field clone was ~13% of a discovery request's
@@ -75,22 +55,36 @@ pub struct Shared {
 /// Users remembered for `/userinfo` at most: a few seconds of distinct callers at peak.
 const USERINFO_USERS: usize = 50_000;
 
+/// What the state is built from (`server::build_state`); published documents are made
+/// there too, so the state needs nothing from the features it serves.
+pub struct Parts {
+    pub store: Store,
+    pub cache: Cache,
+    pub keys: KeyRing,
+    pub mailer: Mailer,
+    pub settings: Config,
+    pub clock: Clock,
+    /// The discovery document, serialised.
+    pub discovery: bytes::Bytes,
+    /// The agency's header fragment for pages.
+    pub branding: Box<str>,
+}
+
 impl AppState {
-    pub fn new(
-        store: Store,
-        cache: Cache,
-        keys: KeyRing,
-        mailer: Mailer,
-        settings: Config,
-        clock: Clock,
-    ) -> Self {
+    pub fn new(p: Parts) -> Self {
+        let Parts {
+            store,
+            cache,
+            keys,
+            mailer,
+            settings,
+            clock,
+            discovery,
+            branding,
+        } = p;
         let hasher = Hasher::new(settings.argon2, settings.hash_workers);
         let client_cache = settings.client_cache_secs;
         let verified_cap = settings.verified_token_cache;
-        let discovery = crate::oidc::discovery::document(&settings).into();
-        let branding =
-            crate::web::branding::fragment(&settings.agency_name, settings.agency_logo.as_deref())
-                .into();
         Self(Arc::new(Shared {
             store,
             cache,

@@ -671,7 +671,7 @@ fn a_commands_audit_events_reach_the_sink_before_it_ends() {
         .unwrap();
     rt.block_on(async {
         let store = gerbang::admin::open_store(&c).await.unwrap();
-        let ev = gerbang::store::audit::AuditEvent {
+        let ev = gerbang::domain::audit::AuditEvent {
             actor: Some("import"),
             kind: "import_test",
             ..Default::default()

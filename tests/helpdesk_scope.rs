@@ -1403,7 +1403,7 @@ async fn api_tokens_end_with_their_sign_in(backend: Backend) {
     let at = field(&t, "access_token");
     assert_eq!(api_get(s, at, &nip).await.status(), 200);
     let staff = s.user(&d.staff_nip).await;
-    gerbang::login::session::end_all_for_user(&s.state, &staff.id)
+    gerbang::auth::session::end_all_for_user(&s.state, &staff.id)
         .await
         .unwrap();
     let res = api_get(s, at, &nip).await;

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use gerbang::store::audit::AuditEvent;
+use gerbang::domain::audit::AuditEvent;
 use gerbang::store::outbox::{GIVEN_UP, Mail};
 use gerbang::store::refresh::RefreshGrant;
 

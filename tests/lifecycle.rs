@@ -552,7 +552,7 @@ async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
         .helpdesk_apply(
             &u.id,
             gerbang::store::helpdesk::Action::SetEmail("benar@bkn.go.id"),
-            &gerbang::store::audit::AuditEvent {
+            &gerbang::domain::audit::AuditEvent {
                 kind: "helpdesk_action",
                 ..Default::default()
             },

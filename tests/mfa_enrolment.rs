@@ -377,24 +377,24 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
     // A session from before enrolment (password only) is not enough either.
     let stale = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let jar = axum_extra::extract::CookieJar::new();
-    let login = gerbang::login::session::Login {
+    let login = gerbang::auth::session::Login {
         user_id: &user_id,
         amr: vec!["pwd".into()],
-        acr: gerbang::oidc::ACR_PASSWORD,
+        acr: gerbang::domain::oidc::ACR_PASSWORD,
         mfa_at: None,
         ip: None,
         user_agent: None,
     };
-    let (jar, _) = gerbang::login::session::create(&server.state, jar, login)
+    let (jar, _) = gerbang::auth::session::create(&server.state, jar, login)
         .await
         .unwrap();
     let cookie = jar
-        .get(gerbang::login::session::COOKIE)
+        .get(gerbang::auth::session::COOKIE)
         .unwrap()
         .value()
         .to_string();
     stale.add_cookie_str(
-        &format!("{}={cookie}", gerbang::login::session::COOKIE),
+        &format!("{}={cookie}", gerbang::auth::session::COOKIE),
         &server.base.parse().unwrap(),
     );
     let old = reqwest::Client::builder()
@@ -531,7 +531,7 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
         let state = server.state.clone();
         async move {
             let hash = state.hasher.hash("Baru#Sandi2026x".into()).await.unwrap();
-            let ev = gerbang::store::audit::AuditEvent {
+            let ev = gerbang::domain::audit::AuditEvent {
                 kind: "password_changed",
                 subject: Some(&user_id),
                 ..Default::default()
@@ -566,7 +566,7 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
                 .set_user_status(&user_id, "disabled", server.clock().now())
                 .await
                 .unwrap(),
-            _ => gerbang::login::session::end_all_for_user(&server.state, &user_id)
+            _ => gerbang::auth::session::end_all_for_user(&server.state, &user_id)
                 .await
                 .unwrap(),
         }

@@ -621,7 +621,7 @@ async fn backchannel_logout_reaches_every_service_of_the_session(backend: Backen
     let (b2, loc, nip) = signed_in(&server, "myasn", "openid").await;
     let t3 = exchange_code(&server, "myasn", &secrets[0], &code_from(&loc)).await;
     let user = server.user(&nip).await;
-    gerbang::login::session::end_all_for_user(&server.state, &user.id)
+    gerbang::auth::session::end_all_for_user(&server.state, &user.id)
         .await
         .unwrap();
     let got = receiver.wait_for(&server, 3).await;

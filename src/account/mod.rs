@@ -11,20 +11,20 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use crate::auth::otp::{self, OtpOutcome};
+use crate::auth::session::{self, SsoSession};
+use crate::domain::audit::AuditEvent;
+use crate::domain::oidc::ACR_MFA;
 use crate::domain::password_policy;
 use crate::error::AppError;
-use crate::login::session::{self, SsoSession};
-use crate::login::{wib, wib_seconds};
 use crate::mail::compose;
-use crate::mfa::otp::{self, OtpOutcome};
-use crate::oidc::ACR_MFA;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::audit::AuditEvent;
 use crate::store::mfa::DeviceChange;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
+use crate::web::time::{wib, wib_seconds};
 use crate::web::{client_ip, csrf};
 
 pub fn router() -> Router<AppState> {
@@ -154,7 +154,7 @@ async fn render(
         .await?
         .into_iter()
         .map(|c| ConsentRow {
-            claims: crate::consent::claim_texts(&c.scope),
+            claims: crate::oidc::claims::claim_texts(&c.scope),
             client_id: c.client_id,
             client_name: c.client_name,
             since: wib(c.granted_at),
@@ -493,10 +493,7 @@ pub async fn post_password(
     let fail = |msg: String| Some(msg);
     let rules = password_policy::check(&f.password, &user.nip, &user.name);
     if !rules.is_empty() {
-        let named: Vec<&str> = rules
-            .iter()
-            .map(|r| lang.t(crate::reset::rule_key(*r)))
-            .collect();
+        let named: Vec<&str> = rules.iter().map(|r| lang.t(r.key())).collect();
         return render(
             &state,
             jar,
@@ -550,7 +547,7 @@ pub async fn post_password(
     state.mailer.wake.notify_one();
     // Every other session and every refresh token ends; this browser stays signed in.
     end_other_sessions(&state, &me.0).await?;
-    crate::login::pending::end_all_for_user(&state, &user.id).await?;
+    crate::auth::pending::end_all_for_user(&state, &user.id).await?;
     state.store.revoke_user_refresh(&user.id, now).await?;
     Ok(done("saved"))
 }

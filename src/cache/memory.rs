@@ -15,7 +15,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::state::Clock;
+use crate::clock::Clock;
 
 const SHARDS: usize = 32;
 

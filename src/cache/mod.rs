@@ -5,23 +5,21 @@
 //! indexes). The in-process backend is the embedded default; Redis (`redis_url`) is what
 //! several replicas share.
 
+mod error;
 mod memory;
 mod redis;
 
+pub use error::CacheError;
 pub use memory::MemoryCache;
 pub use redis::RedisCache;
 
-use crate::state::Clock;
+use crate::clock::Clock;
 
 #[derive(Clone)]
 pub enum Cache {
     Memory(MemoryCache),
     Redis(RedisCache),
 }
-
-#[derive(Debug, thiserror::Error)]
-#[error("cache unavailable: {0}")]
-pub struct CacheError(pub String);
 
 impl Cache {
     /// The in-process cache, bounded to about `max_entries` (see `memory.rs`).

@@ -11,8 +11,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
-use super::CacheError;
-use crate::state::Clock;
+use super::error::CacheError;
+use crate::clock::Clock;
 
 #[derive(Clone)]
 pub struct RedisCache {

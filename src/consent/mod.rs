@@ -11,9 +11,10 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use crate::auth::session;
+use crate::domain::oidc::ACR_MFA;
 use crate::error::AppError;
-use crate::login::session;
-use crate::oidc::{self, ACR_MFA, authorize, has_scope};
+use crate::oidc::authorize;
 use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::i18n::Lang;
@@ -30,24 +31,6 @@ struct ConsentPage {
     req: String,
     client_name: String,
     claims: Vec<&'static str>,
-}
-
-/// What a scope releases, in words a person understands (i18n keys).
-pub fn claim_texts(scope: &str) -> Vec<&'static str> {
-    let mut out = vec!["consent.claim_id"];
-    if has_scope(scope, "profile") {
-        out.push("consent.claim_profile");
-    }
-    if has_scope(scope, "email") {
-        out.push("consent.claim_email");
-    }
-    if has_scope(scope, "offline_access") {
-        out.push("consent.claim_offline");
-    }
-    if has_scope(scope, "helpdesk") {
-        out.push("consent.claim_helpdesk");
-    }
-    out
 }
 
 #[derive(Deserialize, Default)]
@@ -68,7 +51,7 @@ pub async fn get_consent(
     if !signed_in {
         return Ok(Redirect::to(&format!("/login?req={}", urlencode(&q.req))).into_response());
     }
-    let Some(req) = oidc::load_authreq(&state, &q.req).await? else {
+    let Some(req) = crate::oidc::request::load_authreq(&state, &q.req).await? else {
         return Err(AppError::bad_request("error.login_expired"));
     };
     let (jar, csrf) = csrf::issue(&state, jar);
@@ -77,7 +60,7 @@ pub async fn get_consent(
         csrf,
         req: q.req,
         client_name: req.client_name,
-        claims: claim_texts(&req.scope),
+        claims: crate::oidc::claims::claim_texts(&req.scope),
     };
     Ok((jar, page).into_response())
 }
@@ -112,14 +95,14 @@ pub async fn post_consent(
             return Err(AppError::bad_request("error.login_expired"));
         }
         Some(u) if u.is_active() => {}
-        Some(u) => return crate::login::disabled::page(&state, lang, &u).await,
+        Some(u) => return crate::auth::disabled::page(&state, lang, &u).await,
         None => return Err(AppError::bad_request("error.login_expired")),
     }
     if !matches!(form.decision.as_str(), "allow" | "deny") {
         return Err(AppError::bad_request("error.bad_request"));
     }
     // Taken, not read: one answer per request, so a replayed form cannot mint a second code.
-    let Some(req) = oidc::take_authreq(&state, &form.req)
+    let Some(req) = crate::oidc::request::take_authreq(&state, &form.req)
         .await?
         .filter(|r| r.consent_sid.as_deref() == Some(sso.sid.as_str()))
     else {
@@ -151,7 +134,7 @@ pub async fn post_consent(
         .store
         .save_consent(&sso.user_id, &client.id, &scope.join(" "), now)
         .await?;
-    let ev = crate::store::audit::AuditEvent {
+    let ev = crate::domain::audit::AuditEvent {
         kind: "consent_granted",
         actor: Some(&sso.user_id),
         subject: Some(&sso.user_id),

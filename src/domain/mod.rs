@@ -1,7 +1,10 @@
 //! Pure rules: no async, no I/O, time passed in. Everything security-relevant is decided here.
 
+pub mod audit;
+pub mod email;
 pub mod lockout;
 pub mod nip;
+pub mod oidc;
 pub mod password_policy;
 pub mod pkce;
 pub mod refresh_token;

@@ -35,6 +35,23 @@ pub enum Rule {
     Common,
 }
 
+impl Rule {
+    /// The i18n key of the words that explain this rule to a person.
+    pub fn key(self) -> &'static str {
+        match self {
+            Rule::MinLength => "rule.min_length",
+            Rule::MaxLength => "rule.max_length",
+            Rule::Upper => "rule.upper",
+            Rule::Lower => "rule.lower",
+            Rule::Digit => "rule.digit",
+            Rule::Symbol => "rule.symbol",
+            Rule::ContainsNip => "rule.nip",
+            Rule::ContainsName => "rule.name",
+            Rule::Common => "rule.common",
+        }
+    }
+}
+
 pub const MIN_LEN: usize = 12;
 /// Bounds argon2 work per request; long passphrases still fit.
 pub const MAX_LEN: usize = 256;

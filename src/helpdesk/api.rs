@@ -10,13 +10,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    FRESH_MFA_SECS, Lookup, Purpose, Staff, find_in_scope, parse_action, perform, staff_of,
+use super::staff::{
+    FRESH_MFA_SECS, Lookup, Purpose, Staff, enable_refused, find_in_scope, mask_email,
+    parse_action, perform, reason_ok, staff_of,
 };
+use crate::domain::audit::AuditEvent;
+use crate::domain::oidc::has_scope;
 use crate::error::AppError;
-use crate::oidc::has_scope;
 use crate::state::AppState;
-use crate::store::audit::AuditEvent;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::{client_ip, user_agent};
@@ -141,7 +142,7 @@ async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff,
     // The sign-in behind the token must still be going on: after "end sessions", a logout
     // or a password reset, its staff powers end at once, not when the token expires.
     let live = match &claims.sid {
-        Some(sid) => match crate::login::session::by_sid(state, sid).await {
+        Some(sid) => match crate::auth::session::by_sid(state, sid).await {
             Ok(s) => s.is_some_and(|s| s.user_id == claims.sub),
             Err(_) => return Err(unavailable()),
         },
@@ -188,7 +189,7 @@ async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff,
 fn person_json(u: &User, devices: usize) -> serde_json::Value {
     json!({
         "nip": u.nip, "name": u.name, "instansi_id": u.instansi_id, "status": u.status,
-        "email_masked": super::mask_email(&u.email), "locked_until": u.locked_until,
+        "email_masked": mask_email(&u.email), "locked_until": u.locked_until,
         "failed_logins": u.failed_logins, "mfa_devices": devices,
     })
 }
@@ -276,7 +277,7 @@ async fn post_action(
     };
     let now = state.clock.now();
     let reason = body.reason.trim();
-    if !super::reason_ok(reason) {
+    if !reason_ok(reason) {
         if let Err(e) = state.store.audit(&refused("no reason"), now).await {
             return internal(e.into());
         }
@@ -301,7 +302,7 @@ async fn post_action(
             "unknown action, or a bad new_email for set_email",
         );
     };
-    if super::enable_refused(&staff, &person, action) {
+    if enable_refused(&staff, &person, action) {
         if let Err(e) = state
             .store
             .audit(&refused("enable over a SIASN disable"), now)

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
 
+use crate::auth::session;
 use crate::error::AppError;
-use crate::login::session;
 use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::i18n::Lang;
@@ -54,7 +54,7 @@ pub async fn get_home(
         return Ok((jar, Redirect::to("/login")).into_response());
     };
     if !user.is_active() {
-        return crate::login::disabled::page(&state, lang, &user).await;
+        return crate::auth::disabled::page(&state, lang, &user).await;
     }
     let roles = state.store.role_names(&user.id).await?;
     // Only services this person may enter: a tile that ends in "access denied" helps no one.

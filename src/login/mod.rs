@@ -1,11 +1,5 @@
 //! `/login` (NIP + password; the `otp` field is wired by the MFA work) and `/` (home).
 
-pub mod device;
-pub mod disabled;
-pub mod guard;
-pub mod pending;
-pub mod session;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{ConnectInfo, Query, State};
@@ -16,19 +10,22 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use crate::auth::guard::{self, Counter, Gate};
+use crate::auth::otp::{self, OtpOutcome};
+use crate::auth::signin::{self, Factor};
+use crate::auth::{device, pending};
 use crate::config::Config;
+use crate::domain::audit::AuditEvent;
 use crate::domain::nip::{self, NipError};
 use crate::domain::password_policy::MAX_LEN;
 use crate::error::AppError;
 use crate::mail::compose;
-use crate::mfa::{self, otp::OtpOutcome};
-use crate::oidc::{self, ACR_MFA};
+use crate::oidc::authorize;
 use crate::state::AppState;
-use crate::store::audit::AuditEvent;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
+use crate::web::time::{wib, wib_seconds};
 use crate::web::{captcha, client_ip, csrf, user_agent};
-use guard::{Counter, Gate};
 
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
@@ -96,7 +93,7 @@ async fn render_login(
     ip: &str,
     shown: Shown,
 ) -> Result<Response, AppError> {
-    let authreq = oidc::load_authreq(state, req_id).await?;
+    let authreq = crate::oidc::request::load_authreq(state, req_id).await?;
     let nip = if shown.nip.is_empty() {
         authreq
             .as_ref()
@@ -147,15 +144,6 @@ pub async fn get_login(
         status: StatusCode::OK,
     };
     render_login(&state, jar, lang, &q.req, &ip, shown).await
-}
-
-/// Formats an instant as Western Indonesian Time, the zone of most ASN.
-pub fn wib(ts: i64) -> String {
-    let offset = time::UtcOffset::from_hms(7, 0, 0).expect("valid offset");
-    let fmt = time::macros::format_description!("[day]-[month]-[year] [hour]:[minute] WIB");
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| t.to_offset(offset).format(&fmt).unwrap_or_default())
-        .unwrap_or_default()
 }
 
 pub async fn post_login(
@@ -363,23 +351,6 @@ enum Step {
     Otp,
 }
 
-/// Which second factor completed a login: recorded honestly in `amr` (RFC 8176 `otp`; a
-/// recovery code is `rc`, so services and the helpdesk console can tell them apart).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Factor {
-    Totp,
-    RecoveryCode,
-}
-
-impl Factor {
-    pub fn amr(self) -> &'static str {
-        match self {
-            Factor::Totp => "otp",
-            Factor::RecoveryCode => "rc",
-        }
-    }
-}
-
 /// Checks the OTP (or recovery code) of a person whose password was right, and finishes
 /// the login or explains what was wrong with the code. The guess was reserved already.
 async fn second_factor(
@@ -401,7 +372,7 @@ async fn second_factor(
         };
         (ev, detail)
     };
-    let outcome = mfa::otp::check(state, a.user, otp).await?;
+    let outcome = otp::check(state, a.user, otp).await?;
     let (message, detail) = code_message(lang, outcome);
     if let Some(message) = message {
         let (ev, detail) = event("otp_failure", detail);
@@ -466,8 +437,8 @@ async fn second_factor(
     {
         guard::count_for_captcha(state, ip, &a.user.nip, -1).await?;
     }
-    let (jar, sso) = complete(state, jar, a.user, factor, a.ip, a.ua).await?;
-    continue_authorization(state, jar, &sso, a.req).await
+    let (jar, sso) = signin::complete(state, jar, a.user, factor, a.ip, a.ua).await?;
+    authorize::resume(state, jar, &sso, a.req).await
 }
 
 /// What a failed code is told (`None`: the code was right), and the audit detail.
@@ -480,7 +451,7 @@ fn code_message(lang: Lang, outcome: OtpOutcome) -> (Option<String>, Option<Stri
             Some("replayed".into()),
         ),
         OtpOutcome::Skewed(m) => (
-            Some(mfa::otp::skew_message(lang, m)),
+            Some(otp::skew_message(lang, m)),
             Some(format!("skew {m} min")),
         ),
     }
@@ -495,64 +466,8 @@ async fn code_without_password(
     code: &str,
 ) -> Result<OtpOutcome, AppError> {
     match user {
-        Some(u) => mfa::otp::peek(state, u, code).await,
-        None => mfa::otp::check_nobody(state, code).await,
-    }
-}
-
-/// Starts the full (MFA) session: fresh cookie, known browser, audit.
-pub async fn complete(
-    state: &AppState,
-    jar: CookieJar,
-    user: &User,
-    factor: Factor,
-    ip: &str,
-    ua: Option<&str>,
-) -> Result<(CookieJar, session::SsoSession), AppError> {
-    let now = state.clock.now();
-    let jar = pending::finish(state, jar).await?;
-    let ev = AuditEvent {
-        kind: "login_success",
-        actor: Some(&user.id),
-        subject: Some(&user.id),
-        ip: Some(ip),
-        user_agent: ua,
-        detail: (factor == Factor::RecoveryCode).then_some("recovery_code"),
-        ..Default::default()
-    };
-    state.store.audit(&ev, now).await?;
-    let login = session::Login {
-        user_id: &user.id,
-        amr: vec!["pwd".into(), factor.amr().into()],
-        acr: ACR_MFA,
-        // Only a TOTP code makes the session fresh for staff pages: a recovery code is for
-        // a lost phone, and the console's own step-up refuses it too.
-        mfa_at: (factor == Factor::Totp).then_some(now),
-        ip: Some(ip.to_string()),
-        user_agent: ua.map(str::to_string),
-    };
-    let (jar, sso) = session::create(state, jar, login).await?;
-    // A fresh CSRF secret with the new session: one planted before login is worthless after.
-    let jar = csrf::rotate(state, jar);
-    Ok((device::remember(state, jar, &user.id, now), sso))
-}
-
-/// Back to the service that asked, or home.
-pub async fn continue_authorization(
-    state: &AppState,
-    jar: CookieJar,
-    sso: &session::SsoSession,
-    req_id: &str,
-) -> Result<Response, AppError> {
-    match oidc::take_authreq(state, req_id).await? {
-        Some(req) => {
-            let Some(client) = state.store.find_client(&req.client_id).await? else {
-                return Err(AppError::bad_request("error.unknown_client"));
-            };
-            let next = oidc::authorize::proceed(state, &client, &req, sso, true).await?;
-            Ok((jar, next).into_response())
-        }
-        None => Ok((jar, Redirect::to("/")).into_response()),
+        Some(u) => otp::peek(state, u, code).await,
+        None => otp::check_nobody(state, code).await,
     }
 }
 
@@ -580,16 +495,6 @@ async fn render_otp_step(
         server_time: wib_seconds(state.clock.now()),
     };
     Ok((status, jar, page).into_response())
-}
-
-/// The server's time to the second, so people can compare it with their phone.
-pub fn wib_seconds(ts: i64) -> String {
-    let offset = time::UtcOffset::from_hms(7, 0, 0).expect("valid offset");
-    let fmt =
-        time::macros::format_description!("[hour]:[minute]:[second] WIB, [day]-[month]-[year]");
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| t.to_offset(offset).format(&fmt).unwrap_or_default())
-        .unwrap_or_default()
 }
 
 pub async fn get_otp(

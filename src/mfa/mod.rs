@@ -1,8 +1,6 @@
 //! Mandatory second factor: `/mfa/enrol` (QR code, code, device name), the recovery codes
 //! shown once after the first device, and `/mfa/continue` back to the waiting service.
 
-pub mod otp;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{ConnectInfo, State};
@@ -13,17 +11,21 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use crate::auth::otp;
+use crate::auth::signin::{self, Factor};
+use crate::auth::{pending, session};
+use crate::domain::audit::AuditEvent;
 use crate::domain::totp::{self, Verdict};
 use crate::error::AppError;
-use crate::login::{self, pending, session, wib, wib_seconds};
 use crate::mail::compose;
+use crate::oidc::authorize;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::audit::AuditEvent;
 use crate::store::mfa::NewDevice;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
+use crate::web::time::{wib, wib_seconds};
 use crate::web::{client_ip, csrf, user_agent};
 
 pub fn router() -> Router<AppState> {
@@ -90,7 +92,7 @@ impl Enrollee {
 /// that has no second factor at all. A password alone never adds a device next to one.
 async fn enrollee(state: &AppState, jar: &CookieJar) -> Result<Option<Enrollee>, AppError> {
     if let Some(s) = session::current(state, jar).await?
-        && s.acr == crate::oidc::ACR_MFA
+        && s.acr == crate::domain::oidc::ACR_MFA
         && let Some(user) = state
             .store
             .find_user(&s.user_id)
@@ -367,11 +369,11 @@ pub async fn post_enrol(
         Enrollee::Account { .. } => Ok((jar, Redirect::to("/account?done=saved")).into_response()),
         Enrollee::Login { user, req, .. } => {
             // Enrolment proved the second factor: the original request continues.
-            let factor = login::Factor::Totp;
+            let factor = Factor::Totp;
             let (jar, sso) =
-                login::complete(&state, jar, &user, factor, &ip, ua.as_deref()).await?;
+                signin::complete(&state, jar, &user, factor, &ip, ua.as_deref()).await?;
             if codes.is_empty() {
-                return login::continue_authorization(&state, jar, &sso, &req).await;
+                return authorize::resume(&state, jar, &sso, &req).await;
             }
             state
                 .cache
@@ -399,5 +401,5 @@ pub async fn get_continue(
         .take(&continue_key(&sso.sid))
         .await?
         .unwrap_or_default();
-    login::continue_authorization(&state, jar, &sso, &req).await
+    authorize::resume(&state, jar, &sso, &req).await
 }

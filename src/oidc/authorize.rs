@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use url::Url;
 
-use super::{AuthRequest, CodeGrant, ParamError, has_scope, param};
-use crate::domain::pkce;
+use super::codes::CodeGrant;
+use super::request::{AuthRequest, ParamError, param};
+use crate::auth::session::{self, SsoSession};
+use crate::domain::oidc::has_scope;
 use crate::error::AppError;
-use crate::login::session::{self, SsoSession};
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 use crate::store::clients::Client;
@@ -67,115 +68,6 @@ impl From<crate::cache::CacheError> for Failure {
     }
 }
 
-/// What `check` makes of a request's parameters once client and redirect URI are known.
-pub struct Checked {
-    pub req: AuthRequest,
-    pub prompt_none: bool,
-    pub prompt_login: bool,
-    pub max_age: Option<i64>,
-}
-
-/// The checks `/authorize` and `/par` share; errors are (OAuth error code, description).
-pub fn check(
-    client: &Client,
-    redirect_uri: &str,
-    params: &HashMap<String, String>,
-) -> Result<Checked, (&'static str, &'static str)> {
-    let get = |k: &str| param(params, k);
-    if get("request").is_some() {
-        return Err(("request_not_supported", "request objects are not supported"));
-    }
-    if get("response_type") != Some("code") {
-        return Err((
-            "unsupported_response_type",
-            "only response_type=code is supported",
-        ));
-    }
-    if get("response_mode").is_some_and(|m| m != "query") {
-        return Err(("invalid_request", "only response_mode=query is supported"));
-    }
-    if !client.allows_grant("authorization_code") {
-        return Err((
-            "unauthorized_client",
-            "client may not use the authorization code flow",
-        ));
-    }
-    let scope = get("scope").unwrap_or("");
-    if !has_scope(scope, "openid") {
-        return Err(("invalid_scope", "the openid scope is required"));
-    }
-    // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope).
-    let scope: Vec<&str> = super::SCOPES
-        .iter()
-        .copied()
-        .filter(|s| has_scope(scope, s))
-        .collect();
-    // A staff scope reaches staff APIs: only clients the operator marked for it may ask,
-    // consented or first-party alike. Refused rather than dropped, so the service learns why.
-    if scope.iter().any(|s| !client.allows_scope(s)) {
-        return Err((
-            "invalid_scope",
-            "this client is not allowed the requested scope",
-        ));
-    }
-    let scope = scope.join(" ");
-    // PKCE is required even for confidential clients: a stolen code must be useless without
-    // the verifier.
-    let Some(challenge) = get("code_challenge") else {
-        return Err(("invalid_request", "code_challenge (PKCE) is required"));
-    };
-    if get("code_challenge_method") != Some("S256") {
-        return Err(("invalid_request", "code_challenge_method must be S256"));
-    }
-    if !pkce::valid_challenge(challenge) {
-        return Err(("invalid_request", "code_challenge is malformed"));
-    }
-    let nonce = get("nonce").map(str::to_string);
-    if nonce.as_ref().is_some_and(|n| n.len() > 512) {
-        return Err(("invalid_request", "nonce is too long"));
-    }
-    let prompt: Vec<&str> = get("prompt")
-        .map(|p| p.split(' ').collect())
-        .unwrap_or_default();
-    if prompt
-        .iter()
-        .any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account"))
-    {
-        return Err(("invalid_request", "unsupported prompt value"));
-    }
-    let prompt_none = prompt.contains(&"none");
-    if prompt_none && prompt.len() > 1 {
-        return Err(("invalid_request", "prompt=none cannot be combined"));
-    }
-    let max_age = match get("max_age") {
-        None => None,
-        Some(m) => match m.parse::<i64>() {
-            Ok(v) if v >= 0 => Some(v),
-            _ => return Err(("invalid_request", "max_age must be a non-negative integer")),
-        },
-    };
-    let login_hint = get("login_hint")
-        .filter(|h| h.len() <= 18 && h.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_string);
-    Ok(Checked {
-        req: AuthRequest {
-            client_id: client.id.clone(),
-            client_name: client.name.clone(),
-            redirect_uri: redirect_uri.to_string(),
-            scope,
-            state: get("state").map(str::to_string),
-            nonce,
-            code_challenge: challenge.to_string(),
-            login_hint,
-            prompt_consent: prompt.contains(&"consent"),
-            consent_sid: None,
-        },
-        prompt_none,
-        prompt_login: prompt.contains(&"login"),
-        max_age,
-    })
-}
-
 async fn authorize_inner(
     state: &AppState,
     lang: Lang,
@@ -183,7 +75,7 @@ async fn authorize_inner(
     raw: &[u8],
 ) -> Result<Response, Failure> {
     // A repeated parameter is refused, but only once the redirect URI is trusted (below).
-    let (mut params, mut repeated) = match super::parse_params(raw) {
+    let (mut params, mut repeated) = match super::request::parse_params(raw) {
         Ok(p) => (p, false),
         Err(ParamError::Repeated) => (first_values(raw), true),
         Err(ParamError::TooLong) => {
@@ -230,14 +122,14 @@ async fn authorize_inner(
     if repeated {
         return Err(fail(("invalid_request", "a parameter was repeated")));
     }
-    let checked = check(&client, redirect_uri, &params).map_err(fail)?;
+    let checked = super::request::check(&client, redirect_uri, &params).map_err(fail)?;
 
     let now = state.clock.now();
     let session = session::current(state, jar).await?;
     // Only a session that passed the second factor counts: MFA is mandatory, and a session
     // from before a person's enrolment must not slip through.
     let mut usable = session.filter(|s| {
-        s.acr == super::ACR_MFA
+        s.acr == crate::domain::oidc::ACR_MFA
             && !checked.prompt_login
             && checked.max_age.is_none_or(|m| s.auth_time + m >= now)
     });
@@ -251,7 +143,7 @@ async fn authorize_inner(
                 usable = None;
             }
             Some(u) if u.is_active() => {}
-            Some(u) => return Ok(crate::login::disabled::page(state, lang, &u).await?),
+            Some(u) => return Ok(crate::auth::disabled::page(state, lang, &u).await?),
             None => return Err(Failure::Page(AppError::bad_request("error.bad_request"))),
         }
     }
@@ -259,7 +151,7 @@ async fn authorize_inner(
         Some(s) => Ok(proceed(state, &client, &checked.req, &s, !checked.prompt_none).await?),
         None if checked.prompt_none => Err(fail(("login_required", "the user is not signed in"))),
         None => {
-            let id = super::save_authreq(state, &checked.req).await?;
+            let id = super::request::save_authreq(state, &checked.req).await?;
             Ok(Redirect::to(&format!("/login?req={id}")).into_response())
         }
     }
@@ -285,7 +177,7 @@ pub async fn proceed(
     if !client.allowed_roles.is_empty() {
         let roles = state.store.role_names(&session.user_id).await?;
         if !client.admits(&roles) {
-            let ev = crate::store::audit::AuditEvent {
+            let ev = crate::domain::audit::AuditEvent {
                 kind: "access_denied",
                 actor: Some(&session.user_id),
                 subject: Some(&session.user_id),
@@ -299,7 +191,9 @@ pub async fn proceed(
     // A staff scope is granted only to someone who holds a staff role; for anyone else it
     // is dropped from the grant (the token says which scopes it carries).
     let narrowed;
-    let req = if super::STAFF_SCOPES.iter().any(|s| has_scope(&req.scope, s))
+    let req = if crate::domain::oidc::STAFF_SCOPES
+        .iter()
+        .any(|s| has_scope(&req.scope, s))
         && !holds_staff_role(state, &session.user_id).await?
     {
         let mut r = req.clone();
@@ -321,7 +215,7 @@ pub async fn proceed(
             }
             let mut asked = req.clone();
             asked.consent_sid = Some(session.sid.clone());
-            let id = super::save_authreq(state, &asked).await?;
+            let id = super::request::save_authreq(state, &asked).await?;
             return Ok(Redirect::to(&format!("/consent?req={id}")).into_response());
         }
     }
@@ -336,13 +230,13 @@ pub async fn holds_staff_role(
     let roles = state.store.role_names(user_id).await?;
     Ok(roles
         .iter()
-        .any(|r| super::STAFF_ROLES.contains(&r.as_str())))
+        .any(|r| crate::domain::oidc::STAFF_ROLES.contains(&r.as_str())))
 }
 
 fn without_staff_scopes(scope: &str) -> String {
     scope
         .split(' ')
-        .filter(|s| !super::STAFF_SCOPES.contains(s))
+        .filter(|s| !crate::domain::oidc::STAFF_SCOPES.contains(s))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -373,7 +267,7 @@ pub async fn issue_code(
     let json = serde_json::to_string(&grant).map_err(|_| AppError::internal())?;
     state
         .cache
-        .set(&super::code_key(&sha256_hex(&code)), &json, ttl)
+        .set(&super::codes::code_key(&sha256_hex(&code)), &json, ttl)
         .await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = &req.state {
@@ -421,4 +315,23 @@ fn first_values(raw: &[u8]) -> HashMap<String, String> {
         m.entry(k.into_owned()).or_insert_with(|| v.into_owned());
     }
     m
+}
+
+/// After a sign-in: back to the service whose request `req_id` names, or home.
+pub async fn resume(
+    state: &AppState,
+    jar: CookieJar,
+    sso: &SsoSession,
+    req_id: &str,
+) -> Result<Response, AppError> {
+    match crate::oidc::request::take_authreq(state, req_id).await? {
+        Some(req) => {
+            let Some(client) = state.store.find_client(&req.client_id).await? else {
+                return Err(AppError::bad_request("error.unknown_client"));
+            };
+            let next = proceed(state, &client, &req, sso, true).await?;
+            Ok((jar, next).into_response())
+        }
+        None => Ok((jar, Redirect::to("/")).into_response()),
+    }
 }

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
-use super::param;
+use super::request::param;
 use crate::error::OAuthError;
 use crate::secrets::{ct_eq, sha256_hex};
 use crate::state::AppState;

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::param;
+use super::request::param;
 use crate::domain::refresh_token;
 use crate::error::OAuthError;
 use crate::state::AppState;
@@ -22,7 +22,7 @@ pub async fn post_introspect(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
-    let params = super::parse_params(&body)?;
+    let params = super::request::parse_params(&body)?;
     let client = super::client_auth::authenticate(&state, &headers, &params).await?;
     let mine = |client_id: &str, aud: Option<&str>| {
         state.settings.introspection_any_client

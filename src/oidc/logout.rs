@@ -17,10 +17,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use url::Url;
 
-use super::param;
+use super::request::param;
 use super::tokens::TokenError;
+use crate::auth::session;
 use crate::error::AppError;
-use crate::login::session;
 use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::i18n::Lang;
@@ -116,7 +116,7 @@ pub async fn get_logout(
     jar: CookieJar,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = super::parse_params(q.unwrap_or_default().as_bytes())
+    let params = super::request::parse_params(q.unwrap_or_default().as_bytes())
         .map_err(|_| AppError::bad_request("error.bad_request"))?;
     let req = validate(&state, &params).await?;
     if req.hint_fits(&state, &jar).await? {
@@ -140,8 +140,8 @@ pub async fn post_logout(
     jar: CookieJar,
     RawForm(body): RawForm,
 ) -> Result<Response, AppError> {
-    let params =
-        super::parse_params(&body).map_err(|_| AppError::bad_request("error.bad_request"))?;
+    let params = super::request::parse_params(&body)
+        .map_err(|_| AppError::bad_request("error.bad_request"))?;
     let req = validate(&state, &params).await?;
     if !req.hint_fits(&state, &jar).await?
         && !csrf::verify(&state, &jar, param(&params, csrf::FIELD))

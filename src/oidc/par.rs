@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::param;
+use super::request::param;
 use crate::cache::CacheError;
 use crate::error::OAuthError;
 use crate::secrets::random_token;
@@ -31,7 +31,7 @@ pub async fn post_par(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
-    let mut params = super::parse_params(&body)?;
+    let mut params = super::request::parse_params(&body)?;
     let client = super::client_auth::authenticate(&state, &headers, &params).await?;
     if param(&params, "request_uri").is_some() {
         return Err(OAuthError::invalid_request(
@@ -46,7 +46,7 @@ pub async fn post_par(
     let redirect_uri = param(&params, "redirect_uri")
         .filter(|r| client.redirect_uris.iter().any(|u| u == r))
         .ok_or_else(|| OAuthError::invalid_request("redirect_uri is not registered"))?;
-    super::authorize::check(&client, redirect_uri, &params)
+    super::request::check(&client, redirect_uri, &params)
         .map_err(|(code, desc)| OAuthError::new(code, desc))?;
     let id = random_token();
     let json = serde_json::to_string(&params).map_err(|_| OAuthError::server_error())?;

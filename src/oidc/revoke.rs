@@ -5,7 +5,7 @@ use axum::extract::{RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::param;
+use super::request::param;
 use crate::domain::refresh_token;
 use crate::error::OAuthError;
 use crate::state::AppState;
@@ -15,7 +15,7 @@ pub async fn post_revoke(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
-    let params = super::parse_params(&body)?;
+    let params = super::request::parse_params(&body)?;
     let client = super::client_auth::authenticate(&state, &headers, &params).await?;
     let token =
         param(&params, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;

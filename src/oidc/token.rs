@@ -6,8 +6,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::tokens::{self, AuthContext, IdTokenInput};
-use super::{CodeGrant, RedeemedCode, has_scope, param};
+use super::claims::AuthContext;
+use super::codes::{CodeGrant, RedeemedCode};
+use super::request::param;
+use super::tokens::{self, IdTokenInput};
+use crate::domain::oidc::has_scope;
 use crate::domain::{pkce, refresh_token};
 use crate::error::OAuthError;
 use crate::secrets::{random_token, sha256_hex};
@@ -50,7 +53,7 @@ pub async fn post_token(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
-    let params = super::parse_params(&body)?;
+    let params = super::request::parse_params(&body)?;
     let client = super::client_auth::authenticate(&state, &headers, &params).await?;
     let grant_type = param(&params, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
@@ -93,7 +96,7 @@ async fn authorization_code(
 ) -> Result<TokenResponse, OAuthError> {
     let code = param(p, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let hash = sha256_hex(code);
-    let Some(raw) = state.cache.take(&super::code_key(&hash)).await? else {
+    let Some(raw) = state.cache.take(&super::codes::code_key(&hash)).await? else {
         revoke_redeemed(state, &hash).await?;
         return Err(OAuthError::invalid_grant(
             "the code is invalid, expired or already used",
@@ -129,7 +132,7 @@ async fn authorization_code(
         .filter(|u| u.is_active())
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
     if !still_allowed(state, client, &user.id, &grant.scope).await? {
-        let ev = crate::store::audit::AuditEvent {
+        let ev = crate::domain::audit::AuditEvent {
             kind: "access_denied",
             actor: Some(&user.id),
             subject: Some(&user.id),
@@ -171,14 +174,18 @@ async fn authorization_code(
     let keep = state.settings.access_token_ttl_secs.max(3600);
     state
         .cache
-        .set(&super::redeemed_key(&hash), &json, keep)
+        .set(&super::codes::redeemed_key(&hash), &json, keep)
         .await?;
     Ok(issued.response)
 }
 
 /// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it.
 async fn revoke_redeemed(state: &AppState, code_hash: &str) -> Result<(), OAuthError> {
-    let Some(raw) = state.cache.take(&super::redeemed_key(code_hash)).await? else {
+    let Some(raw) = state
+        .cache
+        .take(&super::codes::redeemed_key(code_hash))
+        .await?
+    else {
         return Ok(());
     };
     let Ok(r) = serde_json::from_str::<RedeemedCode>(&raw) else {
@@ -201,7 +208,7 @@ pub async fn revoke_jti(
     let ttl = (exp - state.clock.now()).max(1);
     state
         .cache
-        .set(&super::revoked_jti_key(jti), "1", ttl)
+        .set(&super::codes::revoked_jti_key(jti), "1", ttl)
         .await
 }
 
@@ -351,7 +358,7 @@ async fn still_allowed(
     user_id: &str,
     scope: &str,
 ) -> Result<bool, OAuthError> {
-    let staff: Vec<&str> = super::STAFF_SCOPES
+    let staff: Vec<&str> = crate::domain::oidc::STAFF_SCOPES
         .iter()
         .copied()
         .filter(|s| has_scope(scope, s))
@@ -365,7 +372,7 @@ async fn still_allowed(
     let roles = state.store.role_names(user_id).await?;
     let staff_role = roles
         .iter()
-        .any(|r| super::STAFF_ROLES.contains(&r.as_str()));
+        .any(|r| crate::domain::oidc::STAFF_ROLES.contains(&r.as_str()));
     Ok(client.admits(&roles) && (staff.is_empty() || staff_role))
 }
 
@@ -379,7 +386,7 @@ async fn policy_refused(
 ) -> Result<OAuthError, OAuthError> {
     let now = state.clock.now();
     state.store.revoke_family(family_id, now).await?;
-    let ev = crate::store::audit::AuditEvent {
+    let ev = crate::domain::audit::AuditEvent {
         kind: "access_denied",
         actor: Some(user_id),
         subject: Some(user_id),
@@ -494,7 +501,10 @@ fn client_credentials(
 ) -> Result<TokenResponse, OAuthError> {
     // A client acting for itself gets no user scopes.
     let scope = param(p, "scope").unwrap_or("");
-    if scope.split(' ').any(|s| super::SCOPES.contains(&s)) {
+    if scope
+        .split(' ')
+        .any(|s| crate::domain::oidc::SCOPES.contains(&s))
+    {
         return Err(OAuthError::new(
             "invalid_scope",
             "user scopes need a user: use the authorization code flow",

@@ -4,10 +4,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header, encode};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::claims::{AccessClaims, AuthContext};
 use crate::keys::KeyRing;
 use crate::state::AppState;
 use crate::store::clients::Client;
@@ -16,43 +17,6 @@ use crate::store::users::User;
 pub const AT_TYP: &str = "at+jwt";
 /// The `typ` of the ID tokens we sign.
 pub const ID_TYP: &str = "JWT";
-
-/// Who authenticated, how and when: carried from the SSO session into every token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuthContext {
-    pub auth_time: i64,
-    pub amr: Vec<String>,
-    pub acr: String,
-    pub sid: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
-    pub exp: i64,
-    pub iat: i64,
-    pub jti: String,
-    pub client_id: String,
-    #[serde(default)]
-    pub scope: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acr: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amr: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-}
-
-impl AccessClaims {
-    /// True for tokens issued to a user (not to a client on its own behalf).
-    pub fn has_user(&self) -> bool {
-        self.sid.is_some()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -213,7 +177,7 @@ pub async fn verify_access(state: &AppState, token: &str) -> Result<AccessClaims
     }
     let revoked = state
         .cache
-        .get(&super::revoked_jti_key(&claims.jti))
+        .get(&super::codes::revoked_jti_key(&claims.jti))
         .await
         .map_err(|_| TokenError::Rejected)?;
     if revoked.is_some() {

@@ -14,8 +14,7 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use crate::store::Store;
-use crate::store::audit::AuditEvent;
+use crate::domain::audit::AuditEvent;
 
 /// Events waiting for the writer at most; more are dropped and counted.
 const QUEUE: usize = 10_000;
@@ -128,6 +127,15 @@ pub struct Line<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+/// Where the writer finds the NIPs of the user ids it prints (the store), in one query per
+/// batch.
+pub trait NipLookup: Send + Sync + 'static {
+    fn nips_of(
+        &self,
+        ids: &[&str],
+    ) -> impl std::future::Future<Output = Result<HashMap<String, String>, String>> + Send;
+}
+
 /// The sending half, held by the store; cheap to clone. `None`: no sink (tools, tests of
 /// the store alone).
 #[derive(Clone, Default)]
@@ -136,7 +144,7 @@ pub struct AuditSink(Option<mpsc::Sender<Pending>>);
 impl AuditSink {
     /// Validates the target, opens it (a file must be writable now: a wrong path fails the
     /// start, not the first event) and starts the writer task.
-    pub async fn start(setting: &str, store: Store) -> Result<Self, String> {
+    pub async fn start(setting: &str, store: impl NipLookup) -> Result<Self, String> {
         let target = Target::parse(setting)?;
         let out = Output::open(target).await?;
         let (tx, rx) = mpsc::channel(QUEUE);
@@ -201,7 +209,7 @@ pub async fn finish(limit: Duration) {
     .await;
 }
 
-async fn write_loop(mut rx: mpsc::Receiver<Pending>, store: Store, mut out: Output) {
+async fn write_loop(mut rx: mpsc::Receiver<Pending>, store: impl NipLookup, mut out: Output) {
     let mut nips: HashMap<String, String> = HashMap::new();
     let mut batch = Vec::with_capacity(256);
     #[cfg(unix)]
@@ -244,7 +252,7 @@ async fn write_loop(mut rx: mpsc::Receiver<Pending>, store: Store, mut out: Outp
 /// Looks up the NIPs of the batch's ids not yet known, in one query. An id that is no user
 /// (an actor such as `import`) is printed as it is; so is every id while the database is
 /// unreachable (not remembered, so the next batch tries again).
-async fn resolve(store: &Store, nips: &mut HashMap<String, String>, batch: &[Pending]) {
+async fn resolve(store: &impl NipLookup, nips: &mut HashMap<String, String>, batch: &[Pending]) {
     let mut missing: Vec<&str> = batch
         .iter()
         .flat_map(|p| [p.actor.as_deref(), p.subject.as_deref()])

@@ -5,13 +5,10 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use crate::state::AppState;
 
 const LATENCY: &str = "http_request_duration_seconds";
 
@@ -74,23 +71,4 @@ pub fn audit_event(kind: &str) {
 
 pub fn token_issued(grant: &'static str) {
     metrics::counter!("gerbang_tokens_issued_total", "grant" => grant).increment(1);
-}
-
-pub async fn get_metrics(State(state): State<AppState>) -> Response {
-    let Some(h) = handle() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    // Queue depth is read when scraped: it lives in the shared database, not in this replica.
-    if let Ok(n) = state.store.unsent_mail_count().await {
-        metrics::gauge!("gerbang_mail_queue_depth").set(n as f64);
-    }
-    // Back-channel logouts owed to services; a growing number means a service is down.
-    if let Ok(n) = state.store.pending_logouts().await {
-        metrics::gauge!("gerbang_backchannel_queue_depth").set(n as f64);
-    }
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        h.render(),
-    )
-        .into_response()
 }

@@ -12,18 +12,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use crate::auth::reset_code::{LiveCode, code_key, email_digest};
+use crate::auth::session;
 use crate::config::Config;
+use crate::domain::audit::AuditEvent;
 use crate::domain::password_policy::{self, Rule};
 use crate::error::AppError;
-use crate::login::{session, wib};
 use crate::mail::compose;
 use crate::secrets::{ct_eq, sha256_hex};
 use crate::state::AppState;
-use crate::store::audit::AuditEvent;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
+use crate::web::time::wib;
 use crate::web::{captcha, client_ip, csrf, user_agent};
 
 pub fn router(settings: &Config) -> Router<AppState> {
@@ -38,26 +40,6 @@ pub fn router(settings: &Config) -> Router<AppState> {
 
 /// A second code is not mailed within this many seconds of the first (mail bombing).
 const RESEND_AFTER_SECS: i64 = 60;
-
-#[derive(Serialize, Deserialize)]
-struct LiveCode {
-    hash: String,
-    created_at: i64,
-    expires_at: i64,
-    /// SHA-256 of the (lower-cased) address the code was mailed to: the code proves that
-    /// mailbox only. A code stored before this field existed has none and is refused.
-    #[serde(default)]
-    email: String,
-}
-
-/// What a code records of the address it went to; letter case does not make another mailbox.
-fn email_digest(email: &str) -> String {
-    sha256_hex(&email.to_ascii_lowercase())
-}
-
-pub(crate) fn code_key(user_id: &str) -> String {
-    format!("reset:{user_id}")
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "reset.html")]
@@ -294,7 +276,7 @@ pub fn checklist(lang: Lang, failed: &[Rule]) -> Vec<RuleRow> {
         .iter()
         .map(|(r, id)| RuleRow {
             id,
-            text: lang.t(rule_key(*r)),
+            text: lang.t(r.key()),
             failed: failed.contains(r),
         })
         .collect();
@@ -304,7 +286,7 @@ pub fn checklist(lang: Lang, failed: &[Rule]) -> Vec<RuleRow> {
             .filter(|r| !LIVE.iter().any(|(l, _)| l == *r))
             .map(|r| RuleRow {
                 id: "server",
-                text: lang.t(rule_key(*r)),
+                text: lang.t(r.key()),
                 failed: true,
             }),
     );
@@ -314,20 +296,6 @@ pub fn checklist(lang: Lang, failed: &[Rule]) -> Vec<RuleRow> {
         failed: false,
     });
     rows
-}
-
-pub fn rule_key(r: Rule) -> &'static str {
-    match r {
-        Rule::MinLength => "rule.min_length",
-        Rule::MaxLength => "rule.max_length",
-        Rule::Upper => "rule.upper",
-        Rule::Lower => "rule.lower",
-        Rule::Digit => "rule.digit",
-        Rule::Symbol => "rule.symbol",
-        Rule::ContainsNip => "rule.nip",
-        Rule::ContainsName => "rule.name",
-        Rule::Common => "rule.common",
-    }
 }
 
 pub async fn get_confirm(

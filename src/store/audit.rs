@@ -1,17 +1,7 @@
 //! `audit_events`: who did what to whom, from where. Append-only.
 
 use super::{Store, StoreError};
-
-#[derive(Debug, Clone, Default)]
-pub struct AuditEvent<'a> {
-    pub actor: Option<&'a str>,
-    pub subject: Option<&'a str>,
-    pub kind: &'a str,
-    pub ip: Option<&'a str>,
-    pub user_agent: Option<&'a str>,
-    pub client_id: Option<&'a str>,
-    pub detail: Option<&'a str>,
-}
+use crate::domain::audit::AuditEvent;
 
 pub(crate) async fn insert<'c, E>(exec: E, e: &AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error>
 where
@@ -36,6 +26,16 @@ where
     .execute(exec)
     .await?;
     Ok(())
+}
+
+/// The sink's writer finds the NIPs of the ids it prints here.
+impl crate::ops::audit_sink::NipLookup for Store {
+    async fn nips_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, String> {
+        Store::nips_of(self, ids).await.map_err(|e| e.to_string())
+    }
 }
 
 impl Store {

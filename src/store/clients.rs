@@ -39,7 +39,7 @@ pub struct Client {
     pub first_party: bool,
     /// Roles of which a user needs one to get tokens; empty means everyone.
     pub allowed_roles: Vec<String>,
-    /// Staff scopes (`oidc::STAFF_SCOPES`) the operator allows this client to ask for; the
+    /// Staff scopes (`crate::domain::oidc::STAFF_SCOPES`) the operator allows this client to ask for; the
     /// standard scopes need no mention.
     pub allowed_scopes: Vec<String>,
     pub launcher_url: Option<String>,
@@ -66,7 +66,7 @@ impl Client {
     /// Whether the client may be granted `scope`: a standard one always, a staff one only
     /// when the operator listed it in `allowed_scopes`.
     pub fn allows_scope(&self, scope: &str) -> bool {
-        !crate::oidc::STAFF_SCOPES.contains(&scope)
+        !crate::domain::oidc::STAFF_SCOPES.contains(&scope)
             || self.allowed_scopes.iter().any(|s| s == scope)
     }
 

@@ -54,7 +54,7 @@ impl Store {
         &self,
         user_id: &str,
         action: Action<'_>,
-        event: &audit::AuditEvent<'_>,
+        event: &crate::domain::audit::AuditEvent<'_>,
         mails: &[Mail],
         now: i64,
     ) -> Result<(), StoreError> {

@@ -119,7 +119,7 @@ impl super::Store {
     pub async fn audited_changes(&self, changes: &[Change], now: i64) {
         for c in changes {
             let detail = c.detail();
-            let ev = super::audit::AuditEvent {
+            let ev = crate::domain::audit::AuditEvent {
                 actor: Some(ACTOR),
                 subject: Some(&c.user_id),
                 kind: &c.kind,

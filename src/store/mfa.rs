@@ -24,7 +24,7 @@ pub struct NewDevice<'a> {
     pub secret_enc: &'a str,
     /// Hashes of fresh recovery codes (first device only), replacing any old ones.
     pub recovery_hashes: &'a [String],
-    pub event: &'a audit::AuditEvent<'a>,
+    pub event: &'a crate::domain::audit::AuditEvent<'a>,
     /// The e-mail telling the person (test fixtures may skip it).
     pub notice: Option<&'a Mail>,
     /// Only if the person has no device yet (an enrolment that the password alone allowed):
@@ -166,7 +166,7 @@ pub struct DeviceChange<'a> {
     pub credential_id: &'a str,
     /// `Some(name)` renames; `None` removes.
     pub new_name: Option<&'a str>,
-    pub event: &'a audit::AuditEvent<'a>,
+    pub event: &'a crate::domain::audit::AuditEvent<'a>,
     pub notice: &'a Mail,
 }
 
@@ -218,7 +218,7 @@ impl Store {
         &self,
         user_id: &str,
         hashes: &[String],
-        event: &audit::AuditEvent<'_>,
+        event: &crate::domain::audit::AuditEvent<'_>,
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;

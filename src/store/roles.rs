@@ -94,9 +94,9 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()?;
         if !left
             .iter()
-            .any(|r| crate::oidc::STAFF_ROLES.contains(&r.as_str()))
+            .any(|r| crate::domain::oidc::STAFF_ROLES.contains(&r.as_str()))
         {
-            for scope in crate::oidc::STAFF_SCOPES {
+            for scope in crate::domain::oidc::STAFF_SCOPES {
                 super::refresh::revoke_user_scope(&mut *tx, user_id, scope, now).await?;
             }
         }

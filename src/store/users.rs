@@ -298,7 +298,7 @@ impl Store {
         user_id: &str,
         proved_email: &str,
         password_hash: &str,
-        event: &audit::AuditEvent<'_>,
+        event: &crate::domain::audit::AuditEvent<'_>,
         notice: &Mail,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -318,7 +318,7 @@ impl Store {
         &self,
         user_id: &str,
         password_hash: &str,
-        event: &audit::AuditEvent<'_>,
+        event: &crate::domain::audit::AuditEvent<'_>,
         notice: &Mail,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -331,7 +331,7 @@ impl Store {
         user_id: &str,
         password_hash: &str,
         proves_email: Option<&str>,
-        event: &audit::AuditEvent<'_>,
+        event: &crate::domain::audit::AuditEvent<'_>,
         notice: &Mail,
         now: i64,
     ) -> Result<(), StoreError> {

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod headers;
 pub mod i18n;
 pub mod rate_limit;
+pub mod time;
 
 use axum::http::HeaderMap;
 

@@ -5,8 +5,9 @@ pub mod tools;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use gerbang::clock::Clock;
 use gerbang::config::Config;
-use gerbang::state::{AppState, Clock};
+use gerbang::state::AppState;
 use gerbang::store::clients::Client;
 use gerbang::store::users::NewUser;
 use reqwest::redirect::Policy;
@@ -205,7 +206,7 @@ impl TestServer {
     pub async fn add_user_without_device(&self, password: &str) -> (String, String) {
         let (nip, id) = self.add_user(None).await;
         let hash = self.state.hasher.hash(password.to_string()).await.unwrap();
-        let event = gerbang::store::audit::AuditEvent {
+        let event = gerbang::domain::audit::AuditEvent {
             kind: "password_reset",
             ..Default::default()
         };
@@ -231,7 +232,7 @@ impl TestServer {
 
     pub async fn add_device(&self, user_id: &str, name: &str, secret: &[u8]) {
         let sealed = self.state.keys().seal(secret, user_id);
-        let event = gerbang::store::audit::AuditEvent {
+        let event = gerbang::domain::audit::AuditEvent {
             kind: "mfa_device_added",
             ..Default::default()
         };

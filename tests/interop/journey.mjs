@@ -52,6 +52,15 @@ async function help(path) {
 function expect(cond, what) {
   if (!cond) throw new Error(`expected: ${what} (at ${page.url()})`);
 }
+// What a page script (password.js) shows after typing: it runs once the script has loaded,
+// which on a loaded machine can be after the fill returns, so the count is awaited (5 s).
+async function expectCount(selector, n, what) {
+  for (let i = 0; i < 50; i++) {
+    if ((await page.locator(selector).count()) === n) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(false, what);
+}
 // Every Gerbang page: in the chosen language, with the language switch, and no page wider
 // than the screen (nothing to scroll sideways on a 360-px phone).
 async function checkPage() {
@@ -113,15 +122,16 @@ async function userJourney() {
   await shot('reset-sent');
   const code = await help(`/mail/${encodeURIComponent(env('EMAIL'))}`);
   await page.click(`a[href^="/reset/confirm"]`);
+  await page.waitForLoadState('load');
   await page.fill('#code', code);
   // The checklist follows the typing (password.js): too short and no symbol, then all met.
   await page.fill('#password', 'abcDEF123');
-  expect(await page.locator('li[data-rule="length"].fail').count() === 1, 'length not met yet');
-  expect(await page.locator('li[data-rule="upper"].ok').count() === 1, 'upper case met');
-  expect(await page.locator('li[data-rule="symbol"].fail').count() === 1, 'symbol not met yet');
+  await expectCount('li[data-rule="length"].fail', 1, 'length not met yet');
+  await expectCount('li[data-rule="upper"].ok', 1, 'upper case met');
+  await expectCount('li[data-rule="symbol"].fail', 1, 'symbol not met yet');
   await page.fill('#password', password);
   await page.fill('#password_confirm', password);
-  expect(await page.locator('#password-rules li.ok').count() === 6, 'every rule met, both fields match');
+  await expectCount('#password-rules li.ok', 6, 'every rule met, both fields match');
   await checkPage();
   await shot('new-password');
   await page.click('form[action="/reset/confirm"] button[type="submit"]');

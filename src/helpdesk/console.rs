@@ -1,0 +1,560 @@
+//! The console pages: find a person, step up, act, and the audit log.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::staff::*;
+use crate::auth::otp::{self, OtpOutcome};
+use crate::auth::session;
+use crate::domain::audit::AuditEvent;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::lifecycle::IMPORT_DISABLED;
+use crate::store::users::User;
+use crate::web::i18n::Lang;
+use crate::web::time::wib;
+use crate::web::{client_ip, csrf, user_agent};
+
+struct Person {
+    nip: String,
+    name: String,
+    agency: String,
+    status: String,
+    /// The status in words; `None` shows the stored value.
+    status_key: Option<&'static str>,
+    email: String,
+    locked_until: String,
+    failures: i64,
+    devices: Vec<String>,
+    events: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "helpdesk.html")]
+struct Page {
+    lang: Lang,
+    csrf: String,
+    /// The session has just been ended: only a way to sign in again is offered.
+    signed_out: bool,
+    step_up: bool,
+    query: String,
+    name_query: String,
+    /// (nip, name, agency) of a name search, one page.
+    results: Vec<(String, String, String)>,
+    next_page: Option<i64>,
+    person: Option<Person>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+fn status_key(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "active" => "helpdesk.status.active",
+        "disabled" => "helpdesk.status.disabled",
+        "locked" => "helpdesk.status.locked",
+        IMPORT_DISABLED => "helpdesk.status.siasn_inactive",
+        _ => return None,
+    })
+}
+
+async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
+    let devices = state
+        .store
+        .list_totp(&u.id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            format!(
+                "{} ({}; {})",
+                d.device_name,
+                wib(d.created_at),
+                d.last_used_at.map(wib).unwrap_or_else(|| "-".into())
+            )
+        })
+        .collect();
+    let events = state
+        .store
+        .recent_audit(&u.id, 15)
+        .await?
+        .into_iter()
+        .map(|(at, kind, ip, _)| format!("{} · {kind} · {}", wib(at), ip.unwrap_or_default()))
+        .collect();
+    Ok(Person {
+        nip: u.nip.clone(),
+        name: u.name.clone(),
+        agency: u.instansi_id.clone().unwrap_or_default(),
+        status: u.status.clone(),
+        status_key: status_key(&u.status),
+        email: mask_email(&u.email),
+        locked_until: u
+            .locked_until
+            .filter(|t| *t > state.clock.now())
+            .map(wib)
+            .unwrap_or_else(|| "-".into()),
+        failures: u.failed_logins,
+        devices,
+        events,
+    })
+}
+
+#[derive(Default)]
+struct View {
+    signed_out: bool,
+    step_up: bool,
+    query: String,
+    name_query: String,
+    results: Vec<(String, String, String)>,
+    next_page: Option<i64>,
+    person: Option<Person>,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+    /// A message already in the page's language (with a time in it), shown over `error`.
+    message: Option<String>,
+    status: StatusCode,
+}
+
+fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
+    let (jar, csrf) = csrf::issue(state, jar);
+    let page = Page {
+        lang,
+        csrf,
+        signed_out: v.signed_out,
+        step_up: v.step_up,
+        query: v.query,
+        name_query: v.name_query,
+        results: v.results,
+        next_page: v.next_page,
+        person: v.person,
+        notice: v.notice.map(|k| lang.t(k)),
+        error: v.message.or_else(|| v.error.map(|k| lang.t(k).to_string())),
+    };
+    (v.status, jar, page).into_response()
+}
+
+/// What a staff member is about to do with the person they look up.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FindQuery {
+    nip: String,
+    done: String,
+    name: String,
+    page: i64,
+}
+
+const PAGE_SIZE: i64 = 20;
+
+pub async fn get_helpdesk(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Query(q): Query<FindQuery>,
+) -> Result<Response, AppError> {
+    let staff = match require_staff(&state, &jar).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let nip: String = q
+        .nip
+        .trim()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(18)
+        .collect();
+    let mut v = View {
+        query: nip.clone(),
+        status: StatusCode::OK,
+        ..View::default()
+    };
+    if !staff.fresh(state.clock.now()) {
+        v.step_up = true;
+        v.error = Some("helpdesk.step_up");
+        return Ok(render(&state, jar, lang, v));
+    }
+    if q.done == "1" {
+        v.notice = Some("helpdesk.done");
+    }
+    let name_query: String = q.name.trim().chars().take(100).collect();
+    if nip.is_empty() && name_query.chars().count() >= 3 {
+        // Bounded: offsets past any real result list are nonsense, and page * 20 must not overflow.
+        let page = q.page.clamp(0, 100_000);
+        let mut found = state
+            .store
+            .search_users_by_name(
+                &staff.user.id,
+                staff.scope.is_none(),
+                &name_query,
+                PAGE_SIZE + 1,
+                page * PAGE_SIZE,
+            )
+            .await?;
+        if found.len() as i64 > PAGE_SIZE {
+            found.truncate(PAGE_SIZE as usize);
+            v.next_page = Some(page + 1);
+        }
+        v.results = found
+            .into_iter()
+            .map(|(n, name, i)| (n, name, i.unwrap_or_default()))
+            .collect();
+        v.name_query = name_query;
+    }
+    if !nip.is_empty() {
+        let ip = client_ip(&state, peer, &headers);
+        match find_in_scope(&state, &staff, &nip, &ip, Purpose::View).await? {
+            Lookup::Person(u) => v.person = Some(person_view(&state, &u).await?),
+            Lookup::NotFound | Lookup::Own => {
+                v.error = Some("helpdesk.not_found");
+                v.status = StatusCode::NOT_FOUND;
+            }
+        }
+    }
+    Ok(render(&state, jar, lang, v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StepUpForm {
+    csrf_token: String,
+    otp: String,
+}
+
+pub async fn post_step_up(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(f): Form<StepUpForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let staff = match require_staff(&state, &jar).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let now = state.clock.now();
+    let ip = client_ip(&state, peer, &headers);
+    let refused = |why: &'static str| AuditEvent {
+        kind: "helpdesk_refused",
+        actor: Some(&staff.user.id),
+        subject: Some(&staff.user.id),
+        ip: Some(&ip),
+        detail: Some(why),
+        ..Default::default()
+    };
+    // Counted before the code is looked at, atomically on every replica: concurrent guesses
+    // past the limit are refused unchecked, so at most STEP_UP_TRIES codes are ever compared
+    // per window. The right code is refused too while over the limit.
+    let key = step_up_key(&staff.user.id);
+    let tries = state.cache.incr(&key, STEP_UP_WINDOW_SECS).await?;
+    if tries > STEP_UP_TRIES {
+        state
+            .store
+            .audit(&refused("step-up: too many wrong codes"), now)
+            .await?;
+        // Whoever is guessing holds this session (a stolen cookie, say): it ends here, and
+        // signing in again needs the password and a code, which the login counts.
+        let jar = session::end(&state, jar).await?;
+        let message = lang
+            .t("helpdesk.step_up_locked")
+            .replace("{}", &wib(now + STEP_UP_WINDOW_SECS));
+        let v = View {
+            signed_out: true,
+            message: Some(message),
+            status: StatusCode::TOO_MANY_REQUESTS,
+            ..View::default()
+        };
+        return Ok(render(&state, jar, lang, v));
+    }
+    // A recovery code is for a lost phone, not for opening the console.
+    if otp::normalize_recovery(&f.otp).is_none()
+        && otp::check(&state, &staff.user, &f.otp).await? == OtpOutcome::Totp
+    {
+        state.cache.del(&key).await?;
+        session::confirm_now(&state, &jar).await?;
+        return Ok(Redirect::to("/helpdesk").into_response());
+    }
+    state
+        .store
+        .audit(&refused("step-up: wrong code"), now)
+        .await?;
+    let v = View {
+        step_up: true,
+        error: Some("account.bad_otp"),
+        status: StatusCode::UNAUTHORIZED,
+        ..View::default()
+    };
+    Ok(render(&state, jar, lang, v))
+}
+
+/// Step-up codes one staff member may try per window (the window restarts with each try).
+const STEP_UP_TRIES: i64 = 5;
+const STEP_UP_WINDOW_SECS: i64 = 15 * 60;
+
+fn step_up_key(user_id: &str) -> String {
+    format!("helpdesk_step_up:{user_id}")
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActionForm {
+    csrf_token: String,
+    nip: String,
+    action: String,
+    reason: String,
+    confirm: String,
+    new_email: String,
+}
+
+pub async fn post_action(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
+    }
+    let staff = match require_staff(&state, &jar).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let now = state.clock.now();
+    if !staff.fresh(now) {
+        return Ok(Redirect::to("/helpdesk").into_response());
+    }
+    let ip = client_ip(&state, peer, &headers);
+    let nip: String = f.nip.trim().chars().take(18).collect();
+    let person = match find_in_scope(&state, &staff, &nip, &ip, Purpose::Act).await? {
+        Lookup::Person(u) => u,
+        Lookup::NotFound => {
+            let v = View {
+                query: nip,
+                error: Some("helpdesk.not_found"),
+                status: StatusCode::NOT_FOUND,
+                ..View::default()
+            };
+            return Ok(render(&state, jar, lang, v));
+        }
+        Lookup::Own => {
+            let v = View {
+                query: nip,
+                error: Some("helpdesk.self"),
+                status: StatusCode::FORBIDDEN,
+                ..View::default()
+            };
+            return Ok(render(&state, jar, lang, v));
+        }
+    };
+    let reason = f.reason.trim();
+    let again = |error: &'static str| View {
+        query: nip.clone(),
+        error: Some(error),
+        status: StatusCode::BAD_REQUEST,
+        ..View::default()
+    };
+    let refused = |why: &'static str| AuditEvent {
+        kind: "helpdesk_refused",
+        actor: Some(&staff.user.id),
+        subject: Some(&person.id),
+        ip: Some(&ip),
+        detail: Some(why),
+        ..Default::default()
+    };
+    if !reason_ok(reason) || f.confirm != "yes" {
+        state
+            .store
+            .audit(&refused("no reason or confirmation"), now)
+            .await?;
+        let mut v = again("helpdesk.bad_reason");
+        v.person = Some(person_view(&state, &person).await?);
+        return Ok(render(&state, jar, lang, v));
+    }
+    let new_email = f.new_email.trim().to_string();
+    let action = match parse_action(&f.action, &new_email) {
+        Some(a) => a,
+        None => {
+            state
+                .store
+                .audit(&refused("bad action or e-mail"), now)
+                .await?;
+            let mut v = again("helpdesk.bad_email");
+            v.person = Some(person_view(&state, &person).await?);
+            return Ok(render(&state, jar, lang, v));
+        }
+    };
+    if enable_refused(&staff, &person, action) {
+        state
+            .store
+            .audit(&refused("enable over a SIASN disable"), now)
+            .await?;
+        let mut v = again("helpdesk.siasn_inactive");
+        v.status = StatusCode::FORBIDDEN;
+        v.person = Some(person_view(&state, &person).await?);
+        return Ok(render(&state, jar, lang, v));
+    }
+    let ua = user_agent(&headers);
+    perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await?;
+    Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
+}
+
+/// A reason for a staff action, from the console or the API: 5-500 characters that show
+/// what they are (line breaks allowed).
+#[derive(Template, WebTemplate)]
+#[template(path = "helpdesk_audit.html")]
+struct AuditPage {
+    lang: Lang,
+    actor: String,
+    subject: String,
+    kind: String,
+    from: String,
+    to: String,
+    rows: Vec<(String, String, String, String, String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AuditQuery {
+    actor: String,
+    subject: String,
+    kind: String,
+    from: String,
+    to: String,
+    format: String,
+}
+
+/// Midnight WIB of a `YYYY-MM-DD` date, as unix seconds.
+fn wib_day(s: &str) -> Option<i64> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let d = time::Date::parse(s, &fmt).ok()?;
+    Some(
+        d.midnight()
+            .assume_offset(time::UtcOffset::from_hms(7, 0, 0).ok()?)
+            .unix_timestamp(),
+    )
+}
+
+/// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`, `@`,
+/// tab or carriage return; device names and reasons are typed by people) gets a leading `'`
+/// (OWASP "CSV injection"), so `=HYPERLINK(…)` is shown as text, never evaluated.
+fn csv_cell(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}").into()
+    } else {
+        v.into()
+    }
+}
+
+/// Admins only: the audit trail, filtered, as a page or a CSV download.
+pub async fn get_audit(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
+    let staff = match require_staff(&state, &jar).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    if staff.scope.is_some() {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "audit.admins_only"));
+    }
+    if !staff.fresh(state.clock.now()) {
+        return Ok(Redirect::to("/helpdesk").into_response());
+    }
+    let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+    let (actor, subject, kind) = (opt(&q.actor), opt(&q.subject), opt(&q.kind));
+    let filter = crate::store::audit::AuditFilter {
+        actor_nip: actor.as_deref(),
+        subject_nip: subject.as_deref(),
+        kind: kind.as_deref(),
+        from: wib_day(&q.from).unwrap_or(0),
+        // `to` is inclusive: up to the end of that day.
+        to: wib_day(&q.to).map(|t| t + 86_400).unwrap_or(i64::MAX / 2),
+    };
+    let rows = state.store.search_audit(&filter, 5_000).await?;
+    let cells: Vec<(String, String, String, String, String, String)> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                wib(r.at),
+                r.kind,
+                r.actor_nip.unwrap_or_default(),
+                r.subject_nip.unwrap_or_default(),
+                r.ip.unwrap_or_default(),
+                r.detail.unwrap_or_default(),
+            )
+        })
+        .collect();
+    if q.format == "csv" {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let header = ["at", "kind", "actor_nip", "subject_nip", "ip", "detail"];
+        let mut ok = w.write_record(header).is_ok();
+        for c in &cells {
+            let row = [&c.0, &c.1, &c.2, &c.3, &c.4, &c.5].map(|v| csv_cell(v));
+            ok &= w.write_record(row.iter().map(|v| v.as_ref())).is_ok();
+        }
+        let body = w.into_inner().map_err(|_| AppError::internal())?;
+        if !ok {
+            return Err(AppError::internal());
+        }
+        return Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"gerbang-audit.csv\"",
+                ),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    let page = AuditPage {
+        lang,
+        actor: q.actor,
+        subject: q.subject,
+        kind: q.kind,
+        from: q.from,
+        to: q.to,
+        rows: cells,
+    };
+    Ok(page.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(csv_cell(bad), format!("'{bad}"));
+        }
+        for good in [
+            "helpdesk_action",
+            "199001012015011001",
+            "reset_mfa: HP hilang",
+            "",
+        ] {
+            assert_eq!(csv_cell(good), good);
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! The rules the console and the API share: who is staff and for which agencies, finding a
+//! person within that scope, and performing an action on them.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+
+use crate::auth::session;
+use crate::domain::audit::AuditEvent;
+use crate::domain::oidc::ACR_MFA;
+use crate::error::AppError;
+use crate::mail::compose;
+use crate::state::AppState;
+use crate::store::helpdesk::Action;
+use crate::store::lifecycle::IMPORT_DISABLED;
+use crate::store::outbox::Mail;
+use crate::store::users::User;
+use crate::web::i18n::Lang;
+use crate::web::time::wib;
+
+/// How recent the second factor must be for the console.
+pub(super) const FRESH_MFA_SECS: i64 = 15 * 60;
+
+/// The signed-in staff member and the agencies they may act for (`None` = all: admin).
+pub(super) struct Staff {
+    /// When the staff member last proved their second factor.
+    pub(super) auth_time: i64,
+    pub(super) user: User,
+    pub(super) scope: Option<Vec<String>>,
+}
+
+impl Staff {
+    pub(super) fn covers(&self, person: &User) -> bool {
+        match &self.scope {
+            None => true,
+            Some(agencies) => person
+                .instansi_id
+                .as_ref()
+                .is_some_and(|i| agencies.contains(i)),
+        }
+    }
+    pub(super) fn fresh(&self, now: i64) -> bool {
+        self.auth_time + FRESH_MFA_SECS >= now
+    }
+    pub(super) fn agency_label(&self) -> String {
+        match &self.scope {
+            None => "BKN".into(),
+            Some(a) => a.join(", "),
+        }
+    }
+}
+
+pub(super) enum Access {
+    Staff(Box<Staff>),
+    /// Not signed in (with MFA): go and sign in.
+    SignIn,
+    /// Signed in, but no helpdesk or admin role.
+    Forbidden,
+}
+
+pub(super) async fn access(state: &AppState, jar: &CookieJar) -> Result<Access, AppError> {
+    let Some(s) = session::current(state, jar)
+        .await?
+        .filter(|s| s.acr == ACR_MFA)
+    else {
+        return Ok(Access::SignIn);
+    };
+    let Some(user) = state
+        .store
+        .find_user(&s.user_id)
+        .await?
+        .filter(|u| u.is_active() && u.admits_session(s.auth_time))
+    else {
+        return Ok(Access::SignIn);
+    };
+    Ok(match staff_of(state, user, s.mfa_at.unwrap_or(0)).await? {
+        Some(staff) => Access::Staff(Box::new(staff)),
+        None => Access::Forbidden,
+    })
+}
+
+/// The staff member, or the answer for anyone else: sign in, or 403 without a role.
+pub(super) async fn require_staff(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Box<Staff>, Response> {
+    match access(state, jar).await {
+        Ok(Access::Staff(s)) => Ok(s),
+        Ok(Access::SignIn) => Err(Redirect::to("/login").into_response()),
+        Ok(Access::Forbidden) => {
+            Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden").into_response())
+        }
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+/// The person as staff: their agencies (or all, for admin); `None` without either role.
+pub(super) async fn staff_of(
+    state: &AppState,
+    user: User,
+    auth_time: i64,
+) -> Result<Option<Staff>, AppError> {
+    let roles = state.store.roles_of(&user.id).await?;
+    let scope = if roles.iter().any(|(r, _)| r == "admin") {
+        None
+    } else {
+        let agencies: Vec<String> = roles
+            .into_iter()
+            .filter(|(r, _)| r == "helpdesk")
+            .map(|(_, i)| i)
+            .collect();
+        if agencies.is_empty() {
+            return Ok(None);
+        }
+        Some(agencies)
+    };
+    Ok(Some(Staff {
+        auth_time,
+        user,
+        scope,
+    }))
+}
+
+pub(super) fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(2).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// SIASN's "no longer active" (retired, dismissed, deceased…) is the agency's record to
+/// correct: only an admin may enable over it, and the next import that still lists the
+/// person as leaving disables them again.
+pub(super) fn enable_refused(staff: &Staff, person: &User, action: Action<'_>) -> bool {
+    // SIASN's word, not only the import's mark: a helpdesk Disable over the mark, then an
+    // Enable, must not get around it.
+    action == Action::Enable
+        && staff.scope.is_some()
+        && (person.status == IMPORT_DISABLED || person.siasn_says_left())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    View,
+    Act,
+}
+
+/// What a lookup found, for this staff member and purpose.
+pub(super) enum Lookup {
+    Person(Box<User>),
+    /// Nobody, or nobody this staff member may see: answered alike.
+    NotFound,
+    /// The staff member's own account, for an action: refused (403).
+    Own,
+}
+
+/// Looks a person up within the staff member's scope. Out of scope is "not found" (and
+/// audited): another agency's people, and for a helpdesk officer anyone who holds a role
+/// (staff never act on staff; only admins do). Nobody acts on their own account.
+pub(super) async fn find_in_scope(
+    state: &AppState,
+    staff: &Staff,
+    nip: &str,
+    ip: &str,
+    purpose: Purpose,
+) -> Result<Lookup, AppError> {
+    let Some(u) = state.store.find_user_by_nip(nip).await? else {
+        return Ok(Lookup::NotFound);
+    };
+    let denied = |kind: &'static str, why: &'static str| AuditEvent {
+        kind,
+        actor: Some(&staff.user.id),
+        subject: Some(&u.id),
+        ip: Some(ip),
+        detail: Some(why),
+        ..Default::default()
+    };
+    let now = state.clock.now();
+    if !staff.covers(&u) {
+        let ev = denied("helpdesk_denied", "out of scope");
+        state.store.audit(&ev, now).await?;
+        return Ok(Lookup::NotFound);
+    }
+    // An officer who could reset another officer's (or an admin's) MFA and e-mail could take
+    // their account, and with it their agencies: staff are for admins only.
+    if staff.scope.is_some() && !state.store.roles_of(&u.id).await?.is_empty() {
+        let ev = denied("helpdesk_denied", "staff member");
+        state.store.audit(&ev, now).await?;
+        return Ok(Lookup::NotFound);
+    }
+    if purpose == Purpose::Act && u.id == staff.user.id {
+        let ev = denied("helpdesk_refused", "own account");
+        state.store.audit(&ev, now).await?;
+        return Ok(Lookup::Own);
+    }
+    Ok(Lookup::Person(Box::new(u)))
+}
+
+pub(super) fn reason_ok(reason: &str) -> bool {
+    reason.chars().count() >= 5 && crate::domain::text::is_plain_multiline(reason, 500)
+}
+
+/// The action a form or API call names; `None` for an unknown one or a bad new e-mail.
+pub(super) fn parse_action<'a>(name: &str, new_email: &'a str) -> Option<Action<'a>> {
+    Some(match name {
+        "unlock" => Action::Unlock,
+        "reset_mfa" => Action::ResetMfa,
+        "disable" => Action::Disable,
+        "enable" => Action::Enable,
+        "end_sessions" => Action::EndSessions,
+        "set_email" if crate::domain::email::is_valid(new_email) => Action::SetEmail(new_email),
+        _ => return None,
+    })
+}
+
+/// Carries out an action already checked for scope and reason: change, audit row and
+/// e-mails in one transaction, then the sessions end where the action says so.
+pub(super) async fn perform(
+    state: &AppState,
+    staff: &Staff,
+    person: &User,
+    action: Action<'_>,
+    reason: &str,
+    ip: &str,
+    ua: Option<&str>,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let what = Lang::Id.t(match action {
+        Action::Unlock => "helpdesk.act.unlock",
+        Action::ResetMfa => "helpdesk.act.reset_mfa",
+        Action::Disable => "helpdesk.act.disable",
+        Action::Enable => "helpdesk.act.enable",
+        Action::EndSessions => "helpdesk.act.end_sessions",
+        Action::SetEmail(_) => "helpdesk.act.set_email",
+    });
+    let what = format!("{what}. Alasan: {reason}");
+    let agency = staff.agency_label();
+    let when = wib(now);
+    // The person learns of it at the old address, and at the new one on an e-mail change.
+    let mut mails: Vec<Mail> = vec![compose::helpdesk_action(
+        Lang::Id,
+        &person.email,
+        &person.name,
+        &what,
+        &agency,
+        &when,
+    )];
+    if let Action::SetEmail(e) = action {
+        mails.push(compose::helpdesk_action(
+            Lang::Id,
+            e,
+            &person.name,
+            &what,
+            &agency,
+            &when,
+        ));
+    }
+    // An admin lifting the import's disable: the audit row says over which SIASN state.
+    let detail = match (action, person.status == IMPORT_DISABLED) {
+        (Action::Enable, true) => format!(
+            "enable over SIASN {}: {reason}",
+            person.siasn_status.as_deref().unwrap_or("-")
+        ),
+        _ => format!("{}: {reason}", action.name()),
+    };
+    let ev = AuditEvent {
+        kind: "helpdesk_action",
+        actor: Some(&staff.user.id),
+        subject: Some(&person.id),
+        ip: Some(ip),
+        user_agent: ua,
+        detail: Some(&detail),
+        ..Default::default()
+    };
+    state
+        .store
+        .helpdesk_apply(&person.id, action, &ev, &mails, now)
+        .await?;
+    state.mailer.wake.notify_one();
+    if action.ends_sessions() {
+        session::end_all_for_user(state, &person.id).await?;
+    }
+    if let Action::SetEmail(_) = action {
+        // A reset code mailed to the replaced address must not set the password any more.
+        crate::auth::reset_code::end(&state, &person.id).await?;
+    }
+    Ok(())
+}

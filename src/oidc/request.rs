@@ -1,0 +1,224 @@
+//! A validated authorization request: the parameter rules `/authorize` and `/par` share, and
+//! the request kept in the cache while the person signs in (`/login?req=…`).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::CacheError;
+use crate::domain::oidc::{SCOPES, has_scope};
+use crate::domain::pkce;
+use crate::state::AppState;
+use crate::store::clients::Client;
+
+/// A validated authorization request waiting for the user to sign in (`/login?req=…`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub login_hint: Option<String>,
+    /// `prompt=consent`: ask again even when a consent is on record.
+    #[serde(default)]
+    pub prompt_consent: bool,
+    /// The session `/authorize` checked (fresh enough, admitted) before asking for consent:
+    /// only that session may answer it. A request saved for the login form has none, so the
+    /// consent form cannot stand in for a sign-in (`prompt=login`, `max_age`, a stale session).
+    #[serde(default)]
+    pub consent_sid: Option<String>,
+}
+
+/// What `check` makes of a request's parameters once client and redirect URI are known.
+pub struct Checked {
+    pub req: AuthRequest,
+    pub prompt_none: bool,
+    pub prompt_login: bool,
+    pub max_age: Option<i64>,
+}
+
+/// The checks `/authorize` and `/par` share; errors are (OAuth error code, description).
+pub fn check(
+    client: &Client,
+    redirect_uri: &str,
+    params: &HashMap<String, String>,
+) -> Result<Checked, (&'static str, &'static str)> {
+    let get = |k: &str| param(params, k);
+    if get("request").is_some() {
+        return Err(("request_not_supported", "request objects are not supported"));
+    }
+    if get("response_type") != Some("code") {
+        return Err((
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    if get("response_mode").is_some_and(|m| m != "query") {
+        return Err(("invalid_request", "only response_mode=query is supported"));
+    }
+    if !client.allows_grant("authorization_code") {
+        return Err((
+            "unauthorized_client",
+            "client may not use the authorization code flow",
+        ));
+    }
+    let scope = get("scope").unwrap_or("");
+    if !has_scope(scope, "openid") {
+        return Err(("invalid_scope", "the openid scope is required"));
+    }
+    // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope).
+    let scope: Vec<&str> = SCOPES
+        .iter()
+        .copied()
+        .filter(|s| has_scope(scope, s))
+        .collect();
+    // A staff scope reaches staff APIs: only clients the operator marked for it may ask,
+    // consented or first-party alike. Refused rather than dropped, so the service learns why.
+    if scope.iter().any(|s| !client.allows_scope(s)) {
+        return Err((
+            "invalid_scope",
+            "this client is not allowed the requested scope",
+        ));
+    }
+    let scope = scope.join(" ");
+    // PKCE is required even for confidential clients: a stolen code must be useless without
+    // the verifier.
+    let Some(challenge) = get("code_challenge") else {
+        return Err(("invalid_request", "code_challenge (PKCE) is required"));
+    };
+    if get("code_challenge_method") != Some("S256") {
+        return Err(("invalid_request", "code_challenge_method must be S256"));
+    }
+    if !pkce::valid_challenge(challenge) {
+        return Err(("invalid_request", "code_challenge is malformed"));
+    }
+    let nonce = get("nonce").map(str::to_string);
+    if nonce.as_ref().is_some_and(|n| n.len() > 512) {
+        return Err(("invalid_request", "nonce is too long"));
+    }
+    let prompt: Vec<&str> = get("prompt")
+        .map(|p| p.split(' ').collect())
+        .unwrap_or_default();
+    if prompt
+        .iter()
+        .any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account"))
+    {
+        return Err(("invalid_request", "unsupported prompt value"));
+    }
+    let prompt_none = prompt.contains(&"none");
+    if prompt_none && prompt.len() > 1 {
+        return Err(("invalid_request", "prompt=none cannot be combined"));
+    }
+    let max_age = match get("max_age") {
+        None => None,
+        Some(m) => match m.parse::<i64>() {
+            Ok(v) if v >= 0 => Some(v),
+            _ => return Err(("invalid_request", "max_age must be a non-negative integer")),
+        },
+    };
+    let login_hint = get("login_hint")
+        .filter(|h| h.len() <= 18 && h.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string);
+    Ok(Checked {
+        req: AuthRequest {
+            client_id: client.id.clone(),
+            client_name: client.name.clone(),
+            redirect_uri: redirect_uri.to_string(),
+            scope,
+            state: get("state").map(str::to_string),
+            nonce,
+            code_challenge: challenge.to_string(),
+            login_hint,
+            prompt_consent: prompt.contains(&"consent"),
+            consent_sid: None,
+        },
+        prompt_none,
+        prompt_login: prompt.contains(&"login"),
+        max_age,
+    })
+}
+
+const AUTHREQ_TTL: i64 = 30 * 60;
+
+pub fn authreq_key(id: &str) -> String {
+    format!("authreq:{id}")
+}
+pub async fn save_authreq(state: &AppState, req: &AuthRequest) -> Result<String, CacheError> {
+    let id = crate::secrets::random_token();
+    let json = serde_json::to_string(req).map_err(|e| CacheError(e.to_string()))?;
+    state
+        .cache
+        .set(&authreq_key(&id), &json, AUTHREQ_TTL)
+        .await?;
+    Ok(id)
+}
+
+pub async fn load_authreq(state: &AppState, id: &str) -> Result<Option<AuthRequest>, CacheError> {
+    read_authreq(state, id, false).await
+}
+
+/// Reads and removes a pending request in one step: whoever takes it is the only one to
+/// answer it, so two racing submissions cannot both mint a code.
+pub async fn take_authreq(state: &AppState, id: &str) -> Result<Option<AuthRequest>, CacheError> {
+    read_authreq(state, id, true).await
+}
+
+async fn read_authreq(
+    state: &AppState,
+    id: &str,
+    take: bool,
+) -> Result<Option<AuthRequest>, CacheError> {
+    if id.is_empty() || id.len() > 64 {
+        return Ok(None);
+    }
+    let key = authreq_key(id);
+    let raw = if take {
+        state.cache.take(&key).await?
+    } else {
+        state.cache.get(&key).await?
+    };
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+}
+
+/// Why a parameter set was refused before any value was looked at.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParamError {
+    TooLong,
+    /// RFC 6749 §3.1: parameters must not repeat; an ambiguous request is refused.
+    Repeated,
+}
+
+const MAX_PARAM: usize = 4096;
+
+/// Parses a query string or form body, refusing oversize and repeated parameters.
+pub fn parse_params(raw: &[u8]) -> Result<HashMap<String, String>, ParamError> {
+    let mut params = HashMap::new();
+    let mut repeated = false;
+    for (k, v) in url::form_urlencoded::parse(raw) {
+        if k.len() > 64 || v.len() > MAX_PARAM {
+            return Err(ParamError::TooLong);
+        }
+        repeated |= params.insert(k.into_owned(), v.into_owned()).is_some();
+    }
+    if repeated {
+        return Err(ParamError::Repeated);
+    }
+    Ok(params)
+}
+
+/// A parameter's value, with empty treated as absent (RFC 6749 §3.1).
+pub fn param<'a>(params: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
+    params.get(k).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+impl From<ParamError> for crate::error::OAuthError {
+    fn from(e: ParamError) -> Self {
+        match e {
+            ParamError::Repeated => Self::invalid_request("a parameter was repeated"),
+            ParamError::TooLong => Self::invalid_request("a parameter is too long"),
+        }
+    }
+}
