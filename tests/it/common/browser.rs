@@ -17,6 +17,8 @@ pub struct Page {
 
 /// Derefs to its `reqwest::Client`, so a test can still build any request by hand (and
 /// pass `&Browser` where a `&reqwest::Client` is taken); `get` here returns a whole `Page`.
+/// A clone is the same browser (one cookie store), as a second tab.
+#[derive(Clone)]
 pub struct Browser {
     http: reqwest::Client,
     base: String,
