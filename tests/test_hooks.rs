@@ -2,22 +2,20 @@
 //! feature AND with `GERBANG_TEST_HOOKS=1`. `cargo test` proves the default build never sends
 //! the header; `.ci/run` also runs this file with `--features test-hooks`.
 
+// The integration binary's helpers (tests/it/): a binary of its own because it needs the
+// feature; it uses few of them, and whatever it leaves unused is used there.
+#[path = "it/common/mod.rs"]
+#[allow(dead_code, unused_imports, unused_macros)]
 mod common;
 
 use common::*;
 
 async fn header_for_a_fresh_captcha(server: &TestServer) -> (Option<String>, String) {
-    let b = browser();
-    let page = b
-        .get(server.url("/reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let b = server.browser();
+    let page = b.get("/reset").await.body;
     let (id, answer) = captcha_answer(server, &page).await.unwrap();
     let res = b
+        .http()
         .get(server.url(&format!("/captcha/{id}")))
         .send()
         .await

@@ -50,13 +50,23 @@ impl Lang {
             .unwrap_or_default()
     }
 
-    /// The text for `key` in this language; the key itself when missing (visible in tests).
-    pub fn t(self, key: &str) -> &'static str {
-        TEXTS
-            .iter()
-            .find(|(k, _, _)| *k == key)
-            .map(|(_, id, en)| if self == Lang::En { *en } else { *id })
-            .unwrap_or("?")
+    /// The text for `key` in this language. A missing key is a bug: debug builds (and so
+    /// every test) panic naming it; a release build shows the key itself, so the page still
+    /// renders and the gap is visible and searchable.
+    pub fn t(self, key: &str) -> &str {
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, id, en)) => {
+                if self == Lang::En {
+                    en
+                } else {
+                    id
+                }
+            }
+            None => {
+                debug_assert!(false, "i18n key {key:?} is missing from TEXTS");
+                key
+            }
+        }
     }
 }
 
@@ -847,6 +857,114 @@ mod tests {
         }
         assert_eq!(Lang::En.t("login.title"), "Sign in");
         assert_eq!(Lang::Id.t("login.title"), "Masuk");
+    }
+
+    /// Every key the templates and the code name is in `TEXTS` with both languages, and
+    /// every entry of `TEXTS` has both; the failure lists every gap at once.
+    ///
+    /// Templates call `lang.t("key")` or pass a variable (`lang.t(k)`) whose values are
+    /// string literals in `src/` (error keys, notices, statuses, claim and rule names, match
+    /// arms). So a key is any `"ns.rest"` literal in `src/` whose namespace `ns` is one the
+    /// table uses, except template file names (`"login.html"`). No key is built with
+    /// `format!` today; a literal that starts a key and then interpolates (`"ns.{…}"`) fails
+    /// here, so whoever adds one lists its expansions in this test.
+    #[test]
+    fn every_key_used_exists_in_both_languages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let table: std::collections::HashMap<&str, (&str, &str)> =
+            TEXTS.iter().map(|(k, id, en)| (*k, (*id, *en))).collect();
+        let namespaces: std::collections::HashSet<&str> = TEXTS
+            .iter()
+            .filter_map(|(k, _, _)| k.split_once('.').map(|(ns, _)| ns))
+            .collect();
+        let is_key_char =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.".contains(c);
+
+        // (where, key) for every use found.
+        let mut used: Vec<(String, String)> = Vec::new();
+        let mut dynamic: Vec<String> = Vec::new();
+
+        for entry in std::fs::read_dir(root.join("templates")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            for (i, _) in text.match_indices("t(\"") {
+                let rest = &text[i + 3..];
+                let key = &rest[..rest.find('"').unwrap()];
+                used.push((format!("templates/{name}"), key.to_string()));
+            }
+        }
+
+        let mut files = vec![root.join("src")];
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            // The table itself is what the uses are checked against.
+            if path.extension() != Some("rs".as_ref()) || path.ends_with("web/i18n.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = path.strip_prefix(root).unwrap().display().to_string();
+            for (i, _) in text.match_indices('"') {
+                let rest = &text[i + 1..];
+                let end = rest.find(|c: char| !is_key_char(c)).unwrap_or(rest.len());
+                let token = &rest[..end];
+                let Some((ns, _)) = token.split_once('.') else {
+                    continue;
+                };
+                if !namespaces.contains(ns) {
+                    continue;
+                }
+                // `"login.html"` names a template, not a text.
+                let template = root.join("templates").join(token).is_file();
+                match (rest[end..].chars().next(), token.ends_with('.')) {
+                    (Some('"'), false) if !template => used.push((file.clone(), token.into())),
+                    (Some('"'), true) | (Some('{'), _) => {
+                        dynamic.push(format!("{file}: \"{token}…\""))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(used.len() > 100, "the scan found too few keys: {used:?}");
+
+        let mut missing: Vec<String> = used
+            .iter()
+            .filter(|(_, k)| !table.contains_key(k.as_str()))
+            .map(|(at, k)| format!("{k} ({at})"))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        let mut one_language: Vec<String> = TEXTS
+            .iter()
+            .filter(|(_, id, en)| id.trim().is_empty() || en.trim().is_empty())
+            .map(|(k, id, _)| {
+                let lacks = if id.trim().is_empty() {
+                    "Indonesian"
+                } else {
+                    "English"
+                };
+                format!("{k} (no {lacks})")
+            })
+            .collect();
+        one_language.sort();
+        assert!(
+            missing.is_empty() && one_language.is_empty() && dynamic.is_empty(),
+            "i18n gaps.\nUsed but not in TEXTS:\n  {}\nIn TEXTS with one language only:\n  {}\n\
+             Keys built at run time (list their expansions in this test):\n  {}",
+            missing.join("\n  "),
+            one_language.join("\n  "),
+            dynamic.join("\n  ")
+        );
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "\"no.such_key\"")]
+    fn a_missing_key_panics_in_debug_builds() {
+        Lang::En.t("no.such_key");
     }
 
     #[test]

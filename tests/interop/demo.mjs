@@ -1,4 +1,4 @@
-// Demo downstream services for the browser journey (tests/e2e.rs): each is a tiny web app
+// Demo downstream services for the browser journey (tests/it/e2e.rs): each is a tiny web app
 // signing people in through Gerbang with openid-client, keeping its own session cookie,
 // offering "Keluar" (RP-initiated logout) and honouring back-channel logout (jose).
 // SERVICES="myasn,ekinerja" starts one per name, each on its own port; prints

@@ -2,7 +2,7 @@
 // Playwright (playwright-core + Debian's /usr/bin/chromium): reset with captcha → e-mailed
 // code → new password → MFA enrolment → the first service → a second service without a
 // prompt → sign out everywhere. JOURNEY=helpdesk instead walks a helpdesk MFA reset.
-// Screenshots of every step go to SHOTS. The Rust test (tests/e2e.rs) provides the
+// Screenshots of every step go to SHOTS. The Rust test (tests/it/e2e.rs) provides the
 // server, the SMTP sink and a HELPER endpoint that reads captcha answers, mail and OTPs
 // from the test's side (the server itself never exposes them).
 import fs from 'node:fs';

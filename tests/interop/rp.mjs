@@ -1,6 +1,6 @@
 // A downstream service written the ordinary Node.js way: openid-client does discovery,
 // code + PKCE (plain and pushed), ID token validation, userinfo, refresh and end-session.
-// The Rust test (tests/interop.rs) hands it a signed-in browser's cookie to play the user
+// The Rust test (tests/it/interop.rs) hands it a signed-in browser's cookie to play the user
 // agent, and reads one JSON result from stdout.
 import * as client from 'openid-client';
 

@@ -1,6 +1,6 @@
 """A downstream service written the ordinary Python way: Authlib does code + PKCE, the ID
 token is validated against JWKS, then userinfo, refresh and end-session. The Rust test
-(tests/interop.rs) gives it a signed-in browser's cookie and reads one JSON line."""
+(tests/it/interop.rs) gives it a signed-in browser's cookie and reads one JSON line."""
 
 import json
 import os

@@ -1,13 +1,11 @@
 //! The downstream services: the registry file, consent, access policy, the launcher,
 //! back-channel logout, PAR and private_key_jwt — each against the real server.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use axum::extract::State;
 use axum::http::StatusCode;
-use common::*;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};

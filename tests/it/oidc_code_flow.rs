@@ -1,9 +1,7 @@
 //! A downstream service signs a person in through Gerbang with the `openidconnect` crate:
 //! discovery, code + PKCE, ID token against JWKS, userinfo, refresh, SSO, logout.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use openidconnect::core::{
     CoreClient, CoreIdTokenClaims, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
     CoreUserInfoClaims,

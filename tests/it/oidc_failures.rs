@@ -1,10 +1,8 @@
 //! The attacks and mistakes: what must be refused, and how.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -1066,14 +1064,7 @@ async fn post_login(
     password: &str,
     with_csrf: bool,
 ) -> (StatusCode, String) {
-    let page = b
-        .get(s.server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(b, s.server.url("/login")).await;
     let mut form = vec![
         ("nip", nip.to_string()),
         ("password", password.to_string()),
@@ -1110,21 +1101,14 @@ fn error_text(page: &str) -> String {
 
 async fn login_form_failures_do_not_enumerate(backend: Backend) {
     let s = setup(backend).await;
-    let b = browser();
+    let b = s.server.browser();
     let (imported, _) = s.server.add_user(None).await;
 
     // Without a code, a right and a wrong password lead to the very same second step.
     let second_step = |pw: &'static str| {
         let (s, b) = (&s, &b);
         async move {
-            let page = b
-                .get(s.server.url("/login"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = get_text(b, s.server.url("/login")).await;
             let res = b
                 .post(s.server.url("/login"))
                 .form(&[
@@ -1210,22 +1194,9 @@ async fn login_form_failures_do_not_enumerate(backend: Backend) {
     assert!(kinds >= 3, "failures are audited: {kinds}");
 
     // The right password works, and the session cookie is new (no fixation).
-    let before = b.get(s.server.url("/login")).send().await.unwrap();
+    let before = b.http().get(s.server.url("/login")).send().await.unwrap();
     drop(before);
-    let page = b
-        .get(s.server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = b
-        .post(s.server.url("/login"))
-        .form(&login_fields(&s.server, &page, &s.nip, PASSWORD).await)
-        .send()
-        .await
-        .unwrap();
+    let res = b.sign_in(&s.nip, PASSWORD, None).await;
     assert_eq!(res.status(), 303);
     let cookie = res
         .headers()
@@ -1238,14 +1209,7 @@ async fn login_form_failures_do_not_enumerate(backend: Backend) {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
-    let home = b
-        .get(s.server.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = get_text(&b, s.server.url("/")).await;
     assert!(home.contains("Siti Rahayu"));
 }
 

@@ -6,15 +6,13 @@
 //! (`npm ci` there, a Python venv under the target folder); without Node or Python the
 //! tests say so and skip, except in CI (`CI` set), where that is a failure.
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::tools::{interop_dir, ready, script, venv};
-use common::*;
+use crate::common::tools::{interop_dir, ready, script, venv};
+use crate::common::*;
 use reqwest::cookie::CookieStore;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};

@@ -7,16 +7,14 @@
 //! The journey reads captcha answers, e-mailed codes and staff OTPs from a helper endpoint
 //! of this test (the server's own cache, the real SMTP sink): the server never exposes them.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::tools::{interop_dir, ready};
+use crate::common::*;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
-use common::tools::{interop_dir, ready};
-use common::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 struct World {
@@ -132,7 +130,7 @@ async fn journey(kind: &str, lang: &str, viewport: &str) {
         ("VIEWPORT".into(), viewport.into()),
         ("SHOTS".into(), dir.display().to_string()),
         ("PASSWORD".into(), PASSWORD.into()),
-        ("CHROMIUM".into(), common::tools::chromium()),
+        ("CHROMIUM".into(), crate::common::tools::chromium()),
         ("JOURNEY".into(), kind.into()),
         ("AGENCY".into(), agency.unwrap_or_default().into()),
     ];
@@ -164,7 +162,7 @@ async fn journey(kind: &str, lang: &str, viewport: &str) {
         target_id = id;
     }
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let got = common::tools::script(Path::new("node"), "journey.mjs", &env).await;
+    let got = crate::common::tools::script(Path::new("node"), "journey.mjs", &env).await;
     eprintln!("{run}: {got}");
     let devices = server.state.store.list_totp(&target_id).await.unwrap();
     if kind == "user" {

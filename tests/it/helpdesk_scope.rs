@@ -1,8 +1,6 @@
 //! The BKPSDM helpdesk console: own agency only, fresh MFA, reasons, audit and e-mail.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 scenarios!(
@@ -26,20 +24,14 @@ scenarios!(
 struct Desk {
     server: TestServer,
     smtp: SmtpSink,
-    staff: reqwest::Client,
+    staff: Browser,
     staff_nip: String,
 }
 
 /// A browser signed in (password + TOTP) as `nip`.
-async fn signed_in(server: &TestServer, nip: &str) -> reqwest::Client {
-    let b = browser();
-    let page = get_text(&b, server.url("/login")).await;
-    let res = b
-        .post(server.url("/login"))
-        .form(&login_fields(server, &page, nip, PASSWORD).await)
-        .send()
-        .await
-        .unwrap();
+async fn signed_in(server: &TestServer, nip: &str) -> Browser {
+    let b = server.browser();
+    let res = b.sign_in(nip, PASSWORD, None).await;
     assert_eq!(res.status(), 303, "signed in");
     b
 }
@@ -69,21 +61,8 @@ async fn desk(backend: Backend) -> Desk {
         .grant_role(&staff_id, "helpdesk", "4011")
         .await
         .unwrap();
-    let staff = browser();
-    let page = staff
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = staff
-        .post(server.url("/login"))
-        .form(&login_fields(&server, &page, &staff_nip, PASSWORD).await)
-        .send()
-        .await
-        .unwrap();
+    let staff = server.browser();
+    let res = staff.sign_in(&staff_nip, PASSWORD, None).await;
     assert_eq!(res.status(), 303);
     Desk {
         server,
@@ -94,13 +73,8 @@ async fn desk(backend: Backend) -> Desk {
 }
 
 async fn find(d: &Desk, nip: &str) -> (StatusCode, String) {
-    let res = d
-        .staff
-        .get(d.server.url(&format!("/helpdesk?nip={nip}")))
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
+    let page = d.staff.get(&format!("/helpdesk?nip={nip}")).await;
+    (page.status, page.body)
 }
 
 async fn act(d: &Desk, page: &str, nip: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -177,22 +151,8 @@ async fn helpdesk_acts_within_its_agency_only(backend: Backend) {
 
     // Unlock a locked account.
     for _ in 0..5 {
-        let attacker = browser();
-        let p = attacker
-            .get(d.server.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let f = login_fields(&d.server, &p, &nip, "Salah#Sandi2026").await;
-        attacker
-            .post(d.server.url("/login"))
-            .form(&f)
-            .send()
-            .await
-            .unwrap();
+        let attacker = d.server.browser();
+        attacker.sign_in(&nip, "Salah#Sandi2026", None).await;
     }
     assert!(
         d.server
@@ -252,23 +212,11 @@ async fn helpdesk_acts_within_its_agency_only(backend: Backend) {
             .unwrap()
             .is_empty()
     );
-    let fresh = browser();
-    let login_page = fresh
-        .get(d.server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut f = login_fields(&d.server, &login_page, &nip, PASSWORD).await;
-    f.retain(|(k, _)| k != "otp");
+    let fresh = d.server.browser();
+    let login_page = fresh.get("/login").await;
     let res = fresh
-        .post(d.server.url("/login"))
-        .form(&f)
-        .send()
-        .await
-        .unwrap();
+        .post_login(&login_page, &[("nip", &nip), ("password", PASSWORD)])
+        .await;
     assert_eq!(location(&res), "/mfa/enrol");
 
     // E-mail change: validated, mailed to the old and the new address.
@@ -452,23 +400,11 @@ async fn console_needs_role_fresh_mfa_reason_and_csrf(backend: Backend) {
 
     // Without the role: 403.
     let (plain_nip, _) = d.server.add_user(Some(PASSWORD)).await;
-    let plain = browser();
-    let p = plain
-        .get(d.server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    plain
-        .post(d.server.url("/login"))
-        .form(&login_fields(&d.server, &p, &plain_nip, PASSWORD).await)
-        .send()
-        .await
-        .unwrap();
+    let plain = d.server.browser();
+    plain.sign_in(&plain_nip, PASSWORD, None).await;
     assert_eq!(
         plain
+            .http()
             .get(d.server.url("/helpdesk"))
             .send()
             .await
@@ -604,6 +540,7 @@ async fn admins_see_and_export_the_audit_trail(backend: Backend) {
     // A helpdesk is not an admin.
     assert_eq!(
         d.staff
+            .http()
             .get(d.server.url("/helpdesk/audit"))
             .send()
             .await
@@ -619,35 +556,16 @@ async fn admins_see_and_export_the_audit_trail(backend: Backend) {
         .grant_role(&admin_id, "admin", "")
         .await
         .unwrap();
-    let admin = browser();
-    let p = admin
-        .get(d.server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    admin
-        .post(d.server.url("/login"))
-        .form(&login_fields(&d.server, &p, &admin_nip, PASSWORD).await)
-        .send()
-        .await
-        .unwrap();
+    let admin = d.server.browser();
+    admin.sign_in(&admin_nip, PASSWORD, None).await;
     let q = format!("/helpdesk/audit?actor={}&kind=helpdesk_action", d.staff_nip);
-    let page = admin
-        .get(d.server.url(&q))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin.get(&q).await.body;
     assert!(
         page.contains("end_sessions: Tiket 5150") && page.contains(&nip),
         "{page}"
     );
     let csv = admin
+        .http()
         .get(d.server.url(&format!("{q}&format=csv")))
         .send()
         .await
@@ -666,17 +584,12 @@ async fn admins_see_and_export_the_audit_trail(backend: Backend) {
     );
     assert!(lines[1].contains(&nip) && lines[1].contains("helpdesk_action"));
     // A date range before anything happened is empty.
-    let none = admin
-        .get(
-            d.server
-                .url(&format!("{q}&format=csv&from=2001-01-01&to=2001-01-31")),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let none = get_text(
+        &admin,
+        d.server
+            .url(&format!("{q}&format=csv&from=2001-01-01&to=2001-01-31")),
+    )
+    .await;
     assert_eq!(none.lines().count(), 1);
 }
 
@@ -690,27 +603,11 @@ async fn name_search_stays_in_the_agency_and_pages(backend: Backend) {
     sqlx_set_agency(&d.server, &other_id, "2301").await;
     // The staff member is a "Siti Rahayu" of 4011 too, but staff are not listed to staff:
     // 21 matches in the agency.
-    let first = d
-        .staff
-        .get(d.server.url("/helpdesk?name=rahayu"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let first = d.staff.get("/helpdesk?name=rahayu").await.body;
     let listed = |p: &str| p.matches("<li><a href=\"/helpdesk?nip=").count();
     assert_eq!(listed(&first), 20);
     assert!(first.contains("id=\"next-page\""));
-    let second = d
-        .staff
-        .get(d.server.url("/helpdesk?name=rahayu&page=1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let second = d.staff.get("/helpdesk?name=rahayu&page=1").await.body;
     assert_eq!(listed(&second), 1);
     assert!(!second.contains("id=\"next-page\""));
     for p in [&first, &second] {
@@ -728,15 +625,7 @@ async fn name_search_stays_in_the_agency_and_pages(backend: Backend) {
             .all(|n| first.contains(n.as_str()) || second.contains(n.as_str()))
     );
     // LIKE wildcards are literal.
-    let pct = d
-        .staff
-        .get(d.server.url("/helpdesk?name=%25%25%25"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let pct = d.staff.get("/helpdesk?name=%25%25%25").await.body;
     assert_eq!(listed(&pct), 0);
 }
 
@@ -883,7 +772,7 @@ async fn staff_never_act_on_staff_nor_on_themselves(backend: Backend) {
     for n in [&admin_nip, &peer_nip, &d.staff_nip] {
         assert_eq!(find(&d, n).await.0, StatusCode::NOT_FOUND, "{n}");
     }
-    let list = get_text(&d.staff, s.url("/helpdesk?name=rahayu")).await;
+    let list = d.staff.get("/helpdesk?name=rahayu").await.body;
     assert!(list.contains(&format!("nip={plain_nip}")));
     for n in [&admin_nip, &peer_nip, &d.staff_nip] {
         assert!(!list.contains(&format!("nip={n}")), "staff not listed");
@@ -964,17 +853,12 @@ async fn staff_never_act_on_staff_nor_on_themselves(backend: Backend) {
 
     // Admins act on staff, never on themselves.
     let admin = signed_in(s, &admin_nip).await;
-    let res = admin
-        .get(s.url(&format!("/helpdesk?nip={peer_nip}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let page = res.text().await.unwrap();
-    assert!(page.contains("id=\"person\""));
+    let page = admin.get(&format!("/helpdesk?nip={peer_nip}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("id=\"person\""));
     let as_admin = |nip: String, action: &'static str| {
         let form = vec![
-            ("csrf_token", hidden(&page, "csrf_token")),
+            ("csrf_token", hidden(&page.body, "csrf_token")),
             ("nip", nip),
             ("action", action.to_string()),
             ("reason", "Tiket 700 dari BKN".to_string()),
@@ -1047,6 +931,7 @@ async fn helpdesk_scope_only_for_clients_marked_for_it(backend: Backend) {
         // The officer is signed in (SSO): only the scope stands between them and a code.
         let res = d
             .staff
+            .http()
             .get(authorize_url(s, client, "openid helpdesk"))
             .send()
             .await
@@ -1063,6 +948,7 @@ async fn helpdesk_scope_only_for_clients_marked_for_it(backend: Backend) {
         // The standard scopes stay every client's.
         let res = d
             .staff
+            .http()
             .get(authorize_url(s, client, "openid profile email"))
             .send()
             .await
@@ -1176,7 +1062,7 @@ async fn step_up_guesses_are_counted_before_they_are_compared(backend: Backend) 
     let s = &d.server;
     let (plain_nip, _) = s.add_user(Some(PASSWORD)).await;
     s.clock().advance(16 * 60);
-    let page = get_text(&d.staff, s.url("/helpdesk")).await;
+    let page = d.staff.get("/helpdesk").await.body;
     assert!(page.contains("action=\"/helpdesk/step-up\""));
     let csrf = hidden(&page, "csrf_token");
     // A code that no step near now accepts.
@@ -1217,7 +1103,7 @@ async fn step_up_guesses_are_counted_before_they_are_compared(backend: Backend) 
     assert!(over >= 1, "the limit answered");
     assert!(audits(s, "helpdesk_refused").await >= compared + over);
     // The session that guessed is over.
-    let res = d.staff.get(s.url("/helpdesk")).send().await.unwrap();
+    let res = d.staff.http().get(s.url("/helpdesk")).send().await.unwrap();
     assert_eq!(location(&res), "/login");
 
     // Signed in again: while over the limit, even the right code is refused unchecked.
@@ -1267,11 +1153,11 @@ async fn audit_csv_cells_never_run_as_formulas(backend: Backend) {
     let d = desk(backend).await;
     let s = &d.server;
     let (nip, _) = s.add_user_without_device(PASSWORD).await;
-    let b = browser();
-    let page = get_text(&b, s.url("/login")).await;
-    let mut f = login_fields(s, &page, &nip, PASSWORD).await;
-    f.retain(|(k, _)| k != "otp");
-    let res = b.post(s.url("/login")).form(&f).send().await.unwrap();
+    let b = s.browser();
+    let page = b.get("/login").await;
+    let res = b
+        .post_login(&page, &[("nip", &nip), ("password", PASSWORD)])
+        .await;
     assert_eq!(location(&res), "/mfa/enrol");
     let evil = "=HYPERLINK(\"http://evil.example/\",\"Klik\")";
     let (res, _) = enrol(s, &b, evil).await;
@@ -1531,7 +1417,7 @@ async fn only_an_admin_lifts_a_siasn_disable(backend: Backend) {
         .await
         .unwrap();
     let admin = signed_in(s, &admin_nip).await;
-    let page = get_text(&admin, s.url(&format!("/helpdesk?nip={nip}"))).await;
+    let page = admin.get(&format!("/helpdesk?nip={nip}")).await.body;
     let res = admin
         .post(s.url("/helpdesk/action"))
         .form(&[

@@ -1,8 +1,6 @@
 //! The self-service account page: devices, password, recovery codes, sessions, activity.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use gerbang::domain::totp::code_at;
 use reqwest::StatusCode;
 
@@ -15,29 +13,10 @@ scenarios!(
 );
 
 /// Signs `b` in (password + OTP) and returns the account page.
-async fn sign_in(server: &TestServer, b: &reqwest::Client, nip: &str, pw: &str) -> String {
-    let page = b
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = b
-        .post(server.url("/login"))
-        .form(&login_fields(server, &page, nip, pw).await)
-        .send()
-        .await
-        .unwrap();
+async fn sign_in(b: &Browser, nip: &str, pw: &str) -> String {
+    let res = b.sign_in(nip, pw, None).await;
     assert_eq!(res.status(), 303, "signed in");
-    b.get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    b.get("/account").await.body
 }
 
 async fn post(
@@ -65,14 +44,16 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
     let (server, smtp) = TestServer::start_with_mail(backend).await;
     let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
     let to = format!("siti.{nip}@bkn.go.id");
-    let b = browser();
-    let page = sign_in(&server, &b, &nip, PASSWORD).await;
+    let b = server.browser();
+    let page = sign_in(&b, &nip, PASSWORD).await;
     assert!(
         page.contains("HP Pribadi") && page.contains("login_success"),
         "devices and activity listed"
     );
     assert_eq!(
-        browser()
+        server
+            .browser()
+            .http()
             .get(server.url("/account"))
             .send()
             .await
@@ -84,14 +65,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
 
     // Another device through the same enrolment, from the account.
     let (res, _) = {
-        let page = b
-            .get(server.url("/mfa/enrol"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = b.get("/mfa/enrol").await.body;
         let secret_b32 = page
             .split("data-totp-secret=\"")
             .nth(1)
@@ -140,14 +114,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
     smtp.wait_for(&to, 1).await;
 
     // Rename: escaped on the page, mailed.
-    let page = b
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = b.get("/account").await.body;
     let hp = device_id(&page, "HP Pribadi");
     let res = post(
         &server,
@@ -169,14 +136,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let page = b
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = b.get("/account").await.body;
     assert!(!page.contains("<b>HP</b>"), "escaped");
     assert!(
         page.contains("HP&#60;/b&#62; Lama") || page.contains("HP&lt;/b&gt; Lama"),
@@ -247,14 +207,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
     );
 
     // The last one needs password + its own code; then the next login enrols again.
-    let page = b
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = b.get("/account").await.body;
     server.clock().advance(30);
     let code = code_at(&secret, server.clock().now() as u64);
     let res = post(
@@ -285,32 +238,20 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
             .unwrap()
             .is_empty()
     );
-    let fresh = browser();
-    let login = fresh
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = login_fields(&server, &login, &nip, PASSWORD).await;
-    form.retain(|(k, _)| k != "otp");
+    let fresh = server.browser();
+    let login = fresh.get("/login").await;
     let res = fresh
-        .post(server.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+        .post_login(&login, &[("nip", &nip), ("password", PASSWORD)])
+        .await;
     assert_eq!(location(&res), "/mfa/enrol");
 }
 
 async fn password_change_and_sessions(backend: Backend) {
     let (server, smtp) = TestServer::start_with_mail(backend).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let (desk, phone) = (browser(), browser());
-    sign_in(&server, &phone, &nip, PASSWORD).await;
-    let page = sign_in(&server, &desk, &nip, PASSWORD).await;
+    let (desk, phone) = (server.browser(), server.browser());
+    sign_in(&phone, &nip, PASSWORD).await;
+    let page = sign_in(&desk, &nip, PASSWORD).await;
     assert_eq!(
         page.matches("action=\"/account/sessions/end\"").count(),
         3,
@@ -363,7 +304,8 @@ async fn password_change_and_sessions(backend: Backend) {
     assert_eq!(res.status(), 303);
     assert!(smtp.wait_for(&format!("siti.{nip}@bkn.go.id"), 1).await[0].contains("telah diubah"));
     assert_eq!(
-        desk.get(server.url("/account"))
+        desk.http()
+            .get(server.url("/account"))
             .send()
             .await
             .unwrap()
@@ -373,6 +315,7 @@ async fn password_change_and_sessions(backend: Backend) {
     );
     assert_eq!(
         phone
+            .http()
             .get(server.url("/account"))
             .send()
             .await
@@ -383,14 +326,7 @@ async fn password_change_and_sessions(backend: Backend) {
     );
 
     // Recovery codes: new ones need a current OTP.
-    let page = desk
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = desk.get("/account").await.body;
     let res = post(
         &server,
         &desk,
@@ -412,16 +348,9 @@ async fn password_change_and_sessions(backend: Backend) {
     assert_eq!(res.text().await.unwrap().matches("<li><code>").count(), 10);
 
     // Sign out all other sessions.
-    let other = browser();
-    sign_in(&server, &other, &nip, new_pw).await;
-    let page = desk
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let other = server.browser();
+    sign_in(&other, &nip, new_pw).await;
+    let page = desk.get("/account").await.body;
     let res = post(
         &server,
         &desk,
@@ -433,6 +362,7 @@ async fn password_change_and_sessions(backend: Backend) {
     assert_eq!(res.status(), 303);
     assert_eq!(
         other
+            .http()
             .get(server.url("/account"))
             .send()
             .await
@@ -441,7 +371,8 @@ async fn password_change_and_sessions(backend: Backend) {
         303
     );
     assert_eq!(
-        desk.get(server.url("/account"))
+        desk.http()
+            .get(server.url("/account"))
             .send()
             .await
             .unwrap()
@@ -463,8 +394,8 @@ async fn password_change_and_sessions(backend: Backend) {
 async fn a_stolen_session_cannot_guess_the_password(backend: Backend) {
     let server = TestServer::start(backend).await;
     let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
-    let thief = browser();
-    let page = sign_in(&server, &thief, &nip, PASSWORD).await;
+    let thief = server.browser();
+    let page = sign_in(&thief, &nip, PASSWORD).await;
     let hp = device_id(&page, "HP Pribadi");
     let mut tries = 0;
     for i in 0..20 {
@@ -508,7 +439,12 @@ async fn a_stolen_session_cannot_guess_the_password(backend: Backend) {
         tries += 1;
     }
     assert_eq!(tries, 5, "five wrong proofs per session, then it ends");
-    let res = thief.get(server.url("/account")).send().await.unwrap();
+    let res = thief
+        .http()
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303, "signed out");
     assert_eq!(
         server.state.store.list_totp(&user_id).await.unwrap().len(),
@@ -516,7 +452,7 @@ async fn a_stolen_session_cannot_guess_the_password(backend: Backend) {
     );
     // The owner's password still works.
     server.clock().advance(30);
-    sign_in(&server, &browser(), &nip, PASSWORD).await;
+    sign_in(&server.browser(), &nip, PASSWORD).await;
 }
 
 /// A device name with a bidi override or an invisible character would show as something
@@ -524,8 +460,8 @@ async fn a_stolen_session_cannot_guess_the_password(backend: Backend) {
 async fn device_names_show_what_they_are(backend: Backend) {
     let server = TestServer::start(backend).await;
     let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
-    let b = browser();
-    let page = sign_in(&server, &b, &nip, PASSWORD).await;
+    let b = server.browser();
+    let page = sign_in(&b, &nip, PASSWORD).await;
     let hp = device_id(&page, "HP Pribadi");
     for bad in ["HP\u{202E}gpj.exe", "HP\u{200B}Pribadi", "HP\u{2066}x"] {
         server.clock().advance(30);
@@ -559,8 +495,8 @@ async fn device_names_show_what_they_are(backend: Backend) {
 async fn the_account_lock_tells_a_session_thief_nothing(backend: Backend) {
     let server = TestServer::start(backend).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let thief = browser();
-    let page = sign_in(&server, &thief, &nip, PASSWORD).await;
+    let thief = server.browser();
+    let page = sign_in(&thief, &nip, PASSWORD).await;
     for _ in 0..5 {
         let res = post(
             &server,

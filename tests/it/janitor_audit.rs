@@ -2,13 +2,11 @@
 //! time; every audit event also reaches the configured sink (file, syslog over UDP and TCP)
 //! as one JSON line with NIPs and the request id.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use gerbang::domain::audit::AuditEvent;
 use gerbang::store::outbox::{GIVEN_UP, Mail};
 use gerbang::store::refresh::RefreshGrant;

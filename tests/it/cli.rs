@@ -1,11 +1,9 @@
 //! The operator CLI, run as the real binary against a real database.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::Backend;
+use crate::common::{Backend, db_scenarios};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gerbang");
 
@@ -21,7 +19,9 @@ impl Cli {
             // A database file that does not exist yet, in a folder that does not exist yet:
             // the first command must create and migrate it.
             Backend::Sqlite => format!("sqlite://{}/nested/gerbang.db", dir.path().display()),
-            Backend::Postgres | Backend::PostgresRedis => common::fresh_postgres_schema().await,
+            Backend::Postgres | Backend::PostgresRedis => {
+                crate::common::fresh_postgres_schema().await
+            }
         };
         Cli { dir, database_url }
     }

@@ -1,8 +1,6 @@
 //! Cross-cutting behaviour of every page: language, security headers, assets, health.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 scenarios!(
     language_choice_is_remembered_and_headers_are_set,
@@ -37,14 +35,7 @@ async fn language_choice_is_remembered_and_headers_are_set(backend: Backend) {
         assert!(html.contains(attr), "{attr}");
     }
 
-    let en = b
-        .get(server.url("/login?lang=en"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let en = get_text(&b, server.url("/login?lang=en")).await;
     assert!(en.contains("<html lang=\"en\">") && en.contains("Password"));
     // Remembered without the parameter, and it wins over Accept-Language.
     let again = b
@@ -155,24 +146,19 @@ async fn secret_pages_and_answers_are_never_stored_by_caches(backend: Backend) {
     let server = TestServer::start(backend).await;
     // A person who must enrol: the enrolment page shows the secret, then the recovery codes.
     let (nip, _) = server.add_user_without_device(PASSWORD).await;
-    let b = browser();
-    let page = get_text(&b, server.url("/login")).await;
-    let mut form = login_fields(&server, &page, &nip, PASSWORD).await;
-    form.retain(|(k, _)| k != "otp");
+    let b = server.browser();
+    let page = b.get("/login").await;
     let res = b
-        .post(server.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+        .post_login(&page, &[("nip", &nip), ("password", PASSWORD)])
+        .await;
     assert_eq!(location(&res), "/mfa/enrol");
-    let res = b.get(server.url("/mfa/enrol")).send().await.unwrap();
+    let res = b.http().get(server.url("/mfa/enrol")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_no_store(&res, "the enrolment page (TOTP secret)");
     let (res, _) = enrol(&server, &b, "HP Pribadi").await;
     assert_eq!(res.status(), 200);
     assert_no_store(&res, "the recovery codes page");
-    let res = b.get(server.url("/account")).send().await.unwrap();
+    let res = b.http().get(server.url("/account")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_no_store(&res, "/account");
 
@@ -185,19 +171,19 @@ async fn secret_pages_and_answers_are_never_stored_by_caches(backend: Backend) {
         .await
         .unwrap();
     store.grant_role(&staff_id, "admin", "").await.unwrap();
-    let staff = browser();
-    let page = get_text(&staff, server.url("/login")).await;
+    let staff = server.browser();
+    let res = staff.sign_in(&staff_nip, PASSWORD, None).await;
+    assert_eq!(res.status(), 303);
     let res = staff
-        .post(server.url("/login"))
-        .form(&login_fields(&server, &page, &staff_nip, PASSWORD).await)
+        .http()
+        .get(server.url("/helpdesk"))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 303);
-    let res = staff.get(server.url("/helpdesk")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_no_store(&res, "/helpdesk");
     let res = staff
+        .http()
         .get(server.url("/helpdesk/audit?format=csv"))
         .send()
         .await
@@ -315,14 +301,8 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
     let cap = 256;
     let server = TestServer::start_with(backend, |c| c.memory_cache_max_entries = cap).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let person = browser();
-    let page = get_text(&person, server.url("/login")).await;
-    let res = person
-        .post(server.url("/login"))
-        .form(&login_fields(&server, &page, &nip, PASSWORD).await)
-        .send()
-        .await
-        .unwrap();
+    let person = server.browser();
+    let res = person.sign_in(&nip, PASSWORD, None).await;
     assert_eq!(res.status(), 303);
     let flood = browser();
     let mut last = String::new();
@@ -370,7 +350,12 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
         "at most three drawings per captcha"
     );
     // The person who signed in before the flood is still signed in.
-    let res = person.get(server.url("/account")).send().await.unwrap();
+    let res = person
+        .http()
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "the flood evicted a session");
 }
 
@@ -380,15 +365,19 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
 async fn csrf_token_from_before_sign_in_is_worthless_after_it() {
     let server = TestServer::start(Backend::Sqlite).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let b = browser();
-    let page = get_text(&b, server.url("/login")).await;
-    let before = hidden(&page, "csrf_token");
+    let b = server.browser();
+    let page = b.get("/login").await;
+    let before = hidden(&page.body, "csrf_token");
     let res = b
-        .post(server.url("/login"))
-        .form(&login_fields(&server, &page, &nip, PASSWORD).await)
-        .send()
-        .await
-        .unwrap();
+        .post_login(
+            &page,
+            &[
+                ("nip", &nip),
+                ("password", PASSWORD),
+                ("otp", &server.otp(&nip)),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let res = b
         .post(server.url("/logout"))
@@ -398,10 +387,15 @@ async fn csrf_token_from_before_sign_in_is_worthless_after_it() {
         .unwrap();
     assert_eq!(res.status(), 403, "the pre-login CSRF token still works");
     assert_eq!(
-        b.get(server.url("/account")).send().await.unwrap().status(),
+        b.http()
+            .get(server.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
-    let page = get_text(&b, server.url("/logout")).await;
+    let page = b.get("/logout").await.body;
     let res = b
         .post(server.url("/logout"))
         .form(&[("csrf_token", hidden(&page, "csrf_token"))])

@@ -1,8 +1,6 @@
 //! Activation and password reset by e-mail, through real HTTP and a real SMTP server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 scenarios!(
@@ -59,14 +57,7 @@ async fn imported_user_activates_and_signs_in(backend: Backend) {
     assert_eq!(audit, 1);
 
     // The new password signs in at a downstream service.
-    let login = b
-        .get(server.url("/login?done=reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = get_text(&b, server.url("/login?done=reset")).await;
     assert!(login.contains("Kata sandi berhasil disimpan"));
     server
         .add_client("myasn", "ES256", &["authorization_code"])
@@ -222,14 +213,7 @@ async fn captcha_wrong_reused_or_expired(backend: Backend) {
         }
     };
     // Wrong (including wrong case: answers are case-sensitive).
-    let page = b
-        .get(server.url("/reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&b, server.url("/reset")).await;
     let (id, answer) = captcha_answer(&server, &page).await.unwrap();
     let flipped: String = answer
         .chars()
@@ -253,14 +237,7 @@ async fn captcha_wrong_reused_or_expired(backend: Backend) {
     let (st, _) = post(page.clone(), id, answer).await;
     assert_eq!(st, 400);
     // Right once, then the same id and answer again.
-    let page = b
-        .get(server.url("/reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&b, server.url("/reset")).await;
     let (id, answer) = captcha_answer(&server, &page).await.unwrap();
     let img = b
         .get(server.url(&format!("/captcha/{id}")))
@@ -274,14 +251,7 @@ async fn captcha_wrong_reused_or_expired(backend: Backend) {
     let (st, _) = post(page, id, answer).await;
     assert_eq!(st, 400, "single use");
     // Expired after five minutes.
-    let page = b
-        .get(server.url("/reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&b, server.url("/reset")).await;
     let (id, answer) = captcha_answer(&server, &page).await.unwrap();
     server.clock().advance(301);
     let (st, _) = post(page, id, answer).await;
@@ -452,14 +422,7 @@ async fn forms_need_csrf(backend: Backend) {
     let (server, smtp) = TestServer::start_with_mail(backend).await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
     let b = browser();
-    let page = b
-        .get(server.url("/reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&b, server.url("/reset")).await;
     let (id, answer) = captcha_answer(&server, &page).await.unwrap();
     let res = b
         .post(server.url("/reset"))

@@ -1,7 +1,9 @@
 //! The real server on 127.0.0.1:0 with a fresh database, driven over HTTP.
-#![allow(dead_code)] // each test binary uses a different part of this module
 
+mod browser;
 pub mod tools;
+
+pub use browser::Browser;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,38 +25,40 @@ pub enum Backend {
 
 /// Runs a scenario once per configuration: `scenarios!(name_of_async_fn, …)` makes
 /// `sqlite::name`, `postgres::name` (in-process cache) and `postgres_redis::name`.
-#[macro_export]
 macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name($crate::common::Backend::Sqlite).await } )*
+               async fn $name() { super::$name(crate::common::Backend::Sqlite).await } )*
         }
         mod postgres {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name($crate::common::Backend::Postgres).await } )*
+               async fn $name() { super::$name(crate::common::Backend::Postgres).await } )*
         }
         mod postgres_redis {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name($crate::common::Backend::PostgresRedis).await } )*
+               async fn $name() { super::$name(crate::common::Backend::PostgresRedis).await } )*
         }
     };
 }
 
+pub(crate) use scenarios;
+
 /// For what never touches the cache (the CLI): `sqlite::name` and `postgres::name` only.
-#[macro_export]
 macro_rules! db_scenarios {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name($crate::common::Backend::Sqlite).await } )*
+               async fn $name() { super::$name(crate::common::Backend::Sqlite).await } )*
         }
         mod postgres {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name($crate::common::Backend::Postgres).await } )*
+               async fn $name() { super::$name(crate::common::Backend::Postgres).await } )*
         }
     };
 }
+
+pub(crate) use db_scenarios;
 
 pub const PASSWORD: &str = "Gerbang#Aman2026";
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -64,12 +68,30 @@ pub const POST_LOGOUT: &str = "http://127.0.0.1:9/signed-out";
 pub const TOTP_SECRET: &[u8; 20] = b"gerbang-test-secret!";
 
 pub struct TestServer {
-    /// Last TOTP step each NIP used, so helpers never replay a code.
-    otp_steps: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// Last TOTP step each NIP used, so helpers never replay a code; shared with the
+    /// server's `Browser`s, which sign in with the same authenticator.
+    otp_steps: OtpSteps,
     pub base: String,
     pub state: AppState,
     pub dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+type OtpSteps = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>;
+
+/// See `TestServer::otp`.
+fn fresh_otp(steps: &OtpSteps, clock: &Clock, nip: &str) -> String {
+    let mut used = steps.lock().unwrap();
+    loop {
+        let now = clock.now() as u64;
+        let origin = now / 30;
+        let last = used.get(nip).copied().unwrap_or(0);
+        if let Some(step) = [origin, origin + 1].into_iter().find(|s| *s > last) {
+            used.insert(nip.to_string(), step);
+            return gerbang::domain::totp::code_at(TOTP_SECRET, step * 30);
+        }
+        clock.advance(30);
+    }
 }
 
 static NEXT_NIP: AtomicU64 = AtomicU64::new(1);
@@ -257,17 +279,7 @@ impl TestServer {
     /// step: on a loaded machine the step can roll over before the server checks the code,
     /// and a code one step old would then be two steps old (outside the window).
     pub fn otp(&self, nip: &str) -> String {
-        let mut used = self.otp_steps.lock().unwrap();
-        loop {
-            let now = self.state.clock.now() as u64;
-            let origin = now / 30;
-            let last = used.get(nip).copied().unwrap_or(0);
-            if let Some(step) = [origin, origin + 1].into_iter().find(|s| *s > last) {
-                used.insert(nip.to_string(), step);
-                return gerbang::domain::totp::code_at(TOTP_SECRET, step * 30);
-            }
-            self.state.clock.advance(30);
-        }
+        fresh_otp(&self.otp_steps, &self.state.clock, nip)
     }
 
     /// Registers a client through the same code path as `gerbang client add`.
@@ -422,14 +434,7 @@ pub async fn login_through(
     );
     let login = location(&res);
     assert!(login.starts_with("/login?req="), "{login}");
-    let page = b
-        .get(server.url(&login))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(b, server.url(&login)).await;
     b.post(server.url("/login"))
         .form(&login_fields(server, &page, nip, password).await)
         .send()
@@ -444,14 +449,7 @@ pub async fn reset_request_code(
     nip: &str,
     email: &str,
 ) -> (reqwest::StatusCode, String) {
-    let page = b
-        .get(server.url("/reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(b, server.url("/reset")).await;
     let (id, answer) = captcha_answer(server, &page)
         .await
         .expect("the reset form has a captcha");
@@ -479,14 +477,11 @@ pub async fn reset_confirm(
     pw: &str,
     again: &str,
 ) -> reqwest::Response {
-    let page = b
-        .get(server.url(&format!("/reset/confirm?nip={nip}&code={code}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(
+        b,
+        server.url(&format!("/reset/confirm?nip={nip}&code={code}")),
+    )
+    .await;
     assert_eq!(hidden(&page, "code"), code, "the link fills the code in");
     b.post(server.url("/reset/confirm"))
         .form(&[
@@ -504,22 +499,26 @@ pub async fn reset_confirm(
 /// The answer to the captcha a page shows, read from the server's real cache (the same
 /// state the server uses; no hook needed in an in-process test).
 pub async fn captcha_answer(server: &TestServer, page: &str) -> Option<(String, String)> {
-    if !page.contains("name=\"captcha_id\"") {
-        return None;
-    }
-    let id = hidden(page, "captcha_id");
-    let answer = captcha_answer_for(server, &id).await?;
-    Some((id, answer))
+    captcha_answer_in(&server.state, page).await
 }
 
 /// The answer to captcha `id`, while it is live.
 pub async fn captcha_answer_for(server: &TestServer, id: &str) -> Option<String> {
-    let raw = server
-        .state
-        .cache
-        .get(&format!("captcha:{id}"))
-        .await
-        .unwrap()?;
+    captcha_answer_by_id(&server.state, id).await
+}
+
+/// The id and answer of the captcha `page` shows, from `state`'s cache.
+async fn captcha_answer_in(state: &AppState, page: &str) -> Option<(String, String)> {
+    if !page.contains("name=\"captcha_id\"") {
+        return None;
+    }
+    let id = hidden(page, "captcha_id");
+    let answer = captcha_answer_by_id(state, &id).await?;
+    Some((id, answer))
+}
+
+async fn captcha_answer_by_id(state: &AppState, id: &str) -> Option<String> {
+    let raw = state.cache.get(&format!("captcha:{id}")).await.unwrap()?;
     let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
     Some(v["answer"].as_str().unwrap().to_string())
 }
@@ -708,14 +707,7 @@ pub async fn enrol(
     b: &reqwest::Client,
     device_name: &str,
 ) -> (reqwest::Response, Vec<u8>) {
-    let page = b
-        .get(server.url("/mfa/enrol"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(b, server.url("/mfa/enrol")).await;
     let marker = "data-totp-secret=\"";
     let start = page.find(marker).expect("the page shows the secret") + marker.len();
     let b32 = &page[start..start + page[start..].find('"').unwrap()];

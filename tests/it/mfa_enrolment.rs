@@ -1,9 +1,7 @@
 //! Mandatory TOTP: enrolment, OTP at login (same form and second step), replay, clock-skew
 //! diagnosis, recovery codes, encryption at rest, and no way around it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use gerbang::domain::totp::code_at;
 use reqwest::StatusCode;
 
@@ -35,48 +33,16 @@ fn authorize(server: &TestServer, extra: &str) -> String {
 }
 
 /// Password only (empty OTP field): returns the response.
-async fn password_step(
-    server: &TestServer,
-    b: &reqwest::Client,
-    nip: &str,
-    pw: &str,
-) -> reqwest::Response {
-    let res = b.get(authorize(server, "")).send().await.unwrap();
+async fn password_step(server: &TestServer, b: &Browser, nip: &str, pw: &str) -> reqwest::Response {
+    let res = b.http().get(authorize(server, "")).send().await.unwrap();
     let login = location(&res);
-    let page = b
-        .get(server.url(&login))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = login_fields(server, &page, nip, pw).await;
-    form.retain(|(k, _)| k != "otp");
-    b.post(server.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    let page = b.get(&login).await;
+    b.post_login(&page, &[("nip", nip), ("password", pw)]).await
 }
 
-async fn otp_step(server: &TestServer, b: &reqwest::Client, code: &str) -> reqwest::Response {
-    let page = b
-        .get(server.url("/login/otp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    b.post(server.url("/login/otp"))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token").as_str()),
-            ("otp", code),
-        ])
-        .send()
-        .await
-        .unwrap()
+async fn otp_step(b: &Browser, code: &str) -> reqwest::Response {
+    let page = b.get("/login/otp").await;
+    b.submit(&page, "/login/otp", &[("otp", code)]).await
 }
 
 async fn enrolment_then_the_service(backend: Backend) {
@@ -85,7 +51,7 @@ async fn enrolment_then_the_service(backend: Backend) {
         .add_client("myasn", "ES256", &["authorization_code"])
         .await;
     let (nip, user_id) = server.add_user_without_device(PASSWORD).await;
-    let b = browser();
+    let b = server.browser();
     let res = password_step(&server, &b, &nip, PASSWORD).await;
     assert_eq!(res.status(), 303);
     assert_eq!(
@@ -94,14 +60,7 @@ async fn enrolment_then_the_service(backend: Backend) {
         "no token before a second factor exists"
     );
 
-    let page = b
-        .get(server.url("/mfa/enrol"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = b.get("/mfa/enrol").await.body;
     assert!(
         page.contains("src=\"data:image/png;base64,"),
         "a QR code image"
@@ -172,7 +131,12 @@ async fn enrolment_then_the_service(backend: Backend) {
         .map(|c| c.split('<').next().unwrap().to_string())
         .collect();
     assert_eq!(codes.len(), 10, "ten recovery codes, shown once");
-    let res = b.get(server.url("/mfa/continue")).send().await.unwrap();
+    let res = b
+        .http()
+        .get(server.url("/mfa/continue"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 302);
     assert!(
         query_param(&location(&res), "code").is_some(),
@@ -222,13 +186,13 @@ async fn second_step_and_wrong_or_replayed_codes(backend: Backend) {
         .add_client("myasn", "ES256", &["authorization_code"])
         .await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let b = browser();
+    let b = server.browser();
     let res = password_step(&server, &b, &nip, PASSWORD).await;
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(page.contains("action=\"/login/otp\"") && page.contains("WIB"));
 
-    let res = otp_step(&server, &b, "000000").await;
+    let res = otp_step(&b, "000000").await;
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("kode OTP salah"));
     assert_eq!(
@@ -238,7 +202,7 @@ async fn second_step_and_wrong_or_replayed_codes(backend: Backend) {
     );
 
     let code = server.otp(&nip);
-    let res = otp_step(&server, &b, &code).await;
+    let res = otp_step(&b, &code).await;
     assert_eq!(
         res.status(),
         302,
@@ -248,14 +212,14 @@ async fn second_step_and_wrong_or_replayed_codes(backend: Backend) {
     assert_eq!(server.user(&nip).await.failed_logins, 0);
 
     // The same code again, from another browser: rejected as used.
-    let other = browser();
+    let other = server.browser();
     assert_eq!(
         password_step(&server, &other, &nip, PASSWORD)
             .await
             .status(),
         200
     );
-    let res = otp_step(&server, &other, &code).await;
+    let res = otp_step(&other, &code).await;
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("sudah dipakai"));
 }
@@ -266,7 +230,7 @@ async fn clock_skew_is_diagnosed_and_burned(backend: Backend) {
         .add_client("myasn", "ES256", &["authorization_code"])
         .await;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let b = browser();
+    let b = server.browser();
     let now = server.clock().now() as u64;
     let ahead = code_at(TOTP_SECRET, now + 3600);
     let behind = code_at(TOTP_SECRET, now - 20 * 60);
@@ -275,12 +239,12 @@ async fn clock_skew_is_diagnosed_and_burned(backend: Backend) {
         password_step(&server, &b, &nip, PASSWORD).await.status(),
         200
     );
-    let res = otp_step(&server, &b, &ahead).await;
+    let res = otp_step(&b, &ahead).await;
     assert_eq!(res.status(), 401);
     let text = res.text().await.unwrap();
     assert!(text.contains("lebih cepat sekitar 60 menit"), "{text}");
     assert!(text.contains("zona waktu otomatis"));
-    let res = otp_step(&server, &b, &behind).await;
+    let res = otp_step(&b, &behind).await;
     let text = res.text().await.unwrap();
     assert!(text.contains("lebih lambat sekitar 20 menit"), "{text}");
     assert_eq!(
@@ -296,7 +260,7 @@ async fn clock_skew_is_diagnosed_and_burned(backend: Backend) {
         200,
         "the pending login expired meanwhile"
     );
-    let res = otp_step(&server, &b, &ahead).await;
+    let res = otp_step(&b, &ahead).await;
     assert_eq!(res.status(), 401, "a diagnosed code never works later");
 }
 
@@ -306,27 +270,27 @@ async fn recovery_codes_work_once_and_are_mailed(backend: Backend) {
         .add_client("myasn", "ES256", &["authorization_code"])
         .await;
     let (nip, _) = server.add_user_without_device(PASSWORD).await;
-    let b = browser();
+    let b = server.browser();
     password_step(&server, &b, &nip, PASSWORD).await;
     let (res, _) = enrol(&server, &b, "HP Pribadi").await;
     let page = res.text().await.unwrap();
     let code = first_recovery_code(&page);
 
-    let phone_lost = browser();
+    let phone_lost = server.browser();
     assert_eq!(
         password_step(&server, &phone_lost, &nip, PASSWORD)
             .await
             .status(),
         200
     );
-    let res = otp_step(&server, &phone_lost, "zzzz-zzzz").await;
+    let res = otp_step(&phone_lost, "zzzz-zzzz").await;
     assert_eq!(res.status(), 401, "a wrong recovery code fails");
     assert_eq!(
         server.user(&nip).await.failed_logins,
         1,
         "and counts toward the lock"
     );
-    let res = otp_step(&server, &phone_lost, &code.to_uppercase()).await;
+    let res = otp_step(&phone_lost, &code.to_uppercase()).await;
     assert_eq!(
         res.status(),
         302,
@@ -337,13 +301,9 @@ async fn recovery_codes_work_once_and_are_mailed(backend: Backend) {
         |m| m.contains("Kode pemulihan Gerbang ASN Anda dipakai") && m.contains("Sisa kode: 9")
     ));
 
-    let again = browser();
+    let again = server.browser();
     password_step(&server, &again, &nip, PASSWORD).await;
-    assert_eq!(
-        otp_step(&server, &again, &code).await.status(),
-        401,
-        "consumed"
-    );
+    assert_eq!(otp_step(&again, &code).await.status(), 401, "consumed");
 }
 
 async fn mfa_cannot_be_bypassed(backend: Backend) {
@@ -354,12 +314,13 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
     let (nip, user_id) = server.add_user_without_device(PASSWORD).await;
 
     // Password accepted, enrolment pending: /authorize again gives nothing.
-    let b = browser();
+    let b = server.browser();
     assert_eq!(
         password_step(&server, &b, &nip, PASSWORD).await.status(),
         303
     );
     let res = b
+        .http()
         .get(authorize(&server, "&prompt=none"))
         .send()
         .await
@@ -368,7 +329,7 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
         query_param(&location(&res), "error").as_deref(),
         Some("login_required")
     );
-    let res = b.get(authorize(&server, "")).send().await.unwrap();
+    let res = b.http().get(authorize(&server, "")).send().await.unwrap();
     assert!(
         location(&res).starts_with("/login"),
         "back to the login form, not to a code"
@@ -416,15 +377,8 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
     // A reset changes the password, never the devices: OTP is still required afterwards.
     let (nip2, id2) = server.add_user(Some(PASSWORD)).await;
     let before = server.state.store.list_totp(&id2).await.unwrap().len();
-    let phone = browser();
-    let page = phone
-        .get(server.url("/reset"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let phone = server.browser();
+    let page = phone.get("/reset").await.body;
     let (cid, answer) = captcha_answer(&server, &page).await.unwrap();
     phone
         .post(server.url("/reset"))
@@ -444,13 +398,9 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
         .remove(0);
     let code = mailed_code(&mail);
     let page = phone
-        .get(server.url(&format!("/reset/confirm?nip={nip2}&code={code}")))
-        .send()
+        .get(&format!("/reset/confirm?nip={nip2}&code={code}"))
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .body;
     let res = phone
         .post(server.url("/reset/confirm"))
         .form(&[
@@ -469,7 +419,7 @@ async fn mfa_cannot_be_bypassed(backend: Backend) {
         before,
         "a reset never touches MFA"
     );
-    let res = password_step(&server, &browser(), &nip2, "Kunci-Baru#2026x").await;
+    let res = password_step(&server, &server.browser(), &nip2, "Kunci-Baru#2026x").await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -485,11 +435,11 @@ async fn a_password_alone_never_adds_a_factor(backend: Backend) {
         .add_client("myasn", "ES256", &["authorization_code"])
         .await;
     let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
-    let b = browser();
+    let b = server.browser();
     let res = password_step(&server, &b, &nip, PASSWORD).await;
     assert_eq!(res.status(), 200, "the OTP step");
     let otp_page = res.text().await.unwrap();
-    let res = b.get(server.url("/mfa/enrol")).send().await.unwrap();
+    let res = b.http().get(server.url("/mfa/enrol")).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/login");
     let attacker_secret = b"attacker-secret-20-bytes".to_vec();
@@ -510,6 +460,7 @@ async fn a_password_alone_never_adds_a_factor(backend: Backend) {
         1
     );
     let res = b
+        .http()
         .get(authorize(&server, "&prompt=none"))
         .send()
         .await
@@ -555,7 +506,7 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
     // nothing ended it explicitly), with a disabled account, and with "end everything".
     for how in ["password", "disabled", "end_all"] {
         let (nip, user_id) = server.add_user_without_device(PASSWORD).await;
-        let attacker = browser();
+        let attacker = server.browser();
         let res = password_step(&server, &attacker, &nip, PASSWORD).await;
         assert_eq!(location(&res), "/mfa/enrol");
         match how {
@@ -570,7 +521,12 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
                 .await
                 .unwrap(),
         }
-        let res = attacker.get(server.url("/mfa/enrol")).send().await.unwrap();
+        let res = attacker
+            .http()
+            .get(server.url("/mfa/enrol"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 303, "{how}: no enrolment page");
         assert_eq!(location(&res), "/login", "{how}");
         assert!(
@@ -587,7 +543,7 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
     // With a device: the OTP step of a login started with the old password fails even with
     // the right code.
     let (nip, user_id) = server.add_user(Some(PASSWORD)).await;
-    let attacker = browser();
+    let attacker = server.browser();
     assert_eq!(
         password_step(&server, &attacker, &nip, PASSWORD)
             .await
@@ -595,7 +551,7 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
         200
     );
     new_password(&server, user_id.clone()).await;
-    let res = otp_step(&server, &attacker, &server.otp(&nip)).await;
+    let res = otp_step(&attacker, &server.otp(&nip)).await;
     assert_eq!(
         res.status(),
         401,
@@ -604,21 +560,14 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
 
     // Wrong codes do not keep a pending login alive past its first 15 minutes.
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    let b = browser();
+    let b = server.browser();
     assert_eq!(
         password_step(&server, &b, &nip, PASSWORD).await.status(),
         200
     );
-    let page = b
-        .get(server.url("/login/otp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = b.get("/login/otp").await.body;
     server.clock().advance(14 * 60);
-    assert_eq!(otp_step(&server, &b, "000000").await.status(), 401);
+    assert_eq!(otp_step(&b, "000000").await.status(), 401);
     server.clock().advance(2 * 60);
     let res = b
         .post(server.url("/login/otp"))
@@ -650,34 +599,27 @@ async fn a_recovery_code_login_says_so(backend: Backend) {
         .grant_role(&user_id, "helpdesk", "4011")
         .await
         .unwrap();
-    let b = browser();
+    let b = server.browser();
     password_step(&server, &b, &nip, PASSWORD).await;
     let (res, _) = enrol(&server, &b, "HP Pribadi").await;
     let page = res.text().await.unwrap();
     let code = first_recovery_code(&page);
 
-    let phone_lost = browser();
+    let phone_lost = server.browser();
     assert_eq!(
         password_step(&server, &phone_lost, &nip, PASSWORD)
             .await
             .status(),
         200
     );
-    let res = otp_step(&server, &phone_lost, &code).await;
+    let res = otp_step(&phone_lost, &code).await;
     assert_eq!(res.status(), 302);
     let auth_code = query_param(&location(&res), "code").unwrap();
     let tokens = exchange_code(&server, "myasn", &secret, &auth_code).await;
     let id_token = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
     assert_eq!(id_token["amr"], serde_json::json!(["pwd", "rc"]));
 
-    let console = phone_lost
-        .get(server.url("/helpdesk"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let console = phone_lost.get("/helpdesk").await.body;
     assert!(
         console.contains("action=\"/helpdesk/step-up\""),
         "a recovery code does not open the console"
@@ -693,8 +635,15 @@ async fn a_mistimed_code_says_the_same_whatever_the_password(backend: Backend) {
     let mut answers = Vec::new();
     for (pw, at) in [("Salah#Sandi2026", now + 3600), (PASSWORD, now + 3630)] {
         let code = code_at(TOTP_SECRET, at);
-        let (status, page) =
-            login_attempt(&server, &server.base, &browser(), &nip, pw, Some(&code)).await;
+        let (status, page) = login_attempt(
+            &server,
+            &server.base,
+            &server.browser(),
+            &nip,
+            pw,
+            Some(&code),
+        )
+        .await;
         answers.push((
             status,
             page.contains("action=\"/login/otp\""),

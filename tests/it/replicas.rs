@@ -1,9 +1,7 @@
 //! Two Gerbang replicas on different ports sharing PostgreSQL and Redis, as behind a load
 //! balancer: nothing a user did on one may be unknown to the other.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

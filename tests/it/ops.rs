@@ -1,13 +1,11 @@
 //! What operators rely on: metrics, request ids in JSON logs, and a Redis outage that is
 //! reported quickly and healed without a restart.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gerbang");
 

@@ -1,8 +1,6 @@
 //! Guessing is stopped without letting anyone lock a colleague out.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 scenarios!(
@@ -182,14 +180,7 @@ async fn captcha_after_three_failures(backend: Backend) {
         ]
     };
     for _ in 0..3 {
-        let page = b
-            .get(server.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = get_text(&b, server.url("/login")).await;
         assert!(
             !page.contains("captcha_id"),
             "no captcha before three failures"
@@ -202,14 +193,7 @@ async fn captcha_after_three_failures(backend: Backend) {
             .unwrap();
         assert_eq!(res.status(), 401);
     }
-    let page = b
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&b, server.url("/login")).await;
     assert!(page.contains("name=\"captcha_id\"") && page.contains("/captcha/"));
     // Without the captcha, even the right password is not checked.
     let res = b
@@ -221,14 +205,7 @@ async fn captcha_after_three_failures(backend: Backend) {
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("captcha salah"));
     // From another IP-less angle: a fresh browser on the same IP is asked too (per-IP count).
-    let other = browser()
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let other = get_text(&browser(), server.url("/login")).await;
     assert!(other.contains("captcha_id"));
     assert_eq!(
         attempt(&server, &b, &nip, PASSWORD).await.0,
@@ -262,14 +239,7 @@ async fn rate_limiter_answers_429(backend: Backend) {
     })
     .await;
     let b = browser();
-    let page = b
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&b, server.url("/login")).await;
     let mut statuses = Vec::new();
     let mut limited = None;
     for _ in 0..8 {

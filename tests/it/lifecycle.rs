@@ -1,14 +1,12 @@
 //! SIASN lifecycle: the real `gerbang user import` against the database of a running
 //! server, and what a disable and a re-activation do to every way in.
 
-mod common;
-
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use axum::extract::State;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gerbang");

@@ -1,0 +1,23 @@
+//! The integration tests: one binary, one module per area. Each start the real server on
+//! 127.0.0.1:0 and drive it over HTTP (and the CLI, Node/Python services, Chromium).
+//! One binary rather than one per file: every test binary is another link of the whole
+//! dependency tree, the slowest step of a test build.
+
+mod common;
+
+mod account;
+mod cli;
+mod e2e;
+mod helpdesk_scope;
+mod interop;
+mod janitor_audit;
+mod lifecycle;
+mod lockout;
+mod mfa_enrolment;
+mod oidc_code_flow;
+mod oidc_failures;
+mod ops;
+mod pages;
+mod replicas;
+mod reset_flow;
+mod services;
