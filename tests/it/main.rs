@@ -11,6 +11,7 @@ mod e2e;
 mod helpdesk_scope;
 mod interop;
 mod janitor_audit;
+mod layout;
 mod lifecycle;
 mod lockout;
 mod mfa_enrolment;
