@@ -403,3 +403,24 @@ async fn clear_cached<S: Subject>(state: &AppState, key: S::Key<'_>) -> Result<(
     state.cache.del::<Level<S>>(key).await?;
     state.cache.del::<LockedUntil<S>>(key).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::key;
+
+    #[test]
+    fn cache_counters_keep_their_key_names() {
+        // What a running Redis holds: these strings must not change.
+        let dev = ("dev1", "user1");
+        assert_eq!(key::<Guesses<ByBrowser>>(dev), "lock_dev:dev1:user1:n");
+        assert_eq!(key::<Level<ByBrowser>>(dev), "lock_dev:dev1:user1:lvl");
+        assert_eq!(
+            key::<LockedUntil<ByBrowser>>(dev),
+            "lock_dev:dev1:user1:until"
+        );
+        assert_eq!(key::<Guesses<ByNip>>("1990"), "lock_nip:1990:n");
+        assert_eq!(key::<IpFailures>("10.0.0.1"), "fail_ip:10.0.0.1");
+        assert_eq!(key::<NipFailures>("1990"), "fail_nip:1990");
+    }
+}

@@ -177,6 +177,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn burn_marks_keep_their_key_name() {
+        // What a running Redis holds: this string must not change.
+        assert_eq!(
+            crate::cache::key::<Burned>(("d1", 58_000_000)),
+            "otp_burn:d1:58000000"
+        );
+    }
+
+    #[test]
     fn recovery_codes_have_a_shape_that_normalizes() {
         let codes = new_recovery_codes();
         assert_eq!(codes.len(), 10);

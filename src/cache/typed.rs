@@ -239,3 +239,122 @@ impl Cache {
         self.raw_set_members(&self::key::<S>(key)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::clock::Clock;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Thing {
+        name: String,
+        n: i64,
+    }
+
+    struct Things;
+
+    impl Kind for Things {
+        const NS: &'static str = "thing";
+        type Key<'k> = &'k str;
+    }
+    impl Entry for Things {
+        type Value = Json<Thing>;
+    }
+
+    struct Pairs;
+
+    impl Kind for Pairs {
+        const NS: &'static str = "pair";
+        const SUFFIX: &'static str = ":n";
+        type Key<'k> = (&'k str, u64);
+    }
+    impl Counter for Pairs {}
+
+    struct Marks;
+
+    impl Kind for Marks {
+        const NS: &'static str = "mark";
+        type Key<'k> = &'k str;
+    }
+    impl Entry for Marks {
+        type Value = Flag;
+    }
+
+    struct Members;
+
+    impl Kind for Members {
+        const NS: &'static str = "members";
+        type Key<'k> = &'k str;
+    }
+    impl Set for Members {}
+
+    fn cache() -> (Clock, Cache) {
+        let clock = Clock::default();
+        (clock.clone(), Cache::memory(clock, 1000))
+    }
+
+    fn thing() -> Thing {
+        Thing {
+            name: "a".into(),
+            n: 7,
+        }
+    }
+
+    #[test]
+    fn key_is_namespace_colon_key_exactly() {
+        assert_eq!(key::<Things>("abc"), "thing:abc");
+        assert_eq!(key::<Pairs>(("dev", 42)), "pair:dev:42:n");
+    }
+
+    #[tokio::test]
+    async fn put_get_take_round_trip_and_take_is_once() {
+        let (clock, c) = cache();
+        c.put::<Things>("x", &thing(), 60).await.unwrap();
+        assert_eq!(c.get::<Things>("x").await.unwrap(), Some(thing()));
+        // The bytes stored are the value's plain JSON, under "ns:key".
+        assert_eq!(
+            c.raw_get("thing:x").await.unwrap().as_deref(),
+            Some(r#"{"name":"a","n":7}"#)
+        );
+        assert_eq!(c.take::<Things>("x").await.unwrap(), Some(thing()));
+        assert_eq!(c.take::<Things>("x").await.unwrap(), None);
+        assert_eq!(c.get::<Things>("x").await.unwrap(), None);
+
+        c.put::<Marks>("m", &(), 10).await.unwrap();
+        assert_eq!(c.raw_get("mark:m").await.unwrap().as_deref(), Some("1"));
+        clock.advance(11);
+        assert_eq!(c.get::<Marks>("m").await.unwrap(), None, "expired");
+    }
+
+    #[tokio::test]
+    async fn a_value_of_the_wrong_shape_reads_as_absent() {
+        let (_, c) = cache();
+        c.raw_set("thing:bad", r#"{"name":1}"#, 60).await.unwrap();
+        assert_eq!(c.get::<Things>("bad").await.unwrap(), None);
+        assert_eq!(c.take::<Things>("bad").await.unwrap(), None);
+        // A mark is its presence, whatever is written.
+        c.raw_set("mark:odd", "yes", 60).await.unwrap();
+        assert_eq!(c.get::<Marks>("odd").await.unwrap(), Some(()));
+    }
+
+    #[tokio::test]
+    async fn counters_and_sets_keep_their_keys() {
+        let (_, c) = cache();
+        assert_eq!(c.count::<Pairs>(("d", 1), 60).await.unwrap(), 1);
+        assert_eq!(c.count_by::<Pairs>(("d", 1), 2, 60).await.unwrap(), 3);
+        assert_eq!(c.count_by::<Pairs>(("d", 1), -5, 60).await.unwrap(), 0);
+        assert_eq!(c.raw_get("pair:d:1:n").await.unwrap().as_deref(), Some("0"));
+        assert_eq!(c.counted::<Pairs>(("d", 1)).await.unwrap(), Some(0));
+        assert_eq!(c.take_count::<Pairs>(("d", 1)).await.unwrap(), Some(0));
+        assert_eq!(c.counted::<Pairs>(("d", 1)).await.unwrap(), None);
+
+        c.set_add::<Members>("u", "h1", 60).await.unwrap();
+        c.set_add::<Members>("u", "h2", 60).await.unwrap();
+        c.set_remove::<Members>("u", "h1").await.unwrap();
+        assert_eq!(c.set_members::<Members>("u").await.unwrap(), vec!["h2"]);
+        c.del::<Members>("u").await.unwrap();
+        assert!(c.set_members::<Members>("u").await.unwrap().is_empty());
+    }
+}

@@ -445,3 +445,17 @@ pub async fn get_continue(
         .unwrap_or_default();
     authorize::resume(&state, jar, &sso, &req).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enrolment_keys_keep_their_names() {
+        // What a running Redis holds: these strings must not change.
+        let k = cache::key::<EnrolSecret>;
+        assert_eq!(k(Enrolment::Login("p1")), "enrol:p1");
+        assert_eq!(k(Enrolment::Account("s1")), "enrol:sid:s1");
+        assert_eq!(cache::key::<ContinueEntry>("s1"), "continue:s1");
+    }
+}

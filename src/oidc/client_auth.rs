@@ -374,6 +374,18 @@ fn parse_basic(b64: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn cache_keys_keep_their_names() {
+        // What a running Redis holds: these strings must not change.
+        use crate::cache::key;
+        assert_eq!(key::<super::JwksEntry>("c1"), "client_jwks:c1");
+        assert_eq!(
+            key::<super::JwksFetches>(("c1", "kid", 29_000_000)),
+            "client_jwks_fetch:c1:kid:29000000"
+        );
+        assert_eq!(key::<super::AssertionSeen>(("c1", "ab")), "assertion:c1:ab");
+    }
+
+    #[test]
     fn basic_credentials_are_url_decoded() {
         use base64::Engine;
         let b = base64::engine::general_purpose::STANDARD.encode("my%20app:s%3Acret+x");
