@@ -2,7 +2,9 @@
 //! the known-browser exemption, captcha after a few failures, and locks for NIPs that have
 //! no account, so a lock never tells an attacker which NIPs exist.
 
-use crate::cache::CacheError;
+use std::marker::PhantomData;
+
+use crate::cache::{self, CacheError, KeyPart};
 use crate::domain::lockout::Policy;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -77,15 +79,96 @@ fn browser_policy(state: &AppState) -> Policy {
     }
 }
 
-fn cache_key(c: &Counter<'_>) -> Option<String> {
+/// The cache counter of an attempt, for those not counted in the database.
+enum CacheCounter<'a> {
+    Browser {
+        device_id: &'a str,
+        user_id: &'a str,
+    },
+    Nip(&'a str),
+}
+
+fn cache_key<'a>(c: &Counter<'a>) -> Option<CacheCounter<'a>> {
     match c {
         Counter::Account(_) => None,
-        Counter::KnownBrowser { user, device_id } => {
-            Some(format!("lock_dev:{device_id}:{}", user.id))
-        }
-        Counter::NoAccount(nip) => Some(format!("lock_nip:{nip}")),
+        Counter::KnownBrowser { user, device_id } => Some(CacheCounter::Browser {
+            device_id,
+            user_id: &user.id,
+        }),
+        Counter::NoAccount(nip) => Some(CacheCounter::Nip(nip)),
     }
 }
+
+/// Whose cache counter: a known browser's for an account (`lock_dev:{device}:{user}`), or
+/// a NIP with no account (`lock_nip:{nip}`). Each has three entries (see `cached_lock`).
+trait Subject {
+    const NS: &'static str;
+    type Key<'k>: KeyPart + Copy;
+}
+
+struct ByBrowser;
+
+impl Subject for ByBrowser {
+    const NS: &'static str = "lock_dev";
+    type Key<'k> = (&'k str, &'k str);
+}
+
+struct ByNip;
+
+impl Subject for ByNip {
+    const NS: &'static str = "lock_nip";
+    type Key<'k> = &'k str;
+}
+
+/// The guesses counted (`…:n`), for `count_memory_secs`.
+struct Guesses<S>(PhantomData<S>);
+
+impl<S: Subject> cache::Kind for Guesses<S> {
+    const NS: &'static str = S::NS;
+    const SUFFIX: &'static str = ":n";
+    type Key<'k> = S::Key<'k>;
+}
+impl<S: Subject> cache::Counter for Guesses<S> {}
+
+/// The locks that came before (`…:lvl`), for twice `count_memory_secs`.
+struct Level<S>(PhantomData<S>);
+
+impl<S: Subject> cache::Kind for Level<S> {
+    const NS: &'static str = S::NS;
+    const SUFFIX: &'static str = ":lvl";
+    type Key<'k> = S::Key<'k>;
+}
+impl<S: Subject> cache::Counter for Level<S> {}
+
+/// The end of the lock in force (`…:until`), until then.
+struct LockedUntil<S>(PhantomData<S>);
+
+impl<S: Subject> cache::Kind for LockedUntil<S> {
+    const NS: &'static str = S::NS;
+    const SUFFIX: &'static str = ":until";
+    type Key<'k> = S::Key<'k>;
+}
+impl<S: Subject> cache::Entry for LockedUntil<S> {
+    type Value = cache::Int;
+}
+
+/// Failed guesses from an IP (an IPv6 /64 counts as one client), for the captcha.
+struct IpFailures;
+
+impl cache::Kind for IpFailures {
+    const NS: &'static str = "fail_ip";
+    type Key<'k> = &'k str;
+}
+impl cache::Counter for IpFailures {}
+
+/// Failed guesses at a NIP, for the captcha.
+struct NipFailures;
+
+impl cache::Kind for NipFailures {
+    const NS: &'static str = "fail_nip";
+    type Key<'k> = &'k str;
+}
+impl cache::Counter for NipFailures {}
 
 /// How long a cache counter remembers its guesses (and, twice that, its lock level) after
 /// the last one. An account's count in the database fades after the same quiet time, so
@@ -97,28 +180,23 @@ fn count_memory_secs(state: &AppState) -> i64 {
 /// A cache counter is three atomic entries: the guesses counted (`:n`), the lock in force
 /// (`:until`) and how many locks came before (`:lvl`). Never a read-modify-write of one
 /// record: on Redis, parallel failures on several replicas would overwrite each other.
-async fn cached_lock(state: &AppState, key: &str) -> Result<Option<i64>, CacheError> {
+async fn cached_lock<S: Subject>(
+    state: &AppState,
+    key: S::Key<'_>,
+) -> Result<Option<i64>, CacheError> {
     let now = state.clock.now();
-    Ok(cached_int(state, &format!("{key}:until"))
+    Ok(state
+        .cache
+        .get::<LockedUntil<S>>(key)
         .await?
         .filter(|u| *u > now))
 }
 
-/// A number kept in the cache (a count, a level, an instant), if there is one.
-async fn cached_int(state: &AppState, key: &str) -> Result<Option<i64>, CacheError> {
-    Ok(state.cache.get(key).await?.and_then(|v| v.parse().ok()))
-}
-
-/// The captcha counters of an IP (an IPv6 /64 counts as one client, like the rate limits)
-/// and of a NIP.
-fn captcha_keys(ip: &str, nip: Option<&str>) -> Vec<String> {
-    let bucket = ip
-        .parse::<std::net::IpAddr>()
+/// The captcha counter of an IP: an IPv6 /64 counts as one client, like the rate limits.
+fn ip_bucket(ip: &str) -> String {
+    ip.parse::<std::net::IpAddr>()
         .map(|a| crate::web::rate_limit::limit_bucket(a).to_string())
-        .unwrap_or_else(|_| ip.to_string());
-    let mut keys = vec![format!("fail_ip:{bucket}")];
-    keys.extend(nip.map(|n| format!("fail_nip:{n}")));
-    keys
+        .unwrap_or_else(|_| ip.to_string())
 }
 
 fn policy_for(state: &AppState, c: &Counter<'_>) -> Policy {
@@ -139,7 +217,10 @@ pub async fn gate(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardError>
     }
     let until = match (c, cache_key(c)) {
         (Counter::Account(u), _) => u.locked_at(now),
-        (_, Some(key)) => cached_lock(state, &key).await?,
+        (_, Some(CacheCounter::Browser { device_id, user_id })) => {
+            cached_lock::<ByBrowser>(state, (device_id, user_id)).await?
+        }
+        (_, Some(CacheCounter::Nip(nip))) => cached_lock::<ByNip>(state, nip).await?,
         _ => None,
     };
     Ok(until.map_or(Gate::Open, |u| Gate::Locked(Some(u))))
@@ -161,14 +242,10 @@ pub async fn reserve(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardErr
                 .reserve_login_attempt(&u.id, policy.threshold, count_memory_secs(state), now)
                 .await?
         }
-        (_, Some(key)) => {
-            let n = state
-                .cache
-                .incr(&format!("{key}:n"), count_memory_secs(state))
-                .await?;
-            // A lock set between the gate and the count (see `settle`) is seen here.
-            n <= i64::from(policy.threshold.max(1)) && cached_lock(state, &key).await?.is_none()
+        (_, Some(CacheCounter::Browser { device_id, user_id })) => {
+            reserve_cached::<ByBrowser>(state, &policy, (device_id, user_id)).await?
         }
+        (_, Some(CacheCounter::Nip(nip))) => reserve_cached::<ByNip>(state, &policy, nip).await?,
         _ => true,
     };
     if granted {
@@ -185,6 +262,20 @@ pub async fn reserve(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardErr
     })
 }
 
+/// `reserve` for a counter kept in the cache.
+async fn reserve_cached<S: Subject>(
+    state: &AppState,
+    policy: &Policy,
+    key: S::Key<'_>,
+) -> Result<bool, CacheError> {
+    let n = state
+        .cache
+        .count::<Guesses<S>>(key, count_memory_secs(state))
+        .await?;
+    // A lock set between the gate and the count (see `settle`) is seen here.
+    Ok(n <= i64::from(policy.threshold.max(1)) && cached_lock::<S>(state, key).await?.is_none())
+}
+
 /// Starts the lock when the count is full; exactly one caller does, whatever runs in
 /// parallel. Returns the lock it started.
 async fn settle(state: &AppState, c: &Counter<'_>, now: i64) -> Result<Option<i64>, GuardError> {
@@ -194,34 +285,47 @@ async fn settle(state: &AppState, c: &Counter<'_>, now: i64) -> Result<Option<i6
             .store
             .settle_login_failure(&u.id, &policy, now)
             .await?),
-        (_, Some(key)) => {
-            let count_key = format!("{key}:n");
-            let full = cached_int(state, &count_key)
-                .await?
-                .is_some_and(|n| n >= i64::from(policy.threshold.max(1)));
-            if !full {
-                return Ok(None);
-            }
-            // The lock is in place before the count is cleared, so no guess slips in
-            // between; `take` is once, so of several callers one raises the level.
-            let lvl_key = format!("{key}:lvl");
-            let level = cached_int(state, &lvl_key).await?.unwrap_or(0);
-            let until = now + policy.lock_secs(level.clamp(0, 64) as u32);
-            state
-                .cache
-                .set(&format!("{key}:until"), &until.to_string(), until - now)
-                .await?;
-            if state.cache.take(&count_key).await?.is_none() {
-                return Ok(None);
-            }
-            state
-                .cache
-                .incr(&lvl_key, count_memory_secs(state) * 2)
-                .await?;
-            Ok(Some(until))
+        (_, Some(CacheCounter::Browser { device_id, user_id })) => {
+            Ok(settle_cached::<ByBrowser>(state, &policy, (device_id, user_id), now).await?)
+        }
+        (_, Some(CacheCounter::Nip(nip))) => {
+            Ok(settle_cached::<ByNip>(state, &policy, nip, now).await?)
         }
         _ => Ok(None),
     }
+}
+
+/// `settle` for a counter kept in the cache.
+async fn settle_cached<S: Subject>(
+    state: &AppState,
+    policy: &Policy,
+    key: S::Key<'_>,
+    now: i64,
+) -> Result<Option<i64>, CacheError> {
+    let full = state
+        .cache
+        .counted::<Guesses<S>>(key)
+        .await?
+        .is_some_and(|n| n >= i64::from(policy.threshold.max(1)));
+    if !full {
+        return Ok(None);
+    }
+    // The lock is in place before the count is cleared, so no guess slips in
+    // between; `take` is once, so of several callers one raises the level.
+    let level = state.cache.counted::<Level<S>>(key).await?.unwrap_or(0);
+    let until = now + policy.lock_secs(level.clamp(0, 64) as u32);
+    state
+        .cache
+        .put::<LockedUntil<S>>(key, &until, until - now)
+        .await?;
+    if state.cache.take_count::<Guesses<S>>(key).await?.is_none() {
+        return Ok(None);
+    }
+    state
+        .cache
+        .count::<Level<S>>(key, count_memory_secs(state) * 2)
+        .await?;
+    Ok(Some(until))
 }
 
 /// A reserved guess failed: feeds the captcha counters and starts the lock when this guess
@@ -248,9 +352,14 @@ pub async fn count_for_captcha(
     delta: i64,
 ) -> Result<(), CacheError> {
     let window = state.settings.lockout.base_lock_secs;
-    for key in captcha_keys(ip, Some(nip)) {
-        state.cache.incr_by(&key, delta, window).await?;
-    }
+    state
+        .cache
+        .count_by::<IpFailures>(&ip_bucket(ip), delta, window)
+        .await?;
+    state
+        .cache
+        .count_by::<NipFailures>(nip, delta, window)
+        .await?;
     Ok(())
 }
 
@@ -262,11 +371,10 @@ pub async fn on_success(state: &AppState, c: &Counter<'_>) -> Result<(), GuardEr
                 .record_login_success(&u.id, state.clock.now())
                 .await?
         }
-        (_, Some(key)) => {
-            for part in ["n", "lvl", "until"] {
-                state.cache.del(&format!("{key}:{part}")).await?;
-            }
+        (_, Some(CacheCounter::Browser { device_id, user_id })) => {
+            clear_cached::<ByBrowser>(state, (device_id, user_id)).await?
         }
+        (_, Some(CacheCounter::Nip(nip))) => clear_cached::<ByNip>(state, nip).await?,
         _ => {}
     }
     Ok(())
@@ -279,10 +387,40 @@ pub async fn captcha_required(
     nip: Option<&str>,
 ) -> Result<bool, CacheError> {
     let limit = i64::from(state.settings.lockout.captcha_after);
-    for key in captcha_keys(ip, nip) {
-        if cached_int(state, &key).await?.unwrap_or(0) >= limit {
-            return Ok(true);
-        }
+    let over = |n: Option<i64>| n.unwrap_or(0) >= limit;
+    if over(state.cache.counted::<IpFailures>(&ip_bucket(ip)).await?) {
+        return Ok(true);
     }
-    Ok(false)
+    match nip {
+        Some(nip) => Ok(over(state.cache.counted::<NipFailures>(nip).await?)),
+        None => Ok(false),
+    }
+}
+
+/// A successful login clears its cache counter.
+async fn clear_cached<S: Subject>(state: &AppState, key: S::Key<'_>) -> Result<(), CacheError> {
+    state.cache.del::<Guesses<S>>(key).await?;
+    state.cache.del::<Level<S>>(key).await?;
+    state.cache.del::<LockedUntil<S>>(key).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::key;
+
+    #[test]
+    fn cache_counters_keep_their_key_names() {
+        // What a running Redis holds: these strings must not change.
+        let dev = ("dev1", "user1");
+        assert_eq!(key::<Guesses<ByBrowser>>(dev), "lock_dev:dev1:user1:n");
+        assert_eq!(key::<Level<ByBrowser>>(dev), "lock_dev:dev1:user1:lvl");
+        assert_eq!(
+            key::<LockedUntil<ByBrowser>>(dev),
+            "lock_dev:dev1:user1:until"
+        );
+        assert_eq!(key::<Guesses<ByNip>>("1990"), "lock_nip:1990:n");
+        assert_eq!(key::<IpFailures>("10.0.0.1"), "fail_ip:10.0.0.1");
+        assert_eq!(key::<NipFailures>("1990"), "fail_nip:1990");
+    }
 }

@@ -52,8 +52,15 @@ pub fn skew_message(lang: crate::web::i18n::Lang, minutes: i64) -> String {
     format!("{lead} {} {}", minutes.abs(), lang.t("otp.skew_fix"))
 }
 
-fn burn_key(credential_id: &str, step: u64) -> String {
-    format!("otp_burn:{credential_id}:{step}")
+/// A TOTP step that must never be accepted: `(credential, step)`, while its time may come.
+struct Burned;
+
+impl crate::cache::Kind for Burned {
+    const NS: &'static str = "otp_burn";
+    type Key<'k> = (&'k str, u64);
+}
+impl crate::cache::Entry for Burned {
+    type Value = crate::cache::Flag;
 }
 
 /// The work `check` does for a person with one device, done for nobody: a wrong password
@@ -137,7 +144,7 @@ async fn inspect(
         let last = d.last_used_step.unwrap_or(-1);
         match totp::verify(&secret, code, now.max(0) as u64, |s| s as i64 <= last) {
             Verdict::Valid { step } => {
-                let burned = state.cache.get(&burn_key(&d.id, step)).await?.is_some();
+                let burned = state.cache.get::<Burned>((&d.id, step)).await?.is_some();
                 if !spend {
                     if burned {
                         outcome = OtpOutcome::Replayed;
@@ -154,7 +161,7 @@ async fn inspect(
             Verdict::Skewed { step, minutes } => {
                 // Burn the step: this code must never work later, when its time comes.
                 let ttl = (totp::SKEW_SEARCH_STEPS as i64 + 2) * totp::STEP_SECS as i64 * 2;
-                state.cache.set(&burn_key(&d.id, step), "1", ttl).await?;
+                state.cache.put::<Burned>((&d.id, step), &(), ttl).await?;
                 if outcome == OtpOutcome::Invalid {
                     outcome = OtpOutcome::Skewed(minutes);
                 }
@@ -168,6 +175,15 @@ async fn inspect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn burn_marks_keep_their_key_name() {
+        // What a running Redis holds: this string must not change.
+        assert_eq!(
+            crate::cache::key::<Burned>(("d1", 58_000_000)),
+            "otp_burn:d1:58000000"
+        );
+    }
 
     #[test]
     fn recovery_codes_have_a_shape_that_normalizes() {

@@ -9,7 +9,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::CacheError;
+use crate::cache::{self, CacheError};
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 use crate::store::users::User;
@@ -89,18 +89,47 @@ pub fn stamp(user: &User) -> String {
     sha256_hex(&format!("{}\n{hash}", user.status))[..32].to_string()
 }
 
-fn key(hash: &str) -> String {
-    format!("pending:{hash}")
+/// A pending login, under the SHA-256 of its cookie value, for `TTL`.
+struct PendingEntry;
+
+impl cache::Kind for PendingEntry {
+    const NS: &'static str = "pending";
+    type Key<'k> = &'k str;
 }
-fn charge_key(hash: &str) -> String {
-    format!("pending_charge:{hash}")
+impl cache::Entry for PendingEntry {
+    type Value = cache::Json<Pending>;
 }
-fn refund_key(hash: &str) -> String {
-    format!("pending_refund:{hash}")
+
+/// The guess the password step counted, beside the pending login (see `take_charge`).
+struct Charge;
+
+impl cache::Kind for Charge {
+    const NS: &'static str = "pending_charge";
+    type Key<'k> = &'k str;
 }
-fn user_key(user_id: &str) -> String {
-    format!("pending_user:{user_id}")
+impl cache::Entry for Charge {
+    type Value = cache::Flag;
 }
+
+/// The captcha count that may be given back, beside the pending login (see `take_refund`).
+struct Refund;
+
+impl cache::Kind for Refund {
+    const NS: &'static str = "pending_refund";
+    type Key<'k> = &'k str;
+}
+impl cache::Entry for Refund {
+    type Value = cache::Flag;
+}
+
+/// The pending logins of an account, under its user id, for `TTL` after the newest.
+struct UserPending;
+
+impl cache::Kind for UserPending {
+    const NS: &'static str = "pending_user";
+    type Key<'k> = &'k str;
+}
+impl cache::Set for UserPending {}
 
 pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<CookieJar, CacheError> {
     let jar = finish(state, jar).await?;
@@ -110,14 +139,13 @@ pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<Cook
         expires_at: state.clock.now() + TTL,
         ..p.clone()
     };
-    let json = serde_json::to_string(&p).map_err(|e| CacheError(e.to_string()))?;
-    state.cache.set(&key(&hash), &json, TTL).await?;
+    state.cache.put::<PendingEntry>(&hash, &p, TTL).await?;
     if p.charged {
-        state.cache.set(&charge_key(&hash), "1", TTL).await?;
-        state.cache.set(&refund_key(&hash), "1", TTL).await?;
+        state.cache.put::<Charge>(&hash, &(), TTL).await?;
+        state.cache.put::<Refund>(&hash, &(), TTL).await?;
     }
     if let Some(uid) = &p.user_id {
-        state.cache.set_add(&user_key(uid), &hash, TTL).await?;
+        state.cache.set_add::<UserPending>(uid, &hash, TTL).await?;
     }
     let cookie = Cookie::build((COOKIE, value))
         .path("/")
@@ -137,24 +165,21 @@ pub async fn load(
         return Ok(None);
     };
     let hash = sha256_hex(c.value());
-    let raw = state.cache.get(&key(&hash)).await?;
+    let pending = state.cache.get::<PendingEntry>(&hash).await?;
     let now = state.clock.now();
-    Ok(raw
-        .and_then(|r| serde_json::from_str::<Pending>(&r).ok())
-        .filter(|p| p.expires_at > now)
-        .map(|p| (hash, p)))
+    Ok(pending.filter(|p| p.expires_at > now).map(|p| (hash, p)))
 }
 
 /// Uses the guess the password step counted, once: of parallel codes for one pending
 /// login, exactly one gets it; every other one must be counted on its own.
 pub async fn take_charge(state: &AppState, id: &str) -> Result<bool, CacheError> {
-    Ok(state.cache.take(&charge_key(id)).await?.is_some())
+    Ok(state.cache.take::<Charge>(id).await?.is_some())
 }
 
 /// The captcha count the password step charged may be given back once: of several codes
 /// that complete one pending login in parallel, one gets it.
 pub async fn take_refund(state: &AppState, id: &str) -> Result<bool, CacheError> {
-    Ok(state.cache.take(&refund_key(id)).await?.is_some())
+    Ok(state.cache.take::<Refund>(id).await?.is_some())
 }
 
 pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, CacheError> {
@@ -166,17 +191,15 @@ pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, Cache
 
 /// Deletes a pending login with the entries kept beside it.
 async fn forget(state: &AppState, hash: &str) -> Result<(), CacheError> {
-    for k in [key(hash), charge_key(hash), refund_key(hash)] {
-        state.cache.del(&k).await?;
-    }
-    Ok(())
+    state.cache.del::<PendingEntry>(hash).await?;
+    state.cache.del::<Charge>(hash).await?;
+    state.cache.del::<Refund>(hash).await
 }
 
 /// Ends every half-done login of a person (new password, helpdesk action, disable).
 pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
-    let k = user_key(user_id);
-    for hash in state.cache.set_members(&k).await? {
+    for hash in state.cache.set_members::<UserPending>(user_id).await? {
         forget(state, &hash).await?;
     }
-    state.cache.del(&k).await
+    state.cache.del::<UserPending>(user_id).await
 }

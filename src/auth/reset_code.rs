@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::CacheError;
+use crate::cache::{self, CacheError};
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 
@@ -23,11 +23,27 @@ pub fn email_digest(email: &str) -> String {
     sha256_hex(&email.to_ascii_lowercase())
 }
 
-pub fn code_key(user_id: &str) -> String {
-    format!("reset:{user_id}")
+/// The live code of an account, under its user id, for `reset_code_ttl_secs`.
+pub struct ResetEntry;
+
+impl cache::Kind for ResetEntry {
+    const NS: &'static str = "reset";
+    type Key<'k> = &'k str;
 }
+impl cache::Entry for ResetEntry {
+    type Value = cache::Json<LiveCode>;
+}
+
+/// Guesses at one code: `(user id, first 16 hex digits of the code's hash)`, while it lives.
+pub struct ResetTries;
+
+impl cache::Kind for ResetTries {
+    const NS: &'static str = "reset_tries";
+    type Key<'k> = (&'k str, &'k str);
+}
+impl cache::Counter for ResetTries {}
 
 /// Ends the person's live code, if any: it was mailed to an address that is no longer theirs.
 pub async fn end(state: &AppState, user_id: &str) -> Result<(), CacheError> {
-    state.cache.del(&code_key(user_id)).await
+    state.cache.del::<ResetEntry>(user_id).await
 }

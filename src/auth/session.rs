@@ -6,7 +6,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::CacheError;
+use crate::cache::{self, CacheError};
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 
@@ -28,27 +28,57 @@ pub struct SsoSession {
     pub user_agent: Option<String>,
 }
 
-fn key(cookie_hash: &str) -> String {
-    format!("sso:{cookie_hash}")
+/// A session, under the SHA-256 of its cookie value, until it ends.
+pub struct SessionEntry;
+
+impl cache::Kind for SessionEntry {
+    const NS: &'static str = "sso";
+    type Key<'k> = &'k str;
 }
-fn sid_key(sid: &str) -> String {
-    format!("sso_sid:{sid}")
+impl cache::Entry for SessionEntry {
+    type Value = cache::Json<SsoSession>;
 }
-fn user_key(user_id: &str) -> String {
-    format!("sso_user:{user_id}")
+
+/// The cookie hash of the session that carries a `sid`, for the session's life.
+struct SidIndex;
+
+impl cache::Kind for SidIndex {
+    const NS: &'static str = "sso_sid";
+    type Key<'k> = &'k str;
 }
+impl cache::Entry for SidIndex {
+    type Value = cache::Text;
+}
+
+/// The cookie hashes of a person's sessions, under the user id, as long as the newest.
+struct UserSessions;
+
+impl cache::Kind for UserSessions {
+    const NS: &'static str = "sso_user";
+    type Key<'k> = &'k str;
+}
+impl cache::Set for UserSessions {}
+
+/// Wrong proofs given by a session on the account pages, under its `sid`, for its life.
+struct SessionGuesses;
+
+impl cache::Kind for SessionGuesses {
+    const NS: &'static str = "sso_guess";
+    type Key<'k> = &'k str;
+}
+impl cache::Counter for SessionGuesses {}
 
 /// The browser's live session, if any.
 pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<SsoSession>, CacheError> {
     let Some(c) = jar.get(COOKIE) else {
         return Ok(None);
     };
-    let Some(raw) = state.cache.get(&key(&sha256_hex(c.value()))).await? else {
+    let Some(s) = state
+        .cache
+        .get::<SessionEntry>(&sha256_hex(c.value()))
+        .await?
+    else {
         return Ok(None);
-    };
-    let s: SsoSession = match serde_json::from_str(&raw) {
-        Ok(s) => s,
-        Err(_) => return Ok(None),
     };
     Ok((s.expires_at > state.clock.now()).then_some(s))
 }
@@ -85,12 +115,17 @@ pub async fn create(
     };
     let value = random_token();
     let hash = sha256_hex(&value);
-    let json = serde_json::to_string(&session).map_err(|e| CacheError(e.to_string()))?;
-    state.cache.set(&key(&hash), &json, ttl).await?;
-    state.cache.set(&sid_key(&session.sid), &hash, ttl).await?;
     state
         .cache
-        .set_add(&user_key(&session.user_id), &hash, ttl)
+        .put::<SessionEntry>(&hash, &session, ttl)
+        .await?;
+    state
+        .cache
+        .put::<SidIndex>(&session.sid, &hash, ttl)
+        .await?;
+    state
+        .cache
+        .set_add::<UserSessions>(&session.user_id, &hash, ttl)
         .await?;
     let cookie = Cookie::build((COOKIE, value))
         .path("/")
@@ -111,29 +146,30 @@ pub async fn end(state: &AppState, jar: CookieJar) -> Result<CookieJar, CacheErr
 
 /// Ends the session that carries `sid` (RP-initiated logout with an `id_token_hint`).
 pub async fn end_by_sid(state: &AppState, sid: &str) -> Result<(), CacheError> {
-    if let Some(hash) = state.cache.get(&sid_key(sid)).await? {
+    if let Some(hash) = state.cache.get::<SidIndex>(sid).await? {
         end_by_hash(state, &hash).await?;
     }
     Ok(())
 }
 
 async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
-    let Some(raw) = state.cache.take(&key(hash)).await? else {
+    let Some(s) = state.cache.take::<SessionEntry>(hash).await? else {
         return Ok(());
     };
-    if let Ok(s) = serde_json::from_str::<SsoSession>(&raw) {
-        state.cache.del(&sid_key(&s.sid)).await?;
-        state.cache.set_remove(&user_key(&s.user_id), hash).await?;
-        // Tokens bound to the browser session die with it (offline_access ones excepted).
-        if let Err(e) = state
-            .store
-            .revoke_session_refresh(&s.sid, state.clock.now())
-            .await
-        {
-            tracing::error!(error = %e, sid = %s.sid, "could not revoke the session's refresh tokens");
-        }
-        crate::oidc::backchannel::session_ended(state, &s.sid).await;
+    state.cache.del::<SidIndex>(&s.sid).await?;
+    state
+        .cache
+        .set_remove::<UserSessions>(&s.user_id, hash)
+        .await?;
+    // Tokens bound to the browser session die with it (offline_access ones excepted).
+    if let Err(e) = state
+        .store
+        .revoke_session_refresh(&s.sid, state.clock.now())
+        .await
+    {
+        tracing::error!(error = %e, sid = %s.sid, "could not revoke the session's refresh tokens");
     }
+    crate::oidc::backchannel::session_ended(state, &s.sid).await;
     Ok(())
 }
 
@@ -142,10 +178,10 @@ async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
 pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
     // Half-done logins too: a password typed before the change must not finish later.
     super::pending::end_all_for_user(state, user_id).await?;
-    for hash in state.cache.set_members(&user_key(user_id)).await? {
+    for hash in state.cache.set_members::<UserSessions>(user_id).await? {
         end_by_hash(state, &hash).await?;
     }
-    state.cache.del(&user_key(user_id)).await?;
+    state.cache.del::<UserSessions>(user_id).await?;
     if let Err(e) = state
         .store
         .revoke_user_refresh(user_id, state.clock.now())
@@ -161,9 +197,8 @@ pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), Cac
 pub async fn list_for_user(state: &AppState, user_id: &str) -> Result<Vec<SsoSession>, CacheError> {
     let now = state.clock.now();
     let mut out = Vec::new();
-    for hash in state.cache.set_members(&user_key(user_id)).await? {
-        if let Some(raw) = state.cache.get(&key(&hash)).await?
-            && let Ok(s) = serde_json::from_str::<SsoSession>(&raw)
+    for hash in state.cache.set_members::<UserSessions>(user_id).await? {
+        if let Some(s) = state.cache.get::<SessionEntry>(&hash).await?
             && s.expires_at > now
         {
             out.push(s);
@@ -179,16 +214,17 @@ pub async fn confirm_now(state: &AppState, jar: &CookieJar) -> Result<(), CacheE
     let Some(c) = jar.get(COOKIE) else {
         return Ok(());
     };
-    let k = key(&sha256_hex(c.value()));
+    let hash = sha256_hex(c.value());
     let now = state.clock.now();
-    if let Some(raw) = state.cache.get(&k).await?
-        && let Ok(mut s) = serde_json::from_str::<SsoSession>(&raw)
+    if let Some(mut s) = state.cache.get::<SessionEntry>(&hash).await?
         && s.expires_at > now
     {
         s.auth_time = now;
         s.mfa_at = Some(now);
-        let json = serde_json::to_string(&s).map_err(|e| CacheError(e.to_string()))?;
-        state.cache.set(&k, &json, s.expires_at - now).await?;
+        state
+            .cache
+            .put::<SessionEntry>(&hash, &s, s.expires_at - now)
+            .await?;
     }
     Ok(())
 }
@@ -197,15 +233,11 @@ pub async fn confirm_now(state: &AppState, jar: &CookieJar) -> Result<(), CacheE
 /// ends: a stolen session cookie is not a password or OTP guessing oracle.
 pub const SESSION_GUESSES: i64 = 5;
 
-fn guess_key(sid: &str) -> String {
-    format!("sso_guess:{sid}")
-}
-
 /// Counts one proof of this session before it is compared. False: too many wrong ones, and
 /// the session has just been ended (sign in again, with password and code).
 pub async fn reserve_guess(state: &AppState, s: &SsoSession) -> Result<bool, CacheError> {
     let ttl = (s.expires_at - state.clock.now()).max(1);
-    let n = state.cache.incr(&guess_key(&s.sid), ttl).await?;
+    let n = state.cache.count::<SessionGuesses>(&s.sid, ttl).await?;
     if n > SESSION_GUESSES {
         end_by_sid(state, &s.sid).await?;
         return Ok(false);
@@ -215,19 +247,18 @@ pub async fn reserve_guess(state: &AppState, s: &SsoSession) -> Result<bool, Cac
 
 /// The proof was right: the session's count starts over.
 pub async fn guess_proven(state: &AppState, s: &SsoSession) -> Result<(), CacheError> {
-    state.cache.del(&guess_key(&s.sid)).await
+    state.cache.del::<SessionGuesses>(&s.sid).await
 }
 
 /// The live session that carries `sid`, if any (staff APIs honour only tokens whose sign-in
 /// is still going on: "end sessions" must end what the tokens of that session can do).
 pub async fn by_sid(state: &AppState, sid: &str) -> Result<Option<SsoSession>, CacheError> {
-    let Some(hash) = state.cache.get(&sid_key(sid)).await? else {
+    let Some(hash) = state.cache.get::<SidIndex>(sid).await? else {
         return Ok(None);
     };
-    let Some(raw) = state.cache.get(&key(&hash)).await? else {
-        return Ok(None);
-    };
-    Ok(serde_json::from_str::<SsoSession>(&raw)
-        .ok()
+    Ok(state
+        .cache
+        .get::<SessionEntry>(&hash)
+        .await?
         .filter(|s| s.expires_at > state.clock.now()))
 }

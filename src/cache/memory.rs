@@ -19,7 +19,9 @@ use crate::clock::Clock;
 
 const SHARDS: usize = 32;
 
-/// Key prefixes of entries that may be dropped under memory pressure.
+/// Key prefixes of entries that may be dropped under memory pressure: the namespaces of the
+/// captcha, captcha draw count, pending authorization request, PAR and client JWKS kinds
+/// (spelled out here because the cache imports nothing from the features that declare them).
 const DISPOSABLE: [&str; 5] = [
     "captcha:",
     "captcha_draws:",

@@ -2,16 +2,19 @@
 //! authorization requests, captchas, reset codes, OTP burn marks, failure counters.
 //!
 //! One small interface (get, set with TTL, take once, atomic counters, sets for per-user
-//! indexes). The in-process backend is the embedded default; Redis (`redis_url`) is what
+//! indexes), typed per kind of entry (`typed.rs`: features declare their kinds, the cache
+//! builds keys and encodes values). The in-process backend is the embedded default; Redis (`redis_url`) is what
 //! several replicas share.
 
 mod error;
 mod memory;
 mod redis;
+mod typed;
 
 pub use error::CacheError;
 pub use memory::MemoryCache;
 pub use redis::RedisCache;
+pub use typed::{Counter, Entry, Flag, Format, Int, Json, KeyPart, Kind, Set, Text, Value, key};
 
 use crate::clock::Clock;
 
@@ -55,14 +58,17 @@ impl Cache {
         }
     }
 
-    pub async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+    // The untyped primitives below the typed layer (`typed.rs`), which is what features use.
+
+    /// The string stored under a full key, as the backend holds it (tests, diagnostics).
+    pub async fn raw_get(&self, key: &str) -> Result<Option<String>, CacheError> {
         match self {
             Cache::Memory(m) => Ok(m.get(key)),
             Cache::Redis(r) => r.get(key).await,
         }
     }
 
-    pub async fn set(&self, key: &str, value: &str, ttl_secs: i64) -> Result<(), CacheError> {
+    async fn raw_set(&self, key: &str, value: &str, ttl_secs: i64) -> Result<(), CacheError> {
         match self {
             Cache::Memory(m) => {
                 m.set(key, value, ttl_secs);
@@ -73,14 +79,14 @@ impl Cache {
     }
 
     /// Reads and deletes in one atomic step: the primitive behind single-use codes.
-    pub async fn take(&self, key: &str) -> Result<Option<String>, CacheError> {
+    async fn raw_take(&self, key: &str) -> Result<Option<String>, CacheError> {
         match self {
             Cache::Memory(m) => Ok(m.take(key)),
             Cache::Redis(r) => r.take(key).await,
         }
     }
 
-    pub async fn del(&self, key: &str) -> Result<(), CacheError> {
+    async fn raw_del(&self, key: &str) -> Result<(), CacheError> {
         match self {
             Cache::Memory(m) => {
                 m.take(key);
@@ -90,15 +96,10 @@ impl Cache {
         }
     }
 
-    /// Adds one to the counter at `key` and returns the new count, atomically (concurrent
-    /// guesses on several replicas are all counted); the window restarts with each call.
-    pub async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, CacheError> {
-        self.incr_by(key, 1, ttl_secs).await
-    }
-
-    /// As `incr`, by any amount; a count never goes below zero (a give-back never becomes a
-    /// credit).
-    pub async fn incr_by(&self, key: &str, delta: i64, ttl_secs: i64) -> Result<i64, CacheError> {
+    /// Adds `delta` to the counter at `key` and returns the new count, atomically (concurrent
+    /// guesses on several replicas are all counted); the window restarts with each call. A
+    /// count never goes below zero (a give-back never becomes a credit).
+    async fn raw_incr_by(&self, key: &str, delta: i64, ttl_secs: i64) -> Result<i64, CacheError> {
         match self {
             Cache::Memory(m) => Ok(m.incr_by(key, delta, ttl_secs)),
             Cache::Redis(r) => r.incr_by(key, delta, ttl_secs).await,
@@ -106,7 +107,7 @@ impl Cache {
     }
 
     /// Adds `member` to the set at `key` and extends the set's life to at least `ttl_secs`.
-    pub async fn set_add(&self, key: &str, member: &str, ttl_secs: i64) -> Result<(), CacheError> {
+    async fn raw_set_add(&self, key: &str, member: &str, ttl_secs: i64) -> Result<(), CacheError> {
         match self {
             Cache::Memory(m) => {
                 m.set_add(key, member, ttl_secs);
@@ -116,7 +117,7 @@ impl Cache {
         }
     }
 
-    pub async fn set_remove(&self, key: &str, member: &str) -> Result<(), CacheError> {
+    async fn raw_set_remove(&self, key: &str, member: &str) -> Result<(), CacheError> {
         match self {
             Cache::Memory(m) => {
                 m.set_remove(key, member);
@@ -126,7 +127,7 @@ impl Cache {
         }
     }
 
-    pub async fn set_members(&self, key: &str) -> Result<Vec<String>, CacheError> {
+    async fn raw_set_members(&self, key: &str) -> Result<Vec<String>, CacheError> {
         match self {
             Cache::Memory(m) => Ok(m.set_members(key)),
             Cache::Redis(r) => r.set_members(key).await,

@@ -253,8 +253,10 @@ pub async fn post_step_up(
     // Counted before the code is looked at, atomically on every replica: concurrent guesses
     // past the limit are refused unchecked, so at most STEP_UP_TRIES codes are ever compared
     // per window. The right code is refused too while over the limit.
-    let key = step_up_key(&staff.user.id);
-    let tries = state.cache.incr(&key, STEP_UP_WINDOW_SECS).await?;
+    let tries = state
+        .cache
+        .count::<StepUpTries>(&staff.user.id, STEP_UP_WINDOW_SECS)
+        .await?;
     if tries > STEP_UP_TRIES {
         state
             .store
@@ -278,7 +280,7 @@ pub async fn post_step_up(
     if otp::normalize_recovery(&f.otp).is_none()
         && otp::check(&state, &staff.user, &f.otp).await? == OtpOutcome::Totp
     {
-        state.cache.del(&key).await?;
+        state.cache.del::<StepUpTries>(&staff.user.id).await?;
         session::confirm_now(&state, &jar).await?;
         return Ok(Redirect::to("/helpdesk").into_response());
     }
@@ -299,9 +301,14 @@ pub async fn post_step_up(
 const STEP_UP_TRIES: i64 = 5;
 const STEP_UP_WINDOW_SECS: i64 = 15 * 60;
 
-fn step_up_key(user_id: &str) -> String {
-    format!("helpdesk_step_up:{user_id}")
+/// Step-up codes a staff member tried, under their user id, for `STEP_UP_WINDOW_SECS`.
+struct StepUpTries;
+
+impl crate::cache::Kind for StepUpTries {
+    const NS: &'static str = "helpdesk_step_up";
+    type Key<'k> = &'k str;
 }
+impl crate::cache::Counter for StepUpTries {}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

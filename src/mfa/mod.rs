@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::auth::otp;
 use crate::auth::signin::{self, Factor};
 use crate::auth::{pending, session};
+use crate::cache;
 use crate::domain::audit::AuditEvent;
 use crate::domain::totp::{self, Verdict};
 use crate::error::AppError;
@@ -79,12 +80,54 @@ impl Enrollee {
         }
     }
     /// Keys the pending secret: fixed for this enrolment, not regenerated on a wrong code.
-    fn secret_key(&self) -> String {
+    fn secret_key(&self) -> Enrolment<'_> {
         match self {
-            Enrollee::Login { pending_id, .. } => format!("enrol:{pending_id}"),
-            Enrollee::Account { sso, .. } => format!("enrol:sid:{}", sso.sid),
+            Enrollee::Login { pending_id, .. } => Enrolment::Login(pending_id),
+            Enrollee::Account { sso, .. } => Enrolment::Account(&sso.sid),
         }
     }
+}
+
+/// Names an enrolment's secret: the pending login's id, or `sid:` and the session's sid.
+#[derive(Clone, Copy)]
+enum Enrolment<'a> {
+    Login(&'a str),
+    Account(&'a str),
+}
+
+impl cache::KeyPart for Enrolment<'_> {
+    fn write_to(&self, out: &mut String) {
+        match self {
+            Enrolment::Login(pending_id) => out.push_str(pending_id),
+            Enrolment::Account(sid) => {
+                out.push_str("sid:");
+                out.push_str(sid);
+            }
+        }
+    }
+}
+
+/// The secret (base32) of an enrolment under way, for `ENROL_TTL`.
+struct EnrolSecret;
+
+impl cache::Kind for EnrolSecret {
+    const NS: &'static str = "enrol";
+    type Key<'k> = Enrolment<'k>;
+}
+impl cache::Entry for EnrolSecret {
+    type Value = cache::Text;
+}
+
+/// The authorization request to continue after the recovery codes were shown, under the
+/// new session's sid, for `ENROL_TTL`.
+struct ContinueEntry;
+
+impl cache::Kind for ContinueEntry {
+    const NS: &'static str = "continue";
+    type Key<'k> = &'k str;
+}
+impl cache::Entry for ContinueEntry {
+    type Value = cache::Text;
 }
 
 /// Who may enrol, checked on every request: a signed-in person (who must still prove a
@@ -131,11 +174,14 @@ fn group4(s: &str) -> String {
 /// The enrolment's secret (base32), created on first sight and then kept.
 async fn pending_secret(state: &AppState, who: &Enrollee) -> Result<String, AppError> {
     let key = who.secret_key();
-    if let Some(s) = state.cache.get(&key).await? {
+    if let Some(s) = state.cache.get::<EnrolSecret>(key).await? {
         return Ok(s);
     }
     let secret = totp_rs::Secret::generate().to_base32();
-    state.cache.set(&key, &secret, ENROL_TTL).await?;
+    state
+        .cache
+        .put::<EnrolSecret>(key, &secret, ENROL_TTL)
+        .await?;
     Ok(secret)
 }
 
@@ -362,7 +408,7 @@ pub async fn post_enrol(
     };
     // The confirming code spent its step: it cannot sign anyone in a second time.
     state.store.use_totp_step(&id, step as i64, now).await?;
-    state.cache.del(&who.secret_key()).await?;
+    state.cache.del::<EnrolSecret>(who.secret_key()).await?;
     state.mailer.wake.notify_one();
 
     match who {
@@ -377,15 +423,11 @@ pub async fn post_enrol(
             }
             state
                 .cache
-                .set(&continue_key(&sso.sid), &req, ENROL_TTL)
+                .put::<ContinueEntry>(&sso.sid, &req, ENROL_TTL)
                 .await?;
             Ok((jar, RecoveryPage { lang, codes }).into_response())
         }
     }
-}
-
-fn continue_key(sid: &str) -> String {
-    format!("continue:{sid}")
 }
 
 /// After the recovery codes were shown: on to the service that asked, or home.
@@ -398,8 +440,22 @@ pub async fn get_continue(
     };
     let req = state
         .cache
-        .take(&continue_key(&sso.sid))
+        .take::<ContinueEntry>(&sso.sid)
         .await?
         .unwrap_or_default();
     authorize::resume(&state, jar, &sso, &req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enrolment_keys_keep_their_names() {
+        // What a running Redis holds: these strings must not change.
+        let k = cache::key::<EnrolSecret>;
+        assert_eq!(k(Enrolment::Login("p1")), "enrol:p1");
+        assert_eq!(k(Enrolment::Account("s1")), "enrol:sid:s1");
+        assert_eq!(cache::key::<ContinueEntry>("s1"), "continue:s1");
+    }
 }

@@ -264,10 +264,9 @@ pub async fn issue_code(
         session_expires_at: session.expires_at,
         expires_at: now + ttl,
     };
-    let json = serde_json::to_string(&grant).map_err(|_| AppError::internal())?;
     state
         .cache
-        .set(&super::codes::code_key(&sha256_hex(&code)), &json, ttl)
+        .put::<super::codes::CodeEntry>(&sha256_hex(&code), &grant, ttl)
         .await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = &req.state {

@@ -15,6 +15,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::request::param;
+use crate::cache;
 use crate::error::OAuthError;
 use crate::secrets::{ct_eq, sha256_hex};
 use crate::state::AppState;
@@ -39,6 +40,36 @@ pub const MAX_ASSERTION_LIFETIME: i64 = 300;
 const JWKS_FETCH_WINDOW: i64 = 60;
 /// The largest client JWKS we read.
 const MAX_JWKS_BYTES: usize = 64 * 1024;
+
+/// A client's fetched JWKS document, as fetched, under the client id, for `JWKS_TTL`.
+struct JwksEntry;
+
+impl cache::Kind for JwksEntry {
+    const NS: &'static str = "client_jwks";
+    type Key<'k> = &'k str;
+}
+impl cache::Entry for JwksEntry {
+    type Value = cache::Text;
+}
+
+/// JWKS fetches of a client in one window, per reason: `(client, "miss" | "kid", window)`,
+/// for two windows.
+struct JwksFetches;
+
+impl cache::Kind for JwksFetches {
+    const NS: &'static str = "client_jwks_fetch";
+    type Key<'k> = (&'k str, &'k str, i64);
+}
+impl cache::Counter for JwksFetches {}
+
+/// Uses of a client assertion: `(client, SHA-256 of its jti)`, while it is accepted.
+struct AssertionSeen;
+
+impl cache::Kind for AssertionSeen {
+    const NS: &'static str = "assertion";
+    type Key<'k> = (&'k str, &'k str);
+}
+impl cache::Counter for AssertionSeen {}
 
 pub async fn authenticate(
     state: &AppState,
@@ -209,7 +240,7 @@ async fn private_key_jwt(
     let ttl = (exp - now).max(0) + ASSERTION_LEEWAY + 1;
     let seen = state
         .cache
-        .incr(&format!("assertion:{}:{}", client.id, sha256_hex(jti)), ttl)
+        .count::<AssertionSeen>((&client.id, &sha256_hex(jti)), ttl)
         .await?;
     if seen > 1 {
         tracing::warn!(client = %client.id, "client assertion replayed");
@@ -271,8 +302,7 @@ async fn fetch_jwks(
     uri: &str,
     refetch: bool,
 ) -> Result<Option<String>, OAuthError> {
-    let key = format!("client_jwks:{client_id}");
-    let cached = state.cache.get(&key).await?;
+    let cached = state.cache.get::<JwksEntry>(client_id).await?;
     if !refetch && cached.is_some() {
         return Ok(cached);
     }
@@ -280,8 +310,13 @@ async fn fetch_jwks(
     // attacker's steady stream cannot keep one window open forever.
     let window = state.clock.now() / JWKS_FETCH_WINDOW;
     let reason = if refetch { "kid" } else { "miss" };
-    let budget = format!("client_jwks_fetch:{client_id}:{reason}:{window}");
-    if state.cache.incr(&budget, JWKS_FETCH_WINDOW * 2).await? > 1 {
+    let budget = (client_id, reason, window);
+    if state
+        .cache
+        .count::<JwksFetches>(budget, JWKS_FETCH_WINDOW * 2)
+        .await?
+        > 1
+    {
         tracing::debug!(client = %client_id, reason, "JWKS fetch budget spent");
         return Ok(cached);
     }
@@ -306,7 +341,10 @@ async fn fetch_jwks(
     .await;
     match fetched {
         Ok(body) if parse_jwks(&body).is_ok() => {
-            state.cache.set(&key, &body, JWKS_TTL).await?;
+            state
+                .cache
+                .put::<JwksEntry>(client_id, &body, JWKS_TTL)
+                .await?;
             Ok(Some(body))
         }
         Ok(_) => {
@@ -335,6 +373,18 @@ fn parse_basic(b64: &str) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cache_keys_keep_their_names() {
+        // What a running Redis holds: these strings must not change.
+        use crate::cache::key;
+        assert_eq!(key::<super::JwksEntry>("c1"), "client_jwks:c1");
+        assert_eq!(
+            key::<super::JwksFetches>(("c1", "kid", 29_000_000)),
+            "client_jwks_fetch:c1:kid:29000000"
+        );
+        assert_eq!(key::<super::AssertionSeen>(("c1", "ab")), "assertion:c1:ab");
+    }
+
     #[test]
     fn basic_credentials_are_url_decoded() {
         use base64::Engine;

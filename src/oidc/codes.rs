@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache;
+
 /// What an authorization code stands for, kept in the cache under the code's hash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeGrant {
@@ -29,12 +31,42 @@ pub struct RedeemedCode {
     pub access_expires_at: i64,
 }
 
-pub fn code_key(code_hash: &str) -> String {
-    format!("code:{code_hash}")
+/// An issued code, under its SHA-256, for `auth_code_ttl_secs`.
+pub struct CodeEntry;
+
+impl cache::Kind for CodeEntry {
+    const NS: &'static str = "code";
+    type Key<'k> = &'k str;
 }
-pub fn redeemed_key(code_hash: &str) -> String {
-    format!("code_used:{code_hash}")
+impl cache::Entry for CodeEntry {
+    type Value = cache::Json<CodeGrant>;
 }
-pub fn revoked_jti_key(jti: &str) -> String {
-    format!("revoked_jti:{jti}")
+
+/// A redeemed code, under the code's SHA-256, for as long as what it issued may live.
+pub struct RedeemedEntry;
+
+impl cache::Kind for RedeemedEntry {
+    const NS: &'static str = "code_used";
+    type Key<'k> = &'k str;
+}
+impl cache::Entry for RedeemedEntry {
+    type Value = cache::Json<RedeemedCode>;
+}
+
+impl RedeemedEntry {
+    /// At least an hour, and never shorter than an access token lives.
+    pub fn ttl(settings: &crate::config::Config) -> i64 {
+        settings.access_token_ttl_secs.max(3600)
+    }
+}
+
+/// A revoked access token, under its `jti`, until the token expires.
+pub struct RevokedJti;
+
+impl cache::Kind for RevokedJti {
+    const NS: &'static str = "revoked_jti";
+    type Key<'k> = &'k str;
+}
+impl cache::Entry for RevokedJti {
+    type Value = cache::Flag;
 }

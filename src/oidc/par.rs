@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::request::param;
-use crate::cache::CacheError;
+use crate::cache::{self, CacheError};
 use crate::error::OAuthError;
 use crate::secrets::random_token;
 use crate::state::AppState;
@@ -22,8 +22,15 @@ const TTL: i64 = 60;
 /// Client authentication is spent at this endpoint; it never travels with the request.
 const AUTH_PARAMS: [&str; 3] = ["client_secret", "client_assertion", "client_assertion_type"];
 
-fn key(id: &str) -> String {
-    format!("par:{id}")
+/// A pushed request's parameters, under the id its `request_uri` carries, for `TTL`.
+struct ParEntry;
+
+impl cache::Kind for ParEntry {
+    const NS: &'static str = "par";
+    type Key<'k> = &'k str;
+}
+impl cache::Entry for ParEntry {
+    type Value = cache::Json<HashMap<String, String>>;
 }
 
 pub async fn post_par(
@@ -49,8 +56,7 @@ pub async fn post_par(
     super::request::check(&client, redirect_uri, &params)
         .map_err(|(code, desc)| OAuthError::new(code, desc))?;
     let id = random_token();
-    let json = serde_json::to_string(&params).map_err(|_| OAuthError::server_error())?;
-    state.cache.set(&key(&id), &json, TTL).await?;
+    state.cache.put::<ParEntry>(&id, &params, TTL).await?;
     let mut res = (
         StatusCode::CREATED,
         Json(json!({ "request_uri": format!("{URN_PREFIX}{id}"), "expires_in": TTL })),
@@ -71,12 +77,14 @@ pub async fn take(
     if id.is_empty() || id.len() > 64 {
         return Ok(None);
     }
-    let parse = |raw: Option<String>| {
-        raw.and_then(|r| serde_json::from_str::<HashMap<String, String>>(&r).ok())
-            .filter(|p| param(p, "client_id") == Some(client_id))
-    };
-    if parse(state.cache.get(&key(id)).await?).is_none() {
+    let theirs = |p: &HashMap<String, String>| param(p, "client_id") == Some(client_id);
+    if !state
+        .cache
+        .get::<ParEntry>(id)
+        .await?
+        .is_some_and(|p| theirs(&p))
+    {
         return Ok(None);
     }
-    Ok(parse(state.cache.take(&key(id)).await?))
+    Ok(state.cache.take::<ParEntry>(id).await?.filter(theirs))
 }

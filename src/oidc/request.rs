@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::CacheError;
+use crate::cache::{self, CacheError};
 use crate::domain::oidc::{SCOPES, has_scope};
 use crate::domain::pkce;
 use crate::state::AppState;
@@ -143,15 +143,22 @@ pub fn check(
 
 const AUTHREQ_TTL: i64 = 30 * 60;
 
-pub fn authreq_key(id: &str) -> String {
-    format!("authreq:{id}")
+/// A pending authorization request, while the person signs in, for `AUTHREQ_TTL`.
+pub struct AuthreqEntry;
+
+impl cache::Kind for AuthreqEntry {
+    const NS: &'static str = "authreq";
+    type Key<'k> = &'k str;
 }
+impl cache::Entry for AuthreqEntry {
+    type Value = cache::Json<AuthRequest>;
+}
+
 pub async fn save_authreq(state: &AppState, req: &AuthRequest) -> Result<String, CacheError> {
     let id = crate::secrets::random_token();
-    let json = serde_json::to_string(req).map_err(|e| CacheError(e.to_string()))?;
     state
         .cache
-        .set(&authreq_key(&id), &json, AUTHREQ_TTL)
+        .put::<AuthreqEntry>(&id, req, AUTHREQ_TTL)
         .await?;
     Ok(id)
 }
@@ -174,13 +181,11 @@ async fn read_authreq(
     if id.is_empty() || id.len() > 64 {
         return Ok(None);
     }
-    let key = authreq_key(id);
-    let raw = if take {
-        state.cache.take(&key).await?
+    if take {
+        state.cache.take::<AuthreqEntry>(id).await
     } else {
-        state.cache.get(&key).await?
-    };
-    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+        state.cache.get::<AuthreqEntry>(id).await
+    }
 }
 
 /// Why a parameter set was refused before any value was looked at.

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::claims::AuthContext;
-use super::codes::{CodeGrant, RedeemedCode};
+use super::codes::{CodeEntry, RedeemedCode, RedeemedEntry, RevokedJti};
 use super::request::param;
 use super::tokens::{self, IdTokenInput};
 use crate::domain::oidc::has_scope;
@@ -96,13 +96,12 @@ async fn authorization_code(
 ) -> Result<TokenResponse, OAuthError> {
     let code = param(p, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let hash = sha256_hex(code);
-    let Some(raw) = state.cache.take(&super::codes::code_key(&hash)).await? else {
+    let Some(grant) = state.cache.take::<CodeEntry>(&hash).await? else {
         revoke_redeemed(state, &hash).await?;
         return Err(OAuthError::invalid_grant(
             "the code is invalid, expired or already used",
         ));
     };
-    let grant: CodeGrant = serde_json::from_str(&raw).map_err(|_| OAuthError::server_error())?;
     // Checks after `take`: a code presented with a wrong verifier or by the wrong client is
     // burned, so it cannot be retried with guesses.
     if grant.expires_at <= state.clock.now() {
@@ -170,25 +169,17 @@ async fn authorization_code(
         jti: issued.jti.clone(),
         access_expires_at: issued.access_expires_at,
     };
-    let json = serde_json::to_string(&redeemed).map_err(|_| OAuthError::server_error())?;
-    let keep = state.settings.access_token_ttl_secs.max(3600);
+    let keep = RedeemedEntry::ttl(&state.settings);
     state
         .cache
-        .set(&super::codes::redeemed_key(&hash), &json, keep)
+        .put::<RedeemedEntry>(&hash, &redeemed, keep)
         .await?;
     Ok(issued.response)
 }
 
 /// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it.
 async fn revoke_redeemed(state: &AppState, code_hash: &str) -> Result<(), OAuthError> {
-    let Some(raw) = state
-        .cache
-        .take(&super::codes::redeemed_key(code_hash))
-        .await?
-    else {
-        return Ok(());
-    };
-    let Ok(r) = serde_json::from_str::<RedeemedCode>(&raw) else {
+    let Some(r) = state.cache.take::<RedeemedEntry>(code_hash).await? else {
         return Ok(());
     };
     let now = state.clock.now();
@@ -206,10 +197,7 @@ pub async fn revoke_jti(
     exp: i64,
 ) -> Result<(), crate::cache::CacheError> {
     let ttl = (exp - state.clock.now()).max(1);
-    state
-        .cache
-        .set(&super::codes::revoked_jti_key(jti), "1", ttl)
-        .await
+    state.cache.put::<RevokedJti>(jti, &(), ttl).await
 }
 
 struct Issued {

@@ -177,7 +177,7 @@ pub async fn verify_access(state: &AppState, token: &str) -> Result<AccessClaims
     }
     let revoked = state
         .cache
-        .get(&super::codes::revoked_jti_key(&claims.jti))
+        .get::<super::codes::RevokedJti>(&claims.jti)
         .await
         .map_err(|_| TokenError::Rejected)?;
     if revoked.is_some() {

@@ -14,7 +14,7 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use crate::auth::reset_code::{LiveCode, code_key, email_digest};
+use crate::auth::reset_code::{LiveCode, ResetEntry, ResetTries, email_digest};
 use crate::auth::session;
 use crate::config::Config;
 use crate::domain::audit::AuditEvent;
@@ -198,9 +198,7 @@ pub async fn post_reset(
 }
 
 async fn send_code(state: &AppState, lang: Lang, user: &User, now: i64) -> Result<(), AppError> {
-    let key = code_key(&user.id);
-    if let Some(raw) = state.cache.get(&key).await?
-        && let Ok(live) = serde_json::from_str::<LiveCode>(&raw)
+    if let Some(live) = state.cache.get::<ResetEntry>(&user.id).await?
         && live.created_at + RESEND_AFTER_SECS > now
     {
         return Ok(());
@@ -213,9 +211,8 @@ async fn send_code(state: &AppState, lang: Lang, user: &User, now: i64) -> Resul
         expires_at: now + ttl,
         email: email_digest(&user.email),
     };
-    let json = serde_json::to_string(&live).map_err(|_| AppError::internal())?;
     // Overwrites any older code: at most one live code per person.
-    state.cache.set(&key, &json, ttl).await?;
+    state.cache.put::<ResetEntry>(&user.id, &live, ttl).await?;
     let link = format!(
         "{}/reset/confirm?nip={}&code={code}",
         state.settings.issuer(),
@@ -352,36 +349,33 @@ pub async fn post_confirm(
     else {
         return bad_code(jar).await;
     };
-    let key = code_key(&user.id);
-    let Some(live) = state
-        .cache
-        .get(&key)
-        .await?
-        .and_then(|r| serde_json::from_str::<LiveCode>(&r).ok())
-    else {
+    let Some(live) = state.cache.get::<ResetEntry>(&user.id).await? else {
         return bad_code(jar).await;
     };
     // The address changed since the code was mailed (the import, the helpdesk): the code
     // proves a mailbox that is no longer this account's, so it is spent for nothing.
     if live.expires_at <= now || !ct_eq(live.email.as_bytes(), email_digest(&user.email).as_bytes())
     {
-        state.cache.del(&key).await?;
+        state.cache.del::<ResetEntry>(&user.id).await?;
         return bad_code(jar).await;
     }
     // Every try is counted before it is compared, atomically: parallel guesses on several
     // replicas get `reset_code_attempts` comparisons in all, never more.
-    let tries_key = format!("reset_tries:{}:{}", user.id, &live.hash[..16]);
-    let tries = state.cache.incr(&tries_key, live.expires_at - now).await?;
+    let tries_key = (user.id.as_str(), &live.hash[..16]);
+    let tries = state
+        .cache
+        .count::<ResetTries>(tries_key, live.expires_at - now)
+        .await?;
     let limit = state.settings.reset_code_attempts;
     if tries > limit || !ct_eq(sha256_hex(&code).as_bytes(), live.hash.as_bytes()) {
         if tries >= limit {
             // Guessed too often: the code is gone; a new one must be requested.
-            state.cache.del(&key).await?;
+            state.cache.del::<ResetEntry>(&user.id).await?;
         }
         return bad_code(jar).await;
     }
     // Only guesses count: the person holding the right code may retry weak passwords.
-    state.cache.del(&tries_key).await?;
+    state.cache.del::<ResetTries>(tries_key).await?;
 
     // The code is right: now the password itself. A rejected password keeps the code.
     let keep = |jar, error: Option<&'static str>, rules: Vec<Rule>| {
@@ -416,7 +410,7 @@ pub async fn post_confirm(
 
     let hash = state.hasher.hash(form.password.clone()).await?;
     // The code is spent here, once: of two requests racing with it, one sets the password.
-    if state.cache.take(&key).await?.is_none() {
+    if state.cache.take::<ResetEntry>(&user.id).await?.is_none() {
         return bad_code(jar).await;
     }
     let ip = client_ip(&state, peer, &headers);

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::CacheError;
+use crate::cache::{self, CacheError};
 use crate::secrets::{ct_eq, random_token};
 use crate::state::AppState;
 
@@ -24,16 +24,33 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Stored {
+pub struct Stored {
     answer: String,
 }
 
+/// A captcha's answer, for the captcha's life (`captcha_ttl_secs`), under its id.
+pub struct CaptchaEntry;
+
+impl cache::Kind for CaptchaEntry {
+    const NS: &'static str = "captcha";
+    type Key<'k> = &'k str;
+}
+impl cache::Entry for CaptchaEntry {
+    type Value = cache::Json<Stored>;
+}
+
+/// How often a captcha was drawn, for the captcha's life. No captcha id can reach this
+/// namespace.
+struct DrawCount;
+
+impl cache::Kind for DrawCount {
+    const NS: &'static str = "captcha_draws";
+    type Key<'k> = &'k str;
+}
+impl cache::Counter for DrawCount {}
+
 const WIDTH: u32 = 220;
 const HEIGHT: u32 = 120;
-
-fn key(id: &str) -> String {
-    format!("captcha:{id}")
-}
 
 /// A new answer: 4 to 6 characters the crate's font can draw. Sync on purpose (as `draw`):
 /// the crate's RNG is not `Send`, so it must never live across an `.await`.
@@ -65,10 +82,9 @@ pub async fn create(state: &AppState) -> Result<String, CacheError> {
     let stored = Stored {
         answer: new_answer(),
     };
-    let json = serde_json::to_string(&stored).map_err(|e| CacheError(e.to_string()))?;
     state
         .cache
-        .set(&key(&id), &json, state.settings.captcha_ttl_secs)
+        .put::<CaptchaEntry>(&id, &stored, state.settings.captcha_ttl_secs)
         .await?;
     Ok(id)
 }
@@ -78,10 +94,7 @@ pub async fn verify(state: &AppState, id: &str, answer: &str) -> Result<bool, Ca
     if id.is_empty() || id.len() > 64 {
         return Ok(false);
     }
-    let Some(raw) = state.cache.take(&key(id)).await? else {
-        return Ok(false);
-    };
-    let Ok(stored) = serde_json::from_str::<Stored>(&raw) else {
+    let Some(stored) = state.cache.take::<CaptchaEntry>(id).await? else {
         return Ok(false);
     };
     Ok(ct_eq(stored.answer.as_bytes(), answer.trim().as_bytes()))
@@ -92,22 +105,16 @@ pub async fn verify(state: &AppState, id: &str, answer: &str) -> Result<bool, Ca
 const MAX_DRAWS: i64 = 3;
 
 async fn get_captcha(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let raw = match state.cache.get(&key(&id)).await {
-        Ok(Some(raw)) => raw,
+    let stored = match state.cache.get::<CaptchaEntry>(&id).await {
+        Ok(Some(stored)) => stored,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    };
-    let Ok(stored) = serde_json::from_str::<Stored>(&raw) else {
-        return StatusCode::NOT_FOUND.into_response();
     };
     // A few drawings per captcha (a reload, a back button), not a stream of fresh noise to
     // average away, nor a way to make the server draw without end.
     match state
         .cache
-        .incr(
-            &format!("captcha_draws:{id}"),
-            state.settings.captcha_ttl_secs.max(1),
-        )
+        .count::<DrawCount>(&id, state.settings.captcha_ttl_secs.max(1))
         .await
     {
         Ok(n) if n <= MAX_DRAWS => {}

@@ -313,7 +313,9 @@ async fn anonymous_page_floods_are_limited_and_leave_bounded_memory(backend: Bac
     let raw = server
         .state
         .cache
-        .get(&format!("captcha:{id}"))
+        .raw_get(&gerbang::cache::key::<gerbang::web::captcha::CaptchaEntry>(
+            &id,
+        ))
         .await
         .unwrap()
         .expect("the newest captcha is kept");

@@ -518,7 +518,8 @@ async fn captcha_answer_in(state: &AppState, page: &str) -> Option<(String, Stri
 }
 
 async fn captcha_answer_by_id(state: &AppState, id: &str) -> Option<String> {
-    let raw = state.cache.get(&format!("captcha:{id}")).await.unwrap()?;
+    let key = gerbang::cache::key::<gerbang::web::captcha::CaptchaEntry>(id);
+    let raw = state.cache.raw_get(&key).await.unwrap()?;
     let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
     Some(v["answer"].as_str().unwrap().to_string())
 }
