@@ -13,6 +13,7 @@ use url::Url;
 use super::codes::CodeGrant;
 use super::request::{AuthRequest, ParamError, param};
 use crate::auth::session::{self, SsoSession};
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::has_scope;
 use crate::error::AppError;
 use crate::secrets::{random_token, sha256_hex};
@@ -177,12 +178,11 @@ pub async fn proceed(
     if !client.allowed_roles.is_empty() {
         let roles = state.store.role_names(&session.user_id).await?;
         if !client.admits(&roles) {
-            let ev = crate::domain::audit::AuditEvent {
-                kind: "access_denied",
+            let ev = AuditEvent {
                 actor: Some(&session.user_id),
                 subject: Some(&session.user_id),
                 client_id: Some(&client.id),
-                ..Default::default()
+                ..AuditEvent::new(AuditKind::AccessDenied)
             };
             state.store.audit(&ev, state.clock.now()).await?;
             return deny("access_denied", "the user may not use this service");
@@ -228,9 +228,7 @@ pub async fn holds_staff_role(
     user_id: &str,
 ) -> Result<bool, crate::store::StoreError> {
     let roles = state.store.role_names(user_id).await?;
-    Ok(roles
-        .iter()
-        .any(|r| crate::domain::oidc::STAFF_ROLES.contains(&r.as_str())))
+    Ok(roles.iter().any(|r| crate::domain::oidc::is_staff_role(r)))
 }
 
 fn without_staff_scopes(scope: &str) -> String {

@@ -10,6 +10,7 @@ use super::claims::AuthContext;
 use super::codes::{CodeGrant, RedeemedCode};
 use super::request::param;
 use super::tokens::{self, IdTokenInput};
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::has_scope;
 use crate::domain::{pkce, refresh_token};
 use crate::error::OAuthError;
@@ -132,13 +133,12 @@ async fn authorization_code(
         .filter(|u| u.is_active())
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
     if !still_allowed(state, client, &user.id, &grant.scope).await? {
-        let ev = crate::domain::audit::AuditEvent {
-            kind: "access_denied",
+        let ev = AuditEvent {
             actor: Some(&user.id),
             subject: Some(&user.id),
             client_id: Some(&client.id),
             detail: Some("code exchange: the client's policy no longer admits the person"),
-            ..Default::default()
+            ..AuditEvent::new(AuditKind::AccessDenied)
         };
         state.store.audit(&ev, state.clock.now()).await?;
         return Err(OAuthError::invalid_grant(
@@ -370,9 +370,7 @@ async fn still_allowed(
         return Ok(true);
     }
     let roles = state.store.role_names(user_id).await?;
-    let staff_role = roles
-        .iter()
-        .any(|r| crate::domain::oidc::STAFF_ROLES.contains(&r.as_str()));
+    let staff_role = roles.iter().any(|r| crate::domain::oidc::is_staff_role(r));
     Ok(client.admits(&roles) && (staff.is_empty() || staff_role))
 }
 
@@ -386,13 +384,12 @@ async fn policy_refused(
 ) -> Result<OAuthError, OAuthError> {
     let now = state.clock.now();
     state.store.revoke_family(family_id, now).await?;
-    let ev = crate::domain::audit::AuditEvent {
-        kind: "access_denied",
+    let ev = AuditEvent {
         actor: Some(user_id),
         subject: Some(user_id),
         client_id: Some(&client.id),
         detail: Some("refresh: the client's policy no longer admits the person"),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::AccessDenied)
     };
     state.store.audit(&ev, now).await?;
     Ok(OAuthError::invalid_grant(
