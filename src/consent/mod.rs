@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::session;
 use crate::domain::audit::{AuditEvent, AuditKind};
-use crate::domain::oidc::ACR_MFA;
+use crate::domain::oidc::{ACR_MFA, OAuthErrorCode};
 use crate::error::AppError;
 use crate::oidc::authorize;
 use crate::state::AppState;
@@ -114,7 +114,7 @@ pub async fn post_consent(
         return Ok(authorize::error_redirect(
             &state,
             &req.redirect_uri,
-            "access_denied",
+            OAuthErrorCode::AccessDenied,
             "the user declined to share their data",
             req.state.as_deref(),
         ));

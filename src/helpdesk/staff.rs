@@ -8,6 +8,7 @@ use axum_extra::extract::CookieJar;
 use crate::auth::session;
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::ACR_MFA;
+use crate::domain::role::Role;
 use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::mail::compose;
@@ -101,12 +102,15 @@ pub(super) async fn staff_of(
     auth_time: i64,
 ) -> Result<Option<Staff>, AppError> {
     let roles = state.store.roles_of(&user.id).await?;
-    let scope = if roles.iter().any(|(r, _)| r == "admin") {
+    let scope = if roles
+        .iter()
+        .any(|(r, _)| Role::parse(r) == Some(Role::Admin))
+    {
         None
     } else {
         let agencies: Vec<String> = roles
             .into_iter()
-            .filter(|(r, _)| r == "helpdesk")
+            .filter(|(r, _)| Role::parse(r) == Some(Role::Helpdesk))
             .map(|(_, i)| i)
             .collect();
         if agencies.is_empty() {

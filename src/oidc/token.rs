@@ -11,7 +11,7 @@ use super::codes::{CodeGrant, RedeemedCode};
 use super::request::param;
 use super::tokens::{self, IdTokenInput};
 use crate::domain::audit::{AuditEvent, AuditKind};
-use crate::domain::oidc::has_scope;
+use crate::domain::oidc::{OAuthErrorCode, has_scope};
 use crate::domain::{pkce, refresh_token};
 use crate::error::OAuthError;
 use crate::secrets::{random_token, sha256_hex};
@@ -63,13 +63,13 @@ pub async fn post_token(
         "authorization_code" | "refresh_token" | "client_credentials"
     ) {
         return Err(OAuthError::new(
-            "unsupported_grant_type",
+            OAuthErrorCode::UnsupportedGrantType,
             "unsupported grant_type",
         ));
     }
     if !client.allows_grant(grant_type) {
         return Err(OAuthError::new(
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "this client may not use that grant",
         ));
     }
@@ -466,7 +466,7 @@ async fn refresh(
         Some(s) => {
             if s.split(' ').any(|x| !has_scope(&grant.scope, x)) {
                 return Err(OAuthError::new(
-                    "invalid_scope",
+                    OAuthErrorCode::InvalidScope,
                     "scope exceeds the original grant",
                 ));
             }
@@ -503,7 +503,7 @@ fn client_credentials(
         .any(|s| crate::domain::oidc::SCOPES.contains(&s))
     {
         return Err(OAuthError::new(
-            "invalid_scope",
+            OAuthErrorCode::InvalidScope,
             "user scopes need a user: use the authorization code flow",
         ));
     }
