@@ -477,7 +477,7 @@ pub async fn get_audit(
         // `to` is inclusive: up to the end of that day.
         to: wib_day(&q.to).map(|t| t + 86_400).unwrap_or(i64::MAX / 2),
     };
-    // A kind this build does not write matches nothing (as it matched no row before).
+    // Only the kinds this build writes can be filtered on; any other word matches nothing.
     let rows = match (kind.is_some(), filter.kind) {
         (true, None) => Vec::new(),
         _ => state.store.search_audit(&filter, 5_000).await?,
