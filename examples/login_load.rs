@@ -80,10 +80,9 @@ async fn seed(n: usize) {
             .await
             .expect("insert user");
         let sealed = ring.seal(&secret(i), &user.id);
-        let event = gerbang::domain::audit::AuditEvent {
-            kind: "mfa_device_added",
-            ..Default::default()
-        };
+        let event = gerbang::domain::audit::AuditEvent::new(
+            gerbang::domain::audit::AuditKind::MfaDeviceAdded,
+        );
         state
             .store
             .add_totp(

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::role::Role;
 use crate::domain::siasn::SiasnStatus;
 use crate::domain::{nip, password_policy};
 use crate::keys::KeyRing;
@@ -618,26 +619,28 @@ fn imported_row(rec: &csv::StringRecord, cols: &Columns) -> Result<ImportRow, St
     })
 }
 
-pub const ROLES: [&str; 2] = ["helpdesk", "admin"];
-
 /// Validates a grant or revocation: `helpdesk` needs one or more agencies, `admin` none.
 async fn role_target(
     store: &Store,
     nip: &str,
     role: &str,
     instansi: &[String],
-) -> Result<(String, Vec<String>), AdminError> {
+) -> Result<(String, Role, Vec<String>), AdminError> {
     validate_nip(nip)?;
-    if !ROLES.contains(&role) {
+    let Some(role) = Role::parse(role) else {
         return Err(invalid(format!(
             "unknown role {role:?}: use helpdesk or admin"
         )));
-    }
+    };
     let scopes = match (role, instansi.is_empty()) {
-        ("admin", true) => vec![String::new()],
-        ("admin", false) => return Err(invalid("admin covers every agency: give no --instansi")),
-        (_, true) => return Err(invalid("a helpdesk role needs --instansi ID (repeatable)")),
-        (_, false) => instansi.to_vec(),
+        (Role::Admin, true) => vec![String::new()],
+        (Role::Admin, false) => {
+            return Err(invalid("admin covers every agency: give no --instansi"));
+        }
+        (Role::Helpdesk, true) => {
+            return Err(invalid("a helpdesk role needs --instansi ID (repeatable)"));
+        }
+        (Role::Helpdesk, false) => instansi.to_vec(),
     };
     for i in scopes.iter().filter(|i| !i.is_empty()) {
         if !store.instansi_exists(i).await? {
@@ -650,7 +653,7 @@ async fn role_target(
         .find_user_by_nip(nip)
         .await?
         .ok_or_else(|| invalid(format!("no user with NIP {nip}")))?;
-    Ok((user.id, scopes))
+    Ok((user.id, role, scopes))
 }
 
 pub async fn role_grant(
@@ -660,9 +663,9 @@ pub async fn role_grant(
     instansi: &[String],
 ) -> Result<(), AdminError> {
     let store = open_store(config).await?;
-    let (user_id, scopes) = role_target(&store, nip, role, instansi).await?;
+    let (user_id, role, scopes) = role_target(&store, nip, role, instansi).await?;
     for i in &scopes {
-        store.grant_role(&user_id, role, i).await?;
+        store.grant_role(&user_id, role.as_str(), i).await?;
     }
     Ok(())
 }
@@ -674,11 +677,11 @@ pub async fn role_revoke(
     instansi: &[String],
 ) -> Result<(), AdminError> {
     let store = open_store(config).await?;
-    let (user_id, scopes) = role_target(&store, nip, role, instansi).await?;
+    let (user_id, role, scopes) = role_target(&store, nip, role, instansi).await?;
     let mut any = false;
     let now = Clock::default().now();
     for i in &scopes {
-        any |= store.revoke_role(&user_id, role, i, now).await?;
+        any |= store.revoke_role(&user_id, role.as_str(), i, now).await?;
     }
     if !any {
         return Err(invalid(format!("{nip} does not hold that role")));

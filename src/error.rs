@@ -10,6 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::oidc::OAuthErrorCode;
+
 use crate::web::i18n::Lang;
 
 #[derive(Debug, Clone, Copy)]
@@ -155,7 +157,7 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
 /// RFC 6749 §5.2 error response.
 #[derive(Debug, Serialize)]
 pub struct OAuthError {
-    pub error: &'static str,
+    pub error: OAuthErrorCode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
     #[serde(skip)]
@@ -163,11 +165,11 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+    pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
         let status = match error {
-            "invalid_client" => StatusCode::UNAUTHORIZED,
-            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
-            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            OAuthErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         Self {
@@ -177,16 +179,19 @@ impl OAuthError {
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {
-        Self::new("invalid_request", d)
+        Self::new(OAuthErrorCode::InvalidRequest, d)
     }
     pub fn invalid_grant(d: impl Into<String>) -> Self {
-        Self::new("invalid_grant", d)
+        Self::new(OAuthErrorCode::InvalidGrant, d)
     }
     pub fn invalid_client() -> Self {
-        Self::new("invalid_client", "client authentication failed")
+        Self::new(
+            OAuthErrorCode::InvalidClient,
+            "client authentication failed",
+        )
     }
     pub fn server_error() -> Self {
-        Self::new("server_error", "internal error")
+        Self::new(OAuthErrorCode::ServerError, "internal error")
     }
 }
 
@@ -196,7 +201,7 @@ macro_rules! oauth_internal_from {
             fn from(e: $t) -> Self {
                 if e.is_outage() {
                     tracing::error!(error = %e, "backing service unavailable");
-                    OAuthError::new("temporarily_unavailable", "try again shortly")
+                    OAuthError::new(OAuthErrorCode::TemporarilyUnavailable, "try again shortly")
                 } else {
                     tracing::error!(error = %e, "internal error");
                     OAuthError::server_error()
@@ -217,7 +222,7 @@ impl IntoResponse for OAuthError {
         let h = res.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        if self.error == "invalid_client" {
+        if self.error == OAuthErrorCode::InvalidClient {
             h.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"gerbang\""),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::session::{self, SsoSession};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::ACR_MFA;
 use crate::domain::password_policy;
 use crate::error::AppError;
@@ -146,7 +146,7 @@ async fn render(
         .recent_audit(&user.id, 20)
         .await?
         .into_iter()
-        .map(|(at, kind, ip, _)| (wib_seconds(at), kind, ip.unwrap_or_default()))
+        .map(|(at, kind, ip, _)| (wib_seconds(at), kind.to_string(), ip.unwrap_or_default()))
         .collect();
     let consents = state
         .store
@@ -355,12 +355,11 @@ pub async fn post_rename(
     let now = state.clock.now();
     let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
-        kind: "mfa_device_renamed",
         actor: Some(&user.id),
         subject: Some(&user.id),
         ip: Some(&ip),
         detail: Some(&name),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::MfaDeviceRenamed)
     };
     let notice = compose::device_changed(lang, &user.email, &user.name, &name, &wib(now));
     let change = DeviceChange {
@@ -435,12 +434,11 @@ pub async fn post_remove(
     let now = state.clock.now();
     let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
-        kind: "mfa_device_removed",
         actor: Some(&user.id),
         subject: Some(&user.id),
         ip: Some(&ip),
         detail: Some(&device.device_name),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::MfaDeviceRemoved)
     };
     let notice = compose::device_removed(
         lang,
@@ -533,11 +531,10 @@ pub async fn post_password(
     let now = state.clock.now();
     let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
-        kind: "password_changed",
         actor: Some(&user.id),
         subject: Some(&user.id),
         ip: Some(&ip),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::PasswordChanged)
     };
     let notice = compose::password_changed(lang, &user.email, &user.name, &wib(now));
     state
@@ -587,11 +584,10 @@ pub async fn post_recovery(
     let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
     let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
-        kind: "recovery_codes_regenerated",
         actor: Some(&user.id),
         subject: Some(&user.id),
         ip: Some(&ip),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::RecoveryCodesRegenerated)
     };
     state
         .store
@@ -662,11 +658,10 @@ pub async fn post_revoke_consent(
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
     }
     let ev = AuditEvent {
-        kind: "consent_revoked",
         actor: Some(&user.id),
         subject: Some(&user.id),
         client_id: Some(&f.client_id),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::ConsentRevoked)
     };
     state.store.audit(&ev, now).await?;
     Ok(done("consent_revoked"))

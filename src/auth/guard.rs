@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 
 use crate::cache::{self, CacheError, KeyPart};
 use crate::domain::lockout::Policy;
+use crate::domain::user_status::UserStatus;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::users::User;
@@ -212,7 +213,7 @@ pub async fn gate(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardError>
         Counter::Account(u) | Counter::KnownBrowser { user: u, .. } => Some(*u),
         Counter::NoAccount(_) => None,
     };
-    if user.is_some_and(|u| u.status == "locked") {
+    if user.is_some_and(|u| u.status == UserStatus::Locked) {
         return Ok(Gate::Locked(None));
     }
     let until = match (c, cache_key(c)) {

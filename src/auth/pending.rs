@@ -86,7 +86,7 @@ impl Pending {
 /// new password, so a login started with the old one cannot be finished.
 pub fn stamp(user: &User) -> String {
     let hash = user.password_hash.as_deref().unwrap_or("");
-    sha256_hex(&format!("{}\n{hash}", user.status))[..32].to_string()
+    sha256_hex(&format!("{}\n{hash}", user.status.as_str()))[..32].to_string()
 }
 
 /// A pending login, under the SHA-256 of its cookie value, for `TTL`.

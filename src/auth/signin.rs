@@ -5,7 +5,7 @@
 use axum_extra::extract::CookieJar;
 
 use super::{device, pending, session};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::ACR_MFA;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -41,13 +41,12 @@ pub async fn complete(
     let now = state.clock.now();
     let jar = pending::finish(state, jar).await?;
     let ev = AuditEvent {
-        kind: "login_success",
         actor: Some(&user.id),
         subject: Some(&user.id),
         ip: Some(ip),
         user_agent: ua,
         detail: (factor == Factor::RecoveryCode).then_some("recovery_code"),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::LoginSuccess)
     };
     state.store.audit(&ev, now).await?;
     let login = session::Login {

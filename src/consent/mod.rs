@@ -12,7 +12,8 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::auth::session;
-use crate::domain::oidc::ACR_MFA;
+use crate::domain::audit::{AuditEvent, AuditKind};
+use crate::domain::oidc::{ACR_MFA, OAuthErrorCode};
 use crate::error::AppError;
 use crate::oidc::authorize;
 use crate::state::AppState;
@@ -113,7 +114,7 @@ pub async fn post_consent(
         return Ok(authorize::error_redirect(
             &state,
             &req.redirect_uri,
-            "access_denied",
+            OAuthErrorCode::AccessDenied,
             "the user declined to share their data",
             req.state.as_deref(),
         ));
@@ -134,13 +135,12 @@ pub async fn post_consent(
         .store
         .save_consent(&sso.user_id, &client.id, &scope.join(" "), now)
         .await?;
-    let ev = crate::domain::audit::AuditEvent {
-        kind: "consent_granted",
+    let ev = AuditEvent {
         actor: Some(&sso.user_id),
         subject: Some(&sso.user_id),
         client_id: Some(&client.id),
         detail: Some(&req.scope),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::ConsentGranted)
     };
     state.store.audit(&ev, now).await?;
     let mut req = req;

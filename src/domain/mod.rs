@@ -8,6 +8,8 @@ pub mod oidc;
 pub mod password_policy;
 pub mod pkce;
 pub mod refresh_token;
+pub mod role;
 pub mod siasn;
 pub mod text;
 pub mod totp;
+pub mod user_status;

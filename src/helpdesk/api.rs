@@ -14,7 +14,7 @@ use super::staff::{
     FRESH_MFA_SECS, Lookup, Purpose, Staff, enable_refused, find_in_scope, mask_email,
     parse_action, perform, reason_ok, staff_of,
 };
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::has_scope;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -97,13 +97,12 @@ async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff,
     }
     let refuse = |why: &'static str| {
         let ev = AuditEvent {
-            kind: "helpdesk_refused",
             actor: Some(&claims.sub),
             subject: Some(&claims.sub),
             ip: Some(ip),
             client_id: Some(&claims.client_id),
             detail: Some(why),
-            ..Default::default()
+            ..AuditEvent::new(AuditKind::HelpdeskRefused)
         };
         async move { state.store.audit(&ev, state.clock.now()).await }
     };
@@ -188,7 +187,7 @@ async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff,
 
 fn person_json(u: &User, devices: usize) -> serde_json::Value {
     json!({
-        "nip": u.nip, "name": u.name, "instansi_id": u.instansi_id, "status": u.status,
+        "nip": u.nip, "name": u.name, "instansi_id": u.instansi_id, "status": u.status.as_str(),
         "email_masked": mask_email(&u.email), "locked_until": u.locked_until,
         "failed_logins": u.failed_logins, "mfa_devices": devices,
     })
@@ -268,12 +267,11 @@ async fn post_action(
         Err(e) => return internal(e),
     };
     let refused = |why: &'static str| AuditEvent {
-        kind: "helpdesk_refused",
         actor: Some(&staff.user.id),
         subject: Some(&person.id),
         ip: Some(&ip),
         detail: Some(why),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::HelpdeskRefused)
     };
     let now = state.clock.now();
     let reason = body.reason.trim();

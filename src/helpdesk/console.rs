@@ -12,10 +12,10 @@ use serde::Deserialize;
 use super::staff::*;
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::session;
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
+use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::lifecycle::IMPORT_DISABLED;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::time::wib;
@@ -25,9 +25,8 @@ struct Person {
     nip: String,
     name: String,
     agency: String,
-    status: String,
-    /// The status in words; `None` shows the stored value.
-    status_key: Option<&'static str>,
+    /// The status in words.
+    status_key: &'static str,
     email: String,
     locked_until: String,
     failures: i64,
@@ -53,14 +52,13 @@ struct Page {
     error: Option<String>,
 }
 
-fn status_key(status: &str) -> Option<&'static str> {
-    Some(match status {
-        "active" => "helpdesk.status.active",
-        "disabled" => "helpdesk.status.disabled",
-        "locked" => "helpdesk.status.locked",
-        IMPORT_DISABLED => "helpdesk.status.siasn_inactive",
-        _ => return None,
-    })
+fn status_key(status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::Active => "helpdesk.status.active",
+        UserStatus::Disabled => "helpdesk.status.disabled",
+        UserStatus::Locked => "helpdesk.status.locked",
+        UserStatus::SiasnInactive => "helpdesk.status.siasn_inactive",
+    }
 }
 
 async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
@@ -89,8 +87,7 @@ async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
         nip: u.nip.clone(),
         name: u.name.clone(),
         agency: u.instansi_id.clone().unwrap_or_default(),
-        status: u.status.clone(),
-        status_key: status_key(&u.status),
+        status_key: status_key(u.status),
         email: mask_email(&u.email),
         locked_until: u
             .locked_until
@@ -243,12 +240,11 @@ pub async fn post_step_up(
     let now = state.clock.now();
     let ip = client_ip(&state, peer, &headers);
     let refused = |why: &'static str| AuditEvent {
-        kind: "helpdesk_refused",
         actor: Some(&staff.user.id),
         subject: Some(&staff.user.id),
         ip: Some(&ip),
         detail: Some(why),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::HelpdeskRefused)
     };
     // Counted before the code is looked at, atomically on every replica: concurrent guesses
     // past the limit are refused unchecked, so at most STEP_UP_TRIES codes are ever compared
@@ -371,12 +367,11 @@ pub async fn post_action(
         ..View::default()
     };
     let refused = |why: &'static str| AuditEvent {
-        kind: "helpdesk_refused",
         actor: Some(&staff.user.id),
         subject: Some(&person.id),
         ip: Some(&ip),
         detail: Some(why),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::HelpdeskRefused)
     };
     if !reason_ok(reason) || f.confirm != "yes" {
         state
@@ -484,18 +479,22 @@ pub async fn get_audit(
     let filter = crate::store::audit::AuditFilter {
         actor_nip: actor.as_deref(),
         subject_nip: subject.as_deref(),
-        kind: kind.as_deref(),
+        kind: kind.as_deref().and_then(AuditKind::parse),
         from: wib_day(&q.from).unwrap_or(0),
         // `to` is inclusive: up to the end of that day.
         to: wib_day(&q.to).map(|t| t + 86_400).unwrap_or(i64::MAX / 2),
     };
-    let rows = state.store.search_audit(&filter, 5_000).await?;
+    // Only the kinds this build writes can be filtered on; any other word matches nothing.
+    let rows = match (kind.is_some(), filter.kind) {
+        (true, None) => Vec::new(),
+        _ => state.store.search_audit(&filter, 5_000).await?,
+    };
     let cells: Vec<(String, String, String, String, String, String)> = rows
         .into_iter()
         .map(|r| {
             (
                 wib(r.at),
-                r.kind,
+                r.kind.to_string(),
                 r.actor_nip.unwrap_or_default(),
                 r.subject_nip.unwrap_or_default(),
                 r.ip.unwrap_or_default(),

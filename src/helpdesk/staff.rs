@@ -6,13 +6,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
 use crate::auth::session;
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::ACR_MFA;
+use crate::domain::role::Role;
+use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::mail::compose;
 use crate::state::AppState;
 use crate::store::helpdesk::Action;
-use crate::store::lifecycle::IMPORT_DISABLED;
 use crate::store::outbox::Mail;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
@@ -101,12 +102,15 @@ pub(super) async fn staff_of(
     auth_time: i64,
 ) -> Result<Option<Staff>, AppError> {
     let roles = state.store.roles_of(&user.id).await?;
-    let scope = if roles.iter().any(|(r, _)| r == "admin") {
+    let scope = if roles
+        .iter()
+        .any(|(r, _)| Role::parse(r) == Some(Role::Admin))
+    {
         None
     } else {
         let agencies: Vec<String> = roles
             .into_iter()
-            .filter(|(r, _)| r == "helpdesk")
+            .filter(|(r, _)| Role::parse(r) == Some(Role::Helpdesk))
             .map(|(_, i)| i)
             .collect();
         if agencies.is_empty() {
@@ -139,7 +143,7 @@ pub(super) fn enable_refused(staff: &Staff, person: &User, action: Action<'_>) -
     // Enable, must not get around it.
     action == Action::Enable
         && staff.scope.is_some()
-        && (person.status == IMPORT_DISABLED || person.siasn_says_left())
+        && (person.status == UserStatus::SiasnInactive || person.siasn_says_left())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,29 +174,28 @@ pub(super) async fn find_in_scope(
     let Some(u) = state.store.find_user_by_nip(nip).await? else {
         return Ok(Lookup::NotFound);
     };
-    let denied = |kind: &'static str, why: &'static str| AuditEvent {
-        kind,
+    let denied = |kind: AuditKind, why: &'static str| AuditEvent {
         actor: Some(&staff.user.id),
         subject: Some(&u.id),
         ip: Some(ip),
         detail: Some(why),
-        ..Default::default()
+        ..AuditEvent::new(kind)
     };
     let now = state.clock.now();
     if !staff.covers(&u) {
-        let ev = denied("helpdesk_denied", "out of scope");
+        let ev = denied(AuditKind::HelpdeskDenied, "out of scope");
         state.store.audit(&ev, now).await?;
         return Ok(Lookup::NotFound);
     }
     // An officer who could reset another officer's (or an admin's) MFA and e-mail could take
     // their account, and with it their agencies: staff are for admins only.
     if staff.scope.is_some() && !state.store.roles_of(&u.id).await?.is_empty() {
-        let ev = denied("helpdesk_denied", "staff member");
+        let ev = denied(AuditKind::HelpdeskDenied, "staff member");
         state.store.audit(&ev, now).await?;
         return Ok(Lookup::NotFound);
     }
     if purpose == Purpose::Act && u.id == staff.user.id {
-        let ev = denied("helpdesk_refused", "own account");
+        let ev = denied(AuditKind::HelpdeskRefused, "own account");
         state.store.audit(&ev, now).await?;
         return Ok(Lookup::Own);
     }
@@ -259,7 +262,7 @@ pub(super) async fn perform(
         ));
     }
     // An admin lifting the import's disable: the audit row says over which SIASN state.
-    let detail = match (action, person.status == IMPORT_DISABLED) {
+    let detail = match (action, person.status == UserStatus::SiasnInactive) {
         (Action::Enable, true) => format!(
             "enable over SIASN {}: {reason}",
             person.siasn_status.as_deref().unwrap_or("-")
@@ -267,13 +270,12 @@ pub(super) async fn perform(
         _ => format!("{}: {reason}", action.name()),
     };
     let ev = AuditEvent {
-        kind: "helpdesk_action",
         actor: Some(&staff.user.id),
         subject: Some(&person.id),
         ip: Some(ip),
         user_agent: ua,
         detail: Some(&detail),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::HelpdeskAction)
     };
     state
         .store

@@ -15,7 +15,7 @@ use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::signin::{self, Factor};
 use crate::auth::{device, pending};
 use crate::config::Config;
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::nip::{self, NipError};
 use crate::domain::password_policy::MAX_LEN;
 use crate::error::AppError;
@@ -213,7 +213,7 @@ pub async fn post_login(
     let counter = guard::counter_for(user.as_ref(), device.as_ref(), &nip_input, now, known_ttl);
     let known = matches!(counter, Counter::KnownBrowser { .. });
     let subject = user.as_ref().map(|u| u.id.as_str());
-    let event = |kind: &'static str, detail: Option<&'static str>| AuditEvent {
+    let event = |kind: AuditKind, detail: Option<&'static str>| AuditEvent {
         kind,
         subject,
         actor: None,
@@ -231,7 +231,7 @@ pub async fn post_login(
     {
         state
             .store
-            .audit(&event("login_captcha_failed", None), now)
+            .audit(&event(AuditKind::LoginCaptchaFailed, None), now)
             .await?;
         return render_login(
             &state,
@@ -249,7 +249,7 @@ pub async fn post_login(
     if let Gate::Locked(until) = guard::reserve(&state, &counter).await? {
         state
             .store
-            .audit(&event("login_blocked", Some("locked")), now)
+            .audit(&event(AuditKind::LoginBlocked, Some("locked")), now)
             .await?;
         return Ok(locked_page(lang, until));
     }
@@ -264,7 +264,7 @@ pub async fn post_login(
     let Some(user) = user.as_ref().filter(|_| ok) else {
         state
             .store
-            .audit(&event("login_failure", None), now)
+            .audit(&event(AuditKind::LoginFailure, None), now)
             .await?;
         if form.otp.trim().is_empty() {
             // The same second step a right password leads to: the step itself must not
@@ -282,7 +282,7 @@ pub async fn post_login(
             let detail = if known { Some("known_browser") } else { None };
             state
                 .store
-                .audit(&event("account_locked", detail), now)
+                .audit(&event(AuditKind::AccountLocked, detail), now)
                 .await?;
             return Ok(locked_page(lang, Some(until)));
         }
@@ -362,20 +362,19 @@ async fn second_factor(
     step: Step,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let event = |kind: &'static str, detail: Option<String>| {
+    let event = |kind: AuditKind, detail: Option<String>| {
         let ev = AuditEvent {
-            kind,
             subject: Some(&a.user.id),
             ip: Some(a.ip),
             user_agent: a.ua,
-            ..Default::default()
+            ..AuditEvent::new(kind)
         };
         (ev, detail)
     };
     let outcome = otp::check(state, a.user, otp).await?;
     let (message, detail) = code_message(lang, outcome);
     if let Some(message) = message {
-        let (ev, detail) = event("otp_failure", detail);
+        let (ev, detail) = event(AuditKind::OtpFailure, detail);
         state
             .store
             .audit(
@@ -389,7 +388,7 @@ async fn second_factor(
         if let Some(until) = guard::on_failure(state, a.counter, a.ip, &a.user.nip).await? {
             state
                 .store
-                .audit(&event("account_locked", None).0, now)
+                .audit(&event(AuditKind::AccountLocked, None).0, now)
                 .await?;
             let jar = pending::finish(state, jar).await?;
             return Ok((jar, locked_page(lang, Some(until))).into_response());
@@ -420,7 +419,7 @@ async fn second_factor(
         state
             .store
             .audit(
-                &event("recovery_code_used", Some(format!("{left} left"))).0,
+                &event(AuditKind::RecoveryCodeUsed, Some(format!("{left} left"))).0,
                 now,
             )
             .await?;
@@ -555,16 +554,15 @@ pub async fn post_otp(
         // fail exactly like a wrong code after a right password, in about the same time.
         let outcome = code_without_password(&state, user.as_ref(), &form.otp).await?;
         let ev = AuditEvent {
-            kind: "otp_failure",
             subject: user.as_ref().map(|u| u.id.as_str()),
             ip: Some(&ip),
             user_agent: ua.as_deref(),
-            ..Default::default()
+            ..AuditEvent::new(AuditKind::OtpFailure)
         };
         state.store.audit(&ev, now).await?;
         if let Some(until) = guard::on_failure(&state, &counter, &ip, &p.nip).await? {
             let ev = AuditEvent {
-                kind: "account_locked",
+                kind: AuditKind::AccountLocked,
                 ..ev
             };
             state.store.audit(&ev, now).await?;

@@ -15,7 +15,7 @@ use crate::auth::otp;
 use crate::auth::signin::{self, Factor};
 use crate::auth::{pending, session};
 use crate::cache;
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::totp::{self, Verdict};
 use crate::error::AppError;
 use crate::mail::compose;
@@ -366,13 +366,12 @@ pub async fn post_enrol(
     let ip = client_ip(&state, peer, &headers);
     let ua = user_agent(&headers);
     let event = AuditEvent {
-        kind: "mfa_device_added",
         actor: Some(&user.id),
         subject: Some(&user.id),
         ip: Some(&ip),
         user_agent: ua.as_deref(),
         detail: Some(&name),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::MfaDeviceAdded)
     };
     let notice = compose::device_added(lang, &user.email, &user.name, &name, &wib(now));
     let sealed = state.keys().seal(bytes.as_ref(), &user.id);

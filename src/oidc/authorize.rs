@@ -13,7 +13,8 @@ use url::Url;
 use super::codes::CodeGrant;
 use super::request::{AuthRequest, ParamError, param};
 use crate::auth::session::{self, SsoSession};
-use crate::domain::oidc::has_scope;
+use crate::domain::audit::{AuditEvent, AuditKind};
+use crate::domain::oidc::{OAuthErrorCode, has_scope};
 use crate::error::AppError;
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
@@ -110,7 +111,7 @@ async fn authorize_inner(
         )));
     };
     let client_state = get("state").map(str::to_string);
-    let fail = |(error, desc): (&str, &str)| {
+    let fail = |(error, desc): (OAuthErrorCode, &str)| {
         Failure::Redirect(error_redirect(
             state,
             redirect_uri,
@@ -120,7 +121,10 @@ async fn authorize_inner(
         ))
     };
     if repeated {
-        return Err(fail(("invalid_request", "a parameter was repeated")));
+        return Err(fail((
+            OAuthErrorCode::InvalidRequest,
+            "a parameter was repeated",
+        )));
     }
     let checked = super::request::check(&client, redirect_uri, &params).map_err(fail)?;
 
@@ -149,7 +153,10 @@ async fn authorize_inner(
     }
     match usable {
         Some(s) => Ok(proceed(state, &client, &checked.req, &s, !checked.prompt_none).await?),
-        None if checked.prompt_none => Err(fail(("login_required", "the user is not signed in"))),
+        None if checked.prompt_none => Err(fail((
+            OAuthErrorCode::LoginRequired,
+            "the user is not signed in",
+        ))),
         None => {
             let id = super::request::save_authreq(state, &checked.req).await?;
             Ok(Redirect::to(&format!("/login?req={id}")).into_response())
@@ -165,7 +172,7 @@ pub async fn proceed(
     session: &SsoSession,
     interactive: bool,
 ) -> Result<Response, AppError> {
-    let deny = |error: &str, desc: &str| {
+    let deny = |error: OAuthErrorCode, desc: &str| {
         Ok(error_redirect(
             state,
             &req.redirect_uri,
@@ -177,15 +184,17 @@ pub async fn proceed(
     if !client.allowed_roles.is_empty() {
         let roles = state.store.role_names(&session.user_id).await?;
         if !client.admits(&roles) {
-            let ev = crate::domain::audit::AuditEvent {
-                kind: "access_denied",
+            let ev = AuditEvent {
                 actor: Some(&session.user_id),
                 subject: Some(&session.user_id),
                 client_id: Some(&client.id),
-                ..Default::default()
+                ..AuditEvent::new(AuditKind::AccessDenied)
             };
             state.store.audit(&ev, state.clock.now()).await?;
-            return deny("access_denied", "the user may not use this service");
+            return deny(
+                OAuthErrorCode::AccessDenied,
+                "the user may not use this service",
+            );
         }
     }
     // A staff scope is granted only to someone who holds a staff role; for anyone else it
@@ -211,7 +220,10 @@ pub async fn proceed(
         let covered = agreed.is_some_and(|a| req.scope.split(' ').all(|s| has_scope(&a, s)));
         if !covered || req.prompt_consent {
             if !interactive {
-                return deny("consent_required", "the user has not agreed to share this");
+                return deny(
+                    OAuthErrorCode::ConsentRequired,
+                    "the user has not agreed to share this",
+                );
             }
             let mut asked = req.clone();
             asked.consent_sid = Some(session.sid.clone());
@@ -228,9 +240,7 @@ pub async fn holds_staff_role(
     user_id: &str,
 ) -> Result<bool, crate::store::StoreError> {
     let roles = state.store.role_names(user_id).await?;
-    Ok(roles
-        .iter()
-        .any(|r| crate::domain::oidc::STAFF_ROLES.contains(&r.as_str())))
+    Ok(roles.iter().any(|r| crate::domain::oidc::is_staff_role(r)))
 }
 
 fn without_staff_scopes(scope: &str) -> String {
@@ -280,11 +290,11 @@ pub async fn issue_code(
 pub fn error_redirect(
     state: &AppState,
     redirect_uri: &str,
-    error: &str,
+    error: OAuthErrorCode,
     desc: &str,
     client_state: Option<&str>,
 ) -> Response {
-    let mut params = vec![("error", error), ("error_description", desc)];
+    let mut params = vec![("error", error.as_str()), ("error_description", desc)];
     if let Some(s) = client_state {
         params.push(("state", s));
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, CacheError};
-use crate::domain::oidc::{SCOPES, has_scope};
+use crate::domain::oidc::{OAuthErrorCode, SCOPES, has_scope};
 use crate::domain::pkce;
 use crate::state::AppState;
 use crate::store::clients::Client;
@@ -45,29 +45,35 @@ pub fn check(
     client: &Client,
     redirect_uri: &str,
     params: &HashMap<String, String>,
-) -> Result<Checked, (&'static str, &'static str)> {
+) -> Result<Checked, (OAuthErrorCode, &'static str)> {
     let get = |k: &str| param(params, k);
     if get("request").is_some() {
-        return Err(("request_not_supported", "request objects are not supported"));
+        return Err((
+            OAuthErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
     }
     if get("response_type") != Some("code") {
         return Err((
-            "unsupported_response_type",
+            OAuthErrorCode::UnsupportedResponseType,
             "only response_type=code is supported",
         ));
     }
     if get("response_mode").is_some_and(|m| m != "query") {
-        return Err(("invalid_request", "only response_mode=query is supported"));
+        return Err((
+            OAuthErrorCode::InvalidRequest,
+            "only response_mode=query is supported",
+        ));
     }
     if !client.allows_grant("authorization_code") {
         return Err((
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "client may not use the authorization code flow",
         ));
     }
     let scope = get("scope").unwrap_or("");
     if !has_scope(scope, "openid") {
-        return Err(("invalid_scope", "the openid scope is required"));
+        return Err((OAuthErrorCode::InvalidScope, "the openid scope is required"));
     }
     // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope).
     let scope: Vec<&str> = SCOPES
@@ -79,7 +85,7 @@ pub fn check(
     // consented or first-party alike. Refused rather than dropped, so the service learns why.
     if scope.iter().any(|s| !client.allows_scope(s)) {
         return Err((
-            "invalid_scope",
+            OAuthErrorCode::InvalidScope,
             "this client is not allowed the requested scope",
         ));
     }
@@ -87,17 +93,26 @@ pub fn check(
     // PKCE is required even for confidential clients: a stolen code must be useless without
     // the verifier.
     let Some(challenge) = get("code_challenge") else {
-        return Err(("invalid_request", "code_challenge (PKCE) is required"));
+        return Err((
+            OAuthErrorCode::InvalidRequest,
+            "code_challenge (PKCE) is required",
+        ));
     };
     if get("code_challenge_method") != Some("S256") {
-        return Err(("invalid_request", "code_challenge_method must be S256"));
+        return Err((
+            OAuthErrorCode::InvalidRequest,
+            "code_challenge_method must be S256",
+        ));
     }
     if !pkce::valid_challenge(challenge) {
-        return Err(("invalid_request", "code_challenge is malformed"));
+        return Err((
+            OAuthErrorCode::InvalidRequest,
+            "code_challenge is malformed",
+        ));
     }
     let nonce = get("nonce").map(str::to_string);
     if nonce.as_ref().is_some_and(|n| n.len() > 512) {
-        return Err(("invalid_request", "nonce is too long"));
+        return Err((OAuthErrorCode::InvalidRequest, "nonce is too long"));
     }
     let prompt: Vec<&str> = get("prompt")
         .map(|p| p.split(' ').collect())
@@ -106,17 +121,25 @@ pub fn check(
         .iter()
         .any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account"))
     {
-        return Err(("invalid_request", "unsupported prompt value"));
+        return Err((OAuthErrorCode::InvalidRequest, "unsupported prompt value"));
     }
     let prompt_none = prompt.contains(&"none");
     if prompt_none && prompt.len() > 1 {
-        return Err(("invalid_request", "prompt=none cannot be combined"));
+        return Err((
+            OAuthErrorCode::InvalidRequest,
+            "prompt=none cannot be combined",
+        ));
     }
     let max_age = match get("max_age") {
         None => None,
         Some(m) => match m.parse::<i64>() {
             Ok(v) if v >= 0 => Some(v),
-            _ => return Err(("invalid_request", "max_age must be a non-negative integer")),
+            _ => {
+                return Err((
+                    OAuthErrorCode::InvalidRequest,
+                    "max_age must be a non-negative integer",
+                ));
+            }
         },
     };
     let login_hint = get("login_hint")

@@ -10,7 +10,8 @@ use super::claims::AuthContext;
 use super::codes::{CodeEntry, RedeemedCode, RedeemedEntry, RevokedJti};
 use super::request::param;
 use super::tokens::{self, IdTokenInput};
-use crate::domain::oidc::has_scope;
+use crate::domain::audit::{AuditEvent, AuditKind};
+use crate::domain::oidc::{OAuthErrorCode, has_scope};
 use crate::domain::{pkce, refresh_token};
 use crate::error::OAuthError;
 use crate::secrets::{random_token, sha256_hex};
@@ -62,13 +63,13 @@ pub async fn post_token(
         "authorization_code" | "refresh_token" | "client_credentials"
     ) {
         return Err(OAuthError::new(
-            "unsupported_grant_type",
+            OAuthErrorCode::UnsupportedGrantType,
             "unsupported grant_type",
         ));
     }
     if !client.allows_grant(grant_type) {
         return Err(OAuthError::new(
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "this client may not use that grant",
         ));
     }
@@ -131,13 +132,12 @@ async fn authorization_code(
         .filter(|u| u.is_active())
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
     if !still_allowed(state, client, &user.id, &grant.scope).await? {
-        let ev = crate::domain::audit::AuditEvent {
-            kind: "access_denied",
+        let ev = AuditEvent {
             actor: Some(&user.id),
             subject: Some(&user.id),
             client_id: Some(&client.id),
             detail: Some("code exchange: the client's policy no longer admits the person"),
-            ..Default::default()
+            ..AuditEvent::new(AuditKind::AccessDenied)
         };
         state.store.audit(&ev, state.clock.now()).await?;
         return Err(OAuthError::invalid_grant(
@@ -358,9 +358,7 @@ async fn still_allowed(
         return Ok(true);
     }
     let roles = state.store.role_names(user_id).await?;
-    let staff_role = roles
-        .iter()
-        .any(|r| crate::domain::oidc::STAFF_ROLES.contains(&r.as_str()));
+    let staff_role = roles.iter().any(|r| crate::domain::oidc::is_staff_role(r));
     Ok(client.admits(&roles) && (staff.is_empty() || staff_role))
 }
 
@@ -374,13 +372,12 @@ async fn policy_refused(
 ) -> Result<OAuthError, OAuthError> {
     let now = state.clock.now();
     state.store.revoke_family(family_id, now).await?;
-    let ev = crate::domain::audit::AuditEvent {
-        kind: "access_denied",
+    let ev = AuditEvent {
         actor: Some(user_id),
         subject: Some(user_id),
         client_id: Some(&client.id),
         detail: Some("refresh: the client's policy no longer admits the person"),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::AccessDenied)
     };
     state.store.audit(&ev, now).await?;
     Ok(OAuthError::invalid_grant(
@@ -457,7 +454,7 @@ async fn refresh(
         Some(s) => {
             if s.split(' ').any(|x| !has_scope(&grant.scope, x)) {
                 return Err(OAuthError::new(
-                    "invalid_scope",
+                    OAuthErrorCode::InvalidScope,
                     "scope exceeds the original grant",
                 ));
             }
@@ -494,7 +491,7 @@ fn client_credentials(
         .any(|s| crate::domain::oidc::SCOPES.contains(&s))
     {
         return Err(OAuthError::new(
-            "invalid_scope",
+            OAuthErrorCode::InvalidScope,
             "user scopes need a user: use the authorization code flow",
         ));
     }

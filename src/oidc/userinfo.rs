@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::claims::user_claims;
 use super::tokens::verify_access;
+use crate::domain::oidc::OAuthErrorCode;
 use crate::state::AppState;
 use crate::store::users::User;
 
@@ -24,14 +25,14 @@ pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> 
         return unauthorized(None);
     };
     let Ok(claims) = verify_access(&state, token.trim()).await else {
-        return unauthorized(Some("invalid_token"));
+        return unauthorized(Some(OAuthErrorCode::InvalidToken));
     };
     if !claims.has_user() {
-        return unauthorized(Some("invalid_token"));
+        return unauthorized(Some(OAuthErrorCode::InvalidToken));
     }
     let user = match find_user(&state, &claims.sub).await {
         Ok(Some(u)) if u.is_active() => u,
-        Ok(_) => return unauthorized(Some("invalid_token")),
+        Ok(_) => return unauthorized(Some(OAuthErrorCode::InvalidToken)),
         Err(e) => {
             tracing::error!(error = %e, "userinfo lookup failed");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -66,7 +67,7 @@ pub(super) async fn find_user(
 }
 
 /// RFC 6750 §3: no token → a bare challenge; a bad one → `error="invalid_token"`.
-fn unauthorized(error: Option<&str>) -> Response {
+fn unauthorized(error: Option<OAuthErrorCode>) -> Response {
     let challenge = match error {
         Some(e) => format!("Bearer realm=\"gerbang\", error=\"{e}\""),
         None => "Bearer realm=\"gerbang\"".to_string(),

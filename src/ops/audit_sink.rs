@@ -14,7 +14,7 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 
 /// Events waiting for the writer at most; more are dropped and counted.
 const QUEUE: usize = 10_000;
@@ -101,7 +101,7 @@ impl Target {
 #[derive(Debug)]
 struct Pending {
     at: i64,
-    kind: String,
+    kind: AuditKind,
     actor: Option<String>,
     subject: Option<String>,
     ip: Option<String>,
@@ -180,7 +180,7 @@ fn pending(e: &AuditEvent<'_>, at: i64) -> Pending {
     let owned = |s: Option<&str>| s.map(str::to_owned);
     Pending {
         at,
-        kind: e.kind.to_owned(),
+        kind: e.kind,
         actor: owned(e.actor),
         subject: owned(e.subject),
         ip: owned(e.ip),
@@ -233,7 +233,7 @@ async fn write_loop(mut rx: mpsc::Receiver<Pending>, store: impl NipLookup, mut 
         for p in &batch {
             let line = Line {
                 at: rfc3339(p.at),
-                kind: &p.kind,
+                kind: p.kind.as_str(),
                 actor_nip: nip_of(&nips, p.actor.as_deref()),
                 subject_nip: nip_of(&nips, p.subject.as_deref()),
                 ip: p.ip.as_deref(),

@@ -10,6 +10,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::domain::audit::AuditKind;
+
 const LATENCY: &str = "http_request_duration_seconds";
 
 /// The recorder, installed on first use. `None` if another recorder owns the process (an
@@ -53,18 +55,36 @@ pub async fn track(req: Request, next: Next) -> Response {
 }
 
 /// Login outcomes and lockouts, read off the audit events every login path already writes.
-pub fn audit_event(kind: &str) {
+/// Exhaustive on purpose: a new kind decides here whether it is a login outcome.
+pub fn audit_event(kind: AuditKind) {
+    use AuditKind::*;
     let outcome = match kind {
-        "login_success" => "success",
-        "login_failure" => "bad_password",
-        "otp_failure" => "bad_otp",
-        "login_blocked" => "locked",
-        "login_captcha_failed" => "bad_captcha",
-        "account_locked" => {
+        LoginSuccess => "success",
+        LoginFailure => "bad_password",
+        OtpFailure => "bad_otp",
+        LoginBlocked => "locked",
+        LoginCaptchaFailed => "bad_captcha",
+        AccountLocked => {
             metrics::counter!("gerbang_lockouts_total").increment(1);
             return;
         }
-        _ => return,
+        RecoveryCodeUsed
+        | RecoveryCodesRegenerated
+        | MfaDeviceAdded
+        | MfaDeviceRenamed
+        | MfaDeviceRemoved
+        | PasswordChanged
+        | ResetRequested
+        | PasswordReset
+        | AccountActivated
+        | ConsentGranted
+        | ConsentRevoked
+        | AccessDenied
+        | HelpdeskAction
+        | HelpdeskRefused
+        | HelpdeskDenied
+        | UserDisabled
+        | UserEnabled => return,
     };
     metrics::counter!("gerbang_logins_total", "outcome" => outcome).increment(1);
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::auth::reset_code::{LiveCode, ResetEntry, ResetTries, email_digest};
 use crate::auth::session;
 use crate::config::Config;
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::password_policy::{self, Rule};
 use crate::error::AppError;
 use crate::mail::compose;
@@ -185,11 +185,10 @@ pub async fn post_reset(
         .store
         .audit(
             &AuditEvent {
-                kind: "reset_requested",
                 ip: Some(&ip),
                 user_agent: ua.as_deref(),
                 detail: Some(&nip),
-                ..Default::default()
+                ..AuditEvent::new(AuditKind::ResetRequested)
             },
             now,
         )
@@ -415,17 +414,17 @@ pub async fn post_confirm(
     }
     let ip = client_ip(&state, peer, &headers);
     let ua = user_agent(&headers);
+    let kind = if user.password_hash.is_some() {
+        AuditKind::PasswordReset
+    } else {
+        AuditKind::AccountActivated
+    };
     let event = AuditEvent {
-        kind: if user.password_hash.is_some() {
-            "password_reset"
-        } else {
-            "account_activated"
-        },
         actor: Some(&user.id),
         subject: Some(&user.id),
         ip: Some(&ip),
         user_agent: ua.as_deref(),
-        ..Default::default()
+        ..AuditEvent::new(kind)
     };
     let notice = compose::password_changed(lang, &user.email, &user.name, &wib(now));
     state

@@ -1,7 +1,7 @@
 //! `audit_events`: who did what to whom, from where. Append-only.
 
 use super::{Store, StoreError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind, StoredKind};
 
 pub(crate) async fn insert<'c, E>(exec: E, e: &AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error>
 where
@@ -15,7 +15,7 @@ where
     .bind(now)
     .bind(e.actor)
     .bind(e.subject)
-    .bind(e.kind)
+    .bind(e.kind.as_str())
     .bind(e.ip)
     .bind(
         e.user_agent
@@ -52,10 +52,10 @@ impl Store {
         self.audit_sink.emit(e, now);
     }
 
-    pub async fn count_audit_events(&self, kind: &str) -> Result<i64, StoreError> {
+    pub async fn count_audit_events(&self, kind: AuditKind) -> Result<i64, StoreError> {
         use sqlx::Row;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE kind = $1")
-            .bind(kind)
+            .bind(kind.as_str())
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("n")?)
@@ -66,7 +66,7 @@ impl Store {
         &self,
         subject: &str,
         limit: i64,
-    ) -> Result<Vec<(i64, String, Option<String>, Option<String>)>, StoreError> {
+    ) -> Result<Vec<(i64, StoredKind, Option<String>, Option<String>)>, StoreError> {
         use sqlx::Row;
         let rows = sqlx::query(
             "SELECT at, kind, ip, detail FROM audit_events WHERE subject = $1 ORDER BY at DESC, id LIMIT $2",
@@ -79,7 +79,7 @@ impl Store {
             .map(|r| {
                 Ok((
                     r.try_get("at")?,
-                    r.try_get("kind")?,
+                    StoredKind::parse(r.try_get("kind")?),
                     r.try_get("ip")?,
                     r.try_get("detail")?,
                 ))
@@ -106,6 +106,7 @@ impl Store {
              WHERE a.at >= $1 AND a.at < $2",
         );
         let mut binds: Vec<&str> = Vec::new();
+        let kind = f.kind.map(AuditKind::as_str);
         for (value, cond) in [
             (
                 f.actor_nip,
@@ -115,7 +116,7 @@ impl Store {
                 f.subject_nip,
                 "a.subject = (SELECT id FROM users WHERE nip = $)",
             ),
-            (f.kind, "a.kind = $"),
+            (kind, "a.kind = $"),
         ] {
             if let Some(v) = value.filter(|v| !v.is_empty()) {
                 binds.push(v);
@@ -138,7 +139,7 @@ impl Store {
             .map(|r| {
                 Ok(AuditRow {
                     at: r.try_get("at")?,
-                    kind: r.try_get("kind")?,
+                    kind: StoredKind::parse(r.try_get("kind")?),
                     actor_nip: r.try_get("actor_nip")?,
                     subject_nip: r.try_get("subject_nip")?,
                     ip: r.try_get("ip")?,
@@ -154,7 +155,7 @@ impl Store {
 pub struct AuditFilter<'a> {
     pub actor_nip: Option<&'a str>,
     pub subject_nip: Option<&'a str>,
-    pub kind: Option<&'a str>,
+    pub kind: Option<AuditKind>,
     pub from: i64,
     pub to: i64,
 }
@@ -162,7 +163,7 @@ pub struct AuditFilter<'a> {
 #[derive(Debug, Clone)]
 pub struct AuditRow {
     pub at: i64,
-    pub kind: String,
+    pub kind: StoredKind,
     pub actor_nip: Option<String>,
     pub subject_nip: Option<String>,
     pub ip: Option<String>,

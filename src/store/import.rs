@@ -14,10 +14,11 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{Connection, Row};
 
-use super::lifecycle::{self, IMPORT_DISABLED, Tx};
+use super::lifecycle::{self, Tx};
 use super::users::NewUser;
 use super::{Backend, Store, StoreError};
 use crate::domain::siasn::SiasnStatus;
+use crate::domain::user_status::UserStatus;
 
 /// One row of the file: the person and, when the file has a `status` column, their state.
 #[derive(Debug, Clone)]
@@ -168,9 +169,9 @@ fn last_per_nip(batch: &[ImportRow]) -> Vec<&ImportRow> {
 /// has no `status` column: then the import leaves the lifecycle alone).
 fn staged_status(r: &ImportRow) -> (&'static str, Option<&'static str>) {
     match r.status {
-        Some(s) if !s.is_active() => (IMPORT_DISABLED, Some(s.code())),
-        Some(s) => ("active", Some(s.code())),
-        None => ("active", None),
+        Some(s) if !s.is_active() => (UserStatus::SiasnInactive.as_str(), Some(s.code())),
+        Some(s) => (UserStatus::Active.as_str(), Some(s.code())),
+        None => (UserStatus::Active.as_str(), None),
     }
 }
 
@@ -400,7 +401,7 @@ impl Store {
             "UPDATE users SET status = $1, siasn_status = $2, updated_at = $3 \
              WHERE id IN (SELECT user_id FROM lifecycle_changes)",
         )
-        .bind(IMPORT_DISABLED)
+        .bind(UserStatus::SiasnInactive.as_str())
         .bind(SiasnStatus::Absent.code())
         .bind(now)
         .execute(&mut *tx)

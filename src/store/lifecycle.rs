@@ -14,9 +14,7 @@
 use sqlx::Row;
 
 use super::StoreError;
-
-/// The status an import-caused disable leaves on `users.status`.
-pub const IMPORT_DISABLED: &str = "siasn_inactive";
+use crate::domain::audit::{AuditEvent, AuditKind};
 
 /// The audit actor of every change the import makes.
 pub const ACTOR: &str = "import";
@@ -87,11 +85,11 @@ pub(super) async fn begin(tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// One person's change of state by the import: `kind` is `user_disabled` or `user_enabled`.
+/// One person's change of state by the import: `kind` is `UserDisabled` or `UserEnabled`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub user_id: String,
-    pub kind: String,
+    pub kind: AuditKind,
     pub siasn_status: String,
 }
 
@@ -119,14 +117,13 @@ impl super::Store {
     pub async fn audited_changes(&self, changes: &[Change], now: i64) {
         for c in changes {
             let detail = c.detail();
-            let ev = crate::domain::audit::AuditEvent {
+            let ev = AuditEvent {
                 actor: Some(ACTOR),
                 subject: Some(&c.user_id),
-                kind: &c.kind,
                 detail: Some(&detail),
-                ..Default::default()
+                ..AuditEvent::new(c.kind)
             };
-            crate::ops::metrics::audit_event(&c.kind);
+            crate::ops::metrics::audit_event(c.kind);
             self.audit_sink.emit_waiting(&ev, now).await;
         }
     }
@@ -142,16 +139,16 @@ pub(super) async fn apply(tx: &mut Tx<'_>, now: i64) -> Result<Applied, StoreErr
             2,
         )
         .await?;
-    let count = |kind: &str| {
+    let count = |kind: AuditKind| {
         counts
             .iter()
-            .find(|c| c[0] == kind)
+            .find(|c| c[0] == kind.as_str())
             .and_then(|c| c[1].parse().ok())
             .unwrap_or(0)
     };
     let mut out = Applied {
-        disabled: count("user_disabled"),
-        enabled: count("user_enabled"),
+        disabled: count(AuditKind::UserDisabled),
+        enabled: count(AuditKind::UserEnabled),
         ..Default::default()
     };
     if out.disabled + out.enabled == 0 {
@@ -165,10 +162,15 @@ pub(super) async fn apply(tx: &mut Tx<'_>, now: i64) -> Result<Applied, StoreErr
         )
         .await?
         .into_iter()
-        .map(|mut c| Change {
-            siasn_status: c.pop().unwrap_or_default(),
-            kind: c.pop().unwrap_or_default(),
-            user_id: c.pop().unwrap_or_default(),
+        // `change` holds only what `store::import`'s staging writes: the two kinds above.
+        .filter_map(|mut c| {
+            let siasn_status = c.pop().unwrap_or_default();
+            let kind = AuditKind::parse(&c.pop()?)?;
+            Some(Change {
+                siasn_status,
+                kind,
+                user_id: c.pop().unwrap_or_default(),
+            })
         })
         .collect();
     if out.enabled > 0 {

@@ -92,10 +92,7 @@ impl Store {
             .iter()
             .map(|r| r.try_get("role"))
             .collect::<Result<_, sqlx::Error>>()?;
-        if !left
-            .iter()
-            .any(|r| crate::domain::oidc::STAFF_ROLES.contains(&r.as_str()))
-        {
+        if !left.iter().any(|r| crate::domain::oidc::is_staff_role(r)) {
             for scope in crate::domain::oidc::STAFF_SCOPES {
                 super::refresh::revoke_user_scope(&mut *tx, user_id, scope, now).await?;
             }

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use super::outbox::{self, Mail};
 use super::{Store, StoreError, audit};
 use crate::domain::lockout::Policy;
+use crate::domain::user_status::UserStatus;
 
 #[derive(Debug, Clone)]
 pub struct User {
@@ -16,7 +17,7 @@ pub struct User {
     pub instansi_id: Option<String>,
     pub unit_kerja: Option<String>,
     pub jabatan: Option<String>,
-    pub status: String,
+    pub status: UserStatus,
     /// The SIASN employment state the last import carried (`domain::siasn` code).
     pub siasn_status: Option<String>,
     /// SSO sessions that began before this moment no longer count (an import re-enabled the
@@ -38,7 +39,7 @@ impl User {
     }
 
     pub fn is_active(&self) -> bool {
-        self.status == "active"
+        self.status == UserStatus::Active
     }
 
     /// Why the import disabled this account, when it did (`None` for a helpdesk disable).
@@ -52,7 +53,7 @@ impl User {
     }
 
     pub fn siasn_reason(&self) -> Option<crate::domain::siasn::Reason> {
-        if self.status != super::lifecycle::IMPORT_DISABLED {
+        if self.status != UserStatus::SiasnInactive {
             return None;
         }
         self.siasn_status
@@ -94,7 +95,7 @@ pub(super) fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
         instansi_id: r.try_get("instansi_id")?,
         unit_kerja: r.try_get("unit_kerja")?,
         jabatan: r.try_get("jabatan")?,
-        status: r.try_get("status")?,
+        status: stored_status(r.try_get("status")?),
         siasn_status: r.try_get("siasn_status")?,
         sessions_after: r.try_get("sessions_after")?,
         password_hash: r.try_get("password_hash")?,
@@ -104,6 +105,15 @@ pub(super) fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
         lock_level: r.try_get("lock_level")?,
         created_at: r.try_get("created_at")?,
     })
+}
+
+/// See `UserStatus::from_stored`; an unknown word is worth a line in the log.
+fn stored_status(s: String) -> UserStatus {
+    let status = UserStatus::from_stored(&s);
+    if status.as_str() != s {
+        tracing::warn!(status = %s, "unknown users.status, read as disabled");
+    }
+    status
 }
 
 impl Store {
@@ -357,16 +367,16 @@ impl Store {
 }
 
 impl Store {
-    /// `active`, `disabled`, or `locked` (a lock only the helpdesk lifts).
+    /// `Active`, `Disabled`, or `Locked` (a lock only the helpdesk lifts).
     pub async fn set_user_status(
         &self,
         user_id: &str,
-        status: &str,
+        status: UserStatus,
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE users SET status = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
-            .bind(status)
+            .bind(status.as_str())
             .bind(now)
             .execute(&self.pool)
             .await?;

@@ -673,8 +673,9 @@ fn a_commands_audit_events_reach_the_sink_before_it_ends() {
         let store = gerbang::admin::open_store(&c).await.unwrap();
         let ev = gerbang::domain::audit::AuditEvent {
             actor: Some("import"),
-            kind: "import_test",
-            ..Default::default()
+            ..gerbang::domain::audit::AuditEvent::new(
+                gerbang::domain::audit::AuditKind::UserDisabled,
+            )
         };
         store.audit(&ev, 1_700_000_000).await.unwrap();
         drop(store);
@@ -684,7 +685,7 @@ fn a_commands_audit_events_reach_the_sink_before_it_ends() {
     let text = std::fs::read_to_string(&path).unwrap();
     let line: serde_json::Value = serde_json::from_str(text.trim())
         .unwrap_or_else(|e| panic!("one JSON line ({e}): {text:?}"));
-    assert_eq!(line["kind"], "import_test");
+    assert_eq!(line["kind"], "user_disabled");
     assert_eq!(line["actor_nip"], "import");
     assert_eq!(line["at"], "2023-11-14T22:13:20Z");
 }

@@ -137,12 +137,12 @@ async fn helpdesk_acts_within_its_agency_only(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 404);
-    assert_eq!(d.server.user(&other_nip).await.status, "active");
+    assert_eq!(d.server.user(&other_nip).await.status.as_str(), "active");
     assert!(
         d.server
             .state
             .store
-            .count_audit_events("helpdesk_denied")
+            .count_audit_events(gerbang::domain::audit::AuditKind::HelpdeskDenied)
             .await
             .unwrap()
             >= 2,
@@ -252,7 +252,7 @@ async fn helpdesk_acts_within_its_agency_only(backend: Backend) {
         d.server
             .state
             .store
-            .count_audit_events("helpdesk_action")
+            .count_audit_events(gerbang::domain::audit::AuditKind::HelpdeskAction)
             .await
             .unwrap()
             >= 3
@@ -316,12 +316,12 @@ async fn console_needs_role_fresh_mfa_reason_and_csrf(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 400);
-    assert_eq!(d.server.user(&nip).await.status, "active");
+    assert_eq!(d.server.user(&nip).await.status.as_str(), "active");
     assert_eq!(
         d.server
             .state
             .store
-            .count_audit_events("helpdesk_refused")
+            .count_audit_events(gerbang::domain::audit::AuditKind::HelpdeskRefused)
             .await
             .unwrap(),
         2,
@@ -485,21 +485,21 @@ async fn json_api_same_rules(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 400, "reason required");
-    assert_eq!(d.server.user(&nip).await.status, "active");
+    assert_eq!(d.server.user(&nip).await.status.as_str(), "active");
     let res = act(
         other_nip.clone(),
         serde_json::json!({"action": "disable", "reason": "Tiket 1234"}),
     )
     .await;
     assert_eq!(res.status(), 404);
-    assert_eq!(d.server.user(&other_nip).await.status, "active");
+    assert_eq!(d.server.user(&other_nip).await.status.as_str(), "active");
     let res = act(
         nip.clone(),
         serde_json::json!({"action": "disable", "reason": "Tiket 1234"}),
     )
     .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(d.server.user(&nip).await.status, "disabled");
+    assert_eq!(d.server.user(&nip).await.status.as_str(), "disabled");
     d.smtp.wait_for(&format!("siti.{nip}@bkn.go.id"), 1).await;
 
     // A token without the scope, or a user without the role: 403.
@@ -663,7 +663,7 @@ async fn every_action_is_mailed(backend: Backend) {
         );
     }
     assert_eq!(
-        d.server.user(&nip).await.status,
+        d.server.user(&nip).await.status.as_str(),
         "active",
         "enable undid disable"
     );
@@ -671,7 +671,7 @@ async fn every_action_is_mailed(backend: Backend) {
         d.server
             .state
             .store
-            .count_audit_events("helpdesk_action")
+            .count_audit_events(gerbang::domain::audit::AuditKind::HelpdeskAction)
             .await
             .unwrap(),
         5
@@ -743,6 +743,7 @@ async fn refresh(
 }
 
 async fn audits(server: &TestServer, kind: &str) -> i64 {
+    let kind = gerbang::domain::audit::AuditKind::parse(kind).expect("a kind Gerbang writes");
     server.state.store.count_audit_events(kind).await.unwrap()
 }
 
@@ -878,7 +879,7 @@ async fn staff_never_act_on_staff_nor_on_themselves(backend: Backend) {
         res.text().await.unwrap().contains("atas akun Anda sendiri"),
         "says why"
     );
-    assert_eq!(s.user(&admin_nip).await.status, "active");
+    assert_eq!(s.user(&admin_nip).await.status.as_str(), "active");
     assert_eq!(audits(s, "helpdesk_refused").await, refused + 1);
     let t = tokens_for(s, "bkpsdm-tool", &tool, &admin_nip, "openid helpdesk").await;
     let at = field(&t, "access_token");
@@ -896,7 +897,7 @@ async fn staff_never_act_on_staff_nor_on_themselves(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(s.user(&admin_nip).await.status, "active");
+    assert_eq!(s.user(&admin_nip).await.status.as_str(), "active");
     let _ = plain_id;
 }
 
@@ -1314,7 +1315,7 @@ async fn only_an_admin_lifts_a_siasn_disable(backend: Backend) {
     .unwrap();
     let out = gerbang_cli(s, &["user", "import", csv.to_str().unwrap()]).await;
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(s.user(&nip).await.status, "siasn_inactive");
+    assert_eq!(s.user(&nip).await.status.as_str(), "siasn_inactive");
 
     // The console says it in words, not the stored value.
     let (_, page) = find(&d, &nip).await;
@@ -1378,7 +1379,7 @@ async fn only_an_admin_lifts_a_siasn_disable(backend: Backend) {
         "siasn_inactive"
     );
     assert_eq!(
-        s.user(&nip).await.status,
+        s.user(&nip).await.status.as_str(),
         "siasn_inactive",
         "nothing changed"
     );
@@ -1394,18 +1395,30 @@ async fn only_an_admin_lifts_a_siasn_disable(backend: Backend) {
     ];
     let res = act(&d, &page, &nip, &disable).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(s.user(&nip).await.status, "siasn_inactive");
+    assert_eq!(s.user(&nip).await.status.as_str(), "siasn_inactive");
     s.state
         .store
-        .set_user_status(&user_id, "disabled", s.clock().now())
+        .set_user_status(
+            &user_id,
+            gerbang::domain::user_status::UserStatus::Disabled,
+            s.clock().now(),
+        )
         .await
         .unwrap();
     let res = act(&d, &page, &nip, &enable).await;
     assert_eq!(res.status(), 403, "SIASN still says the person left");
-    assert_eq!(s.user(&nip).await.status, "disabled", "nothing changed");
+    assert_eq!(
+        s.user(&nip).await.status.as_str(),
+        "disabled",
+        "nothing changed"
+    );
     s.state
         .store
-        .set_user_status(&user_id, "siasn_inactive", s.clock().now())
+        .set_user_status(
+            &user_id,
+            gerbang::domain::user_status::UserStatus::SiasnInactive,
+            s.clock().now(),
+        )
         .await
         .unwrap();
 
@@ -1431,13 +1444,13 @@ async fn only_an_admin_lifts_a_siasn_disable(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(s.user(&nip).await.status, "active");
+    assert_eq!(s.user(&nip).await.status.as_str(), "active");
     // Sessions from before the enable (never ended by the import) do not come back.
     assert_eq!(s.user(&nip).await.sessions_after, Some(s.clock().now()));
     let rows = s.state.store.recent_audit(&user_id, 15).await.unwrap();
     assert!(
         rows.iter()
-            .any(|(_, kind, _, detail)| kind == "helpdesk_action"
+            .any(|(_, kind, _, detail)| kind.as_str() == "helpdesk_action"
                 && detail
                     .as_deref()
                     .is_some_and(|d| d.starts_with("enable over SIASN"))),

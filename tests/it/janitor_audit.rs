@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::common::*;
-use gerbang::domain::audit::AuditEvent;
+use gerbang::domain::audit::{AuditEvent, AuditKind};
 use gerbang::store::outbox::{GIVEN_UP, Mail};
 use gerbang::store::refresh::RefreshGrant;
 
@@ -21,11 +21,12 @@ fn quick_janitor(c: &mut gerbang::config::Config) {
     c.janitor_pause_ms = 0;
 }
 
-async fn audit_at(s: &TestServer, kind: &str, at: i64) {
-    let ev = AuditEvent {
-        kind,
-        ..Default::default()
-    };
+/// The kinds these tests write by hand to age them: ones nothing else in them writes.
+const OLD_EVENT: AuditKind = AuditKind::UserDisabled;
+const RECENT_EVENT: AuditKind = AuditKind::UserEnabled;
+
+async fn audit_at(s: &TestServer, kind: AuditKind, at: i64) {
+    let ev = AuditEvent::new(kind);
     s.state.store.audit(&ev, at).await.unwrap();
 }
 
@@ -49,8 +50,8 @@ fn grant(user: &str, family: &str, expires_at: i64) -> RefreshGrant {
 async fn counts(s: &TestServer) -> [i64; 5] {
     let st = &s.state.store;
     [
-        st.count_audit_events("old_event").await.unwrap(),
-        st.count_audit_events("recent_event").await.unwrap(),
+        st.count_audit_events(OLD_EVENT).await.unwrap(),
+        st.count_audit_events(RECENT_EVENT).await.unwrap(),
         st.count_rows("mail_outbox").await.unwrap(),
         st.count_rows("logout_outbox").await.unwrap(),
         st.count_rows("refresh_families").await.unwrap(),
@@ -69,10 +70,10 @@ async fn janitor_deletes_exactly_what_is_due(backend: Backend) {
 
     // Audit (400 days): after the clock moves 8 days, 5 are 401 days old, 3 are 399.
     for _ in 0..5 {
-        audit_at(&s, "old_event", t0 - 393 * DAY).await;
+        audit_at(&s, OLD_EVENT, t0 - 393 * DAY).await;
     }
     for _ in 0..3 {
-        audit_at(&s, "recent_event", t0 - 391 * DAY).await;
+        audit_at(&s, RECENT_EVENT, t0 - 391 * DAY).await;
     }
 
     // Mail (7 days). Queued for later so the worker leaves them to this test.
@@ -174,10 +175,10 @@ async fn audit_retention_zero_keeps_everything(backend: Backend) {
         c.audit_retention_days = 0;
     })
     .await;
-    audit_at(&s, "old_event", s.clock().now() - 4000 * DAY).await;
+    audit_at(&s, OLD_EVENT, s.clock().now() - 4000 * DAY).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
-        s.state.store.count_audit_events("old_event").await.unwrap(),
+        s.state.store.count_audit_events(OLD_EVENT).await.unwrap(),
         1
     );
 }
@@ -238,17 +239,17 @@ async fn two_replicas_never_work_the_same_job_at_once() {
     }
     assert!(held, "the replicas give the lease back between rounds");
     for _ in 0..6 {
-        audit_at(&a, "old_event", now - 500 * DAY).await;
+        audit_at(&a, OLD_EVENT, now - 500 * DAY).await;
     }
     tokio::time::sleep(Duration::from_millis(3000)).await;
-    assert_eq!(st.count_audit_events("old_event").await.unwrap(), 6);
+    assert_eq!(st.count_audit_events(OLD_EVENT).await.unwrap(), 6);
     // Released: one of them works it off.
     st.claim_janitor_lease("audit_events", "outsider", a.clock().now(), 0)
         .await
         .unwrap();
     let mut left = 6;
     for _ in 0..50 {
-        left = st.count_audit_events("old_event").await.unwrap();
+        left = st.count_audit_events(OLD_EVENT).await.unwrap();
         if left == 0 {
             break;
         }
@@ -324,9 +325,8 @@ async fn file_sink_lines_carry_nips_and_the_request_id() {
     let ev = AuditEvent {
         actor: Some("import"),
         subject: Some(&user),
-        kind: "user_disabled",
         detail: Some("status: pensiun"),
-        ..Default::default()
+        ..AuditEvent::new(AuditKind::UserDisabled)
     };
     s.state.store.audit(&ev, s.clock().now()).await.unwrap();
     let lines = wait_lines(&path, 2).await;

@@ -215,7 +215,13 @@ async fn disable_by_import_ends_access_and_reactivation_restores_it(backend: Bac
     assert_eq!(res.status(), 403);
     assert!(res.text().await.unwrap().contains("retired"));
     let store = &server.state.store;
-    assert_eq!(store.count_audit_events("user_disabled").await.unwrap(), 1);
+    assert_eq!(
+        store
+            .count_audit_events(gerbang::domain::audit::AuditKind::UserDisabled)
+            .await
+            .unwrap(),
+        1
+    );
 
     // Active again, with a new address from SIASN: the old password and authenticator work,
     // and the new address is not verified.
@@ -224,7 +230,9 @@ async fn disable_by_import_ends_access_and_reactivation_restores_it(backend: Bac
             &user_id,
             &old_email,
             &server.user(&nip).await.password_hash.unwrap(),
-            &Default::default(),
+            &gerbang::domain::audit::AuditEvent::new(
+                gerbang::domain::audit::AuditKind::PasswordReset,
+            ),
             &gerbang::store::outbox::Mail {
                 to: old_email.clone(),
                 subject: "x".into(),
@@ -238,7 +246,13 @@ async fn disable_by_import_ends_access_and_reactivation_restores_it(backend: Bac
     let new_email = format!("siti.baru.{nip}@bkn.go.id");
     let (out, _) = ok(import(dir.path(), &db, &row("aktif", &new_email), &[]));
     assert!(out.contains("1 enabled"), "{out}");
-    assert_eq!(store.count_audit_events("user_enabled").await.unwrap(), 1);
+    assert_eq!(
+        store
+            .count_audit_events(gerbang::domain::audit::AuditKind::UserEnabled)
+            .await
+            .unwrap(),
+        1
+    );
     // The session from before the disable (a cookie stolen then, say) does not come back
     // with the person: /authorize asks for a sign-in instead of issuing a code, and the
     // launcher sends to the login form.
@@ -285,12 +299,16 @@ async fn disable_by_import_ends_access_and_reactivation_restores_it(backend: Bac
 
     // A helpdesk disable is the helpdesk's: an import saying "aktif" does not lift it.
     store
-        .set_user_status(&user_id, "disabled", server.state.clock.now())
+        .set_user_status(
+            &user_id,
+            gerbang::domain::user_status::UserStatus::Disabled,
+            server.state.clock.now(),
+        )
         .await
         .unwrap();
     let (out, _) = ok(import(dir.path(), &db, &row("aktif", &new_email), &[]));
     assert!(out.contains("0 enabled"), "{out}");
-    assert_eq!(server.user(&nip).await.status, "disabled");
+    assert_eq!(server.user(&nip).await.status.as_str(), "disabled");
 }
 
 fn nip(i: usize) -> String {
@@ -471,7 +489,11 @@ async fn a_status_column_has_a_limit_spares_staff_and_reaches_the_locked(backend
     let store = store_of(&db).await;
     let locked = store.find_user_by_nip(&nip(1)).await.unwrap().unwrap();
     store
-        .set_user_status(&locked.id, "locked", 1)
+        .set_user_status(
+            &locked.id,
+            gerbang::domain::user_status::UserStatus::Locked,
+            1,
+        )
         .await
         .unwrap();
     let status_of = |i: usize| {
@@ -483,6 +505,7 @@ async fn a_status_column_has_a_limit_spares_staff_and_reaches_the_locked(backend
                 .unwrap()
                 .unwrap()
                 .status
+                .as_str()
         }
     };
 
@@ -550,10 +573,9 @@ async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
         .helpdesk_apply(
             &u.id,
             gerbang::store::helpdesk::Action::SetEmail("benar@bkn.go.id"),
-            &gerbang::domain::audit::AuditEvent {
-                kind: "helpdesk_action",
-                ..Default::default()
-            },
+            &gerbang::domain::audit::AuditEvent::new(
+                gerbang::domain::audit::AuditKind::HelpdeskAction,
+            ),
             &[],
             1,
         )
@@ -669,7 +691,7 @@ async fn a_consent_page_open_at_the_disable_gives_no_code(backend: Backend) {
         "{nip},Siti Rahayu,siti.{nip}@bkn.go.id,4011,Direktorat Sistem Informasi,,Pensiun\n"
     );
     ok(import(dir.path(), &db, &row, &[]));
-    assert_eq!(server.user(&nip).await.status, "siasn_inactive");
+    assert_eq!(server.user(&nip).await.status.as_str(), "siasn_inactive");
 
     let res = b
         .post(server.url("/consent"))

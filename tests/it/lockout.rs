@@ -94,7 +94,7 @@ async fn locks_escalate_with_a_moved_clock(backend: Backend) {
         server
             .state
             .store
-            .count_audit_events("account_locked")
+            .count_audit_events(gerbang::domain::audit::AuditKind::AccountLocked)
             .await
             .unwrap()
             >= 3
@@ -220,7 +220,11 @@ async fn helpdesk_lock_has_no_end_time(backend: Backend) {
     server
         .state
         .store
-        .set_user_status(&id, "locked", server.clock().now())
+        .set_user_status(
+            &id,
+            gerbang::domain::user_status::UserStatus::Locked,
+            server.clock().now(),
+        )
         .await
         .unwrap();
     let (st, page) = attempt(&server, &browser(), &nip, PASSWORD).await;
@@ -302,7 +306,7 @@ async fn audited(server: &TestServer, user_id: &str, kind: &str) -> usize {
         .await
         .unwrap()
         .iter()
-        .filter(|r| r.1 == kind)
+        .filter(|r| r.1.as_str() == kind)
         .count()
 }
 

@@ -483,9 +483,10 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
         async move {
             let hash = state.hasher.hash("Baru#Sandi2026x".into()).await.unwrap();
             let ev = gerbang::domain::audit::AuditEvent {
-                kind: "password_changed",
                 subject: Some(&user_id),
-                ..Default::default()
+                ..gerbang::domain::audit::AuditEvent::new(
+                    gerbang::domain::audit::AuditKind::PasswordChanged,
+                )
             };
             let mail = gerbang::mail::compose::password_changed(
                 gerbang::web::i18n::Lang::Id,
@@ -514,7 +515,11 @@ async fn a_half_done_login_dies_with_the_password_and_the_account(backend: Backe
             "disabled" => server
                 .state
                 .store
-                .set_user_status(&user_id, "disabled", server.clock().now())
+                .set_user_status(
+                    &user_id,
+                    gerbang::domain::user_status::UserStatus::Disabled,
+                    server.clock().now(),
+                )
                 .await
                 .unwrap(),
             _ => gerbang::auth::session::end_all_for_user(&server.state, &user_id)

@@ -619,7 +619,11 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
         .to_string();
     let store = &s.server.state.store;
     store
-        .set_user_status(&sub, "disabled", s.server.clock().now())
+        .set_user_status(
+            &sub,
+            gerbang::domain::user_status::UserStatus::Disabled,
+            s.server.clock().now(),
+        )
         .await
         .unwrap();
     let form = [("grant_type", "refresh_token"), ("refresh_token", r)];
@@ -629,7 +633,11 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
     store
-        .set_user_status(&sub, "active", s.server.clock().now())
+        .set_user_status(
+            &sub,
+            gerbang::domain::user_status::UserStatus::Active,
+            s.server.clock().now(),
+        )
         .await
         .unwrap();
     let (st, _, _) = token(&s, &form).await;
@@ -974,12 +982,22 @@ async fn remembered_tokens_and_clients_follow_changes(backend: Backend) {
     let sub = jwt_part(access, 1)["sub"].as_str().unwrap().to_string();
     let store = &s.server.state.store;
     let now = s.server.clock().now();
-    store.set_user_status(&sub, "disabled", now).await.unwrap();
+    store
+        .set_user_status(
+            &sub,
+            gerbang::domain::user_status::UserStatus::Disabled,
+            now,
+        )
+        .await
+        .unwrap();
     assert_eq!(userinfo_status(&s, access).await, 200, "within the bound");
     s.server.clock().advance(3);
     assert_eq!(userinfo_status(&s, access).await, 401, "past the bound");
     let now = s.server.clock().now();
-    store.set_user_status(&sub, "active", now).await.unwrap();
+    store
+        .set_user_status(&sub, gerbang::domain::user_status::UserStatus::Active, now)
+        .await
+        .unwrap();
     s.server.clock().advance(3);
     assert_eq!(userinfo_status(&s, access).await, 200, "enabled again");
     // The operator withdraws the signing key (a new ring without it, as a reload would bring).
@@ -1188,7 +1206,7 @@ async fn login_form_failures_do_not_enumerate(backend: Backend) {
         .server
         .state
         .store
-        .count_audit_events("login_failure")
+        .count_audit_events(gerbang::domain::audit::AuditKind::LoginFailure)
         .await
         .unwrap();
     assert!(kinds >= 3, "failures are audited: {kinds}");

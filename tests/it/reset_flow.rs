@@ -51,7 +51,7 @@ async fn imported_user_activates_and_signs_in(backend: Backend) {
     let audit = server
         .state
         .store
-        .count_audit_events("account_activated")
+        .count_audit_events(gerbang::domain::audit::AuditKind::AccountActivated)
         .await
         .unwrap();
     assert_eq!(audit, 1);

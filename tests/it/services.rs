@@ -451,7 +451,7 @@ async fn allowed_roles_gate_tokens_and_the_launcher(backend: Backend) {
         server
             .state
             .store
-            .count_audit_events("access_denied")
+            .count_audit_events(gerbang::domain::audit::AuditKind::AccessDenied)
             .await
             .unwrap()
             >= 2

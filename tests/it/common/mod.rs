@@ -228,10 +228,9 @@ impl TestServer {
     pub async fn add_user_without_device(&self, password: &str) -> (String, String) {
         let (nip, id) = self.add_user(None).await;
         let hash = self.state.hasher.hash(password.to_string()).await.unwrap();
-        let event = gerbang::domain::audit::AuditEvent {
-            kind: "password_reset",
-            ..Default::default()
-        };
+        let event = gerbang::domain::audit::AuditEvent::new(
+            gerbang::domain::audit::AuditKind::PasswordReset,
+        );
         let notice = gerbang::store::outbox::Mail {
             to: "noreply@bkn.go.id".into(),
             subject: "-".into(),
@@ -254,10 +253,9 @@ impl TestServer {
 
     pub async fn add_device(&self, user_id: &str, name: &str, secret: &[u8]) {
         let sealed = self.state.keys().seal(secret, user_id);
-        let event = gerbang::domain::audit::AuditEvent {
-            kind: "mfa_device_added",
-            ..Default::default()
-        };
+        let event = gerbang::domain::audit::AuditEvent::new(
+            gerbang::domain::audit::AuditKind::MfaDeviceAdded,
+        );
         let d = gerbang::store::mfa::NewDevice {
             user_id,
             device_name: name,
