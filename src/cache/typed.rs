@@ -18,7 +18,8 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Cache, CacheError};
+use super::backend::Cache;
+use super::error::CacheError;
 
 /// One part of a key; parts of a tuple are joined with `:`.
 pub trait KeyPart {

@@ -21,7 +21,10 @@ fn modules(root: &Path) -> BTreeMap<Module, PathBuf> {
             if path.extension().is_none_or(|e| e != "rs") {
                 continue;
             }
-            let rel = path.strip_prefix(root).expect("under src/").with_extension("");
+            let rel = path
+                .strip_prefix(root)
+                .expect("under src/")
+                .with_extension("");
             let mut parts: Module = rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -57,7 +60,9 @@ fn code_of(src: &str) -> String {
                 }
                 i += 2;
             }
-            b'r' if b.get(i + 1) == Some(&b'#') || (b.get(i + 1) == Some(&b'"') && !ident(b, i)) => {
+            b'r' if b.get(i + 1) == Some(&b'#')
+                || (b.get(i + 1) == Some(&b'"') && !ident(b, i)) =>
+            {
                 // A raw string: r"…" or r#"…"#.
                 let mut j = i + 1;
                 let mut hashes = 0;
@@ -143,7 +148,10 @@ fn expand(prefix: &str, body: &str, out: &mut Vec<String>) {
                 &item[k + 1..item.len() - 1],
                 out,
             ),
-            None => out.push(format!("{prefix}{}", item.split(" as ").next().unwrap_or(item))),
+            None => out.push(format!(
+                "{prefix}{}",
+                item.split(" as ").next().unwrap_or(item)
+            )),
         }
     }
 }
@@ -161,7 +169,10 @@ fn paths_in(code: &str) -> Vec<String> {
         let Some(end) = rest.find(';') else { break };
         let body: String = rest[..end].split_whitespace().collect::<Vec<_>>().join(" ");
         let body = body.replace(" ::", "::").replace(":: ", "::");
-        let body = body.replace("{ ", "{").replace(" }", "}").replace(", ", ",");
+        let body = body
+            .replace("{ ", "{")
+            .replace(" }", "}")
+            .replace(", ", ",");
         expand("", &body, &mut out);
         rest = &rest[end..];
     }
@@ -169,7 +180,10 @@ fn paths_in(code: &str) -> Vec<String> {
     let b = code.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if (b[i].is_ascii_alphabetic() || b[i] == b'_') && !ident(b, i) && (i == 0 || b[i - 1] != b':') {
+        if (b[i].is_ascii_alphabetic() || b[i] == b'_')
+            && !ident(b, i)
+            && (i == 0 || b[i - 1] != b':')
+        {
             let start = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':') {
                 i += 1;
@@ -195,17 +209,26 @@ fn imports(mods: &BTreeMap<Module, PathBuf>) -> BTreeMap<Module, BTreeSet<Module
     let mut graph = BTreeMap::new();
     for (me, path) in mods {
         let src = std::fs::read_to_string(path).expect("a source file");
-        let is_dir = path.ends_with("mod.rs") || path.ends_with("lib.rs") || path.ends_with("main.rs");
+        let is_dir =
+            path.ends_with("mod.rs") || path.ends_with("lib.rs") || path.ends_with("main.rs");
         let code = code_of(&src);
         let mut to = BTreeSet::new();
         for p in paths_in(&code) {
-            let parts: Vec<String> = p.split("::").filter(|s| !s.is_empty()).map(str::to_string).collect();
+            let parts: Vec<String> = p
+                .split("::")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
             let Some(first) = parts.first() else { continue };
             let full: Vec<String> = match first.as_str() {
                 "crate" => parts[1..].to_vec(),
                 "self" => [me.clone(), parts[1..].to_vec()].concat(),
                 "super" => {
-                    let mut base = if is_dir { me.clone() } else { me[..me.len().saturating_sub(1)].to_vec() };
+                    let mut base = if is_dir {
+                        me.clone()
+                    } else {
+                        me[..me.len().saturating_sub(1)].to_vec()
+                    };
                     let mut k = 0;
                     while parts.get(k).is_some_and(|s| s == "super") {
                         if k > 0 {
@@ -216,7 +239,10 @@ fn imports(mods: &BTreeMap<Module, PathBuf>) -> BTreeMap<Module, BTreeSet<Module
                     [base, parts[k..].to_vec()].concat()
                 }
                 // A parent naming its child's item: `child::item`.
-                child if is_dir && mods.contains_key(&[me.clone(), vec![child.to_string()]].concat()) => {
+                child
+                    if is_dir
+                        && mods.contains_key(&[me.clone(), vec![child.to_string()]].concat()) =>
+                {
                     [me.clone(), parts.clone()].concat()
                 }
                 _ => continue,
@@ -275,7 +301,14 @@ fn cycles(graph: &BTreeMap<Module, BTreeSet<Module>>) -> Vec<Vec<Module>> {
             }
         }
     }
-    let mut t = T { g: graph, index: BTreeMap::new(), low: BTreeMap::new(), stack: Vec::new(), on: BTreeSet::new(), out: Vec::new() };
+    let mut t = T {
+        g: graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        out: Vec::new(),
+    };
     for v in graph.keys() {
         if !t.index.contains_key(v) {
             visit(&mut t, v);
@@ -285,7 +318,11 @@ fn cycles(graph: &BTreeMap<Module, BTreeSet<Module>>) -> Vec<Vec<Module>> {
 }
 
 fn name(m: &Module) -> String {
-    if m.is_empty() { "crate".into() } else { m.join("::") }
+    if m.is_empty() {
+        "crate".into()
+    } else {
+        m.join("::")
+    }
 }
 
 #[test]
@@ -295,7 +332,11 @@ fn no_module_imports_one_that_imports_it_back() {
     let graph = imports(&mods);
     // The reader must see the house: if it found no imports it would pass vacuously.
     let edges: usize = graph.values().map(BTreeSet::len).sum();
-    assert!(mods.len() > 50 && edges > 200, "{} modules, {edges} imports read", mods.len());
+    assert!(
+        mods.len() > 50 && edges > 200,
+        "{} modules, {edges} imports read",
+        mods.len()
+    );
     let found = cycles(&graph);
     let report: Vec<String> = found
         .iter()
@@ -303,12 +344,21 @@ fn no_module_imports_one_that_imports_it_back() {
             let set: BTreeSet<&Module> = c.iter().collect();
             let ties: Vec<String> = c
                 .iter()
-                .flat_map(|a| graph[a].iter().filter(|b| set.contains(b)).map(move |b| format!("{} -> {}", name(a), name(b))))
+                .flat_map(|a| {
+                    graph[a]
+                        .iter()
+                        .filter(|b| set.contains(b))
+                        .map(move |b| format!("{} -> {}", name(a), name(b)))
+                })
                 .collect();
             ties.join(", ")
         })
         .collect();
-    assert!(found.is_empty(), "import cycles in src/:\n{}", report.join("\n"));
+    assert!(
+        found.is_empty(),
+        "import cycles in src/:\n{}",
+        report.join("\n")
+    );
 }
 
 #[test]
@@ -318,11 +368,34 @@ fn the_reader_sees_a_cycle_when_there_is_one() {
     let src = dir.path();
     std::fs::create_dir_all(src.join("a")).expect("dirs");
     std::fs::write(src.join("lib.rs"), "pub mod a;\npub mod b;\n").expect("lib");
-    std::fs::write(src.join("a/mod.rs"), "pub mod x;\nuse crate::b::B;\npub fn f() { x::g() }\n").expect("a");
-    std::fs::write(src.join("a/x.rs"), "// use crate::b; (a comment)\npub fn g() { let _ = \"crate::b::B\"; }\n").expect("x");
-    std::fs::write(src.join("b.rs"), "use crate::a::{self, x::g};\npub struct B;\n").expect("b");
+    std::fs::write(
+        src.join("a/mod.rs"),
+        "pub mod x;\nuse crate::b::B;\npub fn f() { x::g() }\n",
+    )
+    .expect("a");
+    std::fs::write(
+        src.join("a/x.rs"),
+        "// use crate::b; (a comment)\npub fn g() { let _ = \"crate::b::B\"; }\n",
+    )
+    .expect("x");
+    std::fs::write(
+        src.join("b.rs"),
+        "use crate::a::{self, x::g};\npub struct B;\n",
+    )
+    .expect("b");
     let mods = modules(src);
     let found = cycles(&imports(&mods));
-    let names: Vec<Vec<String>> = found.iter().map(|c| { let mut n: Vec<String> = c.iter().map(name).collect(); n.sort(); n }).collect();
-    assert_eq!(names, vec![vec!["a".to_string(), "b".to_string()]], "comments and strings are not imports; `use` groups are");
+    let names: Vec<Vec<String>> = found
+        .iter()
+        .map(|c| {
+            let mut n: Vec<String> = c.iter().map(name).collect();
+            n.sort();
+            n
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![vec!["a".to_string(), "b".to_string()]],
+        "comments and strings are not imports; `use` groups are"
+    );
 }
