@@ -2,9 +2,8 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
@@ -19,7 +18,7 @@ use crate::store::lifecycle::IMPORT_DISABLED;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::time::wib;
-use crate::web::{client_ip, csrf, user_agent};
+use crate::web::{ClientMeta, CsrfFirst, csrf};
 
 struct Person {
     nip: String,
@@ -153,14 +152,10 @@ pub async fn get_helpdesk(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    client: ClientMeta,
+    staff: Staff,
     Query(q): Query<FindQuery>,
 ) -> Result<Response, AppError> {
-    let staff = match require_staff(&state, &jar).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
     let nip: String = q
         .nip
         .trim()
@@ -206,8 +201,7 @@ pub async fn get_helpdesk(
         v.name_query = name_query;
     }
     if !nip.is_empty() {
-        let ip = client_ip(&state, peer, &headers);
-        match find_in_scope(&state, &staff, &nip, &ip, Purpose::View).await? {
+        match find_in_scope(&state, &staff, &nip, &client.ip, Purpose::View).await? {
             Lookup::Person(u) => v.person = Some(person_view(&state, &u).await?),
             Lookup::NotFound | Lookup::Own => {
                 v.error = Some("helpdesk.not_found");
@@ -224,29 +218,21 @@ pub struct StepUpForm {
     csrf_token: String,
     otp: String,
 }
+crate::csrf_token_field!(StepUpForm, ActionForm);
 
 pub async fn post_step_up(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(f): Form<StepUpForm>,
+    client: ClientMeta,
+    CsrfFirst(staff, f): CsrfFirst<Staff, StepUpForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
-    let staff = match require_staff(&state, &jar).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
     let now = state.clock.now();
-    let ip = client_ip(&state, peer, &headers);
     let refused = |why: &'static str| AuditEvent {
         kind: "helpdesk_refused",
         actor: Some(&staff.user.id),
         subject: Some(&staff.user.id),
-        ip: Some(&ip),
+        ip: Some(&client.ip),
         detail: Some(why),
         ..Default::default()
     };
@@ -318,24 +304,16 @@ pub async fn post_action(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(f): Form<ActionForm>,
+    client: ClientMeta,
+    CsrfFirst(staff, f): CsrfFirst<Staff, ActionForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
-    let staff = match require_staff(&state, &jar).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
     let now = state.clock.now();
     if !staff.fresh(now) {
         return Ok(Redirect::to("/helpdesk").into_response());
     }
-    let ip = client_ip(&state, peer, &headers);
+    let ip = &client.ip;
     let nip: String = f.nip.trim().chars().take(18).collect();
-    let person = match find_in_scope(&state, &staff, &nip, &ip, Purpose::Act).await? {
+    let person = match find_in_scope(&state, &staff, &nip, ip, Purpose::Act).await? {
         Lookup::Person(u) => u,
         Lookup::NotFound => {
             let v = View {
@@ -367,7 +345,7 @@ pub async fn post_action(
         kind: "helpdesk_refused",
         actor: Some(&staff.user.id),
         subject: Some(&person.id),
-        ip: Some(&ip),
+        ip: Some(ip),
         detail: Some(why),
         ..Default::default()
     };
@@ -403,8 +381,8 @@ pub async fn post_action(
         v.person = Some(person_view(&state, &person).await?);
         return Ok(render(&state, jar, lang, v));
     }
-    let ua = user_agent(&headers);
-    perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await?;
+    let ua = client.user_agent.as_deref();
+    perform(&state, &staff, &person, action, reason, ip, ua).await?;
     Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
 }
 
@@ -459,13 +437,9 @@ fn csv_cell(v: &str) -> std::borrow::Cow<'_, str> {
 pub async fn get_audit(
     State(state): State<AppState>,
     lang: Lang,
-    jar: CookieJar,
+    staff: Staff,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
-    let staff = match require_staff(&state, &jar).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
     if staff.scope.is_some() {
         return Err(AppError::new(StatusCode::FORBIDDEN, "audit.admins_only"));
     }
