@@ -313,34 +313,25 @@ pub async fn post_action(
     }
     let ip = &client.ip;
     let nip: String = f.nip.trim().chars().take(18).collect();
+    // Refused: the console again, at the NIP asked for, saying why.
+    let again = |error: &'static str, status: StatusCode| View {
+        query: nip.clone(),
+        error: Some(error),
+        status,
+        ..View::default()
+    };
     let person = match find_in_scope(&state, &staff, &nip, ip, Purpose::Act).await? {
         Lookup::Person(u) => u,
         Lookup::NotFound => {
-            let v = View {
-                query: nip,
-                error: Some("helpdesk.not_found"),
-                status: StatusCode::NOT_FOUND,
-                ..View::default()
-            };
+            let v = again("helpdesk.not_found", StatusCode::NOT_FOUND);
             return Ok(render(&state, jar, lang, v));
         }
         Lookup::Own => {
-            let v = View {
-                query: nip,
-                error: Some("helpdesk.self"),
-                status: StatusCode::FORBIDDEN,
-                ..View::default()
-            };
+            let v = again("helpdesk.self", StatusCode::FORBIDDEN);
             return Ok(render(&state, jar, lang, v));
         }
     };
     let reason = f.reason.trim();
-    let again = |error: &'static str| View {
-        query: nip.clone(),
-        error: Some(error),
-        status: StatusCode::BAD_REQUEST,
-        ..View::default()
-    };
     let refused = |why: &'static str| AuditEvent {
         kind: "helpdesk_refused",
         actor: Some(&staff.user.id),
@@ -354,8 +345,10 @@ pub async fn post_action(
             .store
             .audit(&refused("no reason or confirmation"), now)
             .await?;
-        let mut v = again("helpdesk.bad_reason");
-        v.person = Some(person_view(&state, &person).await?);
+        let v = View {
+            person: Some(person_view(&state, &person).await?),
+            ..again("helpdesk.bad_reason", StatusCode::BAD_REQUEST)
+        };
         return Ok(render(&state, jar, lang, v));
     }
     let new_email = f.new_email.trim().to_string();
@@ -366,8 +359,10 @@ pub async fn post_action(
                 .store
                 .audit(&refused("bad action or e-mail"), now)
                 .await?;
-            let mut v = again("helpdesk.bad_email");
-            v.person = Some(person_view(&state, &person).await?);
+            let v = View {
+                person: Some(person_view(&state, &person).await?),
+                ..again("helpdesk.bad_email", StatusCode::BAD_REQUEST)
+            };
             return Ok(render(&state, jar, lang, v));
         }
     };
@@ -376,9 +371,10 @@ pub async fn post_action(
             .store
             .audit(&refused("enable over a SIASN disable"), now)
             .await?;
-        let mut v = again("helpdesk.siasn_inactive");
-        v.status = StatusCode::FORBIDDEN;
-        v.person = Some(person_view(&state, &person).await?);
+        let v = View {
+            person: Some(person_view(&state, &person).await?),
+            ..again("helpdesk.siasn_inactive", StatusCode::FORBIDDEN)
+        };
         return Ok(render(&state, jar, lang, v));
     }
     let ua = client.user_agent.as_deref();
