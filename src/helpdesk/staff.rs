@@ -265,7 +265,7 @@ pub(super) async fn perform(
     }
     if let Action::SetEmail(_) = action {
         // A reset code mailed to the replaced address must not set the password any more.
-        crate::auth::reset_code::end(&state, &person.id).await?;
+        crate::auth::reset_code::end(state, &person.id).await?;
     }
     Ok(())
 }
