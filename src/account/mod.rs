@@ -182,8 +182,8 @@ pub async fn get_account(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    me: SignedIn,
     Query(q): Query<AccountQuery>,
+    me: SignedIn,
 ) -> Result<Response, AppError> {
     let notice = match q.done.as_str() {
         "saved" => Some("account.done"),

@@ -153,8 +153,8 @@ pub async fn get_helpdesk(
     lang: Lang,
     jar: CookieJar,
     client: ClientMeta,
-    staff: Staff,
     Query(q): Query<FindQuery>,
+    staff: Staff,
 ) -> Result<Response, AppError> {
     let nip: String = q
         .nip
@@ -433,8 +433,8 @@ fn csv_cell(v: &str) -> std::borrow::Cow<'_, str> {
 pub async fn get_audit(
     State(state): State<AppState>,
     lang: Lang,
-    staff: Staff,
     Query(q): Query<AuditQuery>,
+    staff: Staff,
 ) -> Result<Response, AppError> {
     if staff.scope.is_some() {
         return Err(AppError::new(StatusCode::FORBIDDEN, "audit.admins_only"));
