@@ -3,18 +3,18 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::session::{self, SsoSession};
+use crate::auth::signed_in::SignedIn;
 use crate::domain::audit::{AuditEvent, AuditKind};
-use crate::domain::oidc::ACR_MFA;
 use crate::domain::password_policy;
 use crate::error::AppError;
 use crate::mail::compose;
@@ -25,7 +25,7 @@ use crate::store::mfa::DeviceChange;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::time::{wib, wib_seconds};
-use crate::web::{client_ip, csrf};
+use crate::web::{ClientMeta, CsrfFirst, csrf};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -83,38 +83,38 @@ struct RecoveryPage {
     codes: Vec<String>,
 }
 
-/// The signed-in person, with MFA; anyone else goes to the login form.
-async fn me(state: &AppState, jar: &CookieJar) -> Result<Option<(SsoSession, User)>, AppError> {
-    let Some(s) = session::current(state, jar)
-        .await?
-        .filter(|s| s.acr == ACR_MFA)
-    else {
-        return Ok(None);
-    };
-    Ok(state
-        .store
-        .find_user(&s.user_id)
-        .await?
-        .filter(|u| u.is_active() && u.admits_session(s.auth_time))
-        .map(|u| (s, u)))
-}
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct AccountQuery {
     done: String,
 }
 
+/// What the account page shows beside the person's own lists.
+#[derive(Default)]
+struct Shown {
+    notice: Option<&'static str>,
+    error: Option<String>,
+    status: StatusCode,
+}
+
+impl Shown {
+    fn error(status: StatusCode, message: impl Into<String>) -> Self {
+        Shown {
+            error: Some(message.into()),
+            status,
+            ..Default::default()
+        }
+    }
+}
+
 async fn render(
     state: &AppState,
     jar: CookieJar,
     lang: Lang,
-    me: &(SsoSession, User),
-    notice: Option<&'static str>,
-    error: Option<String>,
-    status: StatusCode,
+    me: &SignedIn,
+    shown: Shown,
 ) -> Result<Response, AppError> {
-    let (sso, user) = me;
+    let SignedIn { sso, user } = me;
     let devices = state
         .store
         .list_totp(&user.id)
@@ -167,15 +167,15 @@ async fn render(
         csrf,
         name: user.name.clone(),
         nip: user.nip.clone(),
-        notice,
-        error,
+        notice: shown.notice,
+        error: shown.error,
         devices,
         recovery_left,
         sessions,
         activity,
         consents,
     };
-    Ok((status, jar, page).into_response())
+    Ok((shown.status, jar, page).into_response())
 }
 
 pub async fn get_account(
@@ -183,29 +183,19 @@ pub async fn get_account(
     lang: Lang,
     jar: CookieJar,
     Query(q): Query<AccountQuery>,
+    me: SignedIn,
 ) -> Result<Response, AppError> {
-    let Some(me) = me(&state, &jar).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let notice = match q.done.as_str() {
         "saved" => Some("account.done"),
         "removed_last" => Some("account.removed_last"),
         "consent_revoked" => Some("account.consent_revoked"),
         _ => None,
     };
-    render(&state, jar, lang, &me, notice, None, StatusCode::OK).await
-}
-
-/// Common prologue of every change: CSRF, then the signed-in person.
-async fn authorize_change(
-    state: &AppState,
-    jar: &CookieJar,
-    csrf_token: &str,
-) -> Result<Option<(SsoSession, User)>, AppError> {
-    if !csrf::verify(state, jar, Some(csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
-    me(state, jar).await
+    let shown = Shown {
+        notice,
+        ..Default::default()
+    };
+    render(&state, jar, lang, &me, shown).await
 }
 
 /// A code on the account page. Wrong ones are bounded by the session's own budget
@@ -261,11 +251,11 @@ async fn prove(
     state: &AppState,
     jar: CookieJar,
     lang: Lang,
-    me: &(SsoSession, User),
+    me: &SignedIn,
     proof: Proof<'_>,
     code: &str,
 ) -> Result<Result<CookieJar, Response>, AppError> {
-    let (sso, user) = me;
+    let SignedIn { sso, user } = me;
     if !session::reserve_guess(state, sso).await? {
         let jar = session::end(state, jar).await?;
         return Ok(Err((jar, Redirect::to("/login")).into_response()));
@@ -282,16 +272,8 @@ async fn prove(
         ),
     };
     if !ok {
-        let page = render(
-            state,
-            jar,
-            lang,
-            me,
-            None,
-            Some(lang.t(wrong).into()),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await?;
+        let shown = Shown::error(StatusCode::UNAUTHORIZED, lang.t(wrong));
+        let page = render(state, jar, lang, me, shown).await?;
         return Ok(Err(page));
     }
     session::guess_proven(state, sso).await?;
@@ -315,14 +297,10 @@ pub async fn post_rename(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    client: ClientMeta,
     Path(id): Path<String>,
-    Form(f): Form<RenameForm>,
+    CsrfFirst(me, f): CsrfFirst<SignedIn, RenameForm>,
 ) -> Result<Response, AppError> {
-    let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let name = f.device_name.trim().to_string();
     if !crate::domain::text::is_plain_text(&name, 64) {
         return render(
@@ -330,13 +308,11 @@ pub async fn post_rename(
             jar,
             lang,
             &me,
-            None,
-            Some(lang.t("enrol.bad_name").into()),
-            StatusCode::BAD_REQUEST,
+            Shown::error(StatusCode::BAD_REQUEST, lang.t("enrol.bad_name")),
         )
         .await;
     }
-    let user = &me.1;
+    let user = &me.user;
     // Not one of theirs: the same as a device that does not exist.
     if !state
         .store
@@ -353,11 +329,10 @@ pub async fn post_rename(
         Err(page) => return Ok(page),
     };
     let now = state.clock.now();
-    let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
         actor: Some(&user.id),
         subject: Some(&user.id),
-        ip: Some(&ip),
+        ip: Some(&client.ip),
         detail: Some(&name),
         ..AuditEvent::new(AuditKind::MfaDeviceRenamed)
     };
@@ -382,9 +357,7 @@ pub async fn post_rename(
                 jar,
                 lang,
                 &me,
-                None,
-                Some(lang.t("enrol.dup_name").into()),
-                StatusCode::BAD_REQUEST,
+                Shown::error(StatusCode::BAD_REQUEST, lang.t("enrol.dup_name")),
             )
             .await
         }
@@ -404,15 +377,11 @@ pub async fn post_remove(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    client: ClientMeta,
     Path(id): Path<String>,
-    Form(f): Form<RemoveForm>,
+    CsrfFirst(me, f): CsrfFirst<SignedIn, RemoveForm>,
 ) -> Result<Response, AppError> {
-    let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let user = &me.1;
+    let user = &me.user;
     let devices = state.store.list_totp(&user.id).await?;
     let Some(device) = devices.iter().find(|d| d.id == id) else {
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
@@ -432,11 +401,10 @@ pub async fn post_remove(
         return Ok(page);
     }
     let now = state.clock.now();
-    let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
         actor: Some(&user.id),
         subject: Some(&user.id),
-        ip: Some(&ip),
+        ip: Some(&client.ip),
         detail: Some(&device.device_name),
         ..AuditEvent::new(AuditKind::MfaDeviceRemoved)
     };
@@ -473,13 +441,9 @@ pub async fn post_password(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(f): Form<PasswordForm>,
+    client: ClientMeta,
+    CsrfFirst(me, f): CsrfFirst<SignedIn, PasswordForm>,
 ) -> Result<Response, AppError> {
-    let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let proof = Proof::PasswordAndCode {
         password: &f.current_password,
     };
@@ -487,8 +451,7 @@ pub async fn post_password(
         Ok(jar) => jar,
         Err(page) => return Ok(page),
     };
-    let user = &me.1;
-    let fail = |msg: String| Some(msg);
+    let user = &me.user;
     let rules = password_policy::check(&f.password, &user.nip, &user.name);
     if !rules.is_empty() {
         let named: Vec<&str> = rules.iter().map(|r| lang.t(r.key())).collect();
@@ -497,9 +460,7 @@ pub async fn post_password(
             jar,
             lang,
             &me,
-            None,
-            fail(named.join(" ")),
-            StatusCode::BAD_REQUEST,
+            Shown::error(StatusCode::BAD_REQUEST, named.join(" ")),
         )
         .await;
     }
@@ -509,9 +470,7 @@ pub async fn post_password(
             jar,
             lang,
             &me,
-            None,
-            fail(lang.t("reset.mismatch").into()),
-            StatusCode::BAD_REQUEST,
+            Shown::error(StatusCode::BAD_REQUEST, lang.t("reset.mismatch")),
         )
         .await;
     }
@@ -521,19 +480,16 @@ pub async fn post_password(
             jar,
             lang,
             &me,
-            None,
-            fail(lang.t("rule.current").into()),
-            StatusCode::BAD_REQUEST,
+            Shown::error(StatusCode::BAD_REQUEST, lang.t("rule.current")),
         )
         .await;
     }
     let hash = state.hasher.hash(f.password.clone()).await?;
     let now = state.clock.now();
-    let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
         actor: Some(&user.id),
         subject: Some(&user.id),
-        ip: Some(&ip),
+        ip: Some(&client.ip),
         ..AuditEvent::new(AuditKind::PasswordChanged)
     };
     let notice = compose::password_changed(lang, &user.email, &user.name, &wib(now));
@@ -543,7 +499,7 @@ pub async fn post_password(
         .await?;
     state.mailer.wake.notify_one();
     // Every other session and every refresh token ends; this browser stays signed in.
-    end_other_sessions(&state, &me.0).await?;
+    end_other_sessions(&state, &me.sso).await?;
     crate::auth::pending::end_all_for_user(&state, &user.id).await?;
     state.store.revoke_user_refresh(&user.id, now).await?;
     Ok(done("saved"))
@@ -565,28 +521,32 @@ pub struct OtpForm {
     otp: String,
 }
 
+crate::csrf_token_field!(
+    RenameForm,
+    RemoveForm,
+    PasswordForm,
+    OtpForm,
+    EndForm,
+    RevokeConsentForm
+);
+
 pub async fn post_recovery(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(f): Form<OtpForm>,
+    client: ClientMeta,
+    CsrfFirst(me, f): CsrfFirst<SignedIn, OtpForm>,
 ) -> Result<Response, AppError> {
-    let Some(me) = authorize_change(&state, &jar, &f.csrf_token).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     if let Err(page) = prove(&state, jar, lang, &me, Proof::Totp, &f.otp).await? {
         return Ok(page);
     }
-    let user = &me.1;
+    let user = &me.user;
     let codes = otp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
-    let ip = client_ip(&state, peer, &headers);
     let event = AuditEvent {
         actor: Some(&user.id),
         subject: Some(&user.id),
-        ip: Some(&ip),
+        ip: Some(&client.ip),
         ..AuditEvent::new(AuditKind::RecoveryCodesRegenerated)
     };
     state
@@ -607,11 +567,8 @@ pub struct EndForm {
 pub async fn post_end_session(
     State(state): State<AppState>,
     jar: CookieJar,
-    Form(f): Form<EndForm>,
+    CsrfFirst(SignedIn { sso, user }, f): CsrfFirst<SignedIn, EndForm>,
 ) -> Result<Response, AppError> {
-    let Some((sso, user)) = authorize_change(&state, &jar, &f.csrf_token).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     if f.sid == "*" {
         end_other_sessions(&state, &sso).await?;
         return Ok(done("saved"));
@@ -643,12 +600,8 @@ pub struct RevokeConsentForm {
 /// person stop working now.
 pub async fn post_revoke_consent(
     State(state): State<AppState>,
-    jar: CookieJar,
-    Form(f): Form<RevokeConsentForm>,
+    CsrfFirst(SignedIn { user, .. }, f): CsrfFirst<SignedIn, RevokeConsentForm>,
 ) -> Result<Response, AppError> {
-    let Some((_, user)) = authorize_change(&state, &jar, &f.csrf_token).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let now = state.clock.now();
     if !state
         .store

@@ -2,7 +2,6 @@
 //! login in this browser. Failures from other browsers cannot lock those accounts out here.
 
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -69,12 +68,7 @@ pub fn remember(state: &AppState, jar: CookieJar, user_id: &str, now: i64) -> Co
     }
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&device).unwrap_or_default());
     let value = format!("{payload}.{}", mac(state.keys().secret(), &payload));
-    let cookie = Cookie::build((COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .secure(state.settings.cookies_secure())
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::seconds(ttl))
-        .build();
+    let mut cookie = crate::web::cookie(state, COOKIE, value);
+    cookie.set_max_age(time::Duration::seconds(ttl));
     jar.add(cookie)
 }

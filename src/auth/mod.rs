@@ -10,4 +10,5 @@ pub mod otp;
 pub mod pending;
 pub mod reset_code;
 pub mod session;
+pub mod signed_in;
 pub mod signin;

@@ -6,7 +6,7 @@
 //! never outlives its first deadline, however many codes are tried.
 
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, CacheError};
@@ -147,12 +147,7 @@ pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<Cook
     if let Some(uid) = &p.user_id {
         state.cache.set_add::<UserPending>(uid, &hash, TTL).await?;
     }
-    let cookie = Cookie::build((COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .secure(state.settings.cookies_secure())
-        .same_site(SameSite::Lax)
-        .build();
+    let cookie = crate::web::cookie(state, COOKIE, value);
     Ok(jar.add(cookie))
 }
 

@@ -3,7 +3,7 @@
 //! it is never the cookie value.
 
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, CacheError};
@@ -127,12 +127,7 @@ pub async fn create(
         .cache
         .set_add::<UserSessions>(&session.user_id, &hash, ttl)
         .await?;
-    let cookie = Cookie::build((COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .secure(state.settings.cookies_secure())
-        .same_site(SameSite::Lax)
-        .build();
+    let cookie = crate::web::cookie(state, COOKIE, value);
     Ok((jar.add(cookie), session))
 }
 

@@ -3,22 +3,22 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::auth::session;
+use crate::auth::signed_in::{Standing, standing};
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::{ACR_MFA, OAuthErrorCode};
 use crate::error::AppError;
 use crate::oidc::authorize;
 use crate::state::AppState;
-use crate::web::csrf;
 use crate::web::i18n::Lang;
+use crate::web::{CsrfForm, csrf};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/consent", get(get_consent).post(post_consent))
@@ -73,16 +73,14 @@ pub struct ConsentForm {
     req: String,
     decision: String,
 }
+crate::csrf_token_field!(ConsentForm);
 
 pub async fn post_consent(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    Form(form): Form<ConsentForm>,
+    CsrfForm(form): CsrfForm<ConsentForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
     let Some(sso) = session::current(&state, &jar)
         .await?
         .filter(|s| s.acr == ACR_MFA)
@@ -91,13 +89,12 @@ pub async fn post_consent(
     };
     // The page may have been opened before a disable (the import, the helpdesk): the
     // account decides, as at `/authorize`, and the pending request is left untouched.
-    match state.store.find_user(&sso.user_id).await? {
-        Some(u) if !u.admits_session(sso.auth_time) => {
+    match standing(&state, &sso).await? {
+        Standing::Holds(_) => {}
+        Standing::Disabled(u) => return crate::auth::disabled::page(&state, lang, &u).await,
+        Standing::Stale | Standing::Gone => {
             return Err(AppError::bad_request("error.login_expired"));
         }
-        Some(u) if u.is_active() => {}
-        Some(u) => return crate::auth::disabled::page(&state, lang, &u).await,
-        None => return Err(AppError::bad_request("error.login_expired")),
     }
     if !matches!(form.decision.as_str(), "allow" | "deny") {
         return Err(AppError::bad_request("error.bad_request"));

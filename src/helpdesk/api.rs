@@ -2,7 +2,7 @@
 //! Gerbang access token with the `helpdesk` scope whose user holds the role. Same scope
 //! rules and audit as the console; described at `/api/openapi.json`.
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,8 +19,8 @@ use crate::domain::oidc::has_scope;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::users::User;
+use crate::web::ClientMeta;
 use crate::web::i18n::Lang;
-use crate::web::{client_ip, user_agent};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -208,10 +208,10 @@ fn internal(e: AppError) -> Response {
 async fn get_user(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    client: ClientMeta,
     Path(nip): Path<String>,
 ) -> Response {
-    let ip = client_ip(&state, peer, &headers);
+    let ip = client.ip;
     let staff = match staff(&state, &headers, &ip).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -238,11 +238,11 @@ async fn post_action(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    client: ClientMeta,
     Path(nip): Path<String>,
     body: Result<Json<ActionBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let ip = client_ip(&state, peer, &headers);
+    let ClientMeta { ip, user_agent: ua } = client;
     let staff = match staff(&state, &headers, &ip).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -315,7 +315,6 @@ async fn post_action(
             lang.t("helpdesk.siasn_inactive"),
         );
     }
-    let ua = user_agent(&headers);
     match perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await {
         Ok(()) => Json(json!({ "done": action.name(), "nip": person.nip })).into_response(),
         Err(e) => internal(e),

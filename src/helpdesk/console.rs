@@ -2,9 +2,8 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
@@ -19,7 +18,7 @@ use crate::state::AppState;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::time::wib;
-use crate::web::{client_ip, csrf, user_agent};
+use crate::web::{ClientMeta, CsrfFirst, csrf};
 
 struct Person {
     nip: String,
@@ -150,14 +149,10 @@ pub async fn get_helpdesk(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    client: ClientMeta,
     Query(q): Query<FindQuery>,
+    staff: Staff,
 ) -> Result<Response, AppError> {
-    let staff = match require_staff(&state, &jar).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
     let nip: String = q
         .nip
         .trim()
@@ -203,8 +198,7 @@ pub async fn get_helpdesk(
         v.name_query = name_query;
     }
     if !nip.is_empty() {
-        let ip = client_ip(&state, peer, &headers);
-        match find_in_scope(&state, &staff, &nip, &ip, Purpose::View).await? {
+        match find_in_scope(&state, &staff, &nip, &client.ip, Purpose::View).await? {
             Lookup::Person(u) => v.person = Some(person_view(&state, &u).await?),
             Lookup::NotFound | Lookup::Own => {
                 v.error = Some("helpdesk.not_found");
@@ -221,28 +215,20 @@ pub struct StepUpForm {
     csrf_token: String,
     otp: String,
 }
+crate::csrf_token_field!(StepUpForm, ActionForm);
 
 pub async fn post_step_up(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(f): Form<StepUpForm>,
+    client: ClientMeta,
+    CsrfFirst(staff, f): CsrfFirst<Staff, StepUpForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
-    let staff = match require_staff(&state, &jar).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
     let now = state.clock.now();
-    let ip = client_ip(&state, peer, &headers);
     let refused = |why: &'static str| AuditEvent {
         actor: Some(&staff.user.id),
         subject: Some(&staff.user.id),
-        ip: Some(&ip),
+        ip: Some(&client.ip),
         detail: Some(why),
         ..AuditEvent::new(AuditKind::HelpdeskRefused)
     };
@@ -321,55 +307,38 @@ pub async fn post_action(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(f): Form<ActionForm>,
+    client: ClientMeta,
+    CsrfFirst(staff, f): CsrfFirst<Staff, ActionForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&f.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
-    let staff = match require_staff(&state, &jar).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
     let now = state.clock.now();
     if !staff.fresh(now) {
         return Ok(Redirect::to("/helpdesk").into_response());
     }
-    let ip = client_ip(&state, peer, &headers);
+    let ip = &client.ip;
     let nip: String = f.nip.trim().chars().take(18).collect();
-    let person = match find_in_scope(&state, &staff, &nip, &ip, Purpose::Act).await? {
+    // Refused: the console again, at the NIP asked for, saying why.
+    let again = |error: &'static str, status: StatusCode| View {
+        query: nip.clone(),
+        error: Some(error),
+        status,
+        ..View::default()
+    };
+    let person = match find_in_scope(&state, &staff, &nip, ip, Purpose::Act).await? {
         Lookup::Person(u) => u,
         Lookup::NotFound => {
-            let v = View {
-                query: nip,
-                error: Some("helpdesk.not_found"),
-                status: StatusCode::NOT_FOUND,
-                ..View::default()
-            };
+            let v = again("helpdesk.not_found", StatusCode::NOT_FOUND);
             return Ok(render(&state, jar, lang, v));
         }
         Lookup::Own => {
-            let v = View {
-                query: nip,
-                error: Some("helpdesk.self"),
-                status: StatusCode::FORBIDDEN,
-                ..View::default()
-            };
+            let v = again("helpdesk.self", StatusCode::FORBIDDEN);
             return Ok(render(&state, jar, lang, v));
         }
     };
     let reason = f.reason.trim();
-    let again = |error: &'static str| View {
-        query: nip.clone(),
-        error: Some(error),
-        status: StatusCode::BAD_REQUEST,
-        ..View::default()
-    };
     let refused = |why: &'static str| AuditEvent {
         actor: Some(&staff.user.id),
         subject: Some(&person.id),
-        ip: Some(&ip),
+        ip: Some(ip),
         detail: Some(why),
         ..AuditEvent::new(AuditKind::HelpdeskRefused)
     };
@@ -378,8 +347,10 @@ pub async fn post_action(
             .store
             .audit(&refused("no reason or confirmation"), now)
             .await?;
-        let mut v = again("helpdesk.bad_reason");
-        v.person = Some(person_view(&state, &person).await?);
+        let v = View {
+            person: Some(person_view(&state, &person).await?),
+            ..again("helpdesk.bad_reason", StatusCode::BAD_REQUEST)
+        };
         return Ok(render(&state, jar, lang, v));
     }
     let new_email = f.new_email.trim().to_string();
@@ -390,8 +361,10 @@ pub async fn post_action(
                 .store
                 .audit(&refused("bad action or e-mail"), now)
                 .await?;
-            let mut v = again("helpdesk.bad_email");
-            v.person = Some(person_view(&state, &person).await?);
+            let v = View {
+                person: Some(person_view(&state, &person).await?),
+                ..again("helpdesk.bad_email", StatusCode::BAD_REQUEST)
+            };
             return Ok(render(&state, jar, lang, v));
         }
     };
@@ -400,13 +373,14 @@ pub async fn post_action(
             .store
             .audit(&refused("enable over a SIASN disable"), now)
             .await?;
-        let mut v = again("helpdesk.siasn_inactive");
-        v.status = StatusCode::FORBIDDEN;
-        v.person = Some(person_view(&state, &person).await?);
+        let v = View {
+            person: Some(person_view(&state, &person).await?),
+            ..again("helpdesk.siasn_inactive", StatusCode::FORBIDDEN)
+        };
         return Ok(render(&state, jar, lang, v));
     }
-    let ua = user_agent(&headers);
-    perform(&state, &staff, &person, action, reason, &ip, ua.as_deref()).await?;
+    let ua = client.user_agent.as_deref();
+    perform(&state, &staff, &person, action, reason, ip, ua).await?;
     Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
 }
 
@@ -461,13 +435,9 @@ fn csv_cell(v: &str) -> std::borrow::Cow<'_, str> {
 pub async fn get_audit(
     State(state): State<AppState>,
     lang: Lang,
-    jar: CookieJar,
     Query(q): Query<AuditQuery>,
+    staff: Staff,
 ) -> Result<Response, AppError> {
-    let staff = match require_staff(&state, &jar).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
     if staff.scope.is_some() {
         return Err(AppError::new(StatusCode::FORBIDDEN, "audit.admins_only"));
     }

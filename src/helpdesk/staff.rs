@@ -1,13 +1,15 @@
 //! The rules the console and the API share: who is staff and for which agencies, finding a
 //! person within that scope, and performing an action on them.
 
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
 use crate::auth::session;
+use crate::auth::signed_in::SignedIn;
 use crate::domain::audit::{AuditEvent, AuditKind};
-use crate::domain::oidc::ACR_MFA;
 use crate::domain::role::Role;
 use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
@@ -51,47 +53,25 @@ impl Staff {
     }
 }
 
-pub(super) enum Access {
-    Staff(Box<Staff>),
-    /// Not signed in (with MFA): go and sign in.
-    SignIn,
-    /// Signed in, but no helpdesk or admin role.
-    Forbidden,
-}
+/// As an extractor: the staff member, or the answer for anyone else — sign in (no session
+/// with MFA, or one the account no longer holds), or 403 without a helpdesk or admin role.
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
 
-pub(super) async fn access(state: &AppState, jar: &CookieJar) -> Result<Access, AppError> {
-    let Some(s) = session::current(state, jar)
-        .await?
-        .filter(|s| s.acr == ACR_MFA)
-    else {
-        return Ok(Access::SignIn);
-    };
-    let Some(user) = state
-        .store
-        .find_user(&s.user_id)
-        .await?
-        .filter(|u| u.is_active() && u.admits_session(s.auth_time))
-    else {
-        return Ok(Access::SignIn);
-    };
-    Ok(match staff_of(state, user, s.mfa_at.unwrap_or(0)).await? {
-        Some(staff) => Access::Staff(Box::new(staff)),
-        None => Access::Forbidden,
-    })
-}
-
-/// The staff member, or the answer for anyone else: sign in, or 403 without a role.
-pub(super) async fn require_staff(
-    state: &AppState,
-    jar: &CookieJar,
-) -> Result<Box<Staff>, Response> {
-    match access(state, jar).await {
-        Ok(Access::Staff(s)) => Ok(s),
-        Ok(Access::SignIn) => Err(Redirect::to("/login").into_response()),
-        Ok(Access::Forbidden) => {
-            Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden").into_response())
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let me = match SignedIn::load(state, &jar).await {
+            Ok(Some(me)) => me,
+            Ok(None) => return Err(Redirect::to("/login").into_response()),
+            Err(e) => return Err(e.into_response()),
+        };
+        match staff_of(state, me.user, me.sso.mfa_at.unwrap_or(0)).await {
+            Ok(Some(staff)) => Ok(staff),
+            Ok(None) => {
+                Err(AppError::new(StatusCode::FORBIDDEN, "helpdesk.forbidden").into_response())
+            }
+            Err(e) => Err(e.into_response()),
         }
-        Err(e) => Err(e.into_response()),
     }
 }
 

@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum_extra::extract::CookieJar;
 
 use crate::auth::session;
+use crate::auth::signed_in::{Standing, standing};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::csrf;
@@ -44,18 +45,14 @@ pub async fn get_home(
     let Some(sso) = session::current(&state, &jar).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let Some(user) = state
-        .store
-        .find_user(&sso.user_id)
-        .await?
-        .filter(|u| u.admits_session(sso.auth_time))
-    else {
-        let jar = session::end(&state, jar).await?;
-        return Ok((jar, Redirect::to("/login")).into_response());
+    let user = match standing(&state, &sso).await? {
+        Standing::Holds(user) => user,
+        Standing::Disabled(user) => return crate::auth::disabled::page(&state, lang, &user).await,
+        Standing::Stale | Standing::Gone => {
+            let jar = session::end(&state, jar).await?;
+            return Ok((jar, Redirect::to("/login")).into_response());
+        }
     };
-    if !user.is_active() {
-        return crate::auth::disabled::page(&state, lang, &user).await;
-    }
     let roles = state.store.role_names(&user.id).await?;
     // Only services this person may enter: a tile that ends in "access denied" helps no one.
     let services = state

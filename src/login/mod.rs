@@ -2,11 +2,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::time::{wib, wib_seconds};
-use crate::web::{captcha, client_ip, csrf, user_agent};
+use crate::web::{ClientMeta, CsrfForm, captcha, csrf};
 
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
@@ -77,22 +77,27 @@ pub struct LoginForm {
     captcha: String,
 }
 
-/// What a re-rendered login form should show.
-struct Shown {
+crate::csrf_token_field!(LoginForm, OtpForm);
+
+/// What a (re-)rendered login form should show, for the authorization request `req`.
+#[derive(Default)]
+struct Shown<'a> {
+    req: &'a str,
     nip: String,
     error: Option<&'static str>,
     notice: Option<&'static str>,
     status: StatusCode,
 }
 
+/// `ip`: whose failures decide whether a captcha is asked.
 async fn render_login(
     state: &AppState,
     jar: CookieJar,
     lang: Lang,
-    req_id: &str,
     ip: &str,
-    shown: Shown,
+    shown: Shown<'_>,
 ) -> Result<Response, AppError> {
+    let req_id = shown.req;
     let authreq = crate::oidc::request::load_authreq(state, req_id).await?;
     let nip = if shown.nip.is_empty() {
         authreq
@@ -131,46 +136,38 @@ pub async fn get_login(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    client: ClientMeta,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
-    let ip = client_ip(&state, peer, &headers);
-    let notice = (q.done == "reset").then_some("login.reset_done");
     let shown = Shown {
-        nip: String::new(),
-        error: None,
-        notice,
-        status: StatusCode::OK,
+        req: &q.req,
+        notice: (q.done == "reset").then_some("login.reset_done"),
+        ..Default::default()
     };
-    render_login(&state, jar, lang, &q.req, &ip, shown).await
+    render_login(&state, jar, lang, &client.ip, shown).await
 }
 
 pub async fn post_login(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(form): Form<LoginForm>,
+    client: ClientMeta,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
-    let ip = client_ip(&state, peer, &headers);
+    let ClientMeta { ip, user_agent: ua } = client;
     let nip_input = form.nip.trim().to_string();
     let again = |nip: String, error: &'static str, status: StatusCode| Shown {
+        req: &form.req,
         nip,
         error: Some(error),
-        notice: None,
         status,
+        ..Default::default()
     };
     if nip_input.len() > 32 || form.password.chars().count() > MAX_LEN {
         return render_login(
             &state,
             jar,
             lang,
-            &form.req,
             &ip,
             again(String::new(), "login.too_long", StatusCode::BAD_REQUEST),
         )
@@ -188,14 +185,13 @@ pub async fn post_login(
             "login.nip_invalid"
         };
         let shown = again(nip_input, key, StatusCode::BAD_REQUEST);
-        return render_login(&state, jar, lang, &form.req, &ip, shown).await;
+        return render_login(&state, jar, lang, &ip, shown).await;
     }
     if form.password.is_empty() {
         return render_login(
             &state,
             jar,
             lang,
-            &form.req,
             &ip,
             again(
                 nip_input,
@@ -206,7 +202,6 @@ pub async fn post_login(
         .await;
     }
 
-    let ua = user_agent(&headers);
     let user = state.store.find_user_by_nip(&nip_input).await?;
     let device = device::read(&state, &jar);
     let known_ttl = state.settings.lockout.known_browser_ttl_secs;
@@ -237,7 +232,6 @@ pub async fn post_login(
             &state,
             jar,
             lang,
-            &form.req,
             &ip,
             again(nip_input, "login.captcha_wrong", StatusCode::BAD_REQUEST),
         )
@@ -298,7 +292,6 @@ pub async fn post_login(
             &state,
             jar,
             lang,
-            &form.req,
             &ip,
             again(nip_input, "otp.invalid", StatusCode::UNAUTHORIZED),
         )
@@ -396,12 +389,13 @@ async fn second_factor(
         if step == Step::Form && outcome == OtpOutcome::Invalid {
             // Exactly what a wrong password with a code gets: nothing tells them apart.
             let shown = Shown {
+                req: a.req,
                 nip: a.user.nip.clone(),
                 error: Some("otp.invalid"),
-                notice: None,
                 status: StatusCode::UNAUTHORIZED,
+                ..Default::default()
             };
-            return render_login(state, jar, lang, a.req, a.ip, shown).await;
+            return render_login(state, jar, lang, a.ip, shown).await;
         }
         let jar = if step == Step::Form {
             // A code right for another time (only its owner's phone makes one): the second
@@ -518,14 +512,10 @@ pub async fn post_otp(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(form): Form<OtpForm>,
+    client: ClientMeta,
+    CsrfForm(form): CsrfForm<OtpForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
-    let ip = client_ip(&state, peer, &headers);
+    let ClientMeta { ip, user_agent: ua } = client;
     let Some((id, p)) = pending::load(&state, &jar).await? else {
         return Err(AppError::bad_request("error.login_expired"));
     };
@@ -547,7 +537,6 @@ pub async fn post_otp(
         let jar = pending::finish(&state, jar).await?;
         return Ok((jar, locked_page(lang, until)).into_response());
     }
-    let ua = user_agent(&headers);
     let proven = user.as_ref().filter(|u| p.password_ok && p.valid_for(u));
     let Some(user) = proven else {
         // A wrong password, or a login the account has moved past (new password, disabled):

@@ -3,15 +3,16 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::auth::otp;
+use crate::auth::signed_in::SignedIn;
 use crate::auth::signin::{self, Factor};
 use crate::auth::{pending, session};
 use crate::cache;
@@ -27,7 +28,7 @@ use crate::store::mfa::NewDevice;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::time::{wib, wib_seconds};
-use crate::web::{client_ip, csrf, user_agent};
+use crate::web::{ClientMeta, CsrfForm, csrf};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -134,15 +135,8 @@ impl cache::Entry for ContinueEntry {
 /// factor they hold, see `post_enrol`), or a login whose password was right for an account
 /// that has no second factor at all. A password alone never adds a device next to one.
 async fn enrollee(state: &AppState, jar: &CookieJar) -> Result<Option<Enrollee>, AppError> {
-    if let Some(s) = session::current(state, jar).await?
-        && s.acr == crate::domain::oidc::ACR_MFA
-        && let Some(user) = state
-            .store
-            .find_user(&s.user_id)
-            .await?
-            .filter(|u| u.is_active() && u.admits_session(s.auth_time))
-    {
-        return Ok(Some(Enrollee::Account { sso: s, user }));
+    if let Some(SignedIn { sso, user }) = SignedIn::load(state, jar).await? {
+        return Ok(Some(Enrollee::Account { sso, user }));
     }
     if let Some((id, p)) = pending::load(state, jar).await?
         && p.password_ok
@@ -199,14 +193,20 @@ async fn proof_needed(state: &AppState, who: &Enrollee) -> Result<&'static str, 
     })
 }
 
+/// What the enrolment page shows again after a refused try.
+#[derive(Default)]
+struct Shown {
+    device_name: String,
+    error: Option<String>,
+    status: StatusCode,
+}
+
 async fn render(
     state: &AppState,
     jar: CookieJar,
     lang: Lang,
     who: &Enrollee,
-    device_name: String,
-    error: Option<String>,
-    status: StatusCode,
+    shown: Shown,
 ) -> Result<Response, AppError> {
     let secret = pending_secret(state, who).await?;
     let bytes = totp_rs::Secret::try_from_base32(&secret).map_err(|_| AppError::internal())?;
@@ -227,12 +227,12 @@ async fn render(
         qr,
         secret_grouped: group4(&secret),
         secret,
-        device_name,
-        error,
+        device_name: shown.device_name,
+        error: shown.error,
         server_time: wib_seconds(state.clock.now()),
         proof: proof_needed(state, who).await?,
     };
-    Ok((status, jar, page).into_response())
+    Ok((shown.status, jar, page).into_response())
 }
 
 pub async fn get_enrol(
@@ -243,7 +243,7 @@ pub async fn get_enrol(
     let Some(who) = enrollee(&state, &jar).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    render(&state, jar, lang, &who, String::new(), None, StatusCode::OK).await
+    render(&state, jar, lang, &who, Shown::default()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -257,32 +257,35 @@ pub struct EnrolForm {
     /// From a signed-in person with no device left: their password.
     current_password: String,
 }
+crate::csrf_token_field!(EnrolForm);
 
 pub async fn post_enrol(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(form): Form<EnrolForm>,
+    client: ClientMeta,
+    CsrfForm(form): CsrfForm<EnrolForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
     let Some(who) = enrollee(&state, &jar).await? else {
         return Err(AppError::bad_request("error.login_expired"));
     };
     let name = form.device_name.trim().to_string();
-    let fail = |key: &'static str| Some(lang.t(key).to_string());
+    // Refused: the page again, with the name typed and why.
+    let again = |name: &str, error: String, status: StatusCode| Shown {
+        device_name: name.to_string(),
+        error: Some(error),
+        status,
+    };
+    let fail = |name: &str, key: &'static str, status: StatusCode| {
+        again(name, lang.t(key).to_string(), status)
+    };
     if !crate::domain::text::is_plain_text(&name, 64) {
         return render(
             &state,
             jar,
             lang,
             &who,
-            name,
-            fail("enrol.bad_name"),
-            StatusCode::BAD_REQUEST,
+            fail(&name, "enrol.bad_name", StatusCode::BAD_REQUEST),
         )
         .await;
     }
@@ -298,9 +301,7 @@ pub async fn post_enrol(
                 jar,
                 lang,
                 &who,
-                name,
-                Some(msg),
-                StatusCode::BAD_REQUEST,
+                again(&name, msg, StatusCode::BAD_REQUEST),
             )
             .await;
         }
@@ -310,9 +311,7 @@ pub async fn post_enrol(
                 jar,
                 lang,
                 &who,
-                name,
-                fail("enrol.bad_code"),
-                StatusCode::BAD_REQUEST,
+                fail(&name, "enrol.bad_code", StatusCode::BAD_REQUEST),
             )
             .await;
         }
@@ -347,9 +346,7 @@ pub async fn post_enrol(
                 jar,
                 lang,
                 &who,
-                name,
-                fail(key),
-                StatusCode::UNAUTHORIZED,
+                fail(&name, key, StatusCode::UNAUTHORIZED),
             )
             .await;
         }
@@ -363,8 +360,7 @@ pub async fn post_enrol(
         Vec::new()
     };
     let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
-    let ip = client_ip(&state, peer, &headers);
-    let ua = user_agent(&headers);
+    let ClientMeta { ip, user_agent: ua } = client;
     let event = AuditEvent {
         actor: Some(&user.id),
         subject: Some(&user.id),
@@ -397,9 +393,7 @@ pub async fn post_enrol(
                 jar,
                 lang,
                 &who,
-                name,
-                fail("enrol.dup_name"),
-                StatusCode::BAD_REQUEST,
+                fail(&name, "enrol.dup_name", StatusCode::BAD_REQUEST),
             )
             .await;
         }

@@ -13,6 +13,7 @@ use url::Url;
 use super::codes::CodeGrant;
 use super::request::{AuthRequest, ParamError, param};
 use crate::auth::session::{self, SsoSession};
+use crate::auth::signed_in::{Standing, standing};
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::{OAuthErrorCode, has_scope};
 use crate::error::AppError;
@@ -140,15 +141,17 @@ async fn authorize_inner(
     // The session may outlive a disable made elsewhere (the SIASN import): the account
     // decides, not the session. One from before a re-enable does not count at all.
     if let Some(s) = &usable {
-        match state.store.find_user(&s.user_id).await? {
-            Some(u) if !u.admits_session(s.auth_time) => {
+        match standing(state, s).await? {
+            Standing::Stale => {
                 // From before a re-enable: it ends here, for every page.
                 session::end_by_sid(state, &s.sid).await?;
                 usable = None;
             }
-            Some(u) if u.is_active() => {}
-            Some(u) => return Ok(crate::auth::disabled::page(state, lang, &u).await?),
-            None => return Err(Failure::Page(AppError::bad_request("error.bad_request"))),
+            Standing::Holds(_) => {}
+            Standing::Disabled(u) => return Ok(crate::auth::disabled::page(state, lang, &u).await?),
+            Standing::Gone => {
+                return Err(Failure::Page(AppError::bad_request("error.bad_request")));
+            }
         }
     }
     match usable {

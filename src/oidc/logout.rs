@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::i18n::Lang;
 
-#[derive(Template, WebTemplate)]
+#[derive(Template, WebTemplate, Default)]
 #[template(path = "logout.html")]
 struct LogoutPage {
     lang: Lang,
@@ -170,10 +170,7 @@ async fn finish(
             let page = LogoutPage {
                 lang,
                 done: true,
-                csrf: String::new(),
-                post_logout_redirect_uri: String::new(),
-                state: String::new(),
-                client_id: String::new(),
+                ..Default::default()
             };
             Ok((jar, page).into_response())
         }

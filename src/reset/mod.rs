@@ -6,11 +6,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
@@ -26,7 +26,7 @@ use crate::state::AppState;
 use crate::store::users::User;
 use crate::web::i18n::Lang;
 use crate::web::time::wib;
-use crate::web::{captcha, client_ip, csrf, user_agent};
+use crate::web::{ClientMeta, CsrfForm, captcha, csrf};
 
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
@@ -91,6 +91,8 @@ pub struct ConfirmForm {
     password_confirm: String,
 }
 
+crate::csrf_token_field!(ResetForm, ConfirmForm);
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ConfirmQuery {
@@ -98,14 +100,20 @@ pub struct ConfirmQuery {
     code: String,
 }
 
-async fn render_reset(
-    state: &AppState,
-    jar: CookieJar,
-    lang: Lang,
+/// What the reset form shows when it is rendered (again).
+#[derive(Default)]
+struct ResetView {
     nip: String,
     email: String,
     error: Option<&'static str>,
     status: StatusCode,
+}
+
+async fn render_reset(
+    state: &AppState,
+    jar: CookieJar,
+    lang: Lang,
+    v: ResetView,
 ) -> Result<Response, AppError> {
     let captcha_id = captcha::create(state).await?;
     let (jar, csrf) = csrf::issue(state, jar);
@@ -113,11 +121,11 @@ async fn render_reset(
         lang,
         csrf,
         captcha_id,
-        nip,
-        email,
-        error: error.map(|k| lang.t(k)),
+        nip: v.nip,
+        email: v.email,
+        error: v.error.map(|k| lang.t(k)),
     };
-    Ok((status, jar, page).into_response())
+    Ok((v.status, jar, page).into_response())
 }
 
 pub async fn get_reset(
@@ -125,16 +133,7 @@ pub async fn get_reset(
     lang: Lang,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    render_reset(
-        &state,
-        jar,
-        lang,
-        String::new(),
-        String::new(),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    render_reset(&state, jar, lang, ResetView::default()).await
 }
 
 /// Keeps only what a NIP field may hold, so nothing odd travels back into a page or link.
@@ -150,29 +149,21 @@ pub async fn post_reset(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(form): Form<ResetForm>,
+    client: ClientMeta,
+    CsrfForm(form): CsrfForm<ResetForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
     let nip = clean_nip(&form.nip);
     let email: String = form.email.trim().chars().take(254).collect();
     if !captcha::verify(&state, &form.captcha_id, &form.captcha).await? {
-        return render_reset(
-            &state,
-            jar,
-            lang,
+        let v = ResetView {
             nip,
             email,
-            Some("login.captcha_wrong"),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+            error: Some("login.captcha_wrong"),
+            status: StatusCode::BAD_REQUEST,
+        };
+        return render_reset(&state, jar, lang, v).await;
     }
-    let ip = client_ip(&state, peer, &headers);
-    let ua = user_agent(&headers);
+    let ClientMeta { ip, user_agent: ua } = client;
     let now = state.clock.now();
     let user = state.store.find_user_by_nip(&nip).await?;
     // Only an active person whose registered address matches gets a code. Every other case
@@ -224,6 +215,7 @@ async fn send_code(state: &AppState, lang: Lang, user: &User, now: i64) -> Resul
 }
 
 /// What the confirm form shows when it is rendered (again).
+#[derive(Default)]
 struct ConfirmView {
     nip: String,
     code: String,
@@ -309,9 +301,7 @@ pub async fn get_confirm(
     let view = ConfirmView {
         nip: clean_nip(&q.nip),
         code,
-        error: None,
-        rules: Vec::new(),
-        status: StatusCode::OK,
+        ..Default::default()
     };
     render_confirm(&state, jar, lang, view).await
 }
@@ -320,22 +310,17 @@ pub async fn post_confirm(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Form(form): Form<ConfirmForm>,
+    client: ClientMeta,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&state, &jar, Some(&form.csrf_token)) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "error.csrf"));
-    }
     let nip = clean_nip(&form.nip);
     let code: String = form.code.trim().chars().take(16).collect();
     let bad_code = |jar| {
         let view = ConfirmView {
             nip: nip.clone(),
-            code: String::new(),
             error: Some("reset.bad_code"),
-            rules: Vec::new(),
             status: StatusCode::BAD_REQUEST,
+            ..Default::default()
         };
         render_confirm(&state, jar, lang, view)
     };
@@ -412,8 +397,7 @@ pub async fn post_confirm(
     if state.cache.take::<ResetEntry>(&user.id).await?.is_none() {
         return bad_code(jar).await;
     }
-    let ip = client_ip(&state, peer, &headers);
-    let ua = user_agent(&headers);
+    let ClientMeta { ip, user_agent: ua } = client;
     let kind = if user.password_hash.is_some() {
         AuditKind::PasswordReset
     } else {

@@ -2,7 +2,7 @@
 //! HMAC(server secret, value). A cross-site page can neither read the cookie nor forge the MAC.
 
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -30,12 +30,7 @@ pub fn issue(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     }
     let value = crate::secrets::random_token();
     let token = mac(&secret, &value);
-    let cookie = Cookie::build((COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .secure(state.settings.cookies_secure())
-        .same_site(SameSite::Lax)
-        .build();
+    let cookie = crate::web::cookie(state, COOKIE, value);
     (jar.add(cookie), token)
 }
 
