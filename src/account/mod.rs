@@ -23,9 +23,10 @@ use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::mfa::DeviceChange;
 use crate::store::users::User;
+use crate::web::csrf;
+use crate::web::extract::{ClientMeta, CsrfFirst};
 use crate::web::i18n::Lang;
 use crate::web::time::{wib, wib_seconds};
-use crate::web::{ClientMeta, CsrfFirst, csrf};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -68,7 +68,7 @@ pub fn remember(state: &AppState, jar: CookieJar, user_id: &str, now: i64) -> Co
     }
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&device).unwrap_or_default());
     let value = format!("{payload}.{}", mac(state.keys().secret(), &payload));
-    let mut cookie = crate::web::cookie(state, COOKIE, value);
+    let mut cookie = crate::web::cookie::cookie(state, COOKIE, value);
     cookie.set_max_age(time::Duration::seconds(ttl));
     jar.add(cookie)
 }

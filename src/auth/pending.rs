@@ -147,7 +147,7 @@ pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<Cook
     if let Some(uid) = &p.user_id {
         state.cache.set_add::<UserPending>(uid, &hash, TTL).await?;
     }
-    let cookie = crate::web::cookie(state, COOKIE, value);
+    let cookie = crate::web::cookie::cookie(state, COOKIE, value);
     Ok(jar.add(cookie))
 }
 

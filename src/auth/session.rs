@@ -127,7 +127,7 @@ pub async fn create(
         .cache
         .set_add::<UserSessions>(&session.user_id, &hash, ttl)
         .await?;
-    let cookie = crate::web::cookie(state, COOKIE, value);
+    let cookie = crate::web::cookie::cookie(state, COOKIE, value);
     Ok((jar.add(cookie), session))
 }
 

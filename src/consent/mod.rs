@@ -17,8 +17,9 @@ use crate::domain::oidc::{ACR_MFA, OAuthErrorCode};
 use crate::error::AppError;
 use crate::oidc::authorize;
 use crate::state::AppState;
+use crate::web::csrf;
+use crate::web::extract::CsrfForm;
 use crate::web::i18n::Lang;
-use crate::web::{CsrfForm, csrf};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/consent", get(get_consent).post(post_consent))

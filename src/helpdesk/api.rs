@@ -19,7 +19,7 @@ use crate::domain::oidc::has_scope;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::users::User;
-use crate::web::ClientMeta;
+use crate::web::extract::ClientMeta;
 use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {

@@ -16,9 +16,10 @@ use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::users::User;
+use crate::web::csrf;
+use crate::web::extract::{ClientMeta, CsrfFirst};
 use crate::web::i18n::Lang;
 use crate::web::time::wib;
-use crate::web::{ClientMeta, CsrfFirst, csrf};
 
 struct Person {
     nip: String,

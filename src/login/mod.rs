@@ -23,9 +23,10 @@ use crate::mail::compose;
 use crate::oidc::authorize;
 use crate::state::AppState;
 use crate::store::users::User;
+use crate::web::extract::{ClientMeta, CsrfForm};
 use crate::web::i18n::Lang;
 use crate::web::time::{wib, wib_seconds};
-use crate::web::{ClientMeta, CsrfForm, captcha, csrf};
+use crate::web::{captcha, csrf};
 
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()

@@ -26,9 +26,10 @@ use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::mfa::NewDevice;
 use crate::store::users::User;
+use crate::web::csrf;
+use crate::web::extract::{ClientMeta, CsrfForm};
 use crate::web::i18n::Lang;
 use crate::web::time::{wib, wib_seconds};
-use crate::web::{ClientMeta, CsrfForm, csrf};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -30,7 +30,7 @@ pub fn issue(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     }
     let value = crate::secrets::random_token();
     let token = mac(&secret, &value);
-    let cookie = crate::web::cookie(state, COOKIE, value);
+    let cookie = crate::web::cookie::cookie(state, COOKIE, value);
     (jar.add(cookie), token)
 }
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -29,8 +29,8 @@ impl FromRequestParts<AppState> for ClientMeta {
             .await
             .map_err(IntoResponse::into_response)?;
         Ok(ClientMeta {
-            ip: super::client_ip(state, peer, &parts.headers),
-            user_agent: super::user_agent(&parts.headers),
+            ip: client_ip(state, peer, &parts.headers),
+            user_agent: user_agent(&parts.headers),
         })
     }
 }
@@ -97,4 +97,20 @@ where
             .map_err(IntoResponse::into_response)?;
         Ok(CsrfFirst(who, form))
     }
+}
+
+/// The client's IP for audit rows and counters (see `rate_limit::client_ip` for the rules).
+fn client_ip(
+    state: &crate::state::AppState,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+) -> String {
+    super::rate_limit::client_ip(peer.ip(), headers, &state.settings.trusted_proxies).to_string()
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect())
 }
