@@ -21,4 +21,5 @@ mod ops;
 mod pages;
 mod replicas;
 mod reset_flow;
+mod review;
 mod services;
