@@ -1,4 +1,4 @@
-//! Review of the house refactor: a forged post is refused before the session is read or a
+//! What the house refactor had to keep: a forged post is refused before the session is read or a
 //! guess counted, and the cache entries a session leaves keep the names and formats an
 //! older replica reads and writes.
 
