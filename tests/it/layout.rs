@@ -399,3 +399,39 @@ fn the_reader_sees_a_cycle_when_there_is_one() {
         "comments and strings are not imports; `use` groups are"
     );
 }
+
+/// The features: handlers and pages, each on the floors below, none on another.
+const FEATURES: [&str; 7] = [
+    "login", "mfa", "reset", "account", "consent", "launcher", "helpdesk",
+];
+
+#[test]
+fn features_stand_on_the_floors_below_and_not_on_each_other() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let graph = imports(&modules(&root));
+    let feature = |m: &Module| {
+        m.first()
+            .filter(|f| FEATURES.contains(&f.as_str()))
+            .cloned()
+    };
+    let mut wrong = Vec::new();
+    for (from, tos) in &graph {
+        // Only the router (lib.rs) mounts the features.
+        if from.is_empty() {
+            continue;
+        }
+        for to in tos {
+            let Some(to_feature) = feature(to) else {
+                continue;
+            };
+            if feature(from).as_ref() != Some(&to_feature) {
+                wrong.push(format!("{} -> {}", name(from), name(to)));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "imports of a feature from outside it:\n{}",
+        wrong.join("\n")
+    );
+}
