@@ -1,4 +1,6 @@
-//! `/login` (NIP + password; the `otp` field is wired by the MFA work) and `/` (home).
+//! `/login`: NIP, password and the code (in the form's `otp` field, or on the `/login/otp`
+//! step after it). The machinery it drives (counters, pending login, sign-in completion)
+//! is `auth/`; `/` is the launcher's.
 
 use askama::Template;
 use askama_web::WebTemplate;
