@@ -105,6 +105,7 @@ pub async fn remember_lang(
 
 /// (key, Bahasa Indonesia, English)
 static TEXTS: &[(&str, &str, &str)] = &[
+    // Issue 19: public and native clients, CORS, response modes.
     ("app.name", "Gerbang ASN", "Gerbang ASN"),
     (
         "app.tagline",
@@ -268,6 +269,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Alamat yang tercatat pada data kepegawaian Anda.",
         "The address on your personnel record.",
     ),
+    // Issue 19: front-channel logout, acr, ui_locales.
     ("reset.submit", "Kirim kode", "Send code"),
     (
         "reset.have_code",
@@ -446,6 +448,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Ketik 6 digit yang tampil di aplikasi dan beri nama perangkat ini.",
         "Type the 6 digits the app shows and name this device.",
     ),
+    // Issue 18: sign-in journeys, captcha, locks.
     ("enrol.device_name", "Nama perangkat", "Device name"),
     (
         "enrol.device_hint",
@@ -559,6 +562,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Perangkat terakhir dihapus. Anda akan diminta mendaftarkan perangkat baru saat masuk berikutnya.",
         "The last device was removed. You will be asked to add a new one at your next sign-in.",
     ),
+    // Issue 18: activation, language switch, new password.
     ("helpdesk.title", "Helpdesk BKPSDM", "BKPSDM helpdesk"),
     (
         "helpdesk.find",
@@ -704,6 +708,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Nama, NIP, instansi, unit kerja dan jabatan",
         "Name, NIP, agency, work unit and position",
     ),
+    // Issue 18: account, enrolment and helpdesk pages.
     ("consent.claim_email", "Alamat e-mail", "E-mail address"),
     (
         "consent.claim_offline",

@@ -17,12 +17,12 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-struct World {
-    server: TestServer,
-    mail: SmtpSink,
+pub(crate) struct World {
+    pub server: TestServer,
+    pub mail: SmtpSink,
 }
 
-type Shared = Arc<World>;
+pub(crate) type Shared = Arc<World>;
 
 async fn captcha(State(w): State<Shared>, UrlPath(id): UrlPath<String>) -> (StatusCode, String) {
     match captcha_answer_for(&w.server, &id).await {
@@ -47,7 +47,8 @@ async fn otp(State(w): State<Shared>, UrlPath(nip): UrlPath<String>) -> String {
     w.server.otp(&nip)
 }
 
-async fn start_helper(world: Shared) -> String {
+/// The test-side endpoint the browser scripts ask for captcha answers, mailed codes and OTPs.
+pub(crate) async fn start_helper(world: Shared) -> String {
     let app = axum::Router::new()
         .route("/captcha/{id}", axum::routing::get(captcha))
         .route("/mail/{to}", axum::routing::get(mail))
@@ -60,7 +61,7 @@ async fn start_helper(world: Shared) -> String {
 }
 
 /// The two demo services (`demo.mjs`), registered as Gerbang clients.
-async fn start_demo(server: &TestServer) -> (tokio::process::Child, Vec<String>) {
+pub(crate) async fn start_demo(server: &TestServer) -> (tokio::process::Child, Vec<String>) {
     let secret = "demo-secret-that-is-long-enough-0123456789";
     let mut child = tokio::process::Command::new("node")
         .arg(interop_dir().join("demo.mjs"))
@@ -98,7 +99,8 @@ async fn start_demo(server: &TestServer) -> (tokio::process::Child, Vec<String>)
     (child, bases)
 }
 
-fn shots(run: &str) -> PathBuf {
+/// Where a run's screenshots go (kept as CI artifacts): `target/e2e/<run>/`.
+pub(crate) fn shots(run: &str) -> PathBuf {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -106,6 +108,25 @@ fn shots(run: &str) -> PathBuf {
     let dir = target.join("e2e").join(run);
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// What every browser script (`tests/interop/lib.mjs`) reads from its environment.
+pub(crate) fn script_env(
+    server: &TestServer,
+    helper: &str,
+    lang: &str,
+    viewport: &str,
+    shots: &Path,
+) -> Vec<(String, String)> {
+    vec![
+        ("GERBANG".into(), server.base.clone()),
+        ("HELPER".into(), helper.into()),
+        ("LANG_CODE".into(), lang.into()),
+        ("VIEWPORT".into(), viewport.into()),
+        ("SHOTS".into(), shots.display().to_string()),
+        ("PASSWORD".into(), PASSWORD.into()),
+        ("CHROMIUM".into(), crate::common::tools::chromium()),
+    ]
 }
 
 async fn journey(kind: &str, lang: &str, viewport: &str) {
@@ -123,17 +144,11 @@ async fn journey(kind: &str, lang: &str, viewport: &str) {
     let server = &world.server;
     let run = format!("{kind}-{lang}-{viewport}");
     let dir = shots(&run);
-    let mut env: Vec<(String, String)> = vec![
-        ("GERBANG".into(), server.base.clone()),
-        ("HELPER".into(), helper),
-        ("LANG_CODE".into(), lang.into()),
-        ("VIEWPORT".into(), viewport.into()),
-        ("SHOTS".into(), dir.display().to_string()),
-        ("PASSWORD".into(), PASSWORD.into()),
-        ("CHROMIUM".into(), crate::common::tools::chromium()),
+    let mut env = script_env(server, &helper, lang, viewport, &dir);
+    env.extend([
         ("JOURNEY".into(), kind.into()),
         ("AGENCY".into(), agency.unwrap_or_default().into()),
-    ];
+    ]);
     let _demo;
     let target_id;
     if kind == "user" {
