@@ -23,6 +23,10 @@ async function pageFetch(url, init) {
   }, { url, init });
 }
 
+// The app's own errors (a refused CORS call, a failed renewal) end up in the test's output.
+page.on('pageerror', (e) => console.error(`page error: ${e}`));
+page.on('console', (m) => { if (m.type() === 'error') console.error(`console: ${m.text()}`); });
+
 await run(async () => {
   // Sign in: the app sends the browser to Gerbang's login page.
   await page.goto(`${spa}/index.html`);
@@ -81,8 +85,14 @@ await run(async () => {
   await shot('spa-renewed');
 
   // Sign out (tokens revoked at /revoke from the page, then Gerbang's logout).
+  // The page is already at index.html: wait for the next arrival there, through Gerbang.
+  const visited = [];
+  page.on('request', (r) => visited.push(r.url()));
+  const back = page.waitForEvent('framenavigated', (f) => f === page.mainFrame() && f.url().startsWith(`${spa}/index.html`));
   await page.evaluate(() => { window.mgr.signoutRedirect(); });
-  await page.waitForURL(`${spa}/index.html**`);
+  await back;
+  expect(visited.some((u) => u.startsWith(`${gerbang}/revoke`)), 'the app revoked its tokens at /revoke');
+  expect(visited.some((u) => u.startsWith(`${gerbang}/logout`)), 'the app signed out at Gerbang');
   await shot('spa-signed-out');
   // Gerbang's session ended: signing in again asks for the password.
   await page.evaluate(() => { window.mgr.signinRedirect(); });
