@@ -343,7 +343,7 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
         Command::Client(ClientCmd::List) => {
             for c in admin::client_list(&config).await? {
                 println!(
-                    "{}\t{}\t{}\t{}{}{}",
+                    "{}\t{}\t{}\t{}{}{}{}{}",
                     c.id,
                     c.name,
                     c.redirect_uris.join(","),
@@ -353,6 +353,16 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                         String::new()
                     } else {
                         format!("\tscopes={}", c.allowed_scopes.join(","))
+                    },
+                    match (c.is_public(), c.allow_offline_access) {
+                        (true, true) => "\tpublic\toffline_access",
+                        (true, false) => "\tpublic",
+                        _ => "",
+                    },
+                    if c.web_origins.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\tweb_origins={}", c.web_origins.join(","))
                     }
                 );
             }

@@ -497,6 +497,48 @@ redirect_uris = ["http://127.0.0.1:9000/cb"]
     }
 
     #[test]
+    fn public_clients_have_no_secret_and_native_redirects() {
+        let public = "[[client]]\nid = \"app\"\nname = \"ASN Digital\"\npublic = true\n";
+        let uris =
+            "redirect_uris = [\"id.go.bkn.mobile:/oauth2redirect\", \"http://127.0.0.1/cb\"]\n";
+        let c = entry(&format!(
+            "{public}{uris}web_origins = [\"https://app.bkn.go.id\"]\nallow_offline_access = true"
+        ))
+        .unwrap();
+        assert!(c.is_public() && c.allow_offline_access && c.secret_hash.is_empty());
+        assert_eq!(c.web_origins, ["https://app.bkn.go.id"]);
+        assert!(c.accepts_redirect("http://127.0.0.1:50123/cb"));
+        assert!(!c.accepts_redirect("http://localhost:50123/cb"));
+        let with = |more: &str| entry(&format!("{public}{uris}{more}"));
+        assert!(with("token_endpoint_auth_method = \"none\"").is_ok());
+        assert!(
+            with("secret_env = \"SECRET\"").is_err(),
+            "a public client has no secret"
+        );
+        assert!(with("token_endpoint_auth_method = \"private_key_jwt\"\njwks_uri = \"https://a.go.id/jwks\"").is_err());
+        assert!(with("grant_types = [\"client_credentials\"]").is_err());
+        assert!(with("web_origins = [\"https://app.bkn.go.id/\"]").is_err());
+        for bad in [
+            "http://localhost:8000/cb",
+            "http://app.bkn.go.id/cb",
+            "myapp:/cb",
+        ] {
+            assert!(
+                entry(&format!("{public}redirect_uris = [\"{bad}\"]")).is_err(),
+                "{bad}"
+            );
+        }
+        // `none` says public; a confidential client gets no offline allowance to misread.
+        let conf = format!("{BASE}secret_env = \"SECRET\"\n");
+        assert!(entry(&format!("{BASE}token_endpoint_auth_method = \"none\"")).is_err());
+        assert!(entry(&format!("{conf}allow_offline_access = true")).is_err());
+        // Confidential clients keep their rules, localhost included.
+        let c = entry(&conf.replace("127.0.0.1:9000", "localhost:9000")).unwrap();
+        assert!(!c.is_public() && c.accepts_redirect("http://localhost:9000/cb"));
+        assert!(!c.accepts_redirect("http://localhost:9001/cb"));
+    }
+
+    #[test]
     fn urls_and_lifetimes_are_checked() {
         let s = format!("{BASE}secret_env = \"SECRET\"\n");
         assert!(

@@ -21,6 +21,7 @@ mod oidc_code_flow;
 mod oidc_failures;
 mod ops;
 mod pages;
+mod public_cli;
 mod public_clients;
 mod replicas;
 mod reset_flow;
