@@ -748,22 +748,40 @@ pub struct ClientAdd {
     /// Staff scopes the client may ask for (`--scope helpdesk`).
     pub allowed_scopes: Vec<String>,
     pub launcher_url: Option<String>,
+    /// A browser or native app with no secret (`--public`).
+    pub public: bool,
+    /// Browser origins allowed by CORS (`--web-origin`).
+    pub web_origins: Vec<String>,
+    /// A public client's grants may carry `offline_access` (`--allow-offline-access`).
+    pub allow_offline_access: bool,
 }
 
 /// Registers a client; returns the secret when one was generated (shown once, stored hashed).
+/// A public client gets none.
 pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>, AdminError> {
+    if c.public && c.secret.is_some() {
+        return Err(invalid(
+            "a public client (--public) has no secret: leave out --secret-stdin",
+        ));
+    }
     if let Some(s) = &c.secret {
         registry::check_secret(s)?;
     }
-    let (secret, generated) = match c.secret {
-        Some(s) => (s, None),
+    let (secret_hash, generated) = match c.secret {
+        _ if c.public => (String::new(), None),
+        Some(s) => (sha256_hex(&s), None),
         None => {
             let s = random_token();
-            (s.clone(), Some(s))
+            (sha256_hex(&s), Some(s))
         }
     };
     let mut client = Client::new(&c.id, c.name.trim());
-    client.secret_hash = sha256_hex(&secret);
+    client.secret_hash = secret_hash;
+    if c.public {
+        client.auth_method = crate::store::clients::AuthMethod::None;
+    }
+    client.web_origins = c.web_origins;
+    client.allow_offline_access = c.allow_offline_access;
     client.redirect_uris = c.redirect_uris;
     client.post_logout_redirect_uris = c.post_logout_redirect_uris;
     client.grant_types = c.grant_types;

@@ -23,6 +23,10 @@ pub struct Config {
     pub access_token_ttl_secs: i64,
     pub id_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
+    /// The refresh family lifetime of a public client (browser or native app) that names no
+    /// `refresh_token_ttl_secs` of its own: shorter, since its token sits in a browser or on
+    /// a phone rather than on a server.
+    pub public_refresh_token_ttl_secs: i64,
     pub auth_code_ttl_secs: i64,
     pub sso_session_ttl_secs: i64,
     /// A key published in JWKS signs only after this delay, so relying parties that cache
@@ -206,6 +210,7 @@ impl Default for Config {
             access_token_ttl_secs: 300,
             id_token_ttl_secs: 300,
             refresh_token_ttl_secs: 30 * 24 * 3600,
+            public_refresh_token_ttl_secs: 24 * 3600,
             auth_code_ttl_secs: 60,
             sso_session_ttl_secs: 10 * 3600,
             key_publish_delay_secs: 600,

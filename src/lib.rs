@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
     let page_limit = web::rate_limit::page_layer(&state.settings);
     let pages = |r| web::rate_limit::limit_pages(r, &page_limit);
     Router::new()
-        .merge(oidc::router(&state.settings))
+        .merge(oidc::router(&state))
         .merge(pages(login::router(&state.settings)))
         .merge(launcher::router())
         .merge(consent::router())

@@ -155,6 +155,19 @@ struct ClientAddArgs {
     /// The service's start page, listed on the launcher.
     #[arg(long)]
     launcher_url: Option<String>,
+    /// A browser (single-page) or native app that cannot keep a secret: no secret is made,
+    /// PKCE S256 is required, redirect URIs follow RFC 8252 (https, http://127.0.0.1 or
+    /// http://[::1] on any port, or a reverse-domain scheme such as id.go.bkn.mobile:/cb).
+    #[arg(long, conflicts_with = "secret_stdin")]
+    public: bool,
+    /// A browser origin (scheme://host[:port]) whose scripts may call /token, /revoke,
+    /// /userinfo, discovery and JWKS (CORS); repeatable, or several after one flag.
+    #[arg(long = "web-origin", num_args = 1..)]
+    web_origin: Vec<String>,
+    /// Let this public client's grants carry offline_access (a refresh token that outlives
+    /// the sign-in); without it the scope is dropped.
+    #[arg(long)]
+    allow_offline_access: bool,
 }
 
 #[derive(Subcommand)]
@@ -310,10 +323,17 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                     allowed_roles: a.allowed_role,
                     allowed_scopes: a.scope,
                     launcher_url: a.launcher_url,
+                    public: a.public,
+                    web_origins: a.web_origin,
+                    allow_offline_access: a.allow_offline_access,
                 },
             )
             .await?;
-            println!("added client {}", a.id);
+            println!(
+                "added {}client {}",
+                if a.public { "public " } else { "" },
+                a.id
+            );
             if let Some(s) = generated {
                 println!("client_secret: {s}");
                 println!("(shown once; only its hash is stored)");
@@ -323,7 +343,7 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
         Command::Client(ClientCmd::List) => {
             for c in admin::client_list(&config).await? {
                 println!(
-                    "{}\t{}\t{}\t{}{}{}",
+                    "{}\t{}\t{}\t{}{}{}{}{}",
                     c.id,
                     c.name,
                     c.redirect_uris.join(","),
@@ -333,6 +353,16 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                         String::new()
                     } else {
                         format!("\tscopes={}", c.allowed_scopes.join(","))
+                    },
+                    match (c.is_public(), c.allow_offline_access) {
+                        (true, true) => "\tpublic\toffline_access",
+                        (true, false) => "\tpublic",
+                        _ => "",
+                    },
+                    if c.web_origins.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\tweb_origins={}", c.web_origins.join(","))
                     }
                 );
             }

@@ -72,6 +72,17 @@ pub struct Entry {
     pub refresh_token_ttl_secs: Option<i64>,
     #[serde(default = "default_alg")]
     pub id_token_alg: String,
+    /// A browser or native app with no secret (`token_endpoint_auth_method = "none"`):
+    /// PKCE S256 binds its codes, its redirect URIs follow RFC 8252.
+    #[serde(default)]
+    pub public: bool,
+    /// Browser origins whose scripts may call the token endpoints (CORS), exact
+    /// `scheme://host[:port]`.
+    #[serde(default)]
+    pub web_origins: Vec<String>,
+    /// A public client may be granted `offline_access`; without this it is dropped.
+    #[serde(default)]
+    pub allow_offline_access: bool,
 }
 
 fn default_grants() -> Vec<String> {
@@ -121,12 +132,34 @@ pub fn load_with_env(
 }
 
 fn from_entry(e: Entry, env: impl Fn(&str) -> Option<String>) -> Result<Client, RegistryError> {
-    let auth_method = match e.token_endpoint_auth_method.as_deref() {
-        None | Some("client_secret_basic") | Some("client_secret_post") => AuthMethod::Secret,
-        Some("private_key_jwt") => AuthMethod::PrivateKeyJwt,
-        Some(m) => return Err(invalid(format!("unknown token_endpoint_auth_method {m:?}"))),
+    let auth_method = match (e.public, e.token_endpoint_auth_method.as_deref()) {
+        (true, None | Some("none")) => AuthMethod::None,
+        (true, Some(m)) => {
+            return Err(invalid(format!(
+                "a public client has no secret and no keys: token_endpoint_auth_method {m:?} \
+                 contradicts public = true"
+            )));
+        }
+        (false, Some("none")) => {
+            return Err(invalid(
+                "token_endpoint_auth_method \"none\" is a public client: set public = true",
+            ));
+        }
+        (false, None | Some("client_secret_basic") | Some("client_secret_post")) => {
+            AuthMethod::Secret
+        }
+        (false, Some("private_key_jwt")) => AuthMethod::PrivateKeyJwt,
+        (false, Some(m)) => {
+            return Err(invalid(format!("unknown token_endpoint_auth_method {m:?}")));
+        }
     };
     let secret_hash = match (auth_method, &e.secret_hash, &e.secret_env) {
+        (AuthMethod::None, None, None) => String::new(),
+        (AuthMethod::None, _, _) => {
+            return Err(invalid(
+                "a public client has no secret (secret_hash, secret_env)",
+            ));
+        }
         (AuthMethod::PrivateKeyJwt, None, None) => String::new(),
         (AuthMethod::PrivateKeyJwt, _, _) => {
             return Err(invalid("a private_key_jwt client has no secret"));
@@ -170,6 +203,8 @@ fn from_entry(e: Entry, env: impl Fn(&str) -> Option<String>) -> Result<Client, 
         jwks: e.jwks,
         jwks_uri: e.jwks_uri,
         source: "config".into(),
+        web_origins: e.web_origins,
+        allow_offline_access: e.allow_offline_access,
     };
     validate(&c)?;
     Ok(c)
@@ -215,8 +250,21 @@ pub fn validate(c: &Client) -> Result<(), RegistryError> {
     if c.allows_grant("authorization_code") && c.redirect_uris.is_empty() {
         return Err(invalid("at least one redirect URI is required"));
     }
-    for u in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
-        validate_redirect_uri(u)?;
+    if c.is_public() {
+        validate_public(c)?;
+    } else {
+        for u in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+            validate_redirect_uri(u)?;
+        }
+        if c.allow_offline_access {
+            return Err(invalid(
+                "allow_offline_access is for public clients (a confidential client may always \
+                 ask for offline_access)",
+            ));
+        }
+    }
+    for o in &c.web_origins {
+        crate::domain::redirect::web_origin(o).map_err(invalid)?;
     }
     // OIDC Back-Channel Logout §2.2: absolute, no fragment; https outside loopback.
     for u in c.backchannel_logout_uri.iter().chain(&c.jwks_uri) {
@@ -274,6 +322,25 @@ pub fn validate(c: &Client) -> Result<(), RegistryError> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// A public client (RFC 8252): no secret or keys, no `client_credentials` (it has nothing to
+/// prove itself with), and only redirects an app can receive that nobody else can.
+fn validate_public(c: &Client) -> Result<(), RegistryError> {
+    if !c.secret_hash.is_empty() || c.jwks.is_some() || c.jwks_uri.is_some() {
+        return Err(invalid(
+            "a public client has no secret and no keys (it cannot keep them)",
+        ));
+    }
+    if c.allows_grant("client_credentials") {
+        return Err(invalid(
+            "a public client cannot use client_credentials: it has no credentials",
+        ));
+    }
+    for u in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+        crate::domain::redirect::public_redirect(u).map_err(invalid)?;
     }
     Ok(())
 }
@@ -427,6 +494,48 @@ redirect_uris = ["http://127.0.0.1:9000/cb"]
         let ok = format!("{pkj}jwks_uri = \"https://siasn.example/jwks\"");
         assert_eq!(entry(&ok).unwrap().auth_method, AuthMethod::PrivateKeyJwt);
         assert!(entry(&format!("{ok}\nsecret_env = \"SECRET\"")).is_err());
+    }
+
+    #[test]
+    fn public_clients_have_no_secret_and_native_redirects() {
+        let public = "[[client]]\nid = \"app\"\nname = \"ASN Digital\"\npublic = true\n";
+        let uris =
+            "redirect_uris = [\"id.go.bkn.mobile:/oauth2redirect\", \"http://127.0.0.1/cb\"]\n";
+        let c = entry(&format!(
+            "{public}{uris}web_origins = [\"https://app.bkn.go.id\"]\nallow_offline_access = true"
+        ))
+        .unwrap();
+        assert!(c.is_public() && c.allow_offline_access && c.secret_hash.is_empty());
+        assert_eq!(c.web_origins, ["https://app.bkn.go.id"]);
+        assert!(c.accepts_redirect("http://127.0.0.1:50123/cb"));
+        assert!(!c.accepts_redirect("http://localhost:50123/cb"));
+        let with = |more: &str| entry(&format!("{public}{uris}{more}"));
+        assert!(with("token_endpoint_auth_method = \"none\"").is_ok());
+        assert!(
+            with("secret_env = \"SECRET\"").is_err(),
+            "a public client has no secret"
+        );
+        assert!(with("token_endpoint_auth_method = \"private_key_jwt\"\njwks_uri = \"https://a.go.id/jwks\"").is_err());
+        assert!(with("grant_types = [\"client_credentials\"]").is_err());
+        assert!(with("web_origins = [\"https://app.bkn.go.id/\"]").is_err());
+        for bad in [
+            "http://localhost:8000/cb",
+            "http://app.bkn.go.id/cb",
+            "myapp:/cb",
+        ] {
+            assert!(
+                entry(&format!("{public}redirect_uris = [\"{bad}\"]")).is_err(),
+                "{bad}"
+            );
+        }
+        // `none` says public; a confidential client gets no offline allowance to misread.
+        let conf = format!("{BASE}secret_env = \"SECRET\"\n");
+        assert!(entry(&format!("{BASE}token_endpoint_auth_method = \"none\"")).is_err());
+        assert!(entry(&format!("{conf}allow_offline_access = true")).is_err());
+        // Confidential clients keep their rules, localhost included.
+        let c = entry(&conf.replace("127.0.0.1:9000", "localhost:9000")).unwrap();
+        assert!(!c.is_public() && c.accepts_redirect("http://localhost:9000/cb"));
+        assert!(!c.accepts_redirect("http://localhost:9001/cb"));
     }
 
     #[test]

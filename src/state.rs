@@ -50,6 +50,8 @@ pub struct Shared {
     pub verified: Memo<[u8; 32], (String, AccessClaims)>,
     /// User records served at `/userinfo`, by user id (`userinfo_cache_secs`).
     pub userinfo_users: Memo<String, User>,
+    /// Every client's `web_origins`, for CORS (`client_cache_secs`, like client records).
+    pub web_origins: Memo<(), Vec<String>>,
 }
 
 /// Users remembered for `/userinfo` at most: a few seconds of distinct callers at peak.
@@ -106,6 +108,7 @@ impl AppState {
             clients: Memo::new(if client_cache > 0 { 10_000 } else { 0 }),
             verified: Memo::new(verified_cap),
             userinfo_users: Memo::new(USERINFO_USERS),
+            web_origins: Memo::new(1),
         }))
     }
 

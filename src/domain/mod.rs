@@ -7,6 +7,7 @@ pub mod nip;
 pub mod oidc;
 pub mod password_policy;
 pub mod pkce;
+pub mod redirect;
 pub mod refresh_token;
 pub mod role;
 pub mod siasn;

@@ -104,9 +104,7 @@ async fn authorize_inner(
     let Some(client) = client else {
         return Err(Failure::Page(AppError::bad_request("error.unknown_client")));
     };
-    let Some(redirect_uri) =
-        get("redirect_uri").filter(|r| client.redirect_uris.iter().any(|u| u == r))
-    else {
+    let Some(redirect_uri) = get("redirect_uri").filter(|r| client.accepts_redirect(r)) else {
         return Err(Failure::Page(AppError::bad_request(
             "error.bad_redirect_uri",
         )));

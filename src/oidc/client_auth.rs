@@ -1,6 +1,8 @@
 //! Client authentication at the token, PAR, introspection and revocation endpoints:
 //! `client_secret_basic` or `client_secret_post` (never both at once), or `private_key_jwt`
-//! (RFC 7523 §2.2) for clients registered with keys.
+//! (RFC 7523 §2.2) for clients registered with keys, or `none` for public clients (browser
+//! and native apps), which only name themselves: a public client presenting a secret or an
+//! assertion is refused, and a confidential one presenting nothing still is.
 //!
 //! Secrets are compared as SHA-256 digests in constant time. They are 256-bit random values
 //! (generated ones) or at least 32 characters (operator-supplied), so a fast hash is enough,
@@ -107,7 +109,10 @@ pub async fn authenticate(
             form_id.ok_or_else(OAuthError::invalid_client)?.to_string(),
             s.to_string(),
         ),
-        (None, None) => return Err(OAuthError::invalid_client()),
+        (None, None) => {
+            let id = form_id.ok_or_else(OAuthError::invalid_client)?;
+            return public_client(state, id).await;
+        }
     };
     if form_id.is_some_and(|f| f != id) {
         return Err(OAuthError::invalid_request(
@@ -129,6 +134,64 @@ pub async fn authenticate(
         },
         _ => Err(OAuthError::invalid_client()),
     }
+}
+
+/// `none` (RFC 7591 §2): a public client names itself with `client_id` and proves nothing;
+/// PKCE S256 is what ties its code to the app that asked. Only clients registered public get
+/// this: a confidential client without credentials is refused as before.
+async fn public_client(state: &AppState, id: &str) -> Result<Client, OAuthError> {
+    let (client, remembered) = find_client(state, id, false).await?;
+    match client {
+        Some(c) if c.is_public() => Ok(c),
+        // Registered public since this replica remembered the record.
+        Some(_) if remembered => match find_client(state, id, true).await?.0 {
+            Some(c) if c.is_public() => Ok(c),
+            _ => Err(OAuthError::invalid_client()),
+        },
+        _ => Err(OAuthError::invalid_client()),
+    }
+}
+
+/// `authenticate` for the endpoints that are for confidential clients only
+/// (introspection): a public client proves nothing, so it learns nothing there.
+pub async fn authenticate_confidential(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    let client = authenticate(state, headers, params).await?;
+    if client.is_public() {
+        return Err(OAuthError::invalid_client());
+    }
+    Ok(client)
+}
+
+/// The client a request names (`client_id`, or the id in its Basic credentials), as this
+/// replica remembers it; nothing is authenticated. For CORS on `/token` and `/revoke`, whose
+/// allowed origins are those of the client the request is for.
+pub async fn named_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Option<Client>, OAuthError> {
+    let basic = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(parse_basic)
+        .map(|(id, _)| id);
+    let id = match (param(params, "client_id"), basic) {
+        (Some(f), _) => f.to_string(),
+        (None, Some(b)) => b,
+        (None, None) => match param(params, "client_assertion").and_then(unverified_sub) {
+            Some(sub) => sub,
+            None => return Ok(None),
+        },
+    };
+    if id.is_empty() || id.len() > 64 {
+        return Ok(None);
+    }
+    Ok(find_client(state, &id, false).await?.0)
 }
 
 /// The client record, from this replica's memo when it is at most `client_cache_secs` old.

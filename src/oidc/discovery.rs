@@ -29,6 +29,14 @@ const AUTH_METHODS: [&str; 3] = [
     "client_secret_post",
     "private_key_jwt",
 ];
+/// Where public clients (`none`) are served too: tokens and revocation of their own tokens;
+/// introspection stays for confidential clients.
+const AUTH_METHODS_WITH_PUBLIC: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
 
 /// The metadata document; built once at start-up since it depends only on settings.
 pub fn document(settings: &crate::config::Config) -> String {
@@ -49,10 +57,10 @@ pub fn document(settings: &crate::config::Config) -> String {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256", "RS256"],
         "userinfo_signing_alg_values_supported": ["none"],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS_WITH_PUBLIC,
         "token_endpoint_auth_signing_alg_values_supported": super::client_auth::ASSERTION_ALGS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS_WITH_PUBLIC,
         "pushed_authorization_request_endpoint": format!("{iss}/par"),
         "require_pushed_authorization_requests": false,
         "backchannel_logout_supported": true,

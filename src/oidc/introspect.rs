@@ -1,4 +1,5 @@
-//! `/introspect` (RFC 7662): for authenticated clients; unknown tokens are `active: false`.
+//! `/introspect` (RFC 7662): for authenticated confidential clients (a public client proves
+//! nothing, so it is refused); unknown tokens are `active: false`.
 //!
 //! A client learns about its own tokens only (RFC 7662 §4: the server may restrict who sees
 //! what): another client's token — its `client_id`/`aud` or the refresh grant's client is
@@ -23,7 +24,7 @@ pub async fn post_introspect(
     RawForm(body): RawForm,
 ) -> Result<Response, OAuthError> {
     let params = super::request::parse_params(&body)?;
-    let client = super::client_auth::authenticate(&state, &headers, &params).await?;
+    let client = super::client_auth::authenticate_confidential(&state, &headers, &params).await?;
     let mine = |client_id: &str, aud: Option<&str>| {
         state.settings.introspection_any_client
             || client_id == client.id

@@ -5,6 +5,7 @@ pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
 pub mod codes;
+pub mod cors;
 pub mod discovery;
 pub mod introspect;
 pub mod logout;
@@ -20,11 +21,16 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
-pub fn router(settings: &crate::config::Config) -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
+    let settings = &state.settings;
+    // CORS for browser apps on exactly these five endpoints (`cors.rs`), outermost so a
+    // refusal (a rate limit too) is readable by the app's script.
+    use axum::middleware::from_fn_with_state as with;
     let mut token = post(token::post_token);
     if let Some(limit) = crate::web::rate_limit::oauth_layer(settings) {
         token = token.layer(limit);
     }
+    let token = token.layer(with(state.clone(), cors::client_bound));
     // Every anonymous GET or POST stores a pending request for 30 minutes: per-IP, like the
     // pages.
     let mut authorize = get(authorize::get_authorize).post(authorize::post_authorize);
@@ -34,21 +40,29 @@ pub fn router(settings: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .route(
             "/.well-known/openid-configuration",
-            get(discovery::get_discovery),
+            get(discovery::get_discovery).layer(with(state.clone(), cors::read_only)),
         )
         .route(
             "/.well-known/oauth-authorization-server",
-            get(discovery::get_discovery),
+            get(discovery::get_discovery).layer(with(state.clone(), cors::read_only)),
         )
-        .route("/jwks", get(discovery::get_jwks))
+        .route(
+            "/jwks",
+            get(discovery::get_jwks).layer(with(state.clone(), cors::read_only)),
+        )
         .route("/authorize", authorize)
         .route("/token", token)
         .route("/par", post(par::post_par))
         .route(
             "/userinfo",
-            get(userinfo::get_userinfo).post(userinfo::get_userinfo),
+            get(userinfo::get_userinfo)
+                .post(userinfo::get_userinfo)
+                .layer(with(state.clone(), cors::userinfo)),
         )
         .route("/introspect", post(introspect::post_introspect))
-        .route("/revoke", post(revoke::post_revoke))
+        .route(
+            "/revoke",
+            post(revoke::post_revoke).layer(with(state.clone(), cors::client_bound)),
+        )
         .route("/logout", get(logout::get_logout).post(logout::post_logout))
 }

@@ -51,7 +51,7 @@ pub async fn post_par(
         params.remove(k);
     }
     let redirect_uri = param(&params, "redirect_uri")
-        .filter(|r| client.redirect_uris.iter().any(|u| u == r))
+        .filter(|r| client.accepts_redirect(r))
         .ok_or_else(|| OAuthError::invalid_request("redirect_uri is not registered"))?;
     super::request::check(&client, redirect_uri, &params)
         .map_err(|(code, desc)| OAuthError::new(code, desc))?;

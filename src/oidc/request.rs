@@ -75,11 +75,12 @@ pub fn check(
     if !has_scope(scope, "openid") {
         return Err((OAuthErrorCode::InvalidScope, "the openid scope is required"));
     }
-    // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope).
+    // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope), and so
+    // is offline_access for a public client the operator has not allowed it.
     let scope: Vec<&str> = SCOPES
         .iter()
         .copied()
-        .filter(|s| has_scope(scope, s))
+        .filter(|s| has_scope(scope, s) && !client.drops_scope(s))
         .collect();
     // A staff scope reaches staff APIs: only clients the operator marked for it may ask,
     // consented or first-party alike. Refused rather than dropped, so the service learns why.

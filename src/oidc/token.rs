@@ -67,6 +67,13 @@ pub async fn post_token(
             "unsupported grant_type",
         ));
     }
+    // A public client has no credentials to act on its own behalf with.
+    if grant_type == "client_credentials" && client.is_public() {
+        return Err(OAuthError::new(
+            OAuthErrorCode::UnauthorizedClient,
+            "a public client cannot use client_credentials",
+        ));
+    }
     if !client.allows_grant(grant_type) {
         return Err(OAuthError::new(
             OAuthErrorCode::UnauthorizedClient,
@@ -233,13 +240,7 @@ async fn issue_user_tokens(
     let now = state.clock.now();
     let (family_id, generation, expires_at) = match successor_of {
         Some(old) => (old.family_id.clone(), old.generation + 1, old.expires_at),
-        None => (
-            new_family_id(),
-            0,
-            now + client
-                .refresh_token_ttl_secs
-                .unwrap_or(state.settings.refresh_token_ttl_secs),
-        ),
+        None => (new_family_id(), 0, now + refresh_ttl(state, client)),
     };
     let refresh = refresh_token::format(&family_id, generation, &random_token());
     let hash = sha256_hex(&refresh);
@@ -273,6 +274,18 @@ async fn issue_user_tokens(
         }
     }
     Ok(issued)
+}
+
+/// A new grant's lifetime: the client's own, else the default for its kind. A public
+/// client's token lives in a browser or on a phone, so its default is shorter.
+fn refresh_ttl(state: &AppState, client: &Client) -> i64 {
+    client
+        .refresh_token_ttl_secs
+        .unwrap_or(if client.is_public() {
+            state.settings.public_refresh_token_ttl_secs
+        } else {
+            state.settings.refresh_token_ttl_secs
+        })
 }
 
 /// A new family's id: 128 random bits, base64url. It is secret like the tokens that carry
@@ -352,6 +365,10 @@ async fn still_allowed(
         .filter(|s| has_scope(scope, s))
         .collect();
     if !staff.iter().all(|s| client.allows_scope(s)) {
+        return Ok(false);
+    }
+    // The operator withdrew a public client's offline_access since the grant was made.
+    if has_scope(scope, "offline_access") && client.drops_scope("offline_access") {
         return Ok(false);
     }
     if client.allowed_roles.is_empty() && staff.is_empty() {

@@ -12,6 +12,9 @@ pub enum AuthMethod {
     Secret,
     /// RFC 7523 assertion signed with a key from the client's JWKS.
     PrivateKeyJwt,
+    /// `none`: a public client (a browser or native app that cannot keep a secret). It
+    /// names itself with `client_id`; PKCE is what binds its code to it.
+    None,
 }
 
 impl AuthMethod {
@@ -19,6 +22,7 @@ impl AuthMethod {
         match self {
             AuthMethod::Secret => "client_secret_basic client_secret_post",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
         }
     }
 }
@@ -51,6 +55,12 @@ pub struct Client {
     pub jwks_uri: Option<String>,
     /// `cli` or `config`.
     pub source: String,
+    /// Browser origins (`scheme://host[:port]`) whose scripts may call the token endpoints,
+    /// userinfo, discovery and JWKS (CORS).
+    pub web_origins: Vec<String>,
+    /// A public client's grants may carry `offline_access` (a refresh token that outlives
+    /// the sign-in) only when the operator says so; confidential clients always may.
+    pub allow_offline_access: bool,
 }
 
 impl Client {
@@ -68,6 +78,30 @@ impl Client {
     pub fn allows_scope(&self, scope: &str) -> bool {
         !crate::domain::oidc::STAFF_SCOPES.contains(&scope)
             || self.allowed_scopes.iter().any(|s| s == scope)
+    }
+
+    /// A public client: no secret, no keys (`token_endpoint_auth_method: none`).
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+
+    /// Whether an authorization request's `redirect_uri` is one of the client's: exactly,
+    /// or for a public client also a registered loopback URI on another port (RFC 8252
+    /// §7.3), and for a public client only a kind a native or browser app can receive.
+    pub fn accepts_redirect(&self, uri: &str) -> bool {
+        if self.is_public() {
+            self.redirect_uris
+                .iter()
+                .any(|r| crate::domain::redirect::public_redirect_matches(r, uri))
+        } else {
+            self.redirect_uris.iter().any(|r| r == uri)
+        }
+    }
+
+    /// A scope the server drops from this client's requests: `offline_access` for a public
+    /// client the operator has not allowed it (OIDC Core §11 lets the server ignore it).
+    pub fn drops_scope(&self, scope: &str) -> bool {
+        scope == "offline_access" && self.is_public() && !self.allow_offline_access
     }
 
     /// A bare client for tests and the CLI; every optional part empty.
@@ -92,6 +126,8 @@ impl Client {
             jwks: None,
             jwks_uri: None,
             source: "cli".into(),
+            web_origins: Vec::new(),
+            allow_offline_access: false,
         }
     }
 }
@@ -111,10 +147,10 @@ fn from_row(r: &AnyRow) -> Result<Client, sqlx::Error> {
         post_logout_redirect_uris: split(&r.try_get::<String, _>("post_logout_redirect_uris")?),
         backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
         grant_types: split(&r.try_get::<String, _>("grant_types")?),
-        auth_method: if method == "private_key_jwt" {
-            AuthMethod::PrivateKeyJwt
-        } else {
-            AuthMethod::Secret
+        auth_method: match method.as_str() {
+            "private_key_jwt" => AuthMethod::PrivateKeyJwt,
+            "none" => AuthMethod::None,
+            _ => AuthMethod::Secret,
         },
         id_token_alg: r.try_get("id_token_alg")?,
         first_party: r.try_get::<i64, _>("first_party")? != 0,
@@ -127,6 +163,8 @@ fn from_row(r: &AnyRow) -> Result<Client, sqlx::Error> {
         jwks: r.try_get("jwks")?,
         jwks_uri: r.try_get("jwks_uri")?,
         source: r.try_get("source")?,
+        web_origins: split(&r.try_get::<String, _>("web_origins")?),
+        allow_offline_access: r.try_get::<i64, _>("allow_offline_access")? != 0,
     })
 }
 
@@ -135,7 +173,7 @@ macro_rules! client_columns {
         "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
          grant_types, auth_method, id_token_alg, first_party, allowed_roles, launcher_url,
          launcher_icon, access_token_ttl_secs, refresh_token_ttl_secs, jwks, jwks_uri, source,
-         allowed_scopes"
+         allowed_scopes, web_origins, allow_offline_access"
     };
 }
 
@@ -169,7 +207,8 @@ impl Store {
                 access_token_ttl_secs = excluded.access_token_ttl_secs,
                 refresh_token_ttl_secs = excluded.refresh_token_ttl_secs,
                 jwks = excluded.jwks, jwks_uri = excluded.jwks_uri,
-                allowed_scopes = excluded.allowed_scopes, disabled = 0
+                allowed_scopes = excluded.allowed_scopes, web_origins = excluded.web_origins,
+                allow_offline_access = excluded.allow_offline_access, disabled = 0
               WHERE clients.source = excluded.source"
         } else {
             ""
@@ -178,9 +217,10 @@ impl Store {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris,
                  backchannel_logout_uri, grant_types, auth_method, id_token_alg, first_party,
                  allowed_roles, launcher_url, launcher_icon, access_token_ttl_secs,
-                 refresh_token_ttl_secs, jwks, jwks_uri, source, disabled, created_at, allowed_scopes)
+                 refresh_token_ttl_secs, jwks, jwks_uri, source, disabled, created_at, allowed_scopes,
+                 web_origins, allow_offline_access)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, 0, $19, $20){conflict}"
+                 $18, 0, $19, $20, $21, $22){conflict}"
         );
         // Both parts are constants; only the values are bound.
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -204,6 +244,8 @@ impl Store {
             .bind(&c.source)
             .bind(now)
             .bind(c.allowed_scopes.join(" "))
+            .bind(c.web_origins.join(" "))
+            .bind(c.allow_offline_access as i64)
             .execute(&self.pool)
             .await
             .map_err(StoreError::from_insert)?;
@@ -237,6 +279,22 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
+    /// Every browser origin some enabled client registered (`web_origins`), for CORS on the
+    /// endpoints any registered app may call.
+    pub async fn web_origins(&self) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT web_origins FROM clients WHERE disabled = 0 AND web_origins <> ''")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.extend(split(&r.try_get::<String, _>("web_origins")?));
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {

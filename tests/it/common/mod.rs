@@ -297,6 +297,9 @@ impl TestServer {
                 allowed_roles: Vec::new(),
                 allowed_scopes: Vec::new(),
                 launcher_url: None,
+                public: false,
+                web_origins: Vec::new(),
+                allow_offline_access: false,
             },
         )
         .await

@@ -38,7 +38,11 @@ fn setup(tool: &str) -> Result<(), String> {
     let r = match tool {
         "node" => run(std::process::Command::new("node").arg("--version")).and_then(|_| {
             let have = |m: &str| interop_dir().join("node_modules").join(m).exists();
-            if have("openid-client") && have("jose") && have("playwright-core") {
+            if have("openid-client")
+                && have("jose")
+                && have("playwright-core")
+                && have("oidc-client-ts")
+            {
                 return Ok(());
             }
             run(std::process::Command::new("npm")
