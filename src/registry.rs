@@ -49,6 +49,11 @@ pub struct Entry {
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// OIDC Front-Channel Logout 1.0: loaded in a hidden frame by the logout page.
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether `iss` and `sid` go with it (default true).
+    #[serde(default = "default_true")]
+    pub frontchannel_logout_session_required: bool,
     #[serde(default = "default_grants")]
     pub grant_types: Vec<String>,
     /// `client_secret_basic` (default; `client_secret_post` is accepted too) or
@@ -76,6 +81,9 @@ pub struct Entry {
 
 fn default_grants() -> Vec<String> {
     vec!["authorization_code".into(), "refresh_token".into()]
+}
+fn default_true() -> bool {
+    true
 }
 fn default_alg() -> String {
     "ES256".into()
@@ -157,6 +165,8 @@ fn from_entry(e: Entry, env: impl Fn(&str) -> Option<String>) -> Result<Client, 
         redirect_uris: e.redirect_uris,
         post_logout_redirect_uris: e.post_logout_redirect_uris,
         backchannel_logout_uri: e.backchannel_logout_uri,
+        frontchannel_logout_uri: e.frontchannel_logout_uri,
+        frontchannel_logout_session_required: e.frontchannel_logout_session_required,
         grant_types: e.grant_types,
         auth_method,
         id_token_alg: e.id_token_alg,
@@ -221,6 +231,20 @@ pub fn validate(c: &Client) -> Result<(), RegistryError> {
     // OIDC Back-Channel Logout §2.2: absolute, no fragment; https outside loopback.
     for u in c.backchannel_logout_uri.iter().chain(&c.jwks_uri) {
         validate_redirect_uri(u)?;
+    }
+    // Front-Channel Logout §2: an absolute http(s) URI framed by the logout page; https
+    // outside loopback, and no query key the logout page adds itself.
+    if let Some(u) = &c.frontchannel_logout_uri {
+        validate_redirect_uri(u)?;
+        let parsed = url::Url::parse(u).map_err(|_| invalid(format!("bad URI {u:?}")))?;
+        if !matches!(parsed.scheme(), "https" | "http") {
+            return Err(invalid("frontchannel_logout_uri must be an https URI"));
+        }
+        if parsed.query_pairs().any(|(k, _)| k == "iss" || k == "sid") {
+            return Err(invalid(
+                "frontchannel_logout_uri must not carry iss or sid itself",
+            ));
+        }
     }
     if let Some(u) = &c.launcher_url {
         validate_redirect_uri(u)?;

@@ -16,6 +16,7 @@ mod layout;
 mod lifecycle;
 mod lockout;
 mod mfa_enrolment;
+mod modes;
 mod oidc_code_flow;
 mod oidc_failures;
 mod ops;
