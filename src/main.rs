@@ -329,7 +329,7 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
         Command::Client(ClientCmd::List) => {
             for c in admin::client_list(&config).await? {
                 println!(
-                    "{}\t{}\t{}\t{}{}{}",
+                    "{}\t{}\t{}\t{}{}{}{}",
                     c.id,
                     c.name,
                     c.redirect_uris.join(","),
@@ -339,7 +339,11 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                         String::new()
                     } else {
                         format!("\tscopes={}", c.allowed_scopes.join(","))
-                    }
+                    },
+                    c.frontchannel_logout_uri
+                        .as_ref()
+                        .map(|u| format!("\tfrontchannel={u}"))
+                        .unwrap_or_default()
                 );
             }
             Ok(())

@@ -427,12 +427,50 @@ redirect_uris = ["http://127.0.0.1:9000/cb"]
         let ids: Vec<&str> = clients.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["myasn", "siasn", "siasn-admin", "ekinerja", "sscasn", "dms"]
+            [
+                "myasn",
+                "siasn",
+                "siasn-admin",
+                "ekinerja",
+                "sscasn",
+                "dms",
+                "simpeg-lama"
+            ]
         );
         assert!(clients.iter().all(|c| c.source == "config"));
         // Without the secrets in the environment it refuses, naming the variable.
         let err = load_with_env(&path, |_| None).unwrap_err().to_string();
         assert!(err.contains("GERBANG_SECRET_MYASN"), "{err}");
+    }
+
+    #[test]
+    fn frontchannel_logout_uri_is_checked_and_wants_the_session_by_default() {
+        let s = format!("{BASE}secret_env = \"SECRET\"\n");
+        let c = entry(&format!(
+            "{s}frontchannel_logout_uri = \"https://simpeg.example.go.id/fc.php\""
+        ))
+        .unwrap();
+        assert_eq!(
+            c.frontchannel_logout_uri.as_deref(),
+            Some("https://simpeg.example.go.id/fc.php")
+        );
+        assert!(c.frontchannel_logout_session_required);
+        let bare = entry(&format!(
+            "{s}frontchannel_logout_uri = \"http://127.0.0.1:9/fc\"\nfrontchannel_logout_session_required = false"
+        ))
+        .unwrap();
+        assert!(!bare.frontchannel_logout_session_required);
+        for bad in [
+            "http://simpeg.example.go.id/fc",
+            "https://simpeg.example.go.id/fc#top",
+            "https://simpeg.example.go.id/fc?sid=x",
+            "/fc.php",
+        ] {
+            assert!(
+                entry(&format!("{s}frontchannel_logout_uri = \"{bad}\"")).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
