@@ -184,8 +184,18 @@ async fn authorize_inner(
                     &s.acr,
                     level,
                 );
+                // Only a person with an authenticator is sent to the code step: the pending
+                // login it starts stands for a proven password, and with no device left it
+                // would lead to enrolment — a session must never add a factor on its own.
                 if verdict == AcrVerdict::StepUp {
-                    step_up = Some(u);
+                    if state.store.has_second_factor(&u.id).await? {
+                        step_up = Some(u);
+                    } else if checked.req.acr_essential {
+                        return Err(fail((
+                            OAuthErrorCode::UnmetAuthenticationRequirements,
+                            "the account has no authenticator to raise the acr with",
+                        )));
+                    }
                 }
             }
             Standing::Disabled(u) => return Ok(crate::auth::disabled::page(state, lang, &u).await?),

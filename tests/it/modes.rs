@@ -500,6 +500,71 @@ async fn acr_values_force_a_fresh_code_or_fail(backend: Backend) {
         .unwrap();
     let tokens = exchange_code(&server, "sensitive", &secret, &code_of(&res)).await;
     assert_eq!(acr_of(&tokens), "urn:gerbang:loa:1");
+    // An account whose last authenticator was removed (its next login enrols again) is never
+    // sent to the code step by a session alone: that step stands for a proven password and
+    // would lead to enrolment. Essential: refused; voluntary: answered at the session's class.
+    let (lone, lone_id) = server.add_user(Some(PASSWORD)).await;
+    let lb = server.browser();
+    lb.sign_in(&lone, PASSWORD, None).await;
+    server.clock().advance(20 * 60);
+    let device = server
+        .state
+        .store
+        .list_totp(&lone_id)
+        .await
+        .unwrap()
+        .remove(0);
+    let notice = gerbang::mail::compose::device_removed(
+        gerbang::web::i18n::Lang::Id,
+        "x@bkn.go.id",
+        "Siti",
+        "HP",
+        "now",
+    );
+    let event = gerbang::domain::audit::AuditEvent::new(
+        gerbang::domain::audit::AuditKind::MfaDeviceRemoved,
+    );
+    assert!(
+        server
+            .state
+            .store
+            .change_device(
+                &gerbang::store::mfa::DeviceChange {
+                    user_id: &lone_id,
+                    credential_id: &device.id,
+                    new_name: None,
+                    event: &event,
+                    notice: &notice,
+                },
+                server.clock().now(),
+            )
+            .await
+            .unwrap()
+    );
+    let res = lb
+        .http()
+        .get(format!("{base}&claims={}", enc(claims)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query_param(&location(&res), "error").as_deref(),
+        Some("unmet_authentication_requirements")
+    );
+    let res = lb
+        .http()
+        .get(format!("{base}&acr_values=urn:gerbang:loa:3"))
+        .send()
+        .await
+        .unwrap();
+    let tokens = exchange_code(&server, "sensitive", &secret, &code_of(&res)).await;
+    assert_eq!(acr_of(&tokens), "urn:gerbang:loa:2");
+    assert_eq!(
+        lb.get("/login/otp").await.status,
+        303,
+        "no code step was started"
+    );
+
     // A claims parameter that is not the JSON the specification describes is refused.
     for bad in [
         "not json",
