@@ -525,3 +525,14 @@ pub async fn resume(
         None => Ok((jar, Redirect::to("/")).into_response()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn form_post_goes_only_to_web_uris() {
+        assert!(super::web_uri("https://portal.example.go.id/cb"));
+        assert!(super::web_uri("http://127.0.0.1:9/cb"));
+        assert!(!super::web_uri("id.go.bkn.mobile:/oauth2redirect"));
+        assert!(!super::web_uri("not a uri"));
+    }
+}

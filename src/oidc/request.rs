@@ -390,3 +390,26 @@ impl From<ParamError> for crate::error::OAuthError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::claims_acr;
+
+    #[test]
+    fn the_claims_parameter_yields_its_acr_request() {
+        let v = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            claims_acr(r#"{"id_token":{"acr":{"essential":true,"values":["a","b"]}}}"#),
+            Ok(Some((v(&["a", "b"]), true)))
+        );
+        assert_eq!(
+            claims_acr(r#"{"userinfo":{"acr":{"value":"a"}},"id_token":{"acr":null}}"#),
+            Ok(Some((Vec::new(), false))),
+            "the ID token's request decides"
+        );
+        assert_eq!(claims_acr(r#"{"userinfo":{"email":null}}"#), Ok(None));
+        assert!(claims_acr(r#"{"id_token":{"acr":{"values":"a"}}}"#).is_err());
+        assert!(claims_acr(r#"{"id_token":[]}"#).is_err());
+        assert!(claims_acr("").is_err());
+    }
+}
