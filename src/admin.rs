@@ -744,6 +744,8 @@ pub struct ClientAdd {
     pub grant_types: Vec<String>,
     pub id_token_alg: String,
     pub backchannel_logout_uri: Option<String>,
+    /// OIDC Front-Channel Logout 1.0 (`--frontchannel-logout-uri`); `iss` and `sid` go with it.
+    pub frontchannel_logout_uri: Option<String>,
     pub allowed_roles: Vec<String>,
     /// Staff scopes the client may ask for (`--scope helpdesk`).
     pub allowed_scopes: Vec<String>,
@@ -788,6 +790,7 @@ pub async fn client_add(config: &Config, c: ClientAdd) -> Result<Option<String>,
     client.id_token_alg = c.id_token_alg;
     client.first_party = c.first_party;
     client.backchannel_logout_uri = c.backchannel_logout_uri;
+    client.frontchannel_logout_uri = c.frontchannel_logout_uri;
     client.allowed_roles = c.allowed_roles;
     client.allowed_scopes = c.allowed_scopes;
     client.launcher_url = c.launcher_url;

@@ -144,6 +144,11 @@ struct ClientAddArgs {
     /// Where the service receives OpenID Connect back-channel logout tokens.
     #[arg(long)]
     backchannel_logout_uri: Option<String>,
+    /// Where the logout page loads the service in a hidden frame (OpenID Connect
+    /// Front-Channel Logout, with `iss` and `sid`): for services that cannot receive a
+    /// back-channel POST. https, or http on loopback.
+    #[arg(long)]
+    frontchannel_logout_uri: Option<String>,
     /// Only people holding one of these roles may sign in to the service (repeatable).
     #[arg(long = "allowed-role")]
     allowed_role: Vec<String>,
@@ -320,6 +325,7 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                     grant_types: a.grant_type,
                     id_token_alg: a.id_token_alg,
                     backchannel_logout_uri: a.backchannel_logout_uri,
+                    frontchannel_logout_uri: a.frontchannel_logout_uri,
                     allowed_roles: a.allowed_role,
                     allowed_scopes: a.scope,
                     launcher_url: a.launcher_url,
@@ -343,7 +349,7 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
         Command::Client(ClientCmd::List) => {
             for c in admin::client_list(&config).await? {
                 println!(
-                    "{}\t{}\t{}\t{}{}{}{}{}",
+                    "{}\t{}\t{}\t{}{}{}{}{}{}",
                     c.id,
                     c.name,
                     c.redirect_uris.join(","),
@@ -363,7 +369,11 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                         String::new()
                     } else {
                         format!("\tweb_origins={}", c.web_origins.join(","))
-                    }
+                    },
+                    c.frontchannel_logout_uri
+                        .as_ref()
+                        .map(|u| format!("\tfrontchannel={u}"))
+                        .unwrap_or_default()
                 );
             }
             Ok(())

@@ -49,6 +49,11 @@ pub struct Entry {
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// OIDC Front-Channel Logout 1.0: loaded in a hidden frame by the logout page.
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether `iss` and `sid` go with it (default true).
+    #[serde(default = "default_true")]
+    pub frontchannel_logout_session_required: bool,
     #[serde(default = "default_grants")]
     pub grant_types: Vec<String>,
     /// `client_secret_basic` (default; `client_secret_post` is accepted too) or
@@ -87,6 +92,9 @@ pub struct Entry {
 
 fn default_grants() -> Vec<String> {
     vec!["authorization_code".into(), "refresh_token".into()]
+}
+fn default_true() -> bool {
+    true
 }
 fn default_alg() -> String {
     "ES256".into()
@@ -190,6 +198,8 @@ fn from_entry(e: Entry, env: impl Fn(&str) -> Option<String>) -> Result<Client, 
         redirect_uris: e.redirect_uris,
         post_logout_redirect_uris: e.post_logout_redirect_uris,
         backchannel_logout_uri: e.backchannel_logout_uri,
+        frontchannel_logout_uri: e.frontchannel_logout_uri,
+        frontchannel_logout_session_required: e.frontchannel_logout_session_required,
         grant_types: e.grant_types,
         auth_method,
         id_token_alg: e.id_token_alg,
@@ -269,6 +279,20 @@ pub fn validate(c: &Client) -> Result<(), RegistryError> {
     // OIDC Back-Channel Logout §2.2: absolute, no fragment; https outside loopback.
     for u in c.backchannel_logout_uri.iter().chain(&c.jwks_uri) {
         validate_redirect_uri(u)?;
+    }
+    // Front-Channel Logout §2: an absolute http(s) URI framed by the logout page; https
+    // outside loopback, and no query key the logout page adds itself.
+    if let Some(u) = &c.frontchannel_logout_uri {
+        validate_redirect_uri(u)?;
+        let parsed = url::Url::parse(u).map_err(|_| invalid(format!("bad URI {u:?}")))?;
+        if !matches!(parsed.scheme(), "https" | "http") {
+            return Err(invalid("frontchannel_logout_uri must be an https URI"));
+        }
+        if parsed.query_pairs().any(|(k, _)| k == "iss" || k == "sid") {
+            return Err(invalid(
+                "frontchannel_logout_uri must not carry iss or sid itself",
+            ));
+        }
     }
     if let Some(u) = &c.launcher_url {
         validate_redirect_uri(u)?;
@@ -470,12 +494,50 @@ redirect_uris = ["http://127.0.0.1:9000/cb"]
         let ids: Vec<&str> = clients.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["myasn", "siasn", "siasn-admin", "ekinerja", "sscasn", "dms"]
+            [
+                "myasn",
+                "siasn",
+                "siasn-admin",
+                "ekinerja",
+                "sscasn",
+                "dms",
+                "simpeg-lama"
+            ]
         );
         assert!(clients.iter().all(|c| c.source == "config"));
         // Without the secrets in the environment it refuses, naming the variable.
         let err = load_with_env(&path, |_| None).unwrap_err().to_string();
         assert!(err.contains("GERBANG_SECRET_MYASN"), "{err}");
+    }
+
+    #[test]
+    fn frontchannel_logout_uri_is_checked_and_wants_the_session_by_default() {
+        let s = format!("{BASE}secret_env = \"SECRET\"\n");
+        let c = entry(&format!(
+            "{s}frontchannel_logout_uri = \"https://simpeg.example.go.id/fc.php\""
+        ))
+        .unwrap();
+        assert_eq!(
+            c.frontchannel_logout_uri.as_deref(),
+            Some("https://simpeg.example.go.id/fc.php")
+        );
+        assert!(c.frontchannel_logout_session_required);
+        let bare = entry(&format!(
+            "{s}frontchannel_logout_uri = \"http://127.0.0.1:9/fc\"\nfrontchannel_logout_session_required = false"
+        ))
+        .unwrap();
+        assert!(!bare.frontchannel_logout_session_required);
+        for bad in [
+            "http://simpeg.example.go.id/fc",
+            "https://simpeg.example.go.id/fc#top",
+            "https://simpeg.example.go.id/fc?sid=x",
+            "/fc.php",
+        ] {
+            assert!(
+                entry(&format!("{s}frontchannel_logout_uri = \"{bad}\"")).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

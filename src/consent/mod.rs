@@ -111,10 +111,9 @@ pub async fn post_consent(
     if form.decision == "deny" {
         return Ok(authorize::error_redirect(
             &state,
-            &req.redirect_uri,
+            &req,
             OAuthErrorCode::AccessDenied,
             "the user declined to share their data",
-            req.state.as_deref(),
         ));
     }
     let Some(client) = state.store.find_client(&req.client_id).await? else {

@@ -16,9 +16,71 @@ pub const STAFF_ROLES: [super::role::Role; 2] = super::role::Role::ALL;
 pub fn is_staff_role(name: &str) -> bool {
     super::role::Role::parse(name).is_some_and(|r| STAFF_ROLES.contains(&r))
 }
-/// Authentication context classes: password only, and password + second factor.
+/// Authentication context classes: password only, password + second factor, and password +
+/// an authenticator (TOTP) code proven within `ACR_FRESH_SECS` (a recovery code is for a lost
+/// phone and never makes a session fresh).
 pub const ACR_PASSWORD: &str = "urn:gerbang:loa:1";
 pub const ACR_MFA: &str = "urn:gerbang:loa:2";
+pub const ACR_MFA_FRESH: &str = "urn:gerbang:loa:3";
+/// Every class Gerbang can assert, lowest first (discovery lists exactly these).
+pub const ACR_VALUES: [&str; 3] = [ACR_PASSWORD, ACR_MFA, ACR_MFA_FRESH];
+/// How long an authenticator code keeps a session at `ACR_MFA_FRESH`: the helpdesk
+/// console's step-up window, so "fresh" means one thing everywhere.
+pub const ACR_FRESH_SECS: i64 = 15 * 60;
+
+/// The level (index in `ACR_VALUES`) of a class; `None` for a value Gerbang does not know.
+pub fn acr_level(acr: &str) -> Option<usize> {
+    ACR_VALUES.iter().position(|a| *a == acr)
+}
+
+/// The level a session stands at now: its own class, raised to `ACR_MFA_FRESH` while its
+/// last authenticator code is younger than `ACR_FRESH_SECS`.
+pub fn session_level(acr: &str, mfa_at: Option<i64>, now: i64) -> usize {
+    let base = acr_level(acr).unwrap_or(0);
+    if base == 1 && mfa_at.is_some_and(|t| now - t <= ACR_FRESH_SECS) {
+        2
+    } else {
+        base
+    }
+}
+
+/// What a request's `acr_values` (or `claims` essential `acr`) make of a session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AcrVerdict {
+    /// Met: the `acr` to assert (the first requested class the session satisfies, or the
+    /// session's own class when nothing known was asked for).
+    Met(String),
+    /// A known class was asked for and the session is below every one asked for: another
+    /// factor can raise it.
+    StepUp,
+    /// Essential, and nothing asked for is a class Gerbang knows: nothing can meet it.
+    Unmeetable,
+}
+
+/// Judges `requested` (in order of preference) against a session at `level` whose own class
+/// is `session_acr`. A voluntary request Gerbang cannot meet is ignored (OIDC Core §3.1.2.1).
+pub fn judge_acr(
+    requested: &[String],
+    essential: bool,
+    session_acr: &str,
+    level: usize,
+) -> AcrVerdict {
+    let known: Vec<(&String, usize)> = requested
+        .iter()
+        .filter_map(|a| acr_level(a).map(|l| (a, l)))
+        .collect();
+    if known.is_empty() {
+        return if essential && !requested.is_empty() {
+            AcrVerdict::Unmeetable
+        } else {
+            AcrVerdict::Met(session_acr.to_string())
+        };
+    }
+    match known.iter().find(|(_, l)| *l <= level) {
+        Some((a, _)) => AcrVerdict::Met(a.to_string()),
+        None => AcrVerdict::StepUp,
+    }
+}
 
 /// Whether a space-separated scope string holds `wanted`.
 pub fn has_scope(scope: &str, wanted: &str) -> bool {
@@ -47,6 +109,8 @@ pub enum OAuthErrorCode {
     InvalidToken,
     /// RFC 6750: a valid token without the scope the resource needs.
     InsufficientScope,
+    /// OpenID Connect Core 1.0 errata / RFC 9470: the requested `acr` cannot be met.
+    UnmetAuthenticationRequirements,
 }
 
 impl OAuthErrorCode {
@@ -67,6 +131,7 @@ impl OAuthErrorCode {
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
         }
     }
 }
@@ -83,7 +148,7 @@ mod tests {
 
     #[test]
     fn error_codes_serialise_as_their_words() {
-        let all: [OAuthErrorCode; 15] = [
+        let all: [OAuthErrorCode; 16] = [
             InvalidRequest,
             InvalidClient,
             InvalidGrant,
@@ -99,10 +164,51 @@ mod tests {
             TemporarilyUnavailable,
             InvalidToken,
             InsufficientScope,
+            UnmetAuthenticationRequirements,
         ];
         for c in all {
             let json = serde_json::to_string(&c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.as_str()));
         }
+    }
+
+    #[test]
+    fn acr_requests_are_met_raised_or_refused() {
+        use super::*;
+        let v = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let now = 10_000;
+        // A TOTP code 10 minutes ago is fresh; 20 minutes ago, or a recovery code, is not.
+        assert_eq!(session_level(ACR_MFA, Some(now - 600), now), 2);
+        assert_eq!(session_level(ACR_MFA, Some(now - 1200), now), 1);
+        assert_eq!(session_level(ACR_MFA, None, now), 1);
+        assert_eq!(session_level(ACR_PASSWORD, Some(now), now), 0);
+        assert_eq!(
+            judge_acr(&v(&[]), false, ACR_MFA, 1),
+            AcrVerdict::Met(ACR_MFA.into())
+        );
+        assert_eq!(
+            judge_acr(&v(&[ACR_PASSWORD]), true, ACR_MFA, 1),
+            AcrVerdict::Met(ACR_PASSWORD.into())
+        );
+        assert_eq!(
+            judge_acr(&v(&[ACR_MFA_FRESH]), false, ACR_MFA, 1),
+            AcrVerdict::StepUp
+        );
+        assert_eq!(
+            judge_acr(&v(&[ACR_MFA_FRESH, ACR_MFA]), true, ACR_MFA, 1),
+            AcrVerdict::Met(ACR_MFA.into())
+        );
+        assert_eq!(
+            judge_acr(&v(&[ACR_MFA_FRESH]), true, ACR_MFA, 2),
+            AcrVerdict::Met(ACR_MFA_FRESH.into())
+        );
+        assert_eq!(
+            judge_acr(&v(&["urn:other"]), true, ACR_MFA, 2),
+            AcrVerdict::Unmeetable
+        );
+        assert_eq!(
+            judge_acr(&v(&["urn:other"]), false, ACR_MFA, 1),
+            AcrVerdict::Met(ACR_MFA.into())
+        );
     }
 }

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::extract::{RawForm, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,11 +13,11 @@ use axum_extra::extract::CookieJar;
 use url::Url;
 
 use super::codes::CodeGrant;
-use super::request::{AuthRequest, ParamError, param};
+use super::request::{AuthRequest, ParamError, ResponseMode, param};
 use crate::auth::session::{self, SsoSession};
 use crate::auth::signed_in::{Standing, standing};
 use crate::domain::audit::{AuditEvent, AuditKind};
-use crate::domain::oidc::{OAuthErrorCode, has_scope};
+use crate::domain::oidc::{AcrVerdict, OAuthErrorCode, has_scope, judge_acr, session_level};
 use crate::error::AppError;
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
@@ -96,6 +98,11 @@ async fn authorize_inner(
         repeated = false;
     }
     let get = |k: &str| param(&params, k);
+    // `ui_locales`: the first language Gerbang has sets this request's pages (and, through
+    // a short-lived cookie, the pages of its sign-in).
+    let lang = get("ui_locales")
+        .and_then(super::request::ui_locale)
+        .unwrap_or(lang);
 
     let client = match get("client_id") {
         Some(id) => state.store.find_client(id).await?,
@@ -110,22 +117,43 @@ async fn authorize_inner(
         )));
     };
     let client_state = get("state").map(str::to_string);
-    let fail = |(error, desc): (OAuthErrorCode, &str)| {
-        Failure::Redirect(error_redirect(
-            state,
-            redirect_uri,
-            error,
-            desc,
-            client_state.as_deref(),
-        ))
+    // Errors from here on travel back in the requested mode; an unknown mode (or a form
+    // post to something a browser cannot post to) is answered in the query, the default.
+    let mode = match ResponseMode::from_params(&params) {
+        Ok(ResponseMode::FormPost) if !web_uri(redirect_uri) => {
+            Err("response_mode=form_post needs an https (or loopback http) redirect_uri")
+        }
+        Ok(m) => Ok(m),
+        Err(_) => Err("response_mode must be query, fragment or form_post"),
     };
+    let reply = Reply {
+        redirect_uri,
+        mode: *mode.as_ref().unwrap_or(&ResponseMode::Query),
+        state: client_state.as_deref(),
+        lang,
+    };
+    let fail =
+        |(error, desc): (OAuthErrorCode, &str)| Failure::Redirect(reply.error(state, error, desc));
+    if let Err(desc) = mode {
+        return Err(fail((OAuthErrorCode::InvalidRequest, desc)));
+    }
     if repeated {
         return Err(fail((
             OAuthErrorCode::InvalidRequest,
             "a parameter was repeated",
         )));
     }
-    let checked = super::request::check(&client, redirect_uri, &params).map_err(fail)?;
+    let mut checked = super::request::check(&client, redirect_uri, &params).map_err(fail)?;
+    checked.req.page_lang = lang.code().to_string();
+    // An essential class Gerbang cannot assert fails now, before anyone signs in for nothing.
+    if judge_acr(&checked.req.acr_values, checked.req.acr_essential, "", 0)
+        == AcrVerdict::Unmeetable
+    {
+        return Err(fail((
+            OAuthErrorCode::UnmetAuthenticationRequirements,
+            "none of the requested acr values can be met",
+        )));
+    }
 
     let now = state.clock.now();
     let session = session::current(state, jar).await?;
@@ -138,6 +166,7 @@ async fn authorize_inner(
     });
     // The session may outlive a disable made elsewhere (the SIASN import): the account
     // decides, not the session. One from before a re-enable does not count at all.
+    let mut step_up = None;
     if let Some(s) = &usable {
         match standing(state, s).await? {
             Standing::Stale => {
@@ -145,12 +174,48 @@ async fn authorize_inner(
                 session::end_by_sid(state, &s.sid).await?;
                 usable = None;
             }
-            Standing::Holds(_) => {}
+            Standing::Holds(u) => {
+                let level = session_level(&s.acr, s.mfa_at, now);
+                let verdict = judge_acr(
+                    &checked.req.acr_values,
+                    checked.req.acr_essential,
+                    &s.acr,
+                    level,
+                );
+                // Only a person with an authenticator is sent to the code step: the pending
+                // login it starts stands for a proven password, and with no device left it
+                // would lead to enrolment — a session must never add a factor on its own.
+                if verdict == AcrVerdict::StepUp {
+                    if state.store.has_second_factor(&u.id).await? {
+                        step_up = Some(u);
+                    } else if checked.req.acr_essential {
+                        return Err(fail((
+                            OAuthErrorCode::UnmetAuthenticationRequirements,
+                            "the account has no authenticator to raise the acr with",
+                        )));
+                    }
+                }
+            }
             Standing::Disabled(u) => return Ok(crate::auth::disabled::page(state, lang, &u).await?),
             Standing::Gone => {
                 return Err(Failure::Page(AppError::bad_request("error.bad_request")));
             }
         }
+    }
+    if let Some(user) = step_up {
+        // The session is below the class asked for: the missing factor (an authenticator
+        // code now) is asked on the login's own second step, counted like any code there.
+        if checked.prompt_none {
+            return Err(fail((
+                OAuthErrorCode::LoginRequired,
+                "the requested acr needs a fresh authenticator code",
+            )));
+        }
+        let id = super::request::save_authreq(state, &checked.req).await?;
+        let p = crate::auth::pending::Pending::proven(&user, &id, false, "");
+        let jar = crate::auth::pending::start(state, jar.clone(), &p).await?;
+        let to = Redirect::to("/login/otp").into_response();
+        return Ok(with_ui_locale(&checked.req, (jar, to).into_response()));
     }
     match usable {
         Some(s) => Ok(proceed(state, &client, &checked.req, &s, !checked.prompt_none).await?),
@@ -160,9 +225,26 @@ async fn authorize_inner(
         ))),
         None => {
             let id = super::request::save_authreq(state, &checked.req).await?;
-            Ok(Redirect::to(&format!("/login?req={id}")).into_response())
+            let to = Redirect::to(&format!("/login?req={id}")).into_response();
+            Ok(with_ui_locale(&checked.req, to))
         }
     }
+}
+
+/// Carries a `ui_locales` choice to the sign-in pages that follow (see `i18n::UI_COOKIE`).
+fn with_ui_locale(req: &AuthRequest, mut res: Response) -> Response {
+    if let Some(code) = &req.ui_locale
+        && let Ok(v) = axum::http::HeaderValue::from_str(&crate::web::i18n::ui_cookie(code))
+    {
+        res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Whether a browser can post a form to `uri`: https, or http (registration allows it on
+/// loopback only). Private-use schemes of native apps cannot receive a form post.
+fn web_uri(uri: &str) -> bool {
+    Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "https" | "http"))
 }
 
 /// After sign-in: the service's access policy, then consent, then the code.
@@ -173,15 +255,15 @@ pub async fn proceed(
     session: &SsoSession,
     interactive: bool,
 ) -> Result<Response, AppError> {
-    let deny = |error: OAuthErrorCode, desc: &str| {
-        Ok(error_redirect(
-            state,
-            &req.redirect_uri,
-            error,
-            desc,
-            req.state.as_deref(),
-        ))
-    };
+    let deny = |error: OAuthErrorCode, desc: &str| Ok(error_redirect(state, req, error, desc));
+    // After a sign-in or a step-up the session must now meet an essential class: a recovery
+    // code, say, never makes a session fresh.
+    if req.acr_essential && !matches!(acr_for(state, req, session), AcrVerdict::Met(_)) {
+        return deny(
+            OAuthErrorCode::UnmetAuthenticationRequirements,
+            "the sign-in did not reach the requested acr",
+        );
+    }
     if !client.allowed_roles.is_empty() {
         let roles = state.store.role_names(&session.user_id).await?;
         if !client.admits(&roles) {
@@ -232,7 +314,7 @@ pub async fn proceed(
             return Ok(Redirect::to(&format!("/consent?req={id}")).into_response());
         }
     }
-    issue_code(state, req, session).await
+    issue_code(state, client, req, session).await
 }
 
 /// Whether the person holds a role a staff scope stands on.
@@ -252,13 +334,33 @@ fn without_staff_scopes(scope: &str) -> String {
         .join(" ")
 }
 
-/// Issues a single-use code for `req` under `session` and redirects back to the client.
+fn acr_for(state: &AppState, req: &AuthRequest, session: &SsoSession) -> AcrVerdict {
+    let level = session_level(&session.acr, session.mfa_at, state.clock.now());
+    judge_acr(&req.acr_values, req.acr_essential, &session.acr, level)
+}
+
+/// Issues a single-use code for `req` under `session` and sends it back to the client.
 pub async fn issue_code(
     state: &AppState,
+    client: &Client,
     req: &AuthRequest,
     session: &SsoSession,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
+    // A service with a front-channel logout URI is framed by the logout page of this
+    // session: remembered as it signs in (the code is its sign-in; the back-channel list
+    // is the same table, filled at `/token`).
+    if client.frontchannel_logout_uri.is_some() {
+        state
+            .store
+            .note_session_client(
+                &session.sid,
+                &client.id,
+                &session.user_id,
+                session.expires_at,
+            )
+            .await?;
+    }
     let ttl = state.settings.auth_code_ttl_secs;
     let code = random_token();
     let grant = CodeGrant {
@@ -270,7 +372,11 @@ pub async fn issue_code(
         code_challenge: req.code_challenge.clone(),
         auth_time: session.auth_time,
         amr: session.amr.clone(),
-        acr: session.acr.clone(),
+        // The class asked for that the session meets (OIDC Core §5.5.1.1), else its own.
+        acr: match acr_for(state, req, session) {
+            AcrVerdict::Met(a) => a,
+            _ => session.acr.clone(),
+        },
         sid: session.sid.clone(),
         session_expires_at: session.expires_at,
         expires_at: now + ttl,
@@ -285,38 +391,110 @@ pub async fn issue_code(
     }
     let issuer = state.settings.issuer();
     params.push(("iss", issuer));
-    Ok(redirect_with(&req.redirect_uri, &params))
+    Ok(Reply::to(req).send(&params))
 }
 
+/// An error answer to the client of `req`, in the request's response mode.
 pub fn error_redirect(
     state: &AppState,
-    redirect_uri: &str,
+    req: &AuthRequest,
     error: OAuthErrorCode,
     desc: &str,
-    client_state: Option<&str>,
 ) -> Response {
-    let mut params = vec![("error", error.as_str()), ("error_description", desc)];
-    if let Some(s) = client_state {
-        params.push(("state", s));
-    }
-    params.push(("iss", state.settings.issuer()));
-    redirect_with(redirect_uri, &params)
+    Reply::to(req).error(state, error, desc)
 }
 
-/// Appends `params` to the registered redirect URI, keeping its own query (RFC 6749 §3.1.2).
-fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
-    match Url::parse(redirect_uri) {
-        Ok(mut url) => {
-            url.query_pairs_mut().extend_pairs(params);
-            (
-                StatusCode::FOUND,
-                [(axum::http::header::LOCATION, url.to_string())],
-            )
-                .into_response()
+/// Where and how an authorization answer travels: the registered redirect URI, in the
+/// response mode the request chose.
+#[derive(Clone, Copy)]
+struct Reply<'a> {
+    redirect_uri: &'a str,
+    mode: ResponseMode,
+    state: Option<&'a str>,
+    lang: Lang,
+}
+
+impl<'a> Reply<'a> {
+    fn to(req: &'a AuthRequest) -> Self {
+        Reply {
+            redirect_uri: &req.redirect_uri,
+            mode: req.response_mode,
+            state: req.state.as_deref(),
+            lang: Lang::parse(&req.page_lang).unwrap_or_default(),
         }
-        // Registered URIs were validated at registration; a broken one is our fault.
-        Err(_) => AppError::internal().into_response(),
     }
+
+    fn error(&self, state: &AppState, error: OAuthErrorCode, desc: &str) -> Response {
+        let mut params = vec![("error", error.as_str()), ("error_description", desc)];
+        if let Some(s) = self.state {
+            params.push(("state", s));
+        }
+        params.push(("iss", state.settings.issuer()));
+        self.send(&params)
+    }
+
+    /// Sends `params` to the registered redirect URI (which keeps its own query, RFC 6749
+    /// §3.1.2). The answer ends the sign-in, so the `ui_locales` cookie goes with it.
+    fn send(&self, params: &[(&str, &str)]) -> Response {
+        // Registered URIs were validated at registration; a broken one is our fault.
+        let Ok(mut url) = Url::parse(self.redirect_uri) else {
+            return AppError::internal().into_response();
+        };
+        let mut res = match self.mode {
+            ResponseMode::Query => {
+                url.query_pairs_mut().extend_pairs(params);
+                found(url.as_str())
+            }
+            ResponseMode::Fragment => {
+                let fragment = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params)
+                    .finish();
+                url.set_fragment(Some(&fragment));
+                found(url.as_str())
+            }
+            ResponseMode::FormPost => form_post(self.lang, &url, params),
+        };
+        if let Ok(v) = axum::http::HeaderValue::from_str(&crate::web::i18n::ui_cookie_gone()) {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+        res
+    }
+}
+
+fn found(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [(axum::http::header::LOCATION, location.to_string())],
+    )
+        .into_response()
+}
+
+/// OAuth 2.0 Form Post Response Mode: a page whose form the browser posts to the redirect
+/// URI. The script that submits it is a static file (the CSP forbids inline script); without
+/// script the person presses the button. The page's CSP lets forms go to that origin only.
+#[derive(Template, WebTemplate)]
+#[template(path = "form_post.html")]
+struct FormPostPage {
+    lang: Lang,
+    action: String,
+    fields: Vec<(String, String)>,
+}
+
+fn form_post(lang: Lang, url: &Url, params: &[(&str, &str)]) -> Response {
+    let page = FormPostPage {
+        lang,
+        action: url.to_string(),
+        fields: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let mut res = page.into_response();
+    res.extensions_mut().insert(crate::web::headers::CspAllow {
+        form_action: vec![url.origin().ascii_serialization()],
+        frame_src: Vec::new(),
+    });
+    res
 }
 
 fn first_values(raw: &[u8]) -> HashMap<String, String> {
@@ -343,5 +521,16 @@ pub async fn resume(
             Ok((jar, next).into_response())
         }
         None => Ok((jar, Redirect::to("/")).into_response()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn form_post_goes_only_to_web_uris() {
+        assert!(super::web_uri("https://portal.example.go.id/cb"));
+        assert!(super::web_uri("http://127.0.0.1:9/cb"));
+        assert!(!super::web_uri("id.go.bkn.mobile:/oauth2redirect"));
+        assert!(!super::web_uri("not a uri"));
     }
 }

@@ -52,7 +52,7 @@ pub fn document(settings: &crate::config::Config) -> String {
         "end_session_endpoint": format!("{iss}/logout"),
         "scopes_supported": crate::domain::oidc::SCOPES,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": super::request::RESPONSE_MODES,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256", "RS256"],
@@ -65,12 +65,16 @@ pub fn document(settings: &crate::config::Config) -> String {
         "require_pushed_authorization_requests": false,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
-        "frontchannel_logout_supported": false,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": super::claims::CLAIMS_SUPPORTED,
-        "acr_values_supported": [crate::domain::oidc::ACR_PASSWORD, crate::domain::oidc::ACR_MFA],
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "claims_parameter_supported": false,
+        "acr_values_supported": crate::domain::oidc::ACR_VALUES,
+        // No `select_account`: a browser holds one person's session, and "another account"
+        // is `prompt=login`.
+        "prompt_values_supported": ["none", "login", "consent"],
+        // `claims` is read for `acr` (essential or not); other members are left to scopes.
+        "claims_parameter_supported": true,
         "request_parameter_supported": false,
         // Only PAR's own request_uri values are accepted, never one fetched from elsewhere.
         "request_uri_parameter_supported": false,

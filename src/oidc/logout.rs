@@ -34,6 +34,11 @@ struct LogoutPage {
     post_logout_redirect_uri: String,
     state: String,
     client_id: String,
+    /// Front-channel logout URIs (with `iss` and `sid`) loaded in hidden frames.
+    frames: Vec<String>,
+    /// Where to continue once they loaded (the service's post-logout URI with `state`);
+    /// empty: this page is the end.
+    next: String,
 }
 
 struct LogoutRequest {
@@ -130,6 +135,7 @@ pub async fn get_logout(
         post_logout_redirect_uri: req.redirect.unwrap_or_default(),
         state: req.state.unwrap_or_default(),
         client_id: req.client_id.unwrap_or_default(),
+        ..Default::default()
     };
     Ok((jar, page).into_response())
 }
@@ -157,22 +163,69 @@ async fn finish(
     jar: CookieJar,
     req: LogoutRequest,
 ) -> Result<Response, AppError> {
+    // Read before the session ends: ending it turns its services into back-channel
+    // deliveries and forgets which they were.
+    let frames = match session::current(state, &jar).await? {
+        Some(s) => frontchannel_frames(state, &s.sid).await?,
+        None => Vec::new(),
+    };
     let jar = session::end(state, jar).await?;
-    match req.redirect {
+    let next = match req.redirect {
         Some(uri) => {
             let mut url = Url::parse(&uri).map_err(|_| AppError::internal())?;
             if let Some(s) = &req.state {
                 url.query_pairs_mut().append_pair("state", s);
             }
-            Ok((jar, Redirect::to(url.as_str())).into_response())
+            Some(url.to_string())
         }
-        None => {
-            let page = LogoutPage {
-                lang,
-                done: true,
-                ..Default::default()
-            };
-            Ok((jar, page).into_response())
+        None => None,
+    };
+    if frames.is_empty()
+        && let Some(next) = &next
+    {
+        return Ok((jar, Redirect::to(next)).into_response());
+    }
+    // The frames' origins, and only they, may be framed by this page.
+    let mut origins: Vec<String> = Vec::new();
+    for f in &frames {
+        if let Ok(u) = Url::parse(f) {
+            let o = u.origin().ascii_serialization();
+            if !origins.contains(&o) {
+                origins.push(o);
+            }
         }
     }
+    let page = LogoutPage {
+        lang,
+        done: true,
+        frames,
+        next: next.unwrap_or_default(),
+        ..Default::default()
+    };
+    let mut res = (jar, page).into_response();
+    if !origins.is_empty() {
+        res.extensions_mut().insert(crate::web::headers::CspAllow {
+            form_action: Vec::new(),
+            frame_src: origins,
+        });
+    }
+    Ok(res)
+}
+
+/// OIDC Front-Channel Logout 1.0 §2: each service of the session that registered a
+/// front-channel URI, with `iss` and `sid` added when it wants them (the default).
+async fn frontchannel_frames(state: &AppState, sid: &str) -> Result<Vec<String>, AppError> {
+    let mut out = Vec::new();
+    for (uri, with_session) in state.store.frontchannel_targets(sid).await? {
+        let Ok(mut url) = Url::parse(&uri) else {
+            continue;
+        };
+        if with_session {
+            url.query_pairs_mut()
+                .append_pair("iss", state.settings.issuer())
+                .append_pair("sid", sid);
+        }
+        out.push(url.to_string());
+    }
+    Ok(out)
 }

@@ -30,6 +30,109 @@ pub struct AuthRequest {
     /// consent form cannot stand in for a sign-in (`prompt=login`, `max_age`, a stale session).
     #[serde(default)]
     pub consent_sid: Option<String>,
+    /// How the answer travels back (query, fragment or an auto-submitted form).
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+    /// The page language `ui_locales` chose for this sign-in (`id`/`en`), if any.
+    #[serde(default)]
+    pub ui_locale: Option<String>,
+    /// Authentication context classes asked for, in order of preference (`acr_values`, or
+    /// the `claims` parameter's `acr`).
+    #[serde(default)]
+    pub acr_values: Vec<String>,
+    /// `claims` asked for `acr` as essential: unmet, the request fails instead of going on.
+    #[serde(default)]
+    pub acr_essential: bool,
+    /// The language of the pages this request shows itself (the form-post page): the
+    /// `ui_locales` choice, else the browser's at `/authorize`.
+    #[serde(default)]
+    pub page_lang: String,
+}
+
+/// OAuth 2.0 Multiple Response Type Encoding Practices §2 and the Form Post Response Mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// Parameters in the redirect URI's query: the default for `response_type=code`.
+    #[default]
+    Query,
+    /// Parameters in the redirect URI's fragment (read by script in the browser).
+    Fragment,
+    /// An HTML form posted to the redirect URI by the browser.
+    FormPost,
+}
+
+/// A `response_mode` Gerbang does not answer in.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnknownMode;
+
+/// Every mode `/authorize` answers in (discovery lists exactly these).
+pub const RESPONSE_MODES: [&str; 3] = ["query", "fragment", "form_post"];
+
+impl ResponseMode {
+    /// The requested mode; `Err(UnknownMode)` for a value Gerbang does not know.
+    pub fn from_params(params: &HashMap<String, String>) -> Result<Self, UnknownMode> {
+        match param(params, "response_mode") {
+            None | Some("query") => Ok(ResponseMode::Query),
+            Some("fragment") => Ok(ResponseMode::Fragment),
+            Some("form_post") => Ok(ResponseMode::FormPost),
+            Some(_) => Err(UnknownMode),
+        }
+    }
+}
+
+/// The first language of a space-separated `ui_locales` list that Gerbang has (`id`, `en`;
+/// a region such as `en-GB` counts as its language).
+pub fn ui_locale(list: &str) -> Option<crate::web::i18n::Lang> {
+    list.split(' ').find_map(
+        |tag| match tag.split('-').next()?.to_ascii_lowercase().as_str() {
+            "id" => Some(crate::web::i18n::Lang::Id),
+            "en" => Some(crate::web::i18n::Lang::En),
+            _ => None,
+        },
+    )
+}
+
+/// The `acr` request of the `claims` parameter (OIDC Core §5.5.1.1): its values (`value` or
+/// `values`) and whether it is essential. Other claim requests are accepted and left to the
+/// scopes: OIDC Core §5.5 lets the provider leave out what it does not return. `Err` for a
+/// parameter that is not the JSON object the specification describes.
+fn claims_acr(raw: &str) -> Result<Option<(Vec<String>, bool)>, ()> {
+    let v: serde_json::Value = serde_json::from_str(raw).map_err(|_| ())?;
+    let obj = v.as_object().ok_or(())?;
+    let mut found = None;
+    for member in ["id_token", "userinfo"] {
+        let Some(part) = obj.get(member) else {
+            continue;
+        };
+        let part = part.as_object().ok_or(())?;
+        let Some(acr) = part.get("acr") else {
+            continue;
+        };
+        if acr.is_null() {
+            found.get_or_insert((Vec::new(), false));
+            continue;
+        }
+        let acr = acr.as_object().ok_or(())?;
+        let essential = match acr.get("essential") {
+            None => false,
+            Some(e) => e.as_bool().ok_or(())?,
+        };
+        let mut values = Vec::new();
+        if let Some(one) = acr.get("value") {
+            values.push(one.as_str().ok_or(())?.to_string());
+        }
+        if let Some(many) = acr.get("values") {
+            for a in many.as_array().ok_or(())? {
+                values.push(a.as_str().ok_or(())?.to_string());
+            }
+        }
+        // The ID token's request decides; the userinfo one only when it is alone.
+        if member == "id_token" || found.is_none() {
+            found = Some((values, essential));
+        }
+    }
+    Ok(found)
 }
 
 /// What `check` makes of a request's parameters once client and redirect URI are known.
@@ -59,12 +162,12 @@ pub fn check(
             "only response_type=code is supported",
         ));
     }
-    if get("response_mode").is_some_and(|m| m != "query") {
+    let Ok(response_mode) = ResponseMode::from_params(params) else {
         return Err((
             OAuthErrorCode::InvalidRequest,
-            "only response_mode=query is supported",
+            "response_mode must be query, fragment or form_post",
         ));
-    }
+    };
     if !client.allows_grant("authorization_code") {
         return Err((
             OAuthErrorCode::UnauthorizedClient,
@@ -120,7 +223,7 @@ pub fn check(
         .unwrap_or_default();
     if prompt
         .iter()
-        .any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account"))
+        .any(|p| !matches!(*p, "none" | "login" | "consent"))
     {
         return Err((OAuthErrorCode::InvalidRequest, "unsupported prompt value"));
     }
@@ -143,6 +246,36 @@ pub fn check(
             }
         },
     };
+    let mut acr_values: Vec<String> = get("acr_values")
+        .map(|a| {
+            a.split(' ')
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut acr_essential = false;
+    if let Some(raw) = get("claims") {
+        match claims_acr(raw) {
+            Ok(Some((values, essential))) => {
+                // The claims request is the precise one: it replaces `acr_values`.
+                if !values.is_empty() || essential {
+                    acr_values = values;
+                }
+                acr_essential = essential;
+            }
+            Ok(None) => {}
+            Err(()) => {
+                return Err((
+                    OAuthErrorCode::InvalidRequest,
+                    "claims must be a JSON object as in OpenID Connect Core 5.5",
+                ));
+            }
+        }
+    }
+    if acr_values.len() > 16 || acr_values.iter().any(|a| a.len() > 256) {
+        return Err((OAuthErrorCode::InvalidRequest, "acr_values is too long"));
+    }
     let login_hint = get("login_hint")
         .filter(|h| h.len() <= 18 && h.bytes().all(|b| b.is_ascii_digit()))
         .map(str::to_string);
@@ -158,6 +291,13 @@ pub fn check(
             login_hint,
             prompt_consent: prompt.contains(&"consent"),
             consent_sid: None,
+            response_mode,
+            ui_locale: get("ui_locales")
+                .and_then(ui_locale)
+                .map(|l| l.code().to_string()),
+            acr_values,
+            acr_essential,
+            page_lang: String::new(),
         },
         prompt_none,
         prompt_login: prompt.contains(&"login"),
@@ -249,5 +389,28 @@ impl From<ParamError> for crate::error::OAuthError {
             ParamError::Repeated => Self::invalid_request("a parameter was repeated"),
             ParamError::TooLong => Self::invalid_request("a parameter is too long"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claims_acr;
+
+    #[test]
+    fn the_claims_parameter_yields_its_acr_request() {
+        let v = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            claims_acr(r#"{"id_token":{"acr":{"essential":true,"values":["a","b"]}}}"#),
+            Ok(Some((v(&["a", "b"]), true)))
+        );
+        assert_eq!(
+            claims_acr(r#"{"userinfo":{"acr":{"value":"a"}},"id_token":{"acr":null}}"#),
+            Ok(Some((Vec::new(), false))),
+            "the ID token's request decides"
+        );
+        assert_eq!(claims_acr(r#"{"userinfo":{"email":null}}"#), Ok(None));
+        assert!(claims_acr(r#"{"id_token":{"acr":{"values":"a"}}}"#).is_err());
+        assert!(claims_acr(r#"{"id_token":[]}"#).is_err());
+        assert!(claims_acr("").is_err());
     }
 }

@@ -37,6 +37,10 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// OIDC Front-Channel Logout: the page the logout page loads in a hidden frame.
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether `iss` and `sid` are added to that URI (the specification's default: yes).
+    pub frontchannel_logout_session_required: bool,
     pub grant_types: Vec<String>,
     pub auth_method: AuthMethod,
     pub id_token_alg: String,
@@ -113,6 +117,8 @@ impl Client {
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: true,
             grant_types: Vec::new(),
             auth_method: AuthMethod::Secret,
             id_token_alg: "ES256".into(),
@@ -146,6 +152,10 @@ fn from_row(r: &AnyRow) -> Result<Client, sqlx::Error> {
         redirect_uris: split(&r.try_get::<String, _>("redirect_uris")?),
         post_logout_redirect_uris: split(&r.try_get::<String, _>("post_logout_redirect_uris")?),
         backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
+        frontchannel_logout_uri: r.try_get("frontchannel_logout_uri")?,
+        frontchannel_logout_session_required: r
+            .try_get::<i64, _>("frontchannel_logout_session_required")?
+            != 0,
         grant_types: split(&r.try_get::<String, _>("grant_types")?),
         auth_method: match method.as_str() {
             "private_key_jwt" => AuthMethod::PrivateKeyJwt,
@@ -173,7 +183,8 @@ macro_rules! client_columns {
         "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
          grant_types, auth_method, id_token_alg, first_party, allowed_roles, launcher_url,
          launcher_icon, access_token_ttl_secs, refresh_token_ttl_secs, jwks, jwks_uri, source,
-         allowed_scopes, web_origins, allow_offline_access"
+         allowed_scopes, web_origins, allow_offline_access, frontchannel_logout_uri,
+         frontchannel_logout_session_required"
     };
 }
 
@@ -208,7 +219,10 @@ impl Store {
                 refresh_token_ttl_secs = excluded.refresh_token_ttl_secs,
                 jwks = excluded.jwks, jwks_uri = excluded.jwks_uri,
                 allowed_scopes = excluded.allowed_scopes, web_origins = excluded.web_origins,
-                allow_offline_access = excluded.allow_offline_access, disabled = 0
+                allow_offline_access = excluded.allow_offline_access,
+                frontchannel_logout_uri = excluded.frontchannel_logout_uri,
+                frontchannel_logout_session_required = excluded.frontchannel_logout_session_required,
+                disabled = 0
               WHERE clients.source = excluded.source"
         } else {
             ""
@@ -218,9 +232,10 @@ impl Store {
                  backchannel_logout_uri, grant_types, auth_method, id_token_alg, first_party,
                  allowed_roles, launcher_url, launcher_icon, access_token_ttl_secs,
                  refresh_token_ttl_secs, jwks, jwks_uri, source, disabled, created_at, allowed_scopes,
-                 web_origins, allow_offline_access)
+                 web_origins, allow_offline_access, frontchannel_logout_uri,
+                 frontchannel_logout_session_required)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, 0, $19, $20, $21, $22){conflict}"
+                 $18, 0, $19, $20, $21, $22, $23, $24){conflict}"
         );
         // Both parts are constants; only the values are bound.
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -246,6 +261,8 @@ impl Store {
             .bind(c.allowed_scopes.join(" "))
             .bind(c.web_origins.join(" "))
             .bind(c.allow_offline_access as i64)
+            .bind(&c.frontchannel_logout_uri)
+            .bind(c.frontchannel_logout_session_required as i64)
             .execute(&self.pool)
             .await
             .map_err(StoreError::from_insert)?;
@@ -306,6 +323,30 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// The front-channel logout URIs of the services that got tokens in session `sid`
+    /// (`session_clients`), with whether each wants `iss` and `sid`. Read before the session
+    /// ends: ending it turns those rows into back-channel deliveries.
+    pub async fn frontchannel_targets(&self, sid: &str) -> Result<Vec<(String, bool)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.frontchannel_logout_uri, c.frontchannel_logout_session_required
+             FROM session_clients s JOIN clients c ON c.id = s.client_id
+             WHERE s.sid = $1 AND c.disabled = 0 AND c.frontchannel_logout_uri IS NOT NULL
+               AND c.frontchannel_logout_uri <> '' ORDER BY c.id",
+        )
+        .bind(sid)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("frontchannel_logout_uri")?,
+                    r.try_get::<i64, _>("frontchannel_logout_session_required")? != 0,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// The scopes a person already agreed to share with a service, if any.

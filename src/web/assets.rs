@@ -10,11 +10,15 @@ use crate::state::AppState;
 
 const CSS: &str = include_str!("../../static/gerbang.css");
 const PASSWORD_JS: &str = include_str!("../../static/password.js");
+const FORM_POST_JS: &str = include_str!("../../static/form_post.js");
+const LOGOUT_JS: &str = include_str!("../../static/logout.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/gerbang.css", get(get_css))
         .route("/static/password.js", get(get_password_js))
+        .route("/static/form_post.js", get(get_form_post_js))
+        .route("/static/logout.js", get(get_logout_js))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
@@ -33,4 +37,12 @@ async fn get_css() -> impl IntoResponse {
 
 async fn get_password_js() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", PASSWORD_JS)
+}
+
+async fn get_form_post_js() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", FORM_POST_JS)
+}
+
+async fn get_logout_js() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", LOGOUT_JS)
 }

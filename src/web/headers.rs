@@ -16,13 +16,52 @@ use crate::state::AppState;
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Origins one page may send a form to (the form-post answer: the service's redirect URI)
+/// or load in frames (the logout page: the services' front-channel logout URIs). A handler
+/// puts it in the response's extensions; nothing else ever widens the policy.
+#[derive(Clone, Debug, Default)]
+pub struct CspAllow {
+    pub form_action: Vec<String>,
+    pub frame_src: Vec<String>,
+}
+
+/// An origin as a CSP source: `scheme://host[:port]` and nothing that could end the
+/// directive or the header (origins come from registered URIs, checked again here).
+fn source(origin: &str) -> Option<&str> {
+    let ok = origin.starts_with("https://") || origin.starts_with("http://");
+    let plain = origin
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".-:/[]".contains(&b));
+    (ok && plain).then_some(origin)
+}
+
+fn directive(name: &str, origins: &[String]) -> String {
+    let list: Vec<&str> = origins.iter().filter_map(|o| source(o)).collect();
+    if list.is_empty() {
+        // Asked for, but nothing valid: allow nothing rather than fall back to anything.
+        format!("; {name} 'none'")
+    } else {
+        format!("; {name} {}", list.join(" "))
+    }
+}
+
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
+    let csp = match res.extensions().get::<CspAllow>() {
+        None => HeaderValue::from_static(CSP),
+        Some(allow) => {
+            let mut csp = CSP.to_string();
+            if !allow.form_action.is_empty() {
+                csp.push_str(&directive("form-action", &allow.form_action));
+            }
+            if !allow.frame_src.is_empty() {
+                csp.push_str(&directive("frame-src", &allow.frame_src));
+            }
+            HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static(CSP))
+        }
+    };
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -6,6 +6,20 @@ use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 
 pub const COOKIE: &str = "gerbang_lang";
+/// The language a service's `ui_locales` chose for one sign-in: below an explicit `?lang=`,
+/// above the remembered choice; it lives as long as a pending authorization request and
+/// is removed when the answer goes back to the service (or the person picks a language).
+pub const UI_COOKIE: &str = "gerbang_ui_locale";
+
+/// The `Set-Cookie` value that carries a `ui_locales` choice through a sign-in.
+pub fn ui_cookie(code: &str) -> String {
+    format!("{UI_COOKIE}={code}; Path=/; Max-Age=1800; HttpOnly; SameSite=Lax")
+}
+
+/// The `Set-Cookie` value that ends it.
+pub fn ui_cookie_gone() -> String {
+    format!("{UI_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -30,12 +44,35 @@ impl Lang {
         }
     }
 
+    /// The first language Gerbang has of a space-separated `ui_locales` list (a region
+    /// such as `en-GB` counts as its language).
+    pub fn first_of(list: &str) -> Option<Lang> {
+        list.split(' ').find_map(
+            |tag| match tag.split('-').next()?.to_ascii_lowercase().as_str() {
+                "id" => Some(Lang::Id),
+                "en" => Some(Lang::En),
+                _ => None,
+            },
+        )
+    }
+
     /// From request parts without failing: the language decision never blocks a request.
     pub fn from_parts(parts: &Parts) -> Lang {
         if let Some(l) = parts.uri.query().and_then(query_lang) {
             return l;
         }
+        // An authorization request's `ui_locales` (its own pages, error pages included).
+        if let Some(l) = parts.uri.query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "ui_locales")
+                .and_then(|(_, v)| Lang::first_of(&v))
+        }) {
+            return l;
+        }
         let jar = CookieJar::from_headers(&parts.headers);
+        if let Some(l) = jar.get(UI_COOKIE).and_then(|c| Lang::parse(c.value())) {
+            return l;
+        }
         if let Some(l) = jar.get(COOKIE).and_then(|c| Lang::parse(c.value())) {
             return l;
         }
@@ -97,6 +134,10 @@ pub async fn remember_lang(
             l.code()
         );
         if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+        // The person's own choice outranks the service's `ui_locales` from here on.
+        if let Ok(v) = axum::http::HeaderValue::from_str(&ui_cookie_gone()) {
             res.headers_mut().append(axum::http::header::SET_COOKIE, v);
         }
     }
@@ -270,6 +311,23 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "The address on your personnel record.",
     ),
     // Issue 19: front-channel logout, acr, ui_locales.
+    (
+        "form_post.title",
+        "Kembali ke layanan",
+        "Returning to the service",
+    ),
+    (
+        "form_post.wait",
+        "Anda sedang dikembalikan ke layanan. Jika halaman tidak berpindah, tekan tombol di bawah.",
+        "You are being sent back to the service. If nothing happens, press the button below.",
+    ),
+    ("form_post.continue", "Lanjutkan", "Continue"),
+    (
+        "logout.frontchannel",
+        "Mengeluarkan Anda dari layanan lain…",
+        "Signing you out of the other services…",
+    ),
+    ("logout.continue", "Lanjutkan", "Continue"),
     ("reset.submit", "Kirim kode", "Send code"),
     (
         "reset.have_code",

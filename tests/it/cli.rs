@@ -76,8 +76,62 @@ impl Cli {
 
 db_scenarios!(
     users_clients_and_keys_from_the_cli,
-    roles_and_agencies_from_the_cli
+    roles_and_agencies_from_the_cli,
+    frontchannel_logout_uri_from_the_cli
 );
+
+/// `client add --frontchannel-logout-uri`: https (http on loopback only), no `iss`/`sid` of
+/// its own; refused with exit code 2 and nothing stored, else listed.
+async fn frontchannel_logout_uri_from_the_cli(backend: Backend) {
+    let cli = Cli::new(backend).await;
+    let add = |id: &'static str, uri: &'static str| {
+        [
+            "client",
+            "add",
+            "--id",
+            id,
+            "--name",
+            "Portal Lama",
+            "--redirect-uri",
+            "https://portal.example.go.id/callback",
+            "--frontchannel-logout-uri",
+            uri,
+        ]
+    };
+    cli.refused(
+        &add("plain", "http://portal.example.go.id/fc"),
+        None,
+        "https",
+    );
+    cli.refused(&add("relative", "/fc"), None, "bad URI");
+    cli.refused(
+        &add("frag", "https://portal.example.go.id/fc#x"),
+        None,
+        "fragment",
+    );
+    cli.refused(
+        &add("own-sid", "https://portal.example.go.id/fc?sid=1"),
+        None,
+        "iss or sid",
+    );
+    cli.ok(
+        &add("portal", "https://portal.example.go.id/fc?app=1"),
+        None,
+    );
+    cli.ok(&add("local", "http://127.0.0.1:8081/fc"), None);
+    let list = cli.ok(&["client", "list"], None);
+    assert!(
+        list.contains("frontchannel=https://portal.example.go.id/fc?app=1"),
+        "{list}"
+    );
+    assert!(
+        list.contains("frontchannel=http://127.0.0.1:8081/fc"),
+        "{list}"
+    );
+    for refused in ["plain", "relative", "frag", "own-sid"] {
+        assert!(!list.contains(&format!("{refused}\t")), "{list}");
+    }
+}
 
 async fn users_clients_and_keys_from_the_cli(backend: Backend) {
     let cli = Cli::new(backend).await;

@@ -294,6 +294,7 @@ impl TestServer {
                 grant_types: grants.iter().map(|g| g.to_string()).collect(),
                 id_token_alg: alg.into(),
                 backchannel_logout_uri: None,
+                frontchannel_logout_uri: None,
                 allowed_roles: Vec::new(),
                 allowed_scopes: Vec::new(),
                 launcher_url: None,
