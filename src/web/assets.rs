@@ -10,11 +10,13 @@ use crate::state::AppState;
 
 const CSS: &str = include_str!("../../static/gerbang.css");
 const PASSWORD_JS: &str = include_str!("../../static/password.js");
+const CAPTCHA_JS: &str = include_str!("../../static/captcha.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/gerbang.css", get(get_css))
         .route("/static/password.js", get(get_password_js))
+        .route("/static/captcha.js", get(get_captcha_js))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
@@ -33,4 +35,8 @@ async fn get_css() -> impl IntoResponse {
 
 async fn get_password_js() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", PASSWORD_JS)
+}
+
+async fn get_captcha_js() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", CAPTCHA_JS)
 }

@@ -23,3 +23,4 @@ mod pages;
 mod replicas;
 mod reset_flow;
 mod services;
+mod signin;
