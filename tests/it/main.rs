@@ -8,6 +8,7 @@ mod common;
 mod account;
 mod cli;
 mod e2e;
+mod e2e_signin;
 mod helpdesk_scope;
 mod interop;
 mod invariants;
