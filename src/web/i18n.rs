@@ -470,6 +470,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Never set up an authenticator app? Then the NIP or password did not match.",
     ),
     (
+        "locked.browser_title",
+        "Browser ini dikunci sementara",
+        "This browser is temporarily locked",
+    ),
+    (
         "locked.browser_until",
         "Terlalu banyak percobaan yang gagal di browser ini. Masuk dari browser ini dihentikan hingga",
         "Too many failed attempts in this browser. Sign-in from this browser is paused until",

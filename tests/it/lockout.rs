@@ -203,7 +203,8 @@ async fn captcha_after_three_failures(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(res.text().await.unwrap().contains("captcha salah"));
+    // None was sent: asked for it (a wrong answer says "captcha salah").
+    assert!(res.text().await.unwrap().contains("kode pada gambar"));
     // The count is the NIP's: a fresh browser on the same IP (the next person in an office
     // behind one NAT) is not asked (`signin::an_office_behind_one_nat_…`).
     let other = get_text(&browser(), server.url("/login")).await;
