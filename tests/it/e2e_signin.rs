@@ -84,7 +84,12 @@ async fn signin_journeys(lang: &str, viewport: &str) {
     let got = crate::common::tools::script(Path::new("node"), "signin-journeys.mjs", &env).await;
     eprintln!("{run}: {got}");
     let steps = got["steps"].as_array().unwrap();
-    for step in ["clock-behind", "browser-locked", "unlocked-signed-in", "done"] {
+    for step in [
+        "clock-behind",
+        "browser-locked",
+        "unlocked-signed-in",
+        "done",
+    ] {
         assert!(steps.iter().any(|s| s == step), "{step} in {steps:?}");
     }
     let locks = gerbang::auth::guard::browser_locks(&server.state, &nip_id)
