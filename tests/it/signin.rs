@@ -266,6 +266,29 @@ async fn the_helpdesk_sees_and_lifts_every_lock(backend: Backend) {
         "the account's end: {locked}"
     );
 
+    // The agency tools' API lists the same browser lock.
+    let secret = server
+        .add_client_with("bkpsdm-tool", |c| {
+            c.allowed_scopes = vec!["helpdesk".into()]
+        })
+        .await;
+    let url = authorize_url(&server, "bkpsdm-tool", "openid helpdesk");
+    let res = login_through(&server, &browser(), &url, &staff_nip, PASSWORD).await;
+    let code = query_param(&location(&res), "code").unwrap();
+    let t: serde_json::Value = exchange_code(&server, "bkpsdm-tool", &secret, &code).await;
+    let person: serde_json::Value = rp_http()
+        .get(server.url(&format!("/api/helpdesk/users/{nip}")))
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let locks = person["browser_locks"].as_array().unwrap();
+    assert_eq!(locks.len(), 1, "{person}");
+    assert!(locks[0]["locked_until"].is_i64(), "{person}");
+
     let res = staff
         .submit(
             &page,
