@@ -125,8 +125,12 @@ pub struct LockoutSettings {
     /// The first lock; each further lock doubles it, up to `max_lock_secs`.
     pub base_lock_secs: i64,
     pub max_lock_secs: i64,
-    /// Failures for a NIP or from an IP after which the login form asks for a captcha.
+    /// Failures for a NIP after which the login form asks for a captcha.
     pub captcha_after: u32,
+    /// Failures from one IP (an IPv6 /64) within one `base_lock_secs` window after which
+    /// everyone there is asked for a captcha: a flood guard, set far above what an office
+    /// behind one NAT fails in a busy morning.
+    pub captcha_after_ip: u32,
     /// Threshold for a browser that completed a full login before (its own counter).
     pub known_browser_threshold: u32,
     /// How long the known-browser cookie lives.
@@ -140,6 +144,7 @@ impl Default for LockoutSettings {
             base_lock_secs: 15 * 60,
             max_lock_secs: 24 * 3600,
             captcha_after: 3,
+            captcha_after_ip: 30,
             known_browser_threshold: 3,
             known_browser_ttl_secs: 180 * 24 * 3600,
         }

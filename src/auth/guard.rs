@@ -153,14 +153,38 @@ impl<S: Subject> cache::Entry for LockedUntil<S> {
     type Value = cache::Int;
 }
 
-/// Failed guesses from an IP (an IPv6 /64 counts as one client), for the captcha.
+/// Failed guesses from an IP (an IPv6 /64 counts as one client) in one fixed window of
+/// `base_lock_secs` (the window's number is part of the key): the flood guard of the
+/// captcha. A fixed window, not one that restarts with every failure: a busy office behind
+/// one NAT fails now and then all morning, and must not add up to a captcha for everyone.
 struct IpFailures;
 
 impl cache::Kind for IpFailures {
     const NS: &'static str = "fail_ip";
-    type Key<'k> = &'k str;
+    type Key<'k> = (&'k str, i64);
 }
 impl cache::Counter for IpFailures {}
+
+/// The known browsers that have a counter for a person (`lock_dev_of:{user}`): what the
+/// helpdesk lists and lifts. Added to before the browser's guess is counted, so no counter
+/// exists that the list does not name.
+struct BrowsersOf;
+
+impl cache::Kind for BrowsersOf {
+    const NS: &'static str = "lock_dev_of";
+    type Key<'k> = &'k str;
+}
+impl cache::Set for BrowsersOf {}
+
+/// Mistimed codes (right for the secret at another time, or already used) a person typed in
+/// the last `base_lock_secs`: only the first one costs a guess (see `mistimed_counts`).
+struct Mistimed;
+
+impl cache::Kind for Mistimed {
+    const NS: &'static str = "otp_mistimed";
+    type Key<'k> = &'k str;
+}
+impl cache::Counter for Mistimed {}
 
 /// Failed guesses at a NIP, for the captcha.
 struct NipFailures;
@@ -244,6 +268,11 @@ pub async fn reserve(state: &AppState, c: &Counter<'_>) -> Result<Gate, GuardErr
                 .await?
         }
         (_, Some(CacheCounter::Browser { device_id, user_id })) => {
+            // Listed first: the helpdesk sees (and lifts) every counter that exists.
+            state
+                .cache
+                .set_add::<BrowsersOf>(user_id, device_id, count_memory_secs(state) * 2)
+                .await?;
             reserve_cached::<ByBrowser>(state, &policy, (device_id, user_id)).await?
         }
         (_, Some(CacheCounter::Nip(nip))) => reserve_cached::<ByNip>(state, &policy, nip).await?,
@@ -329,6 +358,41 @@ async fn settle_cached<S: Subject>(
     Ok(Some(until))
 }
 
+/// Gives back a guess `reserve` counted, when what was compared turned out not to be a
+/// guess worth counting again (a second mistimed code, see `mistimed_counts`). Never below
+/// zero; a lock already started stays.
+pub async fn release(state: &AppState, c: &Counter<'_>) -> Result<(), GuardError> {
+    match (c, cache_key(c)) {
+        (Counter::Account(u), _) => state.store.release_login_attempt(&u.id).await?,
+        (_, Some(CacheCounter::Browser { device_id, user_id })) => {
+            state
+                .cache
+                .count_by::<Guesses<ByBrowser>>((device_id, user_id), -1, count_memory_secs(state))
+                .await?;
+        }
+        (_, Some(CacheCounter::Nip(nip))) => {
+            state
+                .cache
+                .count_by::<Guesses<ByNip>>(nip, -1, count_memory_secs(state))
+                .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether a mistimed code (right for the person's secret at another time, or a step
+/// already used) costs a guess: the first one in `base_lock_secs` does, later ones do not.
+/// A phone with a wrong clock makes one mistimed code after another, and its owner must be
+/// told about the clock, not locked out. This gives a guesser nothing: a mistimed code is
+/// produced only by the secret (or is a replay of a code seen once, which is already
+/// known to be real); whether the password beside it was right is answered alike either
+/// way, and learning it needs a code right now, which is counted as every guess is.
+pub async fn mistimed_counts(state: &AppState, user_id: &str) -> Result<bool, CacheError> {
+    let window = state.settings.lockout.base_lock_secs.max(1);
+    Ok(state.cache.count::<Mistimed>(user_id, window).await? <= 1)
+}
+
 /// A reserved guess failed: feeds the captcha counters and starts the lock when this guess
 /// filled the count. Returns the lock it started, if any.
 pub async fn on_failure(
@@ -352,10 +416,11 @@ pub async fn count_for_captcha(
     nip: &str,
     delta: i64,
 ) -> Result<(), CacheError> {
-    let window = state.settings.lockout.base_lock_secs;
+    let window = state.settings.lockout.base_lock_secs.max(1);
+    let slot = state.clock.now().div_euclid(window);
     state
         .cache
-        .count_by::<IpFailures>(&ip_bucket(ip), delta, window)
+        .count_by::<IpFailures>((ip_bucket(ip).as_str(), slot), delta, window)
         .await?;
     state
         .cache
@@ -381,21 +446,91 @@ pub async fn on_success(state: &AppState, c: &Counter<'_>) -> Result<(), GuardEr
     Ok(())
 }
 
-/// The login form asks for a captcha once a NIP or an IP has failed `captcha_after` times.
+/// The login form asks for a captcha once a NIP has failed `captcha_after` times, or an IP
+/// `captcha_after_ip` times in the current window (a flood guard: a whole office shares
+/// one address, and one person's typos must not give everyone there a captcha).
 pub async fn captcha_required(
     state: &AppState,
     ip: &str,
     nip: Option<&str>,
 ) -> Result<bool, CacheError> {
-    let limit = i64::from(state.settings.lockout.captcha_after);
-    let over = |n: Option<i64>| n.unwrap_or(0) >= limit;
-    if over(state.cache.counted::<IpFailures>(&ip_bucket(ip)).await?) {
+    let l = state.settings.lockout;
+    let window = l.base_lock_secs.max(1);
+    let slot = state.clock.now().div_euclid(window);
+    let from_ip = state
+        .cache
+        .counted::<IpFailures>((ip_bucket(ip).as_str(), slot))
+        .await?
+        .unwrap_or(0);
+    if from_ip >= i64::from(l.captcha_after_ip) {
         return Ok(true);
     }
     match nip {
-        Some(nip) => Ok(over(state.cache.counted::<NipFailures>(nip).await?)),
+        Some(nip) => Ok(state.cache.counted::<NipFailures>(nip).await?.unwrap_or(0)
+            >= i64::from(l.captcha_after)),
         None => Ok(false),
     }
+}
+
+/// Which lock a refused attempt met, for the locked page: the account's (what every
+/// browser that never signed in as the person meets, and what a NIP without an account
+/// looks like), or only this browser's own, stricter one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockScope {
+    Account,
+    ThisBrowser,
+}
+
+pub fn scope_of(c: &Counter<'_>) -> LockScope {
+    match c {
+        Counter::KnownBrowser { .. } => LockScope::ThisBrowser,
+        _ => LockScope::Account,
+    }
+}
+
+/// One known browser's counter for a person, as the helpdesk sees it.
+#[derive(Debug, Clone)]
+pub struct BrowserLock {
+    /// The first characters of the browser's random id: enough to tell two apart.
+    pub browser: String,
+    pub failures: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// Every known browser of the person that has failures counted or a lock in force.
+pub async fn browser_locks(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Vec<BrowserLock>, CacheError> {
+    let mut out = Vec::new();
+    for device_id in state.cache.set_members::<BrowsersOf>(user_id).await? {
+        let key = (device_id.as_str(), user_id);
+        let failures = state
+            .cache
+            .counted::<Guesses<ByBrowser>>(key)
+            .await?
+            .unwrap_or(0);
+        let locked_until = cached_lock::<ByBrowser>(state, key).await?;
+        if failures > 0 || locked_until.is_some() {
+            out.push(BrowserLock {
+                browser: device_id.chars().take(8).collect(),
+                failures,
+                locked_until,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.browser.cmp(&b.browser));
+    Ok(out)
+}
+
+/// Lifts every known-browser lock and count of the person (the helpdesk's Unlock; the
+/// account's own lock is lifted in the database beside it).
+pub async fn unlock_browsers(state: &AppState, user_id: &str) -> Result<(), CacheError> {
+    for device_id in state.cache.set_members::<BrowsersOf>(user_id).await? {
+        clear_cached::<ByBrowser>(state, (device_id.as_str(), user_id)).await?;
+    }
+    state.cache.del::<BrowsersOf>(user_id).await?;
+    state.cache.del::<Mistimed>(user_id).await
 }
 
 /// A successful login clears its cache counter.
@@ -421,7 +556,9 @@ mod tests {
             "lock_dev:dev1:user1:until"
         );
         assert_eq!(key::<Guesses<ByNip>>("1990"), "lock_nip:1990:n");
-        assert_eq!(key::<IpFailures>("10.0.0.1"), "fail_ip:10.0.0.1");
+        assert_eq!(key::<IpFailures>(("10.0.0.1", 7)), "fail_ip:10.0.0.1:7");
+        assert_eq!(key::<BrowsersOf>("user1"), "lock_dev_of:user1");
+        assert_eq!(key::<Mistimed>("user1"), "otp_mistimed:user1");
         assert_eq!(key::<NipFailures>("1990"), "fail_nip:1990");
     }
 }

@@ -30,6 +30,20 @@ pub struct Nip {
     pub kind: Kind,
 }
 
+/// The longest NIP input a form accepts: the printed form `19900101 201503 1 001` (21
+/// characters) with room for a stray separator or two.
+pub const MAX_TYPED: usize = 24;
+
+/// The NIP as typed or pasted: documents print it in groups (`19900101 201503 1 001`), some
+/// with dots or dashes. Those separators (any space, `.`, `-` and the Unicode dashes) are
+/// dropped; anything else stays, so `parse` can say what is wrong.
+pub fn normalize(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !(c.is_whitespace() || matches!(c, '.' | '-' | '\u{2010}'..='\u{2015}')))
+        .collect()
+}
+
 /// Validates `s` against the NIP structure; `current_year` bounds plausible dates.
 pub fn parse(s: &str, current_year: i32) -> Result<Nip, NipError> {
     if s.len() != 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -141,5 +155,25 @@ mod tests {
         assert_eq!(parse("198507122010013002", YEAR), Err(NipError::Gender));
         assert_eq!(parse("198507122010010002", YEAR), Err(NipError::Gender));
         assert_eq!(parse("198507122010011000", YEAR), Err(NipError::Sequence));
+    }
+
+    #[test]
+    fn printed_and_pasted_forms_normalize_to_the_digits() {
+        for typed in [
+            "19900101 201503 1 001",
+            " 19900101\u{a0}201503\u{a0}1\u{a0}001 ",
+            "19900101.201503.1.001",
+            "19900101-201503-1-001",
+            "19900101\u{2013}201503\u{2013}1\u{2013}001",
+            "199001012015031001",
+        ] {
+            assert_eq!(normalize(typed), "199001012015031001", "{typed:?}");
+            assert!(typed.chars().count() <= MAX_TYPED);
+        }
+        assert_eq!(
+            normalize("1990a101"),
+            "1990a101",
+            "letters stay, for parse to refuse"
+        );
     }
 }

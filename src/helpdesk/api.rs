@@ -185,11 +185,20 @@ async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff,
     }
 }
 
-fn person_json(u: &User, devices: usize) -> serde_json::Value {
+fn person_json(
+    u: &User,
+    devices: usize,
+    browsers: &[crate::auth::guard::BrowserLock],
+) -> serde_json::Value {
+    // Each known browser's own counter: locks that stop the person in that browser only.
+    let browser_locks: Vec<_> = browsers
+        .iter()
+        .map(|b| json!({ "browser": b.browser, "failures": b.failures, "locked_until": b.locked_until }))
+        .collect();
     json!({
         "nip": u.nip, "name": u.name, "instansi_id": u.instansi_id, "status": u.status.as_str(),
         "email_masked": mask_email(&u.email), "locked_until": u.locked_until,
-        "failed_logins": u.failed_logins, "mfa_devices": devices,
+        "failed_logins": u.failed_logins, "mfa_devices": devices, "browser_locks": browser_locks,
     })
 }
 
@@ -217,10 +226,16 @@ async fn get_user(
         Err(r) => return r,
     };
     match find_in_scope(&state, &staff, &nip, &ip, Purpose::View).await {
-        Ok(Lookup::Person(u)) => match state.store.list_totp(&u.id).await {
-            Ok(d) => Json(person_json(&u, d.len())).into_response(),
-            Err(e) => internal(e.into()),
-        },
+        Ok(Lookup::Person(u)) => {
+            let devices = match state.store.list_totp(&u.id).await {
+                Ok(d) => d.len(),
+                Err(e) => return internal(e.into()),
+            };
+            match crate::auth::guard::browser_locks(&state, &u.id).await {
+                Ok(b) => Json(person_json(&u, devices, &b)).into_response(),
+                Err(e) => internal(e.into()),
+            }
+        }
         Ok(Lookup::NotFound | Lookup::Own) => not_found(),
         Err(e) => internal(e),
     }
@@ -336,7 +351,10 @@ async fn get_openapi() -> Json<serde_json::Value> {
                     "nip": { "type": "string" }, "name": { "type": "string" }, "instansi_id": { "type": ["string", "null"] },
                     "status": { "type": "string", "enum": ["active", "disabled", "locked", "siasn_inactive"] },
                     "email_masked": { "type": "string" }, "locked_until": { "type": ["integer", "null"] },
-                    "failed_logins": { "type": "integer" }, "mfa_devices": { "type": "integer" } } },
+                    "failed_logins": { "type": "integer" }, "mfa_devices": { "type": "integer" },
+                    "browser_locks": { "type": "array", "items": { "type": "object", "properties": {
+                        "browser": { "type": "string" }, "failures": { "type": "integer" },
+                        "locked_until": { "type": ["integer", "null"] } } } } } },
                 "Action": { "type": "object", "required": ["action", "reason"], "properties": {
                     "action": { "type": "string", "enum": ["unlock", "reset_mfa", "set_email", "disable", "enable", "end_sessions"] },
                     "reason": { "type": "string", "minLength": 5, "maxLength": 500 },

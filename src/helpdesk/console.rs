@@ -30,6 +30,9 @@ struct Person {
     email: String,
     locked_until: String,
     failures: i64,
+    /// Known-browser counters (browser, consecutive failures, locked until): locks that stop
+    /// this person in that browser only, lifted by Unlock with the account's.
+    browser_locks: Vec<(String, i64, String)>,
     devices: Vec<String>,
     events: Vec<String>,
 }
@@ -95,6 +98,14 @@ async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
             .map(wib)
             .unwrap_or_else(|| "-".into()),
         failures: u.failed_logins,
+        browser_locks: crate::auth::guard::browser_locks(state, &u.id)
+            .await?
+            .into_iter()
+            .map(|b| {
+                let until = b.locked_until.map(wib).unwrap_or_else(|| "-".into());
+                (b.browser, b.failures, until)
+            })
+            .collect(),
         devices,
         events,
     })

@@ -262,6 +262,10 @@ pub(super) async fn perform(
         .helpdesk_apply(&person.id, action, &ev, &mails, now)
         .await?;
     state.mailer.wake.notify_one();
+    if action == Action::Unlock {
+        // Every lock that can stop the person: the account's (above) and each browser's.
+        crate::auth::guard::unlock_browsers(state, &person.id).await?;
+    }
     if action.ends_sessions() {
         session::end_all_for_user(state, &person.id).await?;
     }

@@ -12,10 +12,10 @@ use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use crate::auth::guard::{self, Counter, Gate};
+use crate::auth::guard::{self, Counter, Gate, LockScope};
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::signin::{self, Factor};
-use crate::auth::{device, pending};
+use crate::auth::{device, disabled, pending};
 use crate::config::Config;
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::nip::{self, NipError};
@@ -49,8 +49,11 @@ struct LoginPage {
     nip: String,
     client_name: Option<String>,
     error: Option<&'static str>,
+    /// The field the error is about (`nip`, `password`, `otp`, `captcha`; empty: the form).
+    error_field: &'static str,
     notice: Option<&'static str>,
     captcha_id: Option<String>,
+    nip_max: usize,
 }
 
 #[derive(Template, WebTemplate)]
@@ -58,6 +61,10 @@ struct LoginPage {
 struct LockedPage {
     lang: Lang,
     until: Option<String>,
+    /// Only this browser's own counter is locked (the account is not): other devices work.
+    this_browser: bool,
+    /// What the code that filled the count was wrong about (the phone's clock).
+    note: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -66,6 +73,8 @@ pub struct LoginQuery {
     req: String,
     /// `reset`: arrived from a successful password reset.
     done: String,
+    /// The NIP typed before a "new image" without script (never the password).
+    nip: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -78,6 +87,8 @@ pub struct LoginForm {
     req: String,
     captcha_id: String,
     captcha: String,
+    /// Set by the "new image" button: no sign-in, the form again with a fresh captcha.
+    new_captcha: String,
 }
 
 crate::csrf_token_field!(LoginForm, OtpForm);
@@ -90,6 +101,36 @@ struct Shown<'a> {
     error: Option<&'static str>,
     notice: Option<&'static str>,
     status: StatusCode,
+}
+
+/// The field an error of the login form is about, for `aria-describedby`/`aria-invalid`.
+fn error_field(key: &str) -> &'static str {
+    match key {
+        "login.nip_format" | "login.nip_invalid" | "login.too_long" => "nip",
+        "login.password_required" => "password",
+        "login.captcha_wrong" | "login.captcha_needed" => "captcha",
+        _ => "",
+    }
+}
+
+/// Whether this browser completed a full login for the person whose NIP is on the form (or,
+/// with no NIP yet, for anyone): such a browser has its own counter and is never asked for
+/// a captcha, so it is not shown one either.
+async fn known_browser(state: &AppState, jar: &CookieJar, nip: &str) -> Result<bool, AppError> {
+    let Some(d) = device::read(state, jar) else {
+        return Ok(false);
+    };
+    let (now, ttl) = (
+        state.clock.now(),
+        state.settings.lockout.known_browser_ttl_secs,
+    );
+    if nip.is_empty() {
+        return Ok(d.users.iter().any(|(_, at)| at + ttl > now));
+    }
+    Ok(match state.store.find_user_by_nip(nip).await? {
+        Some(u) => d.knows(&u.id, now, ttl),
+        None => false,
+    })
 }
 
 /// `ip`: whose failures decide whether a captcha is asked.
@@ -110,8 +151,8 @@ async fn render_login(
     } else {
         shown.nip
     };
-    let wants_captcha =
-        guard::captcha_required(state, ip, (!nip.is_empty()).then_some(nip.as_str())).await?;
+    let wants_captcha = !known_browser(state, &jar, &nip).await?
+        && guard::captcha_required(state, ip, (!nip.is_empty()).then_some(nip.as_str())).await?;
     let captcha_id = if wants_captcha {
         Some(captcha::create(state).await?)
     } else {
@@ -129,8 +170,10 @@ async fn render_login(
         nip,
         client_name: authreq.map(|r| r.client_name),
         error: shown.error.map(|k| lang.t(k)),
+        error_field: shown.error.map(error_field).unwrap_or(""),
         notice: shown.notice.map(|k| lang.t(k)),
         captcha_id,
+        nip_max: nip::MAX_TYPED,
     };
     Ok((shown.status, jar, page).into_response())
 }
@@ -142,12 +185,43 @@ pub async fn get_login(
     client: ClientMeta,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
+    // A NIP carried back by "new image" (digits only; anything else is dropped).
+    let nip = nip::normalize(&q.nip);
+    let nip = if nip.len() <= 18 && nip.bytes().all(|b| b.is_ascii_digit()) {
+        nip
+    } else {
+        String::new()
+    };
     let shown = Shown {
         req: &q.req,
+        nip,
         notice: (q.done == "reset").then_some("login.reset_done"),
         ..Default::default()
     };
     render_login(&state, jar, lang, &client.ip, shown).await
+}
+
+/// "New image" without script: the old captcha is spent and the form comes back, by a GET
+/// that carries the NIP (never the password), with a fresh one. Nothing is checked or
+/// counted: no password is compared.
+async fn new_captcha(state: &AppState, form: &LoginForm) -> Result<Response, AppError> {
+    captcha::discard(state, &form.captcha_id).await?;
+    let nip = nip::normalize(&form.nip);
+    let mut to = String::from("/login");
+    let mut sep = '?';
+    let token = |v: &str| {
+        v.len() <= 128
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !form.req.is_empty() && token(&form.req) {
+        to.push_str(&format!("{sep}req={}", form.req));
+        sep = '&';
+    }
+    if !nip.is_empty() && nip.len() <= 18 && nip.bytes().all(|b| b.is_ascii_digit()) {
+        to.push_str(&format!("{sep}nip={nip}"));
+    }
+    Ok(Redirect::to(&to).into_response())
 }
 
 pub async fn post_login(
@@ -157,8 +231,12 @@ pub async fn post_login(
     client: ClientMeta,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
+    if !form.new_captcha.is_empty() {
+        return new_captcha(&state, &form).await;
+    }
     let ClientMeta { ip, user_agent: ua } = client;
-    let nip_input = form.nip.trim().to_string();
+    // Pasted as printed (`19900101 201503 1 001`): the separators go, the digits stay.
+    let nip_input = nip::normalize(&form.nip);
     let again = |nip: String, error: &'static str, status: StatusCode| Shown {
         req: &form.req,
         nip,
@@ -166,7 +244,7 @@ pub async fn post_login(
         status,
         ..Default::default()
     };
-    if nip_input.len() > 32 || form.password.chars().count() > MAX_LEN {
+    if form.nip.len() > 32 || nip_input.len() > 32 || form.password.chars().count() > MAX_LEN {
         return render_login(
             &state,
             jar,
@@ -231,34 +309,43 @@ pub async fn post_login(
             .store
             .audit(&event(AuditKind::LoginCaptchaFailed, None), now)
             .await?;
+        // None was shown (the page was drawn for a browser that knows someone else).
+        let key = if form.captcha_id.is_empty() {
+            "login.captcha_needed"
+        } else {
+            "login.captcha_wrong"
+        };
         return render_login(
             &state,
             jar,
             lang,
             &ip,
-            again(nip_input, "login.captcha_wrong", StatusCode::BAD_REQUEST),
+            again(nip_input, key, StatusCode::BAD_REQUEST),
         )
         .await;
     }
 
     // The guess is counted before it is compared: parallel requests cannot get more
     // comparisons than the lock allows, on any replica.
+    let scope = guard::scope_of(&counter);
     if let Gate::Locked(until) = guard::reserve(&state, &counter).await? {
         state
             .store
             .audit(&event(AuditKind::LoginBlocked, Some("locked")), now)
             .await?;
-        return Ok(locked_page(lang, until));
+        return Ok(locked_page(lang, until, scope, None));
     }
 
     // Always one argon2 verification, against a dummy when there is no usable hash, so the
-    // answer takes as long for an unknown NIP as for a wrong password.
-    let stored = user
-        .as_ref()
-        .filter(|u| u.is_active())
-        .and_then(|u| u.password_hash.clone());
+    // answer takes as long for an unknown NIP as for a wrong password. A disabled person's
+    // own hash is used too: once password and code are both right, they are told the
+    // account is disabled and whom to ask, instead of retrying a password that is right.
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = state.hasher.verify(form.password.clone(), stored).await;
-    let Some(user) = user.as_ref().filter(|_| ok) else {
+    // A disabled account goes on only with a code typed: its password alone must look
+    // like a wrong one (no OTP step that differs, no enrolment).
+    let goes_on = |u: &User| u.is_active() || !form.otp.trim().is_empty();
+    let Some(user) = user.as_ref().filter(|u| ok && goes_on(u)) else {
         state
             .store
             .audit(&event(AuditKind::LoginFailure, None), now)
@@ -275,15 +362,25 @@ pub async fn post_login(
         // The code typed beside a wrong password is answered as it would be beside a
         // right one: nothing here may tell the two apart.
         let outcome = code_without_password(&state, user.as_ref(), &form.otp).await?;
-        if let Some(until) = guard::on_failure(&state, &counter, &ip, &nip_input).await? {
+        let mistimed = is_mistimed(outcome);
+        let subject_id = user.as_ref().map(|u| u.id.as_str()).unwrap_or("");
+        let lock = if mistimed && !guard::mistimed_counts(&state, subject_id).await? {
+            // As after a right password: a second mistimed code costs nothing.
+            guard::release(&state, &counter).await?;
+            None
+        } else {
+            guard::on_failure(&state, &counter, &ip, &nip_input).await?
+        };
+        if let Some(until) = lock {
             let detail = if known { Some("known_browser") } else { None };
             state
                 .store
                 .audit(&event(AuditKind::AccountLocked, detail), now)
                 .await?;
-            return Ok(locked_page(lang, Some(until)));
+            let note = code_message(lang, outcome, false).0.filter(|_| mistimed);
+            return Ok(locked_page(lang, Some(until), scope, note));
         }
-        if let (Some(message), _) = code_message(lang, outcome)
+        if let (Some(message), _) = code_message(lang, outcome, false)
             && outcome != OtpOutcome::Invalid
         {
             let p = pending::Pending::unproven(nip_input, &form.req, false, &ip);
@@ -309,8 +406,13 @@ pub async fn post_login(
         ua: ua.as_deref(),
         req: &form.req,
         give_back: None,
+        own_guess: true,
     };
     let pending_for = |charged: bool| pending::Pending::proven(user, &form.req, charged, &ip);
+    if !user.is_active() {
+        // Disabled, with a code typed (see `goes_on`): the code decides what is said.
+        return second_factor(&state, jar, lang, &attempt, &form.otp, Step::Form).await;
+    }
     if !state.store.has_second_factor(&user.id).await? {
         // First enrolment (or again after a helpdesk reset): nothing to guess here, so the
         // reserved guess is given back.
@@ -337,6 +439,9 @@ pub struct Attempt<'a> {
     /// The IP whose captcha counter the password step charged, and the pending login whose
     /// one-time refund gives it back on success.
     pub give_back: Option<(&'a str, &'a str)>,
+    /// The guess was reserved for this code (not the one the password step counted, which
+    /// stays counted whatever the code).
+    pub own_guess: bool,
 }
 
 /// Where a code was typed: the login form's `otp` field, or the second step. A wrong code
@@ -368,7 +473,7 @@ async fn second_factor(
         (ev, detail)
     };
     let outcome = otp::check(state, a.user, otp).await?;
-    let (message, detail) = code_message(lang, outcome);
+    let (message, detail) = code_message(lang, outcome, step == Step::Otp);
     if let Some(message) = message {
         let (ev, detail) = event(AuditKind::OtpFailure, detail);
         state
@@ -381,13 +486,24 @@ async fn second_factor(
                 now,
             )
             .await?;
-        if let Some(until) = guard::on_failure(state, a.counter, a.ip, &a.user.nip).await? {
+        let mistimed = is_mistimed(outcome);
+        let lock = if mistimed && a.own_guess && !guard::mistimed_counts(state, &a.user.id).await? {
+            // A phone with a wrong clock makes one mistimed code after another: the first
+            // one counted, the rest are answered about the clock and cost nothing.
+            guard::release(state, a.counter).await?;
+            None
+        } else {
+            guard::on_failure(state, a.counter, a.ip, &a.user.nip).await?
+        };
+        if let Some(until) = lock {
             state
                 .store
                 .audit(&event(AuditKind::AccountLocked, None).0, now)
                 .await?;
             let jar = pending::finish(state, jar).await?;
-            return Ok((jar, locked_page(lang, Some(until))).into_response());
+            let note = mistimed.then(|| message.clone());
+            let page = locked_page(lang, Some(until), guard::scope_of(a.counter), note);
+            return Ok((jar, page).into_response());
         }
         if step == Step::Form && outcome == OtpOutcome::Invalid {
             // Exactly what a wrong password with a code gets: nothing tells them apart.
@@ -428,6 +544,16 @@ async fn second_factor(
         Factor::Totp
     };
     guard::on_success(state, a.counter).await?;
+    if !a.user.is_active() {
+        // Password and code were right: now, and only now, the person learns why.
+        let ev = AuditEvent {
+            detail: Some("disabled"),
+            ..event(AuditKind::LoginBlocked, None).0
+        };
+        state.store.audit(&ev, now).await?;
+        let jar = pending::finish(state, jar).await?;
+        return Ok((jar, disabled::page(state, lang, a.user).await?).into_response());
+    }
     if let Some((ip, pending_id)) = a.give_back
         && pending::take_refund(state, pending_id).await?
     {
@@ -437,11 +563,28 @@ async fn second_factor(
     authorize::resume(state, jar, &sso, a.req).await
 }
 
-/// What a failed code is told (`None`: the code was right), and the audit detail.
-fn code_message(lang: Lang, outcome: OtpOutcome) -> (Option<String>, Option<String>) {
+/// A code right for the secret at another time, or already used: only the secret's holder
+/// (or someone replaying a code they saw) can type one.
+fn is_mistimed(outcome: OtpOutcome) -> bool {
+    matches!(outcome, OtpOutcome::Replayed | OtpOutcome::Skewed(_))
+}
+
+/// What a failed code is told (`None`: the code was right), and the audit detail. On the
+/// second step only the code field is shown, so a wrong code is "the code is wrong" there;
+/// on the login form it is "NIP, password or code".
+fn code_message(
+    lang: Lang,
+    outcome: OtpOutcome,
+    on_step: bool,
+) -> (Option<String>, Option<String>) {
+    let invalid = if on_step {
+        "otp.code_wrong"
+    } else {
+        "otp.invalid"
+    };
     match outcome {
         OtpOutcome::Totp | OtpOutcome::Recovery => (None, None),
-        OtpOutcome::Invalid => (Some(lang.t("otp.invalid").to_string()), None),
+        OtpOutcome::Invalid => (Some(lang.t(invalid).to_string()), None),
         OtpOutcome::Replayed => (
             Some(lang.t("otp.replayed").to_string()),
             Some("replayed".into()),
@@ -531,20 +674,23 @@ pub async fn post_otp(
     // The first code uses the guess the password step counted (taken atomically: parallel
     // codes for one pending login get it once); every further one is counted before it is
     // compared, whether or not the password was right. A lock in force is honoured either way.
-    let gate = if pending::take_charge(&state, &id).await? {
+    let took_charge = pending::take_charge(&state, &id).await?;
+    let gate = if took_charge {
         guard::gate(&state, &counter).await?
     } else {
         guard::reserve(&state, &counter).await?
     };
+    let scope = guard::scope_of(&counter);
     if let Gate::Locked(until) = gate {
         let jar = pending::finish(&state, jar).await?;
-        return Ok((jar, locked_page(lang, until)).into_response());
+        return Ok((jar, locked_page(lang, until, scope, None)).into_response());
     }
     let proven = user.as_ref().filter(|u| p.password_ok && p.valid_for(u));
     let Some(user) = proven else {
         // A wrong password, or a login the account has moved past (new password, disabled):
         // fail exactly like a wrong code after a right password, in about the same time.
         let outcome = code_without_password(&state, user.as_ref(), &form.otp).await?;
+        let mistimed = is_mistimed(outcome);
         let ev = AuditEvent {
             subject: user.as_ref().map(|u| u.id.as_str()),
             ip: Some(&ip),
@@ -552,18 +698,27 @@ pub async fn post_otp(
             ..AuditEvent::new(AuditKind::OtpFailure)
         };
         state.store.audit(&ev, now).await?;
-        if let Some(until) = guard::on_failure(&state, &counter, &ip, &p.nip).await? {
+        let subject_id = user.as_ref().map(|u| u.id.as_str()).unwrap_or("");
+        let lock =
+            if mistimed && !took_charge && !guard::mistimed_counts(&state, subject_id).await? {
+                guard::release(&state, &counter).await?;
+                None
+            } else {
+                guard::on_failure(&state, &counter, &ip, &p.nip).await?
+            };
+        let message = code_message(lang, outcome, true)
+            .0
+            .unwrap_or_else(|| lang.t("otp.code_wrong").to_string());
+        if let Some(until) = lock {
             let ev = AuditEvent {
                 kind: AuditKind::AccountLocked,
                 ..ev
             };
             state.store.audit(&ev, now).await?;
             let jar = pending::finish(&state, jar).await?;
-            return Ok((jar, locked_page(lang, Some(until))).into_response());
+            let note = mistimed.then_some(message);
+            return Ok((jar, locked_page(lang, Some(until), scope, note)).into_response());
         }
-        let message = code_message(lang, outcome)
-            .0
-            .unwrap_or_else(|| lang.t("otp.invalid").to_string());
         return render_otp_step(&state, jar, lang, Some(message), StatusCode::UNAUTHORIZED).await;
     };
     let attempt = Attempt {
@@ -574,16 +729,21 @@ pub async fn post_otp(
         req: &p.req,
         // The password step charged the captcha counters of its own IP: give back there.
         give_back: (p.charged && !p.ip.is_empty()).then_some((p.ip.as_str(), id.as_str())),
+        own_guess: !took_charge,
     };
     second_factor(&state, jar, lang, &attempt, &form.otp, Step::Otp).await
 }
 
-fn locked_page(lang: Lang, until: Option<i64>) -> Response {
+/// The locked page: until when, which lock (the account's, or only this browser's), what
+/// to do, and what was wrong with the code that filled the count when it was the clock.
+fn locked_page(lang: Lang, until: Option<i64>, scope: LockScope, note: Option<String>) -> Response {
     (
         StatusCode::FORBIDDEN,
         LockedPage {
             lang,
             until: until.map(wib),
+            this_browser: scope == LockScope::ThisBrowser,
+            note,
         },
     )
         .into_response()

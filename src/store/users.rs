@@ -286,6 +286,18 @@ impl Store {
         Ok(locked.map(|_| until))
     }
 
+    /// Gives back one guess `reserve_login_attempt` counted (never below zero; a lock in
+    /// force stays).
+    pub async fn release_login_attempt(&self, user_id: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins - 1 WHERE id = $1 AND failed_logins > 0",
+        )
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn record_login_success(&self, user_id: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE users SET failed_logins = 0, lock_level = 0, updated_at = $2

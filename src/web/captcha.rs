@@ -1,12 +1,15 @@
-//! Captchas (the `captcha` crate): case-sensitive, single-use, expiring. The image is served
-//! from `/captcha/{id}`; forms carry the id and the typed answer.
+//! Captchas (the `captcha` crate): single-use, expiring, answered without regard to case,
+//! drawn from characters that cannot be mistaken for one another. The image is served from
+//! `/captcha/{id}`; forms carry the id and the typed answer. `/captcha/new` swaps a page's
+//! captcha for a fresh one without reloading the page (`static/captcha.js`).
 //!
 //! Only the answer is stored (tens of bytes, not a ~9 KB PNG): anyone can open the reset
 //! page, so what a page view leaves in the cache must be small. The image is drawn from the
 //! answer when it is fetched, with fresh noise each time.
 
+use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,7 +23,9 @@ pub const ID_FIELD: &str = "captcha_id";
 pub const ANSWER_FIELD: &str = "captcha";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/captcha/{id}", get(get_captcha))
+    Router::new()
+        .route("/captcha/new", get(get_new))
+        .route("/captcha/{id}", get(get_captcha))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -52,12 +57,29 @@ impl cache::Counter for DrawCount {}
 const WIDTH: u32 = 220;
 const HEIGHT: u32 = 120;
 
-/// A new answer: 4 to 6 characters the crate's font can draw. Sync on purpose (as `draw`):
-/// the crate's RNG is not `Send`, so it must never live across an `.await`.
+/// What answers are drawn from: none of c/C s/S u/U v/V w/W x/X y/Y z/Z o/O/0 l/1/I i/j
+/// (shape differs by case only, or alike across letters and digits), nor B/8, G/6, b/6,
+/// g/q/9, Q/O. The comparison ignores case as well, so "a" and "A" are both right for "A".
+pub const ALPHABET: &str = "ADEFHJKMNPRTadefhkmnprt23456789";
+
+/// A new answer: 4 to 6 characters of `ALPHABET`. Sync on purpose (as `draw`): the crate's
+/// RNG is not `Send`, so it must never live across an `.await`.
 fn new_answer() -> String {
     use rand::Rng;
     let n = rand::rng().random_range(4..=6);
-    captcha::Captcha::new().add_chars(n).chars_as_string()
+    let chars: Vec<char> = ALPHABET.chars().collect();
+    captcha::Captcha::new()
+        .set_chars(&chars)
+        .add_chars(n)
+        .chars_as_string()
+}
+
+/// An answer as compared: trimmed, inner spaces dropped, case folded.
+fn folded(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase()
 }
 
 /// The image for `answer` (the crate's "mila", easy: noise, a wave, no grid).
@@ -97,7 +119,47 @@ pub async fn verify(state: &AppState, id: &str, answer: &str) -> Result<bool, Ca
     let Some(stored) = state.cache.take::<CaptchaEntry>(id).await? else {
         return Ok(false);
     };
-    Ok(ct_eq(stored.answer.as_bytes(), answer.trim().as_bytes()))
+    Ok(ct_eq(
+        folded(&stored.answer).as_bytes(),
+        folded(answer).as_bytes(),
+    ))
+}
+
+/// Spends a captcha without looking at an answer: the page asked for another image.
+pub async fn discard(state: &AppState, id: &str) -> Result<(), CacheError> {
+    if !id.is_empty() && id.len() <= 64 {
+        state.cache.take::<CaptchaEntry>(id).await?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewQuery {
+    /// The captcha the page showed: spent now, so swapping images never piles up answers.
+    old: String,
+}
+
+#[derive(Serialize)]
+struct NewCaptcha {
+    id: String,
+    src: String,
+}
+
+/// A fresh captcha for a page that wants another image (JSON: its id and image address).
+/// Limited per IP with the pages that draw captchas; the old one, if given, is spent.
+async fn get_new(State(state): State<AppState>, Query(q): Query<NewQuery>) -> Response {
+    if discard(&state, &q.old).await.is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    match create(&state).await {
+        Ok(id) => {
+            let src = format!("/captcha/{id}");
+            let body = Json(NewCaptcha { id, src });
+            ([(header::CACHE_CONTROL, "no-store")], body).into_response()
+        }
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 /// How often one captcha may be drawn (counted under its own key prefix, which no captcha
@@ -152,6 +214,24 @@ fn test_hook(_: &mut Response, _: &str) {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn answers_use_only_the_unambiguous_alphabet_and_ignore_case() {
+        for _ in 0..200 {
+            let answer = super::new_answer();
+            assert!(
+                answer.chars().all(|c| super::ALPHABET.contains(c)),
+                "{answer}"
+            );
+        }
+        for c in "cCsSuUvVwWxXyYzZoO0l1IijBG8bgq9Q".chars() {
+            if c == '8' || c == '9' {
+                continue; // digits kept: their look-alikes (B, g, q) are out
+            }
+            assert!(!super::ALPHABET.contains(c), "{c} is a look-alike");
+        }
+        assert_eq!(super::folded(" aDe f "), super::folded("ADEF"));
+    }
+
     #[test]
     fn draws_an_answer_and_a_png() {
         for _ in 0..20 {

@@ -158,13 +158,17 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("login.title", "Masuk", "Sign in"),
     ("login.to", "untuk melanjutkan ke", "to continue to"),
     ("login.nip", "NIP", "NIP (civil servant number)"),
-    ("login.nip_hint", "18 digit angka", "18 digits"),
+    (
+        "login.nip_hint",
+        "18 digit angka (boleh ditempel dengan spasi)",
+        "18 digits (pasting it with spaces is fine)",
+    ),
     ("login.password", "Kata sandi", "Password"),
     ("login.otp", "Kode OTP", "OTP code"),
     (
         "login.otp_hint",
-        "6 digit dari aplikasi autentikator",
-        "6 digits from your authenticator app",
+        "6 digit dari aplikasi autentikator. Masuk pertama kali (belum memasang aplikasi)? Biarkan kosong.",
+        "6 digits from your authenticator app. First sign-in (no app set up yet)? Leave it empty.",
     ),
     ("login.submit", "Masuk", "Sign in"),
     (
@@ -216,8 +220,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("captcha.new", "Gambar lain", "New image"),
     (
         "captcha.hint",
-        "Huruf besar dan kecil dibedakan.",
-        "Upper and lower case matter.",
+        "Huruf besar atau kecil sama saja.",
+        "Upper or lower case does not matter.",
     ),
     ("disabled.title", "Akun tidak aktif", "Account disabled"),
     (
@@ -507,6 +511,53 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Type the 6 digits the app shows and name this device.",
     ),
     // Issue 18: sign-in journeys, captcha, locks.
+    (
+        "login.captcha_needed",
+        "Ketik juga kode pada gambar.",
+        "Also type the code in the image.",
+    ),
+    (
+        "captcha.new_done",
+        "Gambar baru sudah tampil.",
+        "A new image is shown.",
+    ),
+    ("otp.code_wrong", "Kode OTP salah.", "Wrong OTP code."),
+    (
+        "otp.first_time",
+        "Belum pernah memasang aplikasi autentikator? Berarti NIP atau kata sandi tidak cocok.",
+        "Never set up an authenticator app? Then the NIP or password did not match.",
+    ),
+    (
+        "locked.browser_title",
+        "Browser ini dikunci sementara",
+        "This browser is temporarily locked",
+    ),
+    (
+        "locked.browser_until",
+        "Terlalu banyak percobaan yang gagal di browser ini. Masuk dari browser ini dihentikan hingga",
+        "Too many failed attempts in this browser. Sign-in from this browser is paused until",
+    ),
+    (
+        "locked.browser_what",
+        "Hanya browser ini yang dikunci, bukan akun Anda. Tunggu hingga waktu itu, atau minta helpdesk BKPSDM membukanya. Jika kode OTP selalu ditolak, aktifkan waktu otomatis di ponsel.",
+        "Only this browser is locked, not your account. Wait until then, or ask the BKPSDM helpdesk to unlock it. If OTP codes keep being refused, turn on automatic time on your phone.",
+    ),
+    (
+        "locked.account_what",
+        "Tunggu hingga waktu itu lalu masuk lagi, atau minta helpdesk BKPSDM membuka kuncinya.",
+        "Wait until then and sign in again, or ask the BKPSDM helpdesk to unlock it.",
+    ),
+    (
+        "helpdesk.browser_locks",
+        "Kunci per browser",
+        "Browser locks",
+    ),
+    ("helpdesk.browser", "Browser", "Browser"),
+    (
+        "helpdesk.browser_locks_hint",
+        "Browser yang pernah dipakai masuk oleh orang ini punya penghitung dan kunci sendiri. Buka kunci membuka semuanya.",
+        "Browsers this person signed in with before have their own counters and locks. Unlock lifts them all.",
+    ),
     ("enrol.device_name", "Nama perangkat", "Device name"),
     (
         "enrol.device_hint",
@@ -884,11 +935,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Kata sandi Anda saat ini",
         "Your current password",
     ),
-    (
-        "otp.start_over",
-        "Salah memasukkan NIP atau kata sandi? Ulangi dari awal",
-        "Mistyped your NIP or password? Start over",
-    ),
+    ("otp.start_over", "Ulangi dari awal", "Start over"),
     // Helpdesk, scopes and roles (issue 15).
     (
         "helpdesk.step_up_locked",

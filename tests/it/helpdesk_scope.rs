@@ -213,7 +213,8 @@ async fn helpdesk_acts_within_its_agency_only(backend: Backend) {
             .is_empty()
     );
     let fresh = d.server.browser();
-    let login_page = fresh.get("/login").await;
+    // With the NIP on the form: the captcha its earlier failures need is shown.
+    let login_page = fresh.get(&format!("/login?nip={nip}")).await;
     let res = fresh
         .post_login(&login_page, &[("nip", &nip), ("password", PASSWORD)])
         .await;

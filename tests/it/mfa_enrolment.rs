@@ -194,7 +194,7 @@ async fn second_step_and_wrong_or_replayed_codes(backend: Backend) {
 
     let res = otp_step(&b, "000000").await;
     assert_eq!(res.status(), 401);
-    assert!(res.text().await.unwrap().contains("kode OTP salah"));
+    assert!(res.text().await.unwrap().contains("Kode OTP salah"));
     assert_eq!(
         server.user(&nip).await.failed_logins,
         1,

@@ -106,7 +106,8 @@ impl Browser {
     /// test authenticator, as `TestServer::otp`), answering its captcha when it shows one.
     /// Returns the response to the POST; the session cookie stays in this browser.
     pub async fn sign_in(&self, nip: &str, password: &str, otp: Option<&str>) -> reqwest::Response {
-        let page = self.get("/login").await;
+        // The form as it comes back with the NIP on it (a captcha the NIP needs is shown).
+        let page = self.get(&format!("/login?nip={nip}")).await;
         let otp = match otp {
             Some(code) => code.to_string(),
             None => fresh_otp(&self.otp_steps, &self.state.clock, nip),

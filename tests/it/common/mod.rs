@@ -560,7 +560,8 @@ pub async fn login_attempt(
     password: &str,
     otp: Option<&str>,
 ) -> (reqwest::StatusCode, String) {
-    let page = get_text(b, format!("{base}/login")).await;
+    // The form as it comes back with the NIP on it (a captcha the NIP needs is shown).
+    let page = get_text(b, format!("{base}/login?nip={nip}")).await;
     let mut form = login_fields(server, &page, nip, password).await;
     if let Some(code) = otp {
         for (k, v) in form.iter_mut() {
