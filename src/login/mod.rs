@@ -66,6 +66,8 @@ pub struct LoginQuery {
     req: String,
     /// `reset`: arrived from a successful password reset.
     done: String,
+    /// The NIP to fill in (after a reset, or the language switch of a refused attempt).
+    nip: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -118,21 +120,26 @@ async fn render_login(
         None
     };
     let (jar, csrf) = csrf::issue(state, jar);
+    let req = if authreq.is_some() {
+        req_id.to_string()
+    } else {
+        String::new()
+    };
+    // "Forgotten password" keeps the service: the reset pages (and the e-mailed link) read
+    // which request this browser signs in for (`oidc::carry`).
+    let jar = crate::oidc::carry::remember(state, jar, (!req.is_empty()).then_some(req.as_str()));
+    let again = crate::web::lang_switch::SwitchFrom::new("/login", &[("req", &req), ("nip", &nip)]);
     let page = LoginPage {
         lang,
         csrf,
-        req: if authreq.is_some() {
-            req_id.to_string()
-        } else {
-            String::new()
-        },
+        req,
         nip,
         client_name: authreq.map(|r| r.client_name),
         error: shown.error.map(|k| lang.t(k)),
         notice: shown.notice.map(|k| lang.t(k)),
         captcha_id,
     };
-    Ok((shown.status, jar, page).into_response())
+    Ok((shown.status, jar, again, page).into_response())
 }
 
 pub async fn get_login(
@@ -144,6 +151,12 @@ pub async fn get_login(
 ) -> Result<Response, AppError> {
     let shown = Shown {
         req: &q.req,
+        nip: q
+            .nip
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(18)
+            .collect(),
         notice: (q.done == "reset").then_some("login.reset_done"),
         ..Default::default()
     };
@@ -490,7 +503,9 @@ async fn render_otp_step(
         error,
         server_time: wib_seconds(state.clock.now()),
     };
-    Ok((status, jar, page).into_response())
+    // The step answers a POST to /login; its own address shows it again.
+    let again = crate::web::lang_switch::SwitchFrom::new("/login/otp", &[]);
+    Ok((status, jar, again, page).into_response())
 }
 
 pub async fn get_otp(

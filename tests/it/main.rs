@@ -6,8 +6,10 @@
 mod common;
 
 mod account;
+mod activation;
 mod cli;
 mod e2e;
+mod e2e_activation;
 mod helpdesk_scope;
 mod interop;
 mod invariants;
