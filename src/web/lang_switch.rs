@@ -9,7 +9,7 @@
 //! password or a captcha answer) as [`SwitchFrom`], which counts for anything but a GET;
 //! without one the link keeps the path the browser shows and the query the request had.
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::Request;
 use axum::http::{Method, header};
 use axum::middleware::Next;
@@ -92,7 +92,13 @@ pub async fn keep_page(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if !html {
+    // A body of unknown or large size is not one of our pages: left as it is, unread.
+    let small = res
+        .body()
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n <= MAX_PAGE as u64);
+    if !html || !small {
         return res;
     }
     let (mut parts, body) = res.into_parts();
