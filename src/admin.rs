@@ -104,6 +104,16 @@ fn validate_text(field: &str, s: &str, max: usize, required: bool) -> Result<(),
     Ok(())
 }
 
+/// A refused password in words: the rule texts the new-password page shows (in English,
+/// like every other CLI message), not the rules' names.
+pub fn policy_refusal(failed: &[password_policy::Rule]) -> String {
+    let words: Vec<&str> = failed
+        .iter()
+        .map(|r| crate::web::i18n::Lang::En.t(r.key()))
+        .collect();
+    format!("the password breaks the policy: {}", words.join(" "))
+}
+
 pub struct UserAdd {
     pub nip: String,
     pub name: String,
@@ -122,9 +132,7 @@ pub async fn user_add(config: &Config, u: UserAdd) -> Result<String, AdminError>
     if let Some(p) = &u.password {
         let failed = password_policy::check(p, &u.nip, &u.name);
         if !failed.is_empty() {
-            return Err(invalid(format!(
-                "the password breaks the policy: {failed:?}"
-            )));
+            return Err(invalid(policy_refusal(&failed)));
         }
     }
     let password_hash = match &u.password {

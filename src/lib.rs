@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             web::branding::brand_pages,
         ))
+        .layer(middleware::from_fn(web::lang_switch::keep_page))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::headers::security_headers,

@@ -27,4 +27,27 @@
   pw.addEventListener('input', update);
   if (again) again.addEventListener('input', update);
   update();
+  // The two passwords must match: said on the first submit, before the server is asked
+  // (the server checks it too, together with the rules).
+  var form = pw.form;
+  var mismatch = document.getElementById('mismatch-error');
+  if (form && again) {
+    form.addEventListener('submit', function (e) {
+      var differ = pw.value !== again.value;
+      var row = list.querySelector('li[data-rule="match"]');
+      if (row) {
+        row.classList.toggle('fail', differ);
+        row.classList.toggle('ok', !differ && pw.value.length > 0);
+      }
+      if (mismatch) mismatch.hidden = !differ;
+      if (differ) {
+        e.preventDefault();
+        again.setAttribute('aria-invalid', 'true');
+        if (mismatch) again.setAttribute('aria-describedby', 'mismatch-error');
+        again.focus();
+      } else {
+        again.removeAttribute('aria-invalid');
+      }
+    });
+  }
 })();

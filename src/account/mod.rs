@@ -168,7 +168,8 @@ async fn render(
         csrf,
         name: user.name.clone(),
         nip: user.nip.clone(),
-        notice: shown.notice,
+        // The page shows words: the notice is a key until here.
+        notice: shown.notice.map(|k| lang.t(k)),
         error: shown.error,
         devices,
         recovery_left,
@@ -186,14 +187,8 @@ pub async fn get_account(
     Query(q): Query<AccountQuery>,
     me: SignedIn,
 ) -> Result<Response, AppError> {
-    let notice = match q.done.as_str() {
-        "saved" => Some("account.done"),
-        "removed_last" => Some("account.removed_last"),
-        "consent_revoked" => Some("account.consent_revoked"),
-        _ => None,
-    };
     let shown = Shown {
-        notice,
+        notice: notice_key(&q.done),
         ..Default::default()
     };
     render(&state, jar, lang, &me, shown).await
@@ -279,6 +274,17 @@ async fn prove(
     }
     session::guess_proven(state, sso).await?;
     Ok(Ok(jar))
+}
+
+/// Every `/account?done=…` and the notice it shows (an i18n key).
+pub const NOTICES: &[(&str, &str)] = &[
+    ("saved", "account.done"),
+    ("removed_last", "account.removed_last"),
+    ("consent_revoked", "account.consent_revoked"),
+];
+
+fn notice_key(done: &str) -> Option<&'static str> {
+    NOTICES.iter().find(|(d, _)| *d == done).map(|(_, k)| *k)
 }
 
 fn done(what: &str) -> Response {

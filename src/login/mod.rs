@@ -73,7 +73,8 @@ pub struct LoginQuery {
     req: String,
     /// `reset`: arrived from a successful password reset.
     done: String,
-    /// The NIP typed before a "new image" without script (never the password).
+    /// The NIP to fill in: after a reset, the language switch of a refused attempt, or a
+    /// "new image" without script (digits only; never the password).
     nip: String,
 }
 
@@ -159,14 +160,19 @@ async fn render_login(
         None
     };
     let (jar, csrf) = csrf::issue(state, jar);
+    let req = if authreq.is_some() {
+        req_id.to_string()
+    } else {
+        String::new()
+    };
+    // "Forgotten password" keeps the service: the reset pages (and the e-mailed link) read
+    // which request this browser signs in for (`oidc::carry`).
+    let jar = crate::oidc::carry::remember(state, jar, (!req.is_empty()).then_some(req.as_str()));
+    let again = crate::web::lang_switch::SwitchFrom::new("/login", &[("req", &req), ("nip", &nip)]);
     let page = LoginPage {
         lang,
         csrf,
-        req: if authreq.is_some() {
-            req_id.to_string()
-        } else {
-            String::new()
-        },
+        req,
         nip,
         client_name: authreq.map(|r| r.client_name),
         error: shown.error.map(|k| lang.t(k)),
@@ -175,7 +181,7 @@ async fn render_login(
         captcha_id,
         nip_max: nip::MAX_TYPED,
     };
-    Ok((shown.status, jar, page).into_response())
+    Ok((shown.status, jar, again, page).into_response())
 }
 
 pub async fn get_login(
@@ -185,7 +191,8 @@ pub async fn get_login(
     client: ClientMeta,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
-    // A NIP carried back by "new image" (digits only; anything else is dropped).
+    // A NIP carried back (after a reset, a language switch or "new image"): digits only,
+    // anything else is dropped.
     let nip = nip::normalize(&q.nip);
     let nip = if nip.len() <= 18 && nip.bytes().all(|b| b.is_ascii_digit()) {
         nip
@@ -633,7 +640,9 @@ async fn render_otp_step(
         error,
         server_time: wib_seconds(state.clock.now()),
     };
-    Ok((status, jar, page).into_response())
+    // The step answers a POST to /login; its own address shows it again.
+    let again = crate::web::lang_switch::SwitchFrom::new("/login/otp", &[]);
+    Ok((status, jar, again, page).into_response())
 }
 
 pub async fn get_otp(

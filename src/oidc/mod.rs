@@ -2,6 +2,7 @@
 
 pub mod authorize;
 pub mod backchannel;
+pub mod carry;
 pub mod claims;
 pub mod client_auth;
 pub mod codes;

@@ -3,6 +3,10 @@
 //!
 //! No enumeration: `/reset` answers the same page whether or not NIP and e-mail match. The
 //! code is 8 digits, stored only as a hash, one live code per person, five tries, 15 minutes.
+//!
+//! Started at a service's sign-in, the whole way keeps that service's pending request
+//! (`oidc::carry`): the login form after the new password says where it continues, has the
+//! NIP filled in, and the sign-in (or the enrolment after it) ends at the service.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -21,17 +25,20 @@ use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::password_policy::{self, Rule};
 use crate::error::AppError;
 use crate::mail::compose;
+use crate::oidc::carry;
 use crate::secrets::{ct_eq, sha256_hex};
 use crate::state::AppState;
 use crate::store::users::User;
 use crate::web::extract::{ClientMeta, CsrfForm};
 use crate::web::i18n::Lang;
+use crate::web::lang_switch::SwitchFrom;
 use crate::web::time::wib;
 use crate::web::{captcha, csrf};
 
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
         .route("/reset", get(get_reset).post(post_reset))
+        .route("/reset/sent", get(get_sent))
         .route("/reset/confirm", get(get_confirm).post(post_confirm));
     if let Some(limit) = crate::web::rate_limit::layer(settings) {
         r = r.route_layer(limit);
@@ -51,6 +58,10 @@ struct ResetPage {
     nip: String,
     email: String,
     error: Option<&'static str>,
+    /// The pending authorization request this reset continues (empty: none).
+    req: String,
+    /// The service it is for, named as the login form names it.
+    client_name: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -58,6 +69,8 @@ struct ResetPage {
 struct SentPage {
     lang: Lang,
     nip: String,
+    req: String,
+    client_name: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -70,6 +83,12 @@ struct ConfirmPage {
     error: Option<&'static str>,
     checklist: Vec<RuleRow>,
     rules_failed: bool,
+    /// The broken rules in words, for the banner above the form.
+    failed: Vec<&'static str>,
+    /// The two passwords differed.
+    mismatch: bool,
+    req: String,
+    client_name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -80,6 +99,7 @@ pub struct ResetForm {
     email: String,
     captcha_id: String,
     captcha: String,
+    req: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -90,6 +110,7 @@ pub struct ConfirmForm {
     code: String,
     password: String,
     password_confirm: String,
+    req: String,
 }
 
 crate::csrf_token_field!(ResetForm, ConfirmForm);
@@ -99,6 +120,35 @@ crate::csrf_token_field!(ResetForm, ConfirmForm);
 pub struct ConfirmQuery {
     nip: String,
     code: String,
+    req: String,
+}
+
+/// `/reset` and `/reset/sent`: the request they continue, and the NIP already typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetQuery {
+    nip: String,
+    req: String,
+}
+
+/// The service a page continues to: the request's id and the name the person reads.
+#[derive(Default, Clone)]
+struct Continues {
+    req: String,
+    client_name: Option<String>,
+}
+
+impl Continues {
+    /// From `explicit` (a page's `req`) or this browser's sign-in; empty when neither is live.
+    async fn find(state: &AppState, jar: &CookieJar, explicit: &str) -> Result<Self, AppError> {
+        Ok(match carry::resolve(state, jar, explicit).await? {
+            Some((req, r)) => Continues {
+                req,
+                client_name: Some(r.client_name),
+            },
+            None => Continues::default(),
+        })
+    }
 }
 
 /// What the reset form shows when it is rendered (again).
@@ -108,6 +158,7 @@ struct ResetView {
     email: String,
     error: Option<&'static str>,
     status: StatusCode,
+    to: Continues,
 }
 
 async fn render_reset(
@@ -118,6 +169,9 @@ async fn render_reset(
 ) -> Result<Response, AppError> {
     let captcha_id = captcha::create(state).await?;
     let (jar, csrf) = csrf::issue(state, jar);
+    // Switching language after a refused submit shows the form again with the NIP; the
+    // e-mail address is not put in an address (history, proxy logs): it is typed again.
+    let again = SwitchFrom::new("/reset", &[("nip", &v.nip), ("req", &v.to.req)]);
     let page = ResetPage {
         lang,
         csrf,
@@ -125,16 +179,53 @@ async fn render_reset(
         nip: v.nip,
         email: v.email,
         error: v.error.map(|k| lang.t(k)),
+        req: v.to.req,
+        client_name: v.to.client_name,
     };
-    Ok((v.status, jar, page).into_response())
+    Ok((v.status, jar, again, page).into_response())
 }
 
 pub async fn get_reset(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    Query(q): Query<ResetQuery>,
 ) -> Result<Response, AppError> {
-    render_reset(&state, jar, lang, ResetView::default()).await
+    let to = Continues::find(&state, &jar, &q.req).await?;
+    // The e-mailed link carries no request: this browser remembers it for that link.
+    let jar = if to.req.is_empty() {
+        jar
+    } else {
+        carry::remember(&state, jar, Some(&to.req))
+    };
+    let view = ResetView {
+        nip: clean_nip(&q.nip),
+        to,
+        ..Default::default()
+    };
+    render_reset(&state, jar, lang, view).await
+}
+
+/// The "code sent" page again (the language switch of the page `POST /reset` answers).
+pub async fn get_sent(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<ResetQuery>,
+) -> Result<Response, AppError> {
+    let to = Continues::find(&state, &jar, &q.req).await?;
+    Ok(sent_page(lang, clean_nip(&q.nip), to))
+}
+
+fn sent_page(lang: Lang, nip: String, to: Continues) -> Response {
+    let again = SwitchFrom::new("/reset/sent", &[("nip", &nip), ("req", &to.req)]);
+    let page = SentPage {
+        lang,
+        nip,
+        req: to.req,
+        client_name: to.client_name,
+    };
+    (again, page).into_response()
 }
 
 /// Keeps only what a NIP field may hold, so nothing odd travels back into a page or link.
@@ -155,12 +246,14 @@ pub async fn post_reset(
 ) -> Result<Response, AppError> {
     let nip = clean_nip(&form.nip);
     let email: String = form.email.trim().chars().take(254).collect();
+    let to = Continues::find(&state, &jar, &form.req).await?;
     if !captcha::verify(&state, &form.captcha_id, &form.captcha).await? {
         let v = ResetView {
             nip,
             email,
             error: Some("login.captcha_wrong"),
             status: StatusCode::BAD_REQUEST,
+            to,
         };
         return render_reset(&state, jar, lang, v).await;
     }
@@ -185,7 +278,7 @@ pub async fn post_reset(
             now,
         )
         .await?;
-    Ok(SentPage { lang, nip }.into_response())
+    Ok(sent_page(lang, nip, to))
 }
 
 async fn send_code(state: &AppState, lang: Lang, user: &User, now: i64) -> Result<(), AppError> {
@@ -222,7 +315,9 @@ struct ConfirmView {
     code: String,
     error: Option<&'static str>,
     rules: Vec<Rule>,
+    mismatch: bool,
     status: StatusCode,
+    to: Continues,
 }
 
 async fn render_confirm(
@@ -232,16 +327,30 @@ async fn render_confirm(
     v: ConfirmView,
 ) -> Result<Response, AppError> {
     let (jar, csrf) = csrf::issue(state, jar);
+    // The code is in the address already (the e-mailed link); a code the server refused is
+    // not kept, so the switch shows the NIP and a right code only. Never the passwords.
+    let again = SwitchFrom::new(
+        "/reset/confirm",
+        &[("nip", &v.nip), ("code", &v.code), ("req", &v.to.req)],
+    );
+    let mut checklist = checklist(lang, &v.rules);
+    if let Some(m) = checklist.iter_mut().find(|r| r.id == "match") {
+        m.failed = v.mismatch;
+    }
     let page = ConfirmPage {
         lang,
         csrf,
         nip: v.nip,
         code: v.code,
         error: v.error.map(|k| lang.t(k)),
-        checklist: checklist(lang, &v.rules),
+        checklist,
         rules_failed: !v.rules.is_empty(),
+        failed: v.rules.iter().map(|r| lang.t(r.key())).collect(),
+        mismatch: v.mismatch,
+        req: v.to.req,
+        client_name: v.to.client_name,
     };
-    Ok((v.status, jar, page).into_response())
+    Ok((v.status, jar, again, page).into_response())
 }
 
 /// One line of the password checklist: `data-rule` (what `password.js` checks live), the
@@ -302,6 +411,7 @@ pub async fn get_confirm(
     let view = ConfirmView {
         nip: clean_nip(&q.nip),
         code,
+        to: Continues::find(&state, &jar, &q.req).await?,
         ..Default::default()
     };
     render_confirm(&state, jar, lang, view).await
@@ -316,11 +426,13 @@ pub async fn post_confirm(
 ) -> Result<Response, AppError> {
     let nip = clean_nip(&form.nip);
     let code: String = form.code.trim().chars().take(16).collect();
+    let to = Continues::find(&state, &jar, &form.req).await?;
     let bad_code = |jar| {
         let view = ConfirmView {
             nip: nip.clone(),
             error: Some("reset.bad_code"),
             status: StatusCode::BAD_REQUEST,
+            to: to.clone(),
             ..Default::default()
         };
         render_confirm(&state, jar, lang, view)
@@ -363,8 +475,8 @@ pub async fn post_confirm(
     state.cache.del::<ResetTries>(tries_key).await?;
 
     // The code is right: now the password itself. A rejected password keeps the code.
-    let keep = |jar, error: Option<&'static str>, rules: Vec<Rule>| {
-        let (nip, code) = (nip.clone(), code.clone());
+    let keep = |jar, error: Option<&'static str>, rules: Vec<Rule>, mismatch: bool| {
+        let (nip, code, to) = (nip.clone(), code.clone(), to.clone());
         let state = state.clone();
         async move {
             let view = ConfirmView {
@@ -372,17 +484,19 @@ pub async fn post_confirm(
                 code,
                 error,
                 rules,
+                mismatch,
                 status: StatusCode::BAD_REQUEST,
+                to,
             };
             render_confirm(&state, jar, lang, view).await
         }
     };
+    // Everything wrong is told at once: the broken rules and a mismatch on the same submit.
     let rules = password_policy::check(&form.password, &user.nip, &user.name);
-    if !rules.is_empty() {
-        return keep(jar, None, rules).await;
-    }
-    if form.password != form.password_confirm {
-        return keep(jar, Some("reset.mismatch"), Vec::new()).await;
+    let mismatch = form.password != form.password_confirm;
+    if !rules.is_empty() || mismatch {
+        let error = mismatch.then_some("reset.mismatch");
+        return keep(jar, error, rules, mismatch).await;
     }
     if user.password_hash.is_some()
         && state
@@ -390,7 +504,7 @@ pub async fn post_confirm(
             .verify(form.password.clone(), user.password_hash.clone())
             .await
     {
-        return keep(jar, Some("rule.current"), Vec::new()).await;
+        return keep(jar, Some("rule.current"), Vec::new(), false).await;
     }
 
     let hash = state.hasher.hash(form.password.clone()).await?;
@@ -419,5 +533,13 @@ pub async fn post_confirm(
     state.mailer.wake.notify_one();
     // A new password ends every session and every refresh token, everywhere.
     session::end_all_for_user(&state, &user.id).await?;
-    Ok(Redirect::to("/login?done=reset").into_response())
+    // On to the login form with the NIP filled in and, when one is still pending, the
+    // service's request: only Gerbang's own path, never an address from the request.
+    let mut next = url::form_urlencoded::Serializer::new(String::new());
+    next.append_pair("done", "reset")
+        .append_pair("nip", &user.nip);
+    if !to.req.is_empty() {
+        next.append_pair("req", &to.req);
+    }
+    Ok(Redirect::to(&format!("/login?{}", next.finish())).into_response())
 }

@@ -672,6 +672,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "The last device was removed. You will be asked to add a new one at your next sign-in.",
     ),
     // Issue 18: activation, language switch, new password.
+    (
+        "reset.rules_failed",
+        "Kata sandi baru belum memenuhi aturan berikut:",
+        "The new password does not meet these rules yet:",
+    ),
     ("helpdesk.title", "Helpdesk BKPSDM", "BKPSDM helpdesk"),
     (
         "helpdesk.find",

@@ -9,5 +9,6 @@ pub mod csrf;
 pub mod extract;
 pub mod headers;
 pub mod i18n;
+pub mod lang_switch;
 pub mod rate_limit;
 pub mod time;

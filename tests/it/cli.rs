@@ -225,6 +225,34 @@ async fn users_clients_and_keys_from_the_cli(backend: Backend) {
         Some("pendek\n"),
         "policy",
     );
+    // The refusal names the broken rules in the words the new-password page uses.
+    let out = cli.run(
+        &[
+            "user",
+            "add",
+            "--nip",
+            "199001012015011001",
+            "--name",
+            "X",
+            "--email",
+            "x@bkn.go.id",
+            "--password-stdin",
+        ],
+        Some("pendek\n"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for words in [
+        "At least 12 characters.",
+        "Must contain an upper-case letter.",
+        "Must contain a digit.",
+        "Must contain a symbol",
+    ] {
+        assert!(err.contains(words), "{words:?} in {err}");
+    }
+    assert!(
+        !err.contains("MinLength") && !err.contains('['),
+        "no rule names: {err}"
+    );
     cli.refused(
         &["user", "add", "--nip", "199001012015011001"],
         None,

@@ -6,8 +6,10 @@
 mod common;
 
 mod account;
+mod activation;
 mod cli;
 mod e2e;
+mod e2e_activation;
 mod e2e_modes;
 mod e2e_public;
 mod e2e_signin;

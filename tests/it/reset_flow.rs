@@ -40,7 +40,7 @@ async fn imported_user_activates_and_signs_in(backend: Backend) {
 
     let res = reset_confirm(&server, &b, &nip, &code, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(location(&res), "/login?done=reset");
+    assert_eq!(location(&res), format!("/login?done=reset&nip={nip}"));
     let notice = smtp.wait_for(&email_of(&nip), 2).await.remove(1);
     assert!(
         notice.contains("Kata sandi Gerbang ASN Anda telah diubah"),

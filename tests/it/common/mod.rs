@@ -3,7 +3,7 @@
 mod browser;
 pub mod tools;
 
-pub use browser::Browser;
+pub use browser::{Browser, Page};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
