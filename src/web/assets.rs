@@ -10,11 +10,13 @@ use crate::state::AppState;
 
 const CSS: &str = include_str!("../../static/gerbang.css");
 const PASSWORD_JS: &str = include_str!("../../static/password.js");
+const PRINT_JS: &str = include_str!("../../static/print.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/gerbang.css", get(get_css))
         .route("/static/password.js", get(get_password_js))
+        .route("/static/print.js", get(get_print_js))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
@@ -33,4 +35,8 @@ async fn get_css() -> impl IntoResponse {
 
 async fn get_password_js() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", PASSWORD_JS)
+}
+
+async fn get_print_js() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", PRINT_JS)
 }

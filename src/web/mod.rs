@@ -11,3 +11,4 @@ pub mod headers;
 pub mod i18n;
 pub mod rate_limit;
 pub mod time;
+pub mod words;

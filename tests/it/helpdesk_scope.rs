@@ -639,7 +639,7 @@ async fn every_action_is_mailed(backend: Backend) {
         ("enable", "Aktifkan akun"),
         ("end_sessions", "Akhiri semua sesi"),
         ("unlock", "Buka kunci akun"),
-        ("reset_mfa", "Reset MFA"),
+        ("reset_mfa", "Reset verifikasi dua langkah"),
     ];
     for (i, (action, words)) in actions.iter().enumerate() {
         let res = act(
