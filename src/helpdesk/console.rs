@@ -15,6 +15,7 @@ use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::helpdesk::Action;
 use crate::store::users::User;
 use crate::web::csrf;
 use crate::web::extract::{ClientMeta, CsrfFirst};
@@ -90,8 +91,10 @@ fn unlock_applies(u: &User, now: i64) -> bool {
 }
 
 /// The actions that apply to `u` now (by form value), the e-mail change included: no
-/// Unlock without a lock, no MFA reset without a device, no Disable of a disabled account,
-/// no Enable of an active one. The console offers only these and refuses the rest.
+/// Unlock without a lock, no MFA reset without a device, no Disable of an account the
+/// helpdesk disabled, no Enable of an active one. The console offers only these and refuses
+/// the rest. (A Disable over SIASN's "no longer active" applies: it keeps the account off
+/// even if the record is corrected.)
 fn applicable(u: &User, devices: usize, now: i64) -> Vec<&'static str> {
     let mut out = Vec::new();
     if unlock_applies(u, now) {
@@ -102,7 +105,8 @@ fn applicable(u: &User, devices: usize, now: i64) -> Vec<&'static str> {
     }
     out.push("set_email");
     match u.status {
-        UserStatus::Disabled | UserStatus::SiasnInactive => out.push("enable"),
+        UserStatus::Disabled => out.push("enable"),
+        UserStatus::SiasnInactive => out.extend(["enable", "disable"]),
         UserStatus::Active | UserStatus::Locked => out.push("disable"),
     }
     // Sessions, half-done logins and refresh tokens are not all listed anywhere cheaply;
@@ -122,7 +126,12 @@ fn action_key(action: &str) -> &'static str {
     }
 }
 
-async fn person_view(state: &AppState, lang: Lang, u: &User) -> Result<Person, AppError> {
+async fn person_view(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    u: &User,
+) -> Result<Person, AppError> {
     let now = state.clock.now();
     let devices: Vec<DeviceLine> = state
         .store
@@ -161,6 +170,8 @@ async fn person_view(state: &AppState, lang: Lang, u: &User) -> Result<Person, A
     let actions = applicable(u, devices.len(), now)
         .into_iter()
         .filter(|a| *a != "set_email")
+        // Offered only to whom it is allowed: an Enable over SIASN is for admins.
+        .filter(|a| !(*a == "enable" && enable_refused(staff, u, Action::Enable)))
         .map(|a| (a, action_key(a)))
         .collect();
     Ok(Person {
@@ -288,7 +299,7 @@ pub async fn get_helpdesk(
     }
     if !nip.is_empty() {
         match find_in_scope(&state, &staff, &nip, &client.ip, Purpose::View).await? {
-            Lookup::Person(u) => v.person = Some(person_view(&state, lang, &u).await?),
+            Lookup::Person(u) => v.person = Some(person_view(&state, lang, &staff, &u).await?),
             Lookup::NotFound | Lookup::Own => {
                 v.error = Some("helpdesk.not_found");
                 v.error_for = "find";
@@ -455,7 +466,7 @@ pub async fn post_action(
             .audit(&refused("no reason or confirmation"), now)
             .await?;
         let v = View {
-            person: Some(person_view(&state, lang, &person).await?),
+            person: Some(person_view(&state, lang, &staff, &person).await?),
             ..again("helpdesk.bad_reason", StatusCode::BAD_REQUEST)
         };
         return Ok(render(&state, jar, lang, v));
@@ -469,7 +480,7 @@ pub async fn post_action(
                 .audit(&refused("bad action or e-mail"), now)
                 .await?;
             let v = View {
-                person: Some(person_view(&state, lang, &person).await?),
+                person: Some(person_view(&state, lang, &staff, &person).await?),
                 ..again("helpdesk.bad_email", StatusCode::BAD_REQUEST)
             };
             return Ok(render(&state, jar, lang, v));
@@ -481,7 +492,7 @@ pub async fn post_action(
             .audit(&refused("enable over a SIASN disable"), now)
             .await?;
         let v = View {
-            person: Some(person_view(&state, lang, &person).await?),
+            person: Some(person_view(&state, lang, &staff, &person).await?),
             ..again("helpdesk.siasn_inactive", StatusCode::FORBIDDEN)
         };
         return Ok(render(&state, jar, lang, v));
@@ -495,7 +506,7 @@ pub async fn post_action(
             .audit(&refused("action does not apply"), now)
             .await?;
         let v = View {
-            person: Some(person_view(&state, lang, &person).await?),
+            person: Some(person_view(&state, lang, &staff, &person).await?),
             ..again("helpdesk.not_applicable", StatusCode::CONFLICT)
         };
         return Ok(render(&state, jar, lang, v));
