@@ -277,11 +277,11 @@ async fn the_account_page_speaks_in_words(backend: Backend) {
         assert!(!page.contains("Mozilla/5.0"), "no raw agent");
         assert!(page.contains("href=\"/\" id=\"to-launcher\""), "a way back");
         for section in [
-            "id=\"devices\"",
-            "id=\"password\"",
-            "id=\"recovery\"",
-            "id=\"sessions\"",
-            "id=\"services\"",
+            "id=\"devices-section\"",
+            "id=\"password-section\"",
+            "id=\"recovery-section\"",
+            "id=\"sessions-section\"",
+            "id=\"services-section\"",
             "id=\"activity-section\"",
         ] {
             assert!(page.contains(section), "{section}");

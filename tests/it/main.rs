@@ -8,6 +8,7 @@ mod common;
 mod account;
 mod cli;
 mod e2e;
+mod e2e_pages;
 mod finished_pages;
 mod helpdesk_scope;
 mod interop;
