@@ -445,8 +445,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "enrol.step_code",
-        "Ketik 6 digit yang tampil di aplikasi dan beri nama perangkat ini.",
-        "Type the 6 digits the app shows and name this device.",
+        "Beri nama perangkat ini, lalu ketik 6 digit yang sedang tampil di aplikasi.",
+        "Name this device, then type the 6 digits the app shows now.",
     ),
     // Issue 18: sign-in journeys, captcha, locks.
     ("enrol.device_name", "Nama perangkat", "Device name"),
