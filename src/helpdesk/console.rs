@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::staff::*;
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::session;
-use crate::domain::audit::{AuditEvent, AuditKind};
+use crate::domain::audit::{AuditEvent, AuditKind, StoredKind};
 use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -73,6 +73,8 @@ struct Page {
     error: Option<String>,
     /// Which form the error is about (`action`, `set_email`, `step_up`, `find`).
     error_for: &'static str,
+    /// An admin: the audit trail is linked.
+    admin: bool,
 }
 
 fn status_key(status: UserStatus) -> &'static str {
@@ -115,14 +117,26 @@ fn applicable(u: &User, devices: usize, now: i64) -> Vec<&'static str> {
     out
 }
 
-fn action_key(action: &str) -> &'static str {
-    match action {
+fn action_key(action: &str) -> Option<&'static str> {
+    Some(match action {
         "unlock" => "helpdesk.act.unlock",
         "reset_mfa" => "helpdesk.act.reset_mfa",
         "disable" => "helpdesk.act.disable",
         "enable" => "helpdesk.act.enable",
         "set_email" => "helpdesk.act.set_email",
-        _ => "helpdesk.act.end_sessions",
+        "end_sessions" => "helpdesk.act.end_sessions",
+        _ => return None,
+    })
+}
+
+/// A helpdesk action's audit detail (`reset_mfa: HP hilang`) with the action in words.
+fn detail_in_words(lang: Lang, detail: String) -> String {
+    match detail.split_once(": ") {
+        Some((action, reason)) => match action_key(action) {
+            Some(key) => format!("{}: {reason}", lang.t(key)),
+            None => detail,
+        },
+        None => detail,
     }
 }
 
@@ -155,7 +169,12 @@ async fn person_view(
         .map(|(at, kind, ip, detail)| EventLine {
             at: wib(at),
             what: words::audit_text(&kind, lang),
-            detail: detail.unwrap_or_default(),
+            detail: match kind {
+                StoredKind::Known(AuditKind::HelpdeskAction) => {
+                    detail_in_words(lang, detail.unwrap_or_default())
+                }
+                _ => detail.unwrap_or_default(),
+            },
             ip: ip.unwrap_or_default(),
         })
         .collect();
@@ -172,7 +191,7 @@ async fn person_view(
         .filter(|a| *a != "set_email")
         // Offered only to whom it is allowed: an Enable over SIASN is for admins.
         .filter(|a| !(*a == "enable" && enable_refused(staff, u, Action::Enable)))
-        .map(|a| (a, action_key(a)))
+        .filter_map(|a| Some((a, action_key(a)?)))
         .collect();
     Ok(Person {
         nip: u.nip.clone(),
@@ -206,6 +225,7 @@ struct View {
     /// A message already in the page's language (with a time in it), shown over `error`.
     message: Option<String>,
     error_for: &'static str,
+    admin: bool,
     status: StatusCode,
 }
 
@@ -224,6 +244,7 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
         notice: v.notice.map(|k| lang.t(k)),
         error: v.message.or_else(|| v.error.map(|k| lang.t(k).to_string())),
         error_for: v.error_for,
+        admin: v.admin,
     };
     (v.status, jar, page).into_response()
 }
@@ -273,6 +294,7 @@ pub async fn get_helpdesk(
     if q.done == "1" {
         v.notice = Some("helpdesk.done");
     }
+    v.admin = staff.scope.is_none();
     let name_query: String = q.name.trim().chars().take(100).collect();
     if nip.is_empty() && name_query.chars().count() >= 3 {
         // Bounded: offsets past any real result list are nonsense, and page * 20 must not overflow.

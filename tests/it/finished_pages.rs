@@ -466,6 +466,15 @@ async fn the_console_offers_and_takes_only_what_applies(backend: Backend) {
     let page = staff.get(&format!("/helpdesk?nip={nip}")).await;
     assert_eq!(offered(&page.body), ["disable", "end_sessions"]);
     assert!(page.body.contains("id=\"no-devices\""));
+    assert!(
+        page.body
+            .contains("Reset two-step verification (remove every device): HP hilang"),
+        "the action in the events in words"
+    );
+    assert!(
+        !page.body.contains("id=\"to-audit\""),
+        "the audit trail is for admins"
+    );
     let res = staff
         .submit(
             &page,
