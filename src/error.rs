@@ -114,6 +114,9 @@ impl IntoResponse for AppError {
 struct ErrorPage {
     lang: Lang,
     message: &'static str,
+    /// The request's `X-Request-Id` (the one in the log line and any audit event it wrote):
+    /// what a person quotes to the helpdesk so staff can find what happened.
+    request_id: Option<String>,
 }
 
 /// Turns every `AppError` (and bare 404/413 from the framework) into a page in the user's
@@ -121,6 +124,12 @@ struct ErrorPage {
 pub async fn render_error_pages(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let lang = Lang::from_parts(&parts);
+    // Set (or kept from a trusted proxy, already checked) by the layers outside this one.
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let res = next.run(Request::from_parts(parts, body)).await;
     // Framework answers (no route, body too large, rate limited) come as bare text; JSON
     // answers from the OAuth endpoints are left alone.
@@ -145,6 +154,7 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     let mut page = ErrorPage {
         lang,
         message: lang.t(err.key),
+        request_id,
     }
     .into_response();
     *page.status_mut() = err.status;

@@ -5,13 +5,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::auth::otp::{self, OtpOutcome};
+use crate::auth::recovery_view;
 use crate::auth::session::{self, SsoSession};
 use crate::auth::signed_in::SignedIn;
 use crate::domain::audit::{AuditEvent, AuditKind};
@@ -27,6 +28,7 @@ use crate::web::csrf;
 use crate::web::extract::{ClientMeta, CsrfFirst};
 use crate::web::i18n::Lang;
 use crate::web::time::{wib, wib_seconds};
+use crate::web::words;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,8 +37,17 @@ pub fn router() -> Router<AppState> {
         .route("/account/devices/{id}/remove", post(post_remove))
         .route("/account/password", post(post_password))
         .route("/account/recovery", post(post_recovery))
+        .route("/account/recovery/codes", get(get_recovery_codes))
+        .route("/account/recovery/download", get(get_recovery_download))
+        .route("/account/confirm", get(get_confirm))
         .route("/account/sessions/end", post(post_end_session))
         .route("/account/consents/revoke", post(post_revoke_consent))
+}
+
+/// What a destructive form must carry: the person ticked the box, or came through the
+/// confirmation page. Checked on the server before anything is counted or changed.
+fn confirmed(confirm: &str) -> bool {
+    confirm == "yes"
 }
 
 struct ConsentRow {
@@ -55,10 +66,18 @@ struct DeviceRow {
 
 struct SessionRow {
     sid: String,
+    /// "Chrome on Android", in the page's language.
     browser: String,
     ip: String,
     since: String,
     current: bool,
+}
+
+/// One line of recent activity, in words.
+struct ActivityRow {
+    at: String,
+    what: String,
+    ip: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -70,10 +89,13 @@ struct AccountPage {
     nip: String,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// Which form the error is about (`password`, `recovery`, `rename-<id>`, `remove-<id>`):
+    /// its fields point at the message (`aria-describedby`).
+    error_for: String,
     devices: Vec<DeviceRow>,
     recovery_left: i64,
     sessions: Vec<SessionRow>,
-    activity: Vec<(String, String, String)>,
+    activity: Vec<ActivityRow>,
     consents: Vec<ConsentRow>,
 }
 
@@ -82,6 +104,27 @@ struct AccountPage {
 struct RecoveryPage {
     lang: Lang,
     codes: Vec<String>,
+    /// Where "I have saved them" leads.
+    continue_url: &'static str,
+}
+
+/// The confirmation step of a destructive action that has no other field to tick a box
+/// beside: what will happen, one button that posts it, and a way back.
+#[derive(Template, WebTemplate)]
+#[template(path = "account_confirm.html")]
+struct ConfirmPage {
+    lang: Lang,
+    csrf: String,
+    /// i18n keys: the page's heading, what happens, and the button.
+    title: &'static str,
+    explain: &'static str,
+    button: &'static str,
+    /// What it is about, in words ("Chrome on Android · 10.0.0.1", a service's name).
+    what: String,
+    action: &'static str,
+    /// The hidden field the action names its target with, and its value.
+    field: &'static str,
+    value: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -95,6 +138,7 @@ pub struct AccountQuery {
 struct Shown {
     notice: Option<&'static str>,
     error: Option<String>,
+    error_for: String,
     status: StatusCode,
 }
 
@@ -105,6 +149,11 @@ impl Shown {
             status,
             ..Default::default()
         }
+    }
+    /// The error is about the form `form`: its fields point at it.
+    fn on(mut self, form: impl Into<String>) -> Self {
+        self.error_for = form.into();
+        self
     }
 }
 
@@ -136,7 +185,7 @@ async fn render(
         .into_iter()
         .map(|s| SessionRow {
             current: s.sid == sso.sid,
-            browser: s.user_agent.unwrap_or_default().chars().take(80).collect(),
+            browser: words::browser(s.user_agent.as_deref(), lang),
             ip: s.ip.unwrap_or_default(),
             since: wib(s.auth_time),
             sid: s.sid,
@@ -147,7 +196,11 @@ async fn render(
         .recent_audit(&user.id, 20)
         .await?
         .into_iter()
-        .map(|(at, kind, ip, _)| (wib_seconds(at), kind.to_string(), ip.unwrap_or_default()))
+        .map(|(at, kind, ip, _)| ActivityRow {
+            at: wib_seconds(at),
+            what: words::audit_text(&kind, lang),
+            ip: ip.unwrap_or_default(),
+        })
         .collect();
     let consents = state
         .store
@@ -171,6 +224,7 @@ async fn render(
         // The page shows words: the notice is a key until here.
         notice: shown.notice.map(|k| lang.t(k)),
         error: shown.error,
+        error_for: shown.error_for,
         devices,
         recovery_left,
         sessions,
@@ -250,6 +304,7 @@ async fn prove(
     me: &SignedIn,
     proof: Proof<'_>,
     code: &str,
+    form: &str,
 ) -> Result<Result<CookieJar, Response>, AppError> {
     let SignedIn { sso, user } = me;
     if !session::reserve_guess(state, sso).await? {
@@ -268,7 +323,7 @@ async fn prove(
         ),
     };
     if !ok {
-        let shown = Shown::error(StatusCode::UNAUTHORIZED, lang.t(wrong));
+        let shown = Shown::error(StatusCode::UNAUTHORIZED, lang.t(wrong)).on(form);
         let page = render(state, jar, lang, me, shown).await?;
         return Ok(Err(page));
     }
@@ -315,7 +370,8 @@ pub async fn post_rename(
             jar,
             lang,
             &me,
-            Shown::error(StatusCode::BAD_REQUEST, lang.t("enrol.bad_name")),
+            Shown::error(StatusCode::BAD_REQUEST, lang.t("enrol.bad_name"))
+                .on(format!("rename-{id}")),
         )
         .await;
     }
@@ -331,7 +387,8 @@ pub async fn post_rename(
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
     }
     let proof = Proof::Code { except: None };
-    let jar = match prove(&state, jar, lang, &me, proof, &f.otp).await? {
+    let form = format!("rename-{id}");
+    let jar = match prove(&state, jar, lang, &me, proof, &f.otp, &form).await? {
         Ok(jar) => jar,
         Err(page) => return Ok(page),
     };
@@ -364,7 +421,7 @@ pub async fn post_rename(
                 jar,
                 lang,
                 &me,
-                Shown::error(StatusCode::BAD_REQUEST, lang.t("enrol.dup_name")),
+                Shown::error(StatusCode::BAD_REQUEST, lang.t("enrol.dup_name")).on(form),
             )
             .await
         }
@@ -378,6 +435,8 @@ pub struct RemoveForm {
     csrf_token: String,
     otp: String,
     password: String,
+    /// `yes`: the person ticked "remove this device".
+    confirm: String,
 }
 
 pub async fn post_remove(
@@ -394,6 +453,11 @@ pub async fn post_remove(
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
     };
     let last = devices.len() == 1;
+    let form = format!("remove-{id}");
+    if !confirmed(&f.confirm) {
+        let shown = Shown::error(StatusCode::BAD_REQUEST, lang.t("account.confirm_needed"));
+        return render(&state, jar, lang, &me, shown.on(form)).await;
+    }
     // With other devices, one of them must vouch; the last one needs password + its own code.
     let proof = if last {
         Proof::PasswordAndCode {
@@ -404,7 +468,7 @@ pub async fn post_remove(
             except: Some(&device.id),
         }
     };
-    if let Err(page) = prove(&state, jar, lang, &me, proof, &f.otp).await? {
+    if let Err(page) = prove(&state, jar, lang, &me, proof, &f.otp, &form).await? {
         return Ok(page);
     }
     let now = state.clock.now();
@@ -454,7 +518,7 @@ pub async fn post_password(
     let proof = Proof::PasswordAndCode {
         password: &f.current_password,
     };
-    let jar = match prove(&state, jar, lang, &me, proof, &f.otp).await? {
+    let jar = match prove(&state, jar, lang, &me, proof, &f.otp, "password").await? {
         Ok(jar) => jar,
         Err(page) => return Ok(page),
     };
@@ -467,7 +531,7 @@ pub async fn post_password(
             jar,
             lang,
             &me,
-            Shown::error(StatusCode::BAD_REQUEST, named.join(" ")),
+            Shown::error(StatusCode::BAD_REQUEST, named.join(" ")).on("password"),
         )
         .await;
     }
@@ -477,7 +541,7 @@ pub async fn post_password(
             jar,
             lang,
             &me,
-            Shown::error(StatusCode::BAD_REQUEST, lang.t("reset.mismatch")),
+            Shown::error(StatusCode::BAD_REQUEST, lang.t("reset.mismatch")).on("password"),
         )
         .await;
     }
@@ -487,7 +551,7 @@ pub async fn post_password(
             jar,
             lang,
             &me,
-            Shown::error(StatusCode::BAD_REQUEST, lang.t("rule.current")),
+            Shown::error(StatusCode::BAD_REQUEST, lang.t("rule.current")).on("password"),
         )
         .await;
     }
@@ -526,6 +590,8 @@ async fn end_other_sessions(state: &AppState, current: &SsoSession) -> Result<()
 pub struct OtpForm {
     csrf_token: String,
     otp: String,
+    /// `yes`: the person ticked "the old codes stop working".
+    confirm: String,
 }
 
 crate::csrf_token_field!(
@@ -544,7 +610,12 @@ pub async fn post_recovery(
     client: ClientMeta,
     CsrfFirst(me, f): CsrfFirst<SignedIn, OtpForm>,
 ) -> Result<Response, AppError> {
-    if let Err(page) = prove(&state, jar, lang, &me, Proof::Totp, &f.otp).await? {
+    if !confirmed(&f.confirm) {
+        let shown = Shown::error(StatusCode::BAD_REQUEST, lang.t("account.confirm_needed"));
+        return render(&state, jar, lang, &me, shown.on("recovery")).await;
+    }
+    let proof = Proof::Totp;
+    if let Err(page) = prove(&state, jar, lang, &me, proof, &f.otp, "recovery").await? {
         return Ok(page);
     }
     let user = &me.user;
@@ -560,7 +631,146 @@ pub async fn post_recovery(
         .store
         .replace_recovery_codes(&user.id, &hashes, &event, state.clock.now())
         .await?;
-    Ok(RecoveryPage { lang, codes }.into_response())
+    // Shown by a GET (a reload must not post again and make new ones), to this session only.
+    recovery_view::keep(&state, &me.sso.sid, &codes).await?;
+    Ok(Redirect::to("/account/recovery/codes").into_response())
+}
+
+/// The codes this session made in the last minutes; anyone else goes back to the account.
+pub async fn get_recovery_codes(
+    State(state): State<AppState>,
+    lang: Lang,
+    me: SignedIn,
+) -> Result<Response, AppError> {
+    let Some(codes) = recovery_view::shown(&state, &me.sso.sid).await? else {
+        return Ok(Redirect::to("/account").into_response());
+    };
+    let continue_url = "/account";
+    Ok(RecoveryPage {
+        lang,
+        codes,
+        continue_url,
+    }
+    .into_response())
+}
+
+/// The same codes as a text file to keep: as reachable as the page, and no more.
+pub async fn get_recovery_download(
+    State(state): State<AppState>,
+    lang: Lang,
+    me: SignedIn,
+) -> Result<Response, AppError> {
+    let Some(codes) = recovery_view::shown(&state, &me.sso.sid).await? else {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "recovery.gone"));
+    };
+    let heading = format!(
+        "{} · {} · NIP {}",
+        lang.t("app.name"),
+        lang.t("recovery.title"),
+        me.user.nip
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"gerbang-recovery-codes.txt\"",
+            ),
+        ],
+        recovery_view::as_text(&codes, &heading),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConfirmQuery {
+    /// `session` (with `sid`), `sessions` (every other one), or `consent` (with `client_id`).
+    what: String,
+    sid: String,
+    client_id: String,
+}
+
+/// The confirmation page of ending a session, every other session, or withdrawing a
+/// service's permission. Only the person's own sessions and consents are named.
+pub async fn get_confirm(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<ConfirmQuery>,
+    SignedIn { sso, user }: SignedIn,
+) -> Result<Response, AppError> {
+    let not_found = || AppError::new(StatusCode::NOT_FOUND, "error.not_found");
+    let (title, explain, button, what, action, field, value) = match q.what.as_str() {
+        "session" => {
+            let s = session::list_for_user(&state, &user.id)
+                .await?
+                .into_iter()
+                .find(|s| s.sid == q.sid)
+                .ok_or_else(not_found)?;
+            let mut what = words::browser(s.user_agent.as_deref(), lang);
+            if let Some(ip) = &s.ip {
+                what.push_str(" · ");
+                what.push_str(ip);
+            }
+            let explain = if s.sid == sso.sid {
+                "account.confirm_end_this"
+            } else {
+                "account.confirm_end_one"
+            };
+            let (action, field) = ("/account/sessions/end", "sid");
+            (
+                "account.end_session",
+                explain,
+                "account.end_session",
+                what,
+                action,
+                field,
+                s.sid,
+            )
+        }
+        "sessions" => (
+            "account.end_all",
+            "account.confirm_end_all",
+            "account.end_all",
+            String::new(),
+            "/account/sessions/end",
+            "sid",
+            "*".to_string(),
+        ),
+        "consent" => {
+            let c = state
+                .store
+                .list_consents(&user.id)
+                .await?
+                .into_iter()
+                .find(|c| c.client_id == q.client_id)
+                .ok_or_else(not_found)?;
+            (
+                "account.revoke_consent",
+                "account.confirm_revoke",
+                "account.revoke_consent",
+                c.client_name,
+                "/account/consents/revoke",
+                "client_id",
+                c.client_id,
+            )
+        }
+        _ => return Err(not_found()),
+    };
+    let (jar, csrf) = csrf::issue(&state, jar);
+    let page = ConfirmPage {
+        lang,
+        csrf,
+        title,
+        explain,
+        button,
+        what,
+        action,
+        field,
+        value,
+    };
+    Ok((jar, page).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -569,13 +779,21 @@ pub struct EndForm {
     csrf_token: String,
     /// A session id of the person's, or `*` for every session but this one.
     sid: String,
+    /// `yes`: sent by the confirmation page.
+    confirm: String,
 }
 
 pub async fn post_end_session(
     State(state): State<AppState>,
+    lang: Lang,
     jar: CookieJar,
-    CsrfFirst(SignedIn { sso, user }, f): CsrfFirst<SignedIn, EndForm>,
+    CsrfFirst(me, f): CsrfFirst<SignedIn, EndForm>,
 ) -> Result<Response, AppError> {
+    if !confirmed(&f.confirm) {
+        let shown = Shown::error(StatusCode::BAD_REQUEST, lang.t("account.confirm_needed"));
+        return render(&state, jar, lang, &me, shown.on("sessions")).await;
+    }
+    let SignedIn { sso, user } = me;
     if f.sid == "*" {
         end_other_sessions(&state, &sso).await?;
         return Ok(done("saved"));
@@ -601,14 +819,23 @@ pub async fn post_end_session(
 pub struct RevokeConsentForm {
     csrf_token: String,
     client_id: String,
+    /// `yes`: sent by the confirmation page.
+    confirm: String,
 }
 
 /// Withdraws a consent: the service asks again next time, and its refresh tokens for this
 /// person stop working now.
 pub async fn post_revoke_consent(
     State(state): State<AppState>,
-    CsrfFirst(SignedIn { user, .. }, f): CsrfFirst<SignedIn, RevokeConsentForm>,
+    lang: Lang,
+    jar: CookieJar,
+    CsrfFirst(me, f): CsrfFirst<SignedIn, RevokeConsentForm>,
 ) -> Result<Response, AppError> {
+    if !confirmed(&f.confirm) {
+        let shown = Shown::error(StatusCode::BAD_REQUEST, lang.t("account.confirm_needed"));
+        return render(&state, jar, lang, &me, shown.on("consents")).await;
+    }
+    let user = &me.user;
     let now = state.clock.now();
     if !state
         .store

@@ -8,6 +8,7 @@ pub mod disabled;
 pub mod guard;
 pub mod otp;
 pub mod pending;
+pub mod recovery_view;
 pub mod reset_code;
 pub mod session;
 pub mod signed_in;

@@ -11,19 +11,23 @@ use serde::Deserialize;
 use super::staff::*;
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::session;
-use crate::domain::audit::{AuditEvent, AuditKind};
+use crate::domain::audit::{AuditEvent, AuditKind, StoredKind};
 use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::helpdesk::Action;
 use crate::store::users::User;
 use crate::web::csrf;
 use crate::web::extract::{ClientMeta, CsrfFirst};
 use crate::web::i18n::Lang;
 use crate::web::time::wib;
+use crate::web::words;
 
 struct Person {
     nip: String,
     name: String,
+    /// The agency's name and code ("BKPSDM Kota Bandung (4011)"), or the code alone when
+    /// no name is registered for it.
     agency: String,
     /// The status in words.
     status_key: &'static str,
@@ -33,8 +37,25 @@ struct Person {
     /// Known-browser counters (browser, consecutive failures, locked until): locks that stop
     /// this person in that browser only, lifted by Unlock with the account's.
     browser_locks: Vec<(String, i64, String)>,
-    devices: Vec<String>,
-    events: Vec<String>,
+    devices: Vec<DeviceLine>,
+    events: Vec<EventLine>,
+    /// The actions that apply to this person now, but the e-mail change (its own form):
+    /// (form value, i18n key).
+    actions: Vec<(&'static str, &'static str)>,
+}
+
+struct DeviceLine {
+    name: String,
+    added: String,
+    last_used: String,
+}
+
+struct EventLine {
+    at: String,
+    /// The kind in words, in the page's language.
+    what: String,
+    detail: String,
+    ip: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -53,6 +74,10 @@ struct Page {
     person: Option<Person>,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// Which form the error is about (`action`, `set_email`, `step_up`, `find`).
+    error_for: &'static str,
+    /// An admin: the audit trail is linked.
+    admin: bool,
 }
 
 fn status_key(status: UserStatus) -> &'static str {
@@ -64,19 +89,84 @@ fn status_key(status: UserStatus) -> &'static str {
     }
 }
 
-async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
-    let devices = state
+/// Whether Unlock has anything to lift: a lock in force, the helpdesk's lock, or failures
+/// counting toward one.
+/// Unlock applies to any lock or counted failure that can stop the person: the account's,
+/// or a known browser's (a browser lock alone is what a phone with a wrong clock leaves).
+fn unlock_applies(u: &User, browser_locks: bool, now: i64) -> bool {
+    u.locked_at(now).is_some()
+        || u.status == UserStatus::Locked
+        || u.failed_logins > 0
+        || browser_locks
+}
+
+/// The actions that apply to `u` now (by form value), the e-mail change included: no
+/// Unlock without a lock, no MFA reset without a device, no Disable of an account the
+/// helpdesk disabled, no Enable of an active one. The console offers only these and refuses
+/// the rest. (A Disable over SIASN's "no longer active" applies: it keeps the account off
+/// even if the record is corrected.)
+fn applicable(u: &User, devices: usize, browser_locks: bool, now: i64) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if unlock_applies(u, browser_locks, now) {
+        out.push("unlock");
+    }
+    if devices > 0 {
+        out.push("reset_mfa");
+    }
+    out.push("set_email");
+    match u.status {
+        UserStatus::Disabled => out.push("enable"),
+        UserStatus::SiasnInactive => out.extend(["enable", "disable"]),
+        UserStatus::Active | UserStatus::Locked => out.push("disable"),
+    }
+    // Sessions, half-done logins and refresh tokens are not all listed anywhere cheaply;
+    // ending none is harmless.
+    out.push("end_sessions");
+    out
+}
+
+fn action_key(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "unlock" => "helpdesk.act.unlock",
+        "reset_mfa" => "helpdesk.act.reset_mfa",
+        "disable" => "helpdesk.act.disable",
+        "enable" => "helpdesk.act.enable",
+        "set_email" => "helpdesk.act.set_email",
+        "end_sessions" => "helpdesk.act.end_sessions",
+        _ => return None,
+    })
+}
+
+/// A helpdesk action's audit detail (`reset_mfa: HP hilang`) with the action in words.
+fn detail_in_words(lang: Lang, detail: String) -> String {
+    match detail.split_once(": ") {
+        Some((action, reason)) => match action_key(action) {
+            Some(key) => format!("{}: {reason}", lang.t(key)),
+            None => detail,
+        },
+        None => detail,
+    }
+}
+
+async fn person_view(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    u: &User,
+) -> Result<Person, AppError> {
+    let now = state.clock.now();
+    let devices: Vec<DeviceLine> = state
         .store
         .list_totp(&u.id)
         .await?
         .into_iter()
-        .map(|d| {
-            format!(
-                "{} ({}; {})",
-                d.device_name,
-                wib(d.created_at),
-                d.last_used_at.map(wib).unwrap_or_else(|| "-".into())
-            )
+        .map(|d| DeviceLine {
+            name: d.device_name,
+            added: wib(d.created_at),
+            last_used: d
+                .last_used_at
+                .map(wib)
+                .unwrap_or_else(|| lang.t("account.never").to_string()),
         })
         .collect();
     let events = state
@@ -84,12 +174,46 @@ async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
         .recent_audit(&u.id, 15)
         .await?
         .into_iter()
-        .map(|(at, kind, ip, _)| format!("{} · {kind} · {}", wib(at), ip.unwrap_or_default()))
+        .map(|(at, kind, ip, detail)| EventLine {
+            at: wib(at),
+            what: words::audit_text(&kind, lang),
+            detail: match kind {
+                StoredKind::Known(AuditKind::HelpdeskAction) => {
+                    detail_in_words(lang, detail.unwrap_or_default())
+                }
+                _ => detail.unwrap_or_default(),
+            },
+            ip: ip.unwrap_or_default(),
+        })
+        .collect();
+    let agency = match &u.instansi_id {
+        Some(id) => match state.store.instansi_name(id).await? {
+            // The import names an agency it does not know by its code: say the code once.
+            Some(name) if name != *id => format!("{name} ({id})"),
+            _ => id.clone(),
+        },
+        None => "-".into(),
+    };
+    let browser_locks: Vec<(String, i64, String)> = crate::auth::guard::browser_locks(state, &u.id)
+        .await?
+        .into_iter()
+        .map(|b| {
+            let until = b.locked_until.map(wib).unwrap_or_else(|| "-".into());
+            (b.browser, b.failures, until)
+        })
+        .collect();
+    let actions = applicable(u, devices.len(), !browser_locks.is_empty(), now)
+        .into_iter()
+        .filter(|a| *a != "set_email")
+        // Offered only to whom it is allowed: an Enable over SIASN is for admins.
+        .filter(|a| !(*a == "enable" && enable_refused(staff, u, Action::Enable)))
+        .filter_map(|a| Some((a, action_key(a)?)))
         .collect();
     Ok(Person {
         nip: u.nip.clone(),
         name: u.name.clone(),
-        agency: u.instansi_id.clone().unwrap_or_default(),
+        agency,
+        actions,
         status_key: status_key(u.status),
         email: mask_email(&u.email),
         locked_until: u
@@ -98,14 +222,7 @@ async fn person_view(state: &AppState, u: &User) -> Result<Person, AppError> {
             .map(wib)
             .unwrap_or_else(|| "-".into()),
         failures: u.failed_logins,
-        browser_locks: crate::auth::guard::browser_locks(state, &u.id)
-            .await?
-            .into_iter()
-            .map(|b| {
-                let until = b.locked_until.map(wib).unwrap_or_else(|| "-".into());
-                (b.browser, b.failures, until)
-            })
-            .collect(),
+        browser_locks,
         devices,
         events,
     })
@@ -124,6 +241,8 @@ struct View {
     error: Option<&'static str>,
     /// A message already in the page's language (with a time in it), shown over `error`.
     message: Option<String>,
+    error_for: &'static str,
+    admin: bool,
     status: StatusCode,
 }
 
@@ -141,6 +260,8 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
         person: v.person,
         notice: v.notice.map(|k| lang.t(k)),
         error: v.message.or_else(|| v.error.map(|k| lang.t(k).to_string())),
+        error_for: v.error_for,
+        admin: v.admin,
     };
     (v.status, jar, page).into_response()
 }
@@ -157,6 +278,15 @@ pub struct FindQuery {
 
 const PAGE_SIZE: i64 = 20;
 
+/// A NIP as typed or carried: its digits, at most 18 (safe in a URL as it is).
+fn digits(nip: &str) -> String {
+    nip.trim()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(18)
+        .collect()
+}
+
 pub async fn get_helpdesk(
     State(state): State<AppState>,
     lang: Lang,
@@ -165,26 +295,23 @@ pub async fn get_helpdesk(
     Query(q): Query<FindQuery>,
     staff: Staff,
 ) -> Result<Response, AppError> {
-    let nip: String = q
-        .nip
-        .trim()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(18)
-        .collect();
+    let nip = digits(&q.nip);
     let mut v = View {
         query: nip.clone(),
         status: StatusCode::OK,
         ..View::default()
     };
     if !staff.fresh(state.clock.now()) {
+        // The NIP asked for rides through the step-up form and is shown after it.
         v.step_up = true;
         v.error = Some("helpdesk.step_up");
+        v.error_for = "step_up";
         return Ok(render(&state, jar, lang, v));
     }
     if q.done == "1" {
         v.notice = Some("helpdesk.done");
     }
+    v.admin = staff.scope.is_none();
     let name_query: String = q.name.trim().chars().take(100).collect();
     if nip.is_empty() && name_query.chars().count() >= 3 {
         // Bounded: offsets past any real result list are nonsense, and page * 20 must not overflow.
@@ -211,9 +338,10 @@ pub async fn get_helpdesk(
     }
     if !nip.is_empty() {
         match find_in_scope(&state, &staff, &nip, &client.ip, Purpose::View).await? {
-            Lookup::Person(u) => v.person = Some(person_view(&state, &u).await?),
+            Lookup::Person(u) => v.person = Some(person_view(&state, lang, &staff, &u).await?),
             Lookup::NotFound | Lookup::Own => {
                 v.error = Some("helpdesk.not_found");
+                v.error_for = "find";
                 v.status = StatusCode::NOT_FOUND;
             }
         }
@@ -226,6 +354,8 @@ pub async fn get_helpdesk(
 pub struct StepUpForm {
     csrf_token: String,
     otp: String,
+    /// The NIP the staff member was looking for, to show after the step-up.
+    nip: String,
 }
 crate::csrf_token_field!(StepUpForm, ActionForm);
 
@@ -276,7 +406,13 @@ pub async fn post_step_up(
     {
         state.cache.del::<StepUpTries>(&staff.user.id).await?;
         session::confirm_now(&state, &jar).await?;
-        return Ok(Redirect::to("/helpdesk").into_response());
+        let nip = digits(&f.nip);
+        let to = if nip.is_empty() {
+            "/helpdesk".to_string()
+        } else {
+            format!("/helpdesk?nip={nip}")
+        };
+        return Ok(Redirect::to(&to).into_response());
     }
     state
         .store
@@ -284,7 +420,9 @@ pub async fn post_step_up(
         .await?;
     let v = View {
         step_up: true,
+        query: digits(&f.nip),
         error: Some("account.bad_otp"),
+        error_for: "step_up",
         status: StatusCode::UNAUTHORIZED,
         ..View::default()
     };
@@ -329,9 +467,16 @@ pub async fn post_action(
     let ip = &client.ip;
     let nip: String = f.nip.trim().chars().take(18).collect();
     // Refused: the console again, at the NIP asked for, saying why.
+    // The e-mail change has its own form; its errors point at that form's fields.
+    let form = if f.action == "set_email" {
+        "set_email"
+    } else {
+        "action"
+    };
     let again = |error: &'static str, status: StatusCode| View {
         query: nip.clone(),
         error: Some(error),
+        error_for: form,
         status,
         ..View::default()
     };
@@ -360,7 +505,7 @@ pub async fn post_action(
             .audit(&refused("no reason or confirmation"), now)
             .await?;
         let v = View {
-            person: Some(person_view(&state, &person).await?),
+            person: Some(person_view(&state, lang, &staff, &person).await?),
             ..again("helpdesk.bad_reason", StatusCode::BAD_REQUEST)
         };
         return Ok(render(&state, jar, lang, v));
@@ -374,7 +519,7 @@ pub async fn post_action(
                 .audit(&refused("bad action or e-mail"), now)
                 .await?;
             let v = View {
-                person: Some(person_view(&state, &person).await?),
+                person: Some(person_view(&state, lang, &staff, &person).await?),
                 ..again("helpdesk.bad_email", StatusCode::BAD_REQUEST)
             };
             return Ok(render(&state, jar, lang, v));
@@ -386,8 +531,25 @@ pub async fn post_action(
             .audit(&refused("enable over a SIASN disable"), now)
             .await?;
         let v = View {
-            person: Some(person_view(&state, &person).await?),
+            person: Some(person_view(&state, lang, &staff, &person).await?),
             ..again("helpdesk.siasn_inactive", StatusCode::FORBIDDEN)
+        };
+        return Ok(render(&state, jar, lang, v));
+    }
+    // Only what the page offered: no Unlock for an unlocked account, no MFA reset without
+    // a device… A stale page (someone else acted meanwhile) is told so, nothing changes.
+    let devices = state.store.list_totp(&person.id).await?.len();
+    let browser_locked = !crate::auth::guard::browser_locks(&state, &person.id)
+        .await?
+        .is_empty();
+    if !applicable(&person, devices, browser_locked, now).contains(&action.name()) {
+        state
+            .store
+            .audit(&refused("action does not apply"), now)
+            .await?;
+        let v = View {
+            person: Some(person_view(&state, lang, &staff, &person).await?),
+            ..again("helpdesk.not_applicable", StatusCode::CONFLICT)
         };
         return Ok(render(&state, jar, lang, v));
     }
@@ -467,12 +629,18 @@ pub async fn get_audit(
         to: wib_day(&q.to).map(|t| t + 86_400).unwrap_or(i64::MAX / 2),
     };
     let rows = state.store.search_audit(&filter, 5_000).await?;
+    // The file keeps the stored words (what filters and SOC rules read); the page says them.
+    let csv = q.format == "csv";
     let cells: Vec<(String, String, String, String, String, String)> = rows
         .into_iter()
         .map(|r| {
             (
                 wib(r.at),
-                r.kind.to_string(),
+                if csv {
+                    r.kind.to_string()
+                } else {
+                    words::audit_text(&r.kind, lang)
+                },
                 r.actor_nip.unwrap_or_default(),
                 r.subject_nip.unwrap_or_default(),
                 r.ip.unwrap_or_default(),
@@ -480,7 +648,7 @@ pub async fn get_audit(
             )
         })
         .collect();
-    if q.format == "csv" {
+    if csv {
         let mut w = csv::Writer::from_writer(Vec::new());
         let header = ["at", "kind", "actor_nip", "subject_nip", "ip", "detail"];
         let mut ok = w.write_record(header).is_ok();

@@ -10,6 +10,7 @@ use axum_extra::extract::CookieJar;
 
 use crate::auth::session;
 use crate::auth::signed_in::{Standing, standing};
+use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::csrf;
@@ -35,6 +36,9 @@ struct HomePage {
     nip: String,
     csrf: String,
     services: Vec<Tile>,
+    /// Holds a helpdesk or admin role: the console is linked. Nobody else sees the link
+    /// (the console refuses them anyway).
+    staff: bool,
 }
 
 pub async fn get_home(
@@ -54,6 +58,7 @@ pub async fn get_home(
         }
     };
     let roles = state.store.role_names(&user.id).await?;
+    let staff = roles.iter().any(|r| Role::parse(r).is_some());
     // Only services this person may enter: a tile that ends in "access denied" helps no one.
     let services = state
         .store
@@ -84,6 +89,7 @@ pub async fn get_home(
         nip: user.nip,
         csrf,
         services,
+        staff,
     };
     Ok((jar, page).into_response())
 }

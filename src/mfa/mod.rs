@@ -12,6 +12,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::auth::otp;
+use crate::auth::recovery_view;
 use crate::auth::signed_in::SignedIn;
 use crate::auth::signin::{self, Factor};
 use crate::auth::{pending, session};
@@ -52,6 +53,13 @@ struct EnrolPage {
     /// What a signed-in person must prove first: "code" (a current code from a device they
     /// have, or a recovery code), "password" (no device left), or "" (first enrolment).
     proof: &'static str,
+    /// The `otpauth://` address: on the phone that shows this page, a tap opens the
+    /// authenticator app with the account filled in (no QR code to scan off its own screen).
+    otpauth: String,
+    /// A signed-in person adding another device from `/account` (its own heading, a cancel).
+    adding: bool,
+    /// Which field the error is about (`otp`, `device_name`, `proof`): it points at it.
+    error_for: &'static str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,6 +67,7 @@ struct EnrolPage {
 struct RecoveryPage {
     lang: Lang,
     codes: Vec<String>,
+    continue_url: &'static str,
 }
 
 /// Whose enrolment this is: a login waiting for its first device, or a signed-in person
@@ -199,6 +208,7 @@ async fn proof_needed(state: &AppState, who: &Enrollee) -> Result<&'static str, 
 struct Shown {
     device_name: String,
     error: Option<String>,
+    error_for: &'static str,
     status: StatusCode,
 }
 
@@ -221,6 +231,7 @@ async fn render(
             AppError::internal()
         })?;
     let qr = totp.to_qr_base64().map_err(|_| AppError::internal())?;
+    let otpauth = totp.to_url().map_err(|_| AppError::internal())?;
     let (jar, csrf) = csrf::issue(state, jar);
     let page = EnrolPage {
         lang,
@@ -232,6 +243,9 @@ async fn render(
         error: shown.error,
         server_time: wib_seconds(state.clock.now()),
         proof: proof_needed(state, who).await?,
+        otpauth,
+        adding: matches!(who, Enrollee::Account { .. }),
+        error_for: shown.error_for,
     };
     Ok((shown.status, jar, page).into_response())
 }
@@ -272,13 +286,14 @@ pub async fn post_enrol(
     };
     let name = form.device_name.trim().to_string();
     // Refused: the page again, with the name typed and why.
-    let again = |name: &str, error: String, status: StatusCode| Shown {
+    let again = |name: &str, error: String, field: &'static str, status: StatusCode| Shown {
         device_name: name.to_string(),
         error: Some(error),
+        error_for: field,
         status,
     };
-    let fail = |name: &str, key: &'static str, status: StatusCode| {
-        again(name, lang.t(key).to_string(), status)
+    let fail = |name: &str, key: &'static str, field: &'static str, status: StatusCode| {
+        again(name, lang.t(key).to_string(), field, status)
     };
     if !crate::domain::text::is_plain_text(&name, 64) {
         return render(
@@ -286,7 +301,12 @@ pub async fn post_enrol(
             jar,
             lang,
             &who,
-            fail(&name, "enrol.bad_name", StatusCode::BAD_REQUEST),
+            fail(
+                &name,
+                "enrol.bad_name",
+                "device_name",
+                StatusCode::BAD_REQUEST,
+            ),
         )
         .await;
     }
@@ -302,7 +322,7 @@ pub async fn post_enrol(
                 jar,
                 lang,
                 &who,
-                again(&name, msg, StatusCode::BAD_REQUEST),
+                again(&name, msg, "otp", StatusCode::BAD_REQUEST),
             )
             .await;
         }
@@ -312,7 +332,7 @@ pub async fn post_enrol(
                 jar,
                 lang,
                 &who,
-                fail(&name, "enrol.bad_code", StatusCode::BAD_REQUEST),
+                fail(&name, "enrol.bad_code", "otp", StatusCode::BAD_REQUEST),
             )
             .await;
         }
@@ -347,7 +367,7 @@ pub async fn post_enrol(
                 jar,
                 lang,
                 &who,
-                fail(&name, key, StatusCode::UNAUTHORIZED),
+                fail(&name, key, "proof", StatusCode::UNAUTHORIZED),
             )
             .await;
         }
@@ -394,7 +414,12 @@ pub async fn post_enrol(
                 jar,
                 lang,
                 &who,
-                fail(&name, "enrol.dup_name", StatusCode::BAD_REQUEST),
+                fail(
+                    &name,
+                    "enrol.dup_name",
+                    "device_name",
+                    StatusCode::BAD_REQUEST,
+                ),
             )
             .await;
         }
@@ -419,7 +444,15 @@ pub async fn post_enrol(
                 .cache
                 .put::<ContinueEntry>(&sso.sid, &req, ENROL_TTL)
                 .await?;
-            Ok((jar, RecoveryPage { lang, codes }).into_response())
+            // For the download link beside them (this new session only, a few minutes).
+            recovery_view::keep(&state, &sso.sid, &codes).await?;
+            let continue_url = "/mfa/continue";
+            let page = RecoveryPage {
+                lang,
+                codes,
+                continue_url,
+            };
+            Ok((jar, page).into_response())
         }
     }
 }

@@ -38,6 +38,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../../static/captcha.js"),
     ),
+    (
+        "/static/print.js",
+        JS,
+        include_str!("../../static/print.js"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {

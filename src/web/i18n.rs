@@ -482,8 +482,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "enrol.intro",
-        "Verifikasi dua langkah wajib bagi setiap ASN. Siapkan ponsel Anda.",
-        "Two-step verification is mandatory for every civil servant. Have your phone ready.",
+        "Verifikasi dua langkah wajib bagi setiap ASN: selain kata sandi, setiap kali masuk Anda mengetik kode 6 digit dari aplikasi autentikator di ponsel, sehingga kata sandi yang bocor saja tidak cukup untuk membuka akun Anda. Siapkan ponsel Anda.",
+        "Two-step verification is mandatory for every civil servant: besides your password, each sign-in asks for a 6-digit code from an authenticator app on your phone, so a leaked password alone cannot open your account. Have your phone ready.",
     ),
     (
         "enrol.step_app",
@@ -507,8 +507,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "enrol.step_code",
-        "Ketik 6 digit yang tampil di aplikasi dan beri nama perangkat ini.",
-        "Type the 6 digits the app shows and name this device.",
+        "Beri nama perangkat ini, lalu ketik 6 digit yang sedang tampil di aplikasi.",
+        "Name this device, then type the 6 digits the app shows now.",
     ),
     // Issue 18: sign-in journeys, captcha, locks.
     (
@@ -727,7 +727,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Gagal berturut-turut",
         "Consecutive failures",
     ),
-    ("helpdesk.devices", "Perangkat MFA", "MFA devices"),
+    (
+        "helpdesk.devices",
+        "Perangkat verifikasi dua langkah",
+        "Two-step verification devices",
+    ),
     ("helpdesk.events", "Aktivitas terakhir", "Recent events"),
     ("helpdesk.action", "Tindakan", "Action"),
     (
@@ -764,8 +768,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "helpdesk.act.reset_mfa",
-        "Reset MFA (hapus semua perangkat)",
-        "Reset MFA (remove every device)",
+        "Reset verifikasi dua langkah (hapus semua perangkat)",
+        "Reset two-step verification (remove every device)",
     ),
     (
         "helpdesk.act.disable",
@@ -823,6 +827,265 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Name, NIP, agency, work unit and position",
     ),
     // Issue 18: account, enrolment and helpdesk pages.
+    ("ua.unknown", "Peramban tidak dikenal", "Unknown browser"),
+    ("ua.on", "di", "on"),
+    ("event.login_success", "Berhasil masuk", "Signed in"),
+    (
+        "event.login_failure",
+        "Gagal masuk (NIP atau kata sandi salah)",
+        "Sign-in failed (wrong NIP or password)",
+    ),
+    (
+        "event.login_blocked",
+        "Masuk ditolak karena akun dikunci",
+        "Sign-in refused: the account was locked",
+    ),
+    (
+        "event.login_captcha_failed",
+        "Captcha salah saat masuk",
+        "Wrong captcha at sign-in",
+    ),
+    (
+        "event.otp_failure",
+        "Kode verifikasi dua langkah salah",
+        "Wrong two-step verification code",
+    ),
+    (
+        "event.account_locked",
+        "Akun dikunci sementara setelah beberapa kegagalan",
+        "Account locked for a while after repeated failures",
+    ),
+    (
+        "event.recovery_code_used",
+        "Kode pemulihan dipakai",
+        "A recovery code was used",
+    ),
+    (
+        "event.recovery_codes_regenerated",
+        "Kode pemulihan baru dibuat",
+        "New recovery codes made",
+    ),
+    (
+        "event.mfa_device_added",
+        "Perangkat autentikator ditambahkan",
+        "Authenticator device added",
+    ),
+    (
+        "event.mfa_device_renamed",
+        "Perangkat autentikator diganti nama",
+        "Authenticator device renamed",
+    ),
+    (
+        "event.mfa_device_removed",
+        "Perangkat autentikator dihapus",
+        "Authenticator device removed",
+    ),
+    (
+        "event.password_changed",
+        "Kata sandi diganti",
+        "Password changed",
+    ),
+    (
+        "event.reset_requested",
+        "Kode atur ulang kata sandi dikirim lewat e-mail",
+        "Password reset code sent by e-mail",
+    ),
+    (
+        "event.password_reset",
+        "Kata sandi diatur ulang dengan kode e-mail",
+        "Password reset with an e-mailed code",
+    ),
+    (
+        "event.account_activated",
+        "Akun diaktifkan (kata sandi pertama dibuat)",
+        "Account activated (first password set)",
+    ),
+    (
+        "event.consent_granted",
+        "Izin berbagi data diberikan kepada layanan",
+        "Permission given to a service",
+    ),
+    (
+        "event.consent_revoked",
+        "Izin layanan dicabut",
+        "A service's permission withdrawn",
+    ),
+    (
+        "event.access_denied",
+        "Layanan menolak akses (peran tidak sesuai)",
+        "A service refused access (role required)",
+    ),
+    (
+        "event.helpdesk_action",
+        "Tindakan helpdesk",
+        "Helpdesk action",
+    ),
+    (
+        "event.helpdesk_refused",
+        "Tindakan helpdesk ditolak",
+        "Helpdesk action refused",
+    ),
+    (
+        "event.helpdesk_denied",
+        "Akses helpdesk ditolak (di luar wewenang)",
+        "Helpdesk access refused (out of scope)",
+    ),
+    (
+        "event.user_disabled",
+        "Akun dinonaktifkan menurut data SIASN",
+        "Account disabled from the SIASN records",
+    ),
+    (
+        "event.user_enabled",
+        "Akun diaktifkan kembali menurut data SIASN",
+        "Account enabled again from the SIASN records",
+    ),
+    (
+        "account.to_launcher",
+        "Kembali ke layanan Anda",
+        "Back to your services",
+    ),
+    (
+        "account.sections",
+        "Bagian halaman akun",
+        "Account page sections",
+    ),
+    (
+        "account.devices_explain",
+        "Ponsel atau tablet dengan aplikasi autentikator yang memberi kode verifikasi dua langkah saat Anda masuk.",
+        "Phones or tablets whose authenticator app gives your two-step verification code when you sign in.",
+    ),
+    (
+        "account.remove_last_warn",
+        "Ini perangkat terakhir Anda: setelah dihapus, Anda harus mendaftarkan perangkat baru saat masuk berikutnya.",
+        "This is your last device: once removed, you must set up a new one at your next sign-in.",
+    ),
+    (
+        "account.confirm_remove",
+        "Ya, hapus perangkat ini (kodenya tidak berlaku lagi)",
+        "Yes, remove this device (its codes stop working)",
+    ),
+    (
+        "account.confirm_recovery",
+        "Ya, buat kode baru (kode lama tidak berlaku lagi)",
+        "Yes, make new codes (the old ones stop working)",
+    ),
+    (
+        "account.confirm_needed",
+        "Centang kotak konfirmasi atau gunakan halaman konfirmasi untuk melanjutkan. Tidak ada yang diubah.",
+        "Tick the confirmation box or use the confirmation page to go on. Nothing was changed.",
+    ),
+    (
+        "account.confirm_end_one",
+        "Sesi ini akan keluar dari Gerbang ASN. Layanan yang dibuka di sana meminta masuk lagi.",
+        "This session will be signed out of Gerbang ASN. Services opened there will ask to sign in again.",
+    ),
+    (
+        "account.confirm_end_this",
+        "Ini sesi yang sedang Anda pakai: Anda akan keluar dan perlu masuk lagi.",
+        "This is the session you are using: you will be signed out and must sign in again.",
+    ),
+    (
+        "account.confirm_end_all",
+        "Semua sesi lain (peramban dan perangkat lain) akan keluar. Sesi ini tetap masuk.",
+        "Every other session (other browsers and devices) will be signed out. This one stays signed in.",
+    ),
+    (
+        "account.confirm_revoke",
+        "Layanan ini tidak lagi menerima data Anda saat Anda tidak masuk, dan akan meminta izin lagi saat Anda membukanya.",
+        "This service no longer receives your data while you are signed out, and asks again the next time you open it.",
+    ),
+    (
+        "account.cancel",
+        "Batal, kembali ke akun",
+        "Cancel, back to my account",
+    ),
+    ("account.since", "sejak", "since"),
+    ("account.from_ip", "dari", "from"),
+    (
+        "recovery.download",
+        "Unduh sebagai berkas teks",
+        "Download as a text file",
+    ),
+    ("recovery.print", "Cetak", "Print"),
+    (
+        "recovery.gone",
+        "Kode pemulihan hanya dapat diunduh beberapa menit setelah dibuat, dari sesi yang membuatnya. Buat kode baru di halaman Akun bila perlu.",
+        "Recovery codes can be downloaded only in the minutes after they were made, from the session that made them. Make new ones on the Account page if needed.",
+    ),
+    (
+        "enrol.add_title",
+        "Tambah perangkat autentikator",
+        "Add an authenticator device",
+    ),
+    (
+        "enrol.add_intro",
+        "Perangkat tambahan memberi kode verifikasi dua langkah yang sama sahnya. Buktikan dulu dengan perangkat yang sudah Anda punya.",
+        "Another device gives two-step verification codes just as valid. First prove it with a device you already have.",
+    ),
+    (
+        "enrol.cancel",
+        "Batal, kembali ke akun",
+        "Cancel, back to my account",
+    ),
+    (
+        "enrol.open_app",
+        "Buka di aplikasi autentikator",
+        "Open in the authenticator app",
+    ),
+    (
+        "enrol.open_app_hint",
+        "Membuka halaman ini di ponsel yang sama? Ketuk tombol di atas; di komputer, pindai kode QR dengan ponsel.",
+        "Reading this on the same phone? Tap the button above; on a computer, scan the QR code with your phone.",
+    ),
+    (
+        "enrol.new_otp",
+        "Kode 6 digit dari aplikasi",
+        "The 6-digit code from the app",
+    ),
+    (
+        "enrol.new_otp_hint",
+        "Kode berganti setiap 30 detik; ketik yang sedang tampil.",
+        "The code changes every 30 seconds; type the one shown now.",
+    ),
+    ("helpdesk.results", "Hasil pencarian", "Search results"),
+    (
+        "helpdesk.no_devices",
+        "Belum ada perangkat: saat masuk berikutnya pegawai ini mendaftarkan perangkat baru.",
+        "No device: at the next sign-in this person sets up a new one.",
+    ),
+    (
+        "helpdesk.action_pick",
+        "Pilih tindakan (hanya yang berlaku untuk pegawai ini)",
+        "Choose an action (only those that apply to this person)",
+    ),
+    (
+        "helpdesk.not_applicable",
+        "Tindakan ini tidak berlaku untuk pegawai ini saat ini (misalnya buka kunci untuk akun yang tidak terkunci). Tidak ada yang diubah; halaman menampilkan tindakan yang berlaku.",
+        "This action does not apply to this person now (for example Unlock for an account that is not locked). Nothing was changed; the page shows the actions that apply.",
+    ),
+    ("home.more", "Lainnya", "More"),
+    (
+        "home.account_hint",
+        "perangkat, kata sandi, sesi, dan aktivitas",
+        "devices, password, sessions and activity",
+    ),
+    ("home.helpdesk", "Konsol helpdesk", "Helpdesk console"),
+    (
+        "home.helpdesk_hint",
+        "untuk petugas BKPSDM dan admin",
+        "for BKPSDM staff and admins",
+    ),
+    (
+        "audit.to_console",
+        "Kembali ke konsol helpdesk",
+        "Back to the helpdesk console",
+    ),
+    (
+        "error.request_id",
+        "Jika menghubungi helpdesk, sebutkan kode permintaan ini:",
+        "If you contact the helpdesk, quote this request code:",
+    ),
     ("consent.claim_email", "Alamat e-mail", "E-mail address"),
     (
         "consent.claim_offline",

@@ -12,3 +12,4 @@ pub mod i18n;
 pub mod lang_switch;
 pub mod rate_limit;
 pub mod time;
+pub mod words;

@@ -47,7 +47,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
     let b = server.browser();
     let page = sign_in(&b, &nip, PASSWORD).await;
     assert!(
-        page.contains("HP Pribadi") && page.contains("login_success"),
+        page.contains("HP Pribadi") && page.contains("Berhasil masuk"),
         "devices and activity listed"
     );
     assert_eq!(
@@ -162,7 +162,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
         &b,
         &format!("/account/devices/{hp}/remove"),
         &page,
-        &[("otp", &hp_code)],
+        &[("otp", &hp_code), ("confirm", "yes")],
     )
     .await;
     assert_eq!(
@@ -191,7 +191,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
         &b,
         &format!("/account/devices/{hp}/remove"),
         &page,
-        &[("otp", &code)],
+        &[("otp", &code), ("confirm", "yes")],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -215,7 +215,11 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
         &b,
         &format!("/account/devices/{tablet}/remove"),
         &page,
-        &[("otp", &code), ("password", "Salah#Sandi2026")],
+        &[
+            ("otp", &code),
+            ("password", "Salah#Sandi2026"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert_eq!(res.status(), 401);
@@ -224,7 +228,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
         &b,
         &format!("/account/devices/{tablet}/remove"),
         &page,
-        &[("otp", &code), ("password", PASSWORD)],
+        &[("otp", &code), ("password", PASSWORD), ("confirm", "yes")],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -253,9 +257,13 @@ async fn password_change_and_sessions(backend: Backend) {
     sign_in(&phone, &nip, PASSWORD).await;
     let page = sign_in(&desk, &nip, PASSWORD).await;
     assert_eq!(
-        page.matches("action=\"/account/sessions/end\"").count(),
-        3,
-        "two sessions + 'all others'"
+        page.matches("name=\"what\" value=\"session\"").count(),
+        2,
+        "two sessions, each with its way to the confirmation"
+    );
+    assert!(
+        page.contains("name=\"what\" value=\"sessions\""),
+        "and 'all others'"
     );
 
     let new_pw = "Kunci-Baru#2026x";
@@ -332,7 +340,7 @@ async fn password_change_and_sessions(backend: Backend) {
         &desk,
         "/account/recovery",
         &page,
-        &[("otp", "000000")],
+        &[("otp", "000000"), ("confirm", "yes")],
     )
     .await;
     assert_eq!(res.status(), 401);
@@ -341,11 +349,13 @@ async fn password_change_and_sessions(backend: Backend) {
         &desk,
         "/account/recovery",
         &page,
-        &[("otp", &server.otp(&nip))],
+        &[("otp", &server.otp(&nip)), ("confirm", "yes")],
     )
     .await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.text().await.unwrap().matches("<li><code>").count(), 10);
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account/recovery/codes");
+    let shown = desk.get("/account/recovery/codes").await;
+    assert_eq!(shown.body.matches("<li><code>").count(), 10);
 
     // Sign out all other sessions.
     let other = server.browser();
@@ -356,7 +366,7 @@ async fn password_change_and_sessions(backend: Backend) {
         &desk,
         "/account/sessions/end",
         &page,
-        &[("sid", "*")],
+        &[("sid", "*"), ("confirm", "yes")],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -420,7 +430,11 @@ async fn a_stolen_session_cannot_guess_the_password(backend: Backend) {
                 &thief,
                 &format!("/account/devices/{hp}/remove"),
                 &page,
-                &[("password", guess.as_str()), ("otp", "000000")],
+                &[
+                    ("password", guess.as_str()),
+                    ("otp", "000000"),
+                    ("confirm", "yes"),
+                ],
             )
             .await
         };

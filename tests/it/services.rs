@@ -290,6 +290,7 @@ async fn consent_is_asked_once_and_revocable(backend: Backend) {
         let form = [
             ("csrf_token", hidden(&account, "csrf_token")),
             ("client_id", "sscasn".to_string()),
+            ("confirm", "yes".to_string()),
         ];
         let res = b.post(server.url("/account/consents/revoke")).form(&form);
         (account, res.send().await.unwrap())

@@ -1,0 +1,236 @@
+// Every page, once, at the size and language of the run: login, the OTP step, enrolment (with
+// its otpauth link), the recovery codes (first device and from the account, and as printed),
+// the launcher (a person's and staff's), the account page and its sections, a confirmation
+// page, "add device", sign-out, the locked and disabled answers, an error page with its
+// request id, and the helpdesk console (step-up, search, a person, a locked person, audit).
+// Each page: checkPage(), headings in order and sized in order, a visible focus ring of at
+// least 3:1 on a focused button, and no axe-core (WCAG 2 A/AA) violations. Screenshots in SHOTS.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import {
+  env, gerbang, lang, page, context, shot, help, expect, checkPage, answerCaptcha, run,
+} from './lib.mjs';
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const en = lang === 'en';
+const q = en ? '?lang=en' : '';
+
+// One h1; levels never skip going down (h1 → h3); each level smaller than the one above.
+async function checkHeadings() {
+  const hs = await page.evaluate(() => [...document.querySelectorAll('h1,h2,h3,h4')].map((h) => ({
+    level: Number(h.tagName[1]),
+    size: parseFloat(getComputedStyle(h).fontSize),
+    text: h.textContent.trim(),
+  })));
+  expect(hs.filter((h) => h.level === 1).length === 1, `one h1 (${JSON.stringify(hs)})`);
+  let prev = 0;
+  const sizes = {};
+  for (const h of hs) {
+    expect(h.level <= prev + 1, `heading "${h.text}" (h${h.level}) skips a level`);
+    prev = h.level;
+    sizes[h.level] = h.size;
+  }
+  for (const l of [2, 3, 4]) {
+    if (sizes[l] && sizes[l - 1]) expect(sizes[l] < sizes[l - 1], `h${l} smaller than h${l - 1}`);
+  }
+}
+
+// Relative luminance contrast of two CSS rgb() colours.
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map(Number).map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
+  return (x + 0.05) / (y + 0.05);
+}
+
+// Tab to the first visible submit button (keyboard focus, as a keyboard user gets it) and
+// measure its ring against what is behind it.
+async function checkFocusRing() {
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  let ring = null;
+  for (let i = 0; i < 40 && !ring; i++) {
+    await page.keyboard.press('Tab');
+    ring = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el.tagName !== 'BUTTON') return null;
+      const s = getComputedStyle(el);
+      let bg = 'rgb(255, 255, 255)';
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        const c = getComputedStyle(p).backgroundColor;
+        if (c && c !== 'transparent' && !c.startsWith('rgba(0, 0, 0, 0')) { bg = c; break; }
+      }
+      return { style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor, bg };
+    });
+  }
+  if (!ring) return; // a page without a button (the locked answer, say)
+  expect(ring.style !== 'none' && ring.width >= 2, `a focus ring (${JSON.stringify(ring)})`);
+  const c = contrast(ring.color, ring.bg);
+  expect(c >= 3, `focus ring contrast ${c.toFixed(2)} >= 3 (${JSON.stringify(ring)})`);
+}
+
+async function checkAxe() {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(found.length === 0, `no axe violations: ${found.join(' | ')}`);
+}
+
+const visited = [];
+async function visit(name) {
+  await page.waitForLoadState('load');
+  await checkPage();
+  await checkHeadings();
+  await checkAxe();
+  await shot(name);
+  await checkFocusRing();
+  visited.push(name);
+}
+
+async function signIn(nip, otp) {
+  await page.goto(`${gerbang}/login${q}`);
+  await page.fill('#nip', nip);
+  await page.fill('#password', env('PASSWORD'));
+  if (otp) await page.fill('#otp', otp);
+  if (await page.locator('input[name="captcha_id"]').count()) await answerCaptcha();
+  await page.click('form[action="/login"] button[type="submit"]');
+  await page.waitForLoadState('load');
+}
+
+async function person() {
+  const nip = env('NIP');
+  await page.goto(`${gerbang}/login${q}`);
+  await visit('login');
+  // The OTP as a second step.
+  await signIn(nip, null);
+  expect(await page.locator('form[action="/login/otp"]').count() === 1, 'the OTP step');
+  await visit('otp');
+  await page.fill('#otp', await help(`/otp/${nip}`));
+  await page.click('form[action="/login/otp"] button[type="submit"]');
+  await page.waitForLoadState('load');
+  await page.goto(`${gerbang}/`);
+  expect(await page.locator('#to-account').count() === 1, 'the account on the launcher');
+  expect(await page.locator('#to-helpdesk').count() === 0, 'no console link for a non-staff person');
+  await visit('launcher');
+  await page.goto(`${gerbang}/account`);
+  for (const s of ['#devices-section', '#password-section', '#recovery-section', '#sessions-section', '#services-section', '#activity-section']) {
+    expect(await page.locator(s).count() === 1, `account section ${s}`);
+  }
+  expect(await page.locator('#to-launcher').count() === 1, 'a way back to the launcher');
+  const activity = await page.textContent('#activity');
+  expect(!activity.includes('login_success'), 'activity in words');
+  await visit('account');
+  // A confirmation page, then cancel.
+  await page.click('form[action="/account/confirm"] button[type="submit"] >> nth=0');
+  await page.waitForSelector('#confirm');
+  expect(await page.locator('input[name="confirm"][value="yes"]').count() === 1, 'the confirmation');
+  await visit('confirm-end-session');
+  await page.click('#cancel');
+  await page.waitForSelector('#devices-section');
+  // New recovery codes: downloadable, printable.
+  await page.fill('#rc-otp', await help(`/otp/${nip}`));
+  await page.check('form[action="/account/recovery"] input[name="confirm"]');
+  await page.click('form[action="/account/recovery"] button[type="submit"]');
+  await page.waitForSelector('#recovery-codes');
+  expect(page.url().endsWith('/account/recovery/codes'), 'codes shown by a GET (PRG)');
+  expect(await page.locator('#download-codes').count() === 1, 'a download link');
+  await page.waitForSelector('#print-codes:not([hidden])');
+  await visit('recovery-codes-account');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-codes')]);
+  expect(download.suggestedFilename() === 'gerbang-recovery-codes.txt', 'the codes as a text file');
+  await page.emulateMedia({ media: 'print' });
+  expect(!(await page.isVisible('#download-codes')), 'the print shows the codes only');
+  await shot('recovery-codes-print');
+  await page.emulateMedia({ media: 'screen' });
+  // Add a device: its own heading, the app link, a cancel.
+  await page.goto(`${gerbang}/mfa/enrol`);
+  expect((await page.getAttribute('#open-app', 'href')).startsWith('otpauth://totp/'), 'the otpauth link');
+  expect(await page.locator('#cancel').count() === 1, 'a cancel');
+  await visit('add-device');
+  await page.click('#cancel');
+  await page.waitForSelector('#devices-section');
+  // Sign out from the launcher.
+  await page.goto(`${gerbang}/`);
+  await page.click('form[action="/logout"] button[type="submit"]');
+  await page.waitForLoadState('load');
+  await visit('logout');
+}
+
+async function newcomer() {
+  await context.clearCookies();
+  await signIn(env('NEWBIE_NIP'), null);
+  await page.waitForSelector('#totp-secret');
+  const link = await page.getAttribute('#open-app', 'href');
+  expect(link.startsWith('otpauth://totp/'), 'the otpauth link');
+  expect(await page.locator('#cancel').count() === 0, 'a forced enrolment has no cancel');
+  await visit('enrol');
+  const secret = await page.getAttribute('#totp-secret', 'data-totp-secret');
+  await page.fill('#device_name', 'HP Android');
+  await page.fill('#otp', await help(`/totp/${secret}`));
+  await page.click('form[action="/mfa/enrol"] button[type="submit"]');
+  await page.waitForSelector('#recovery-codes');
+  expect(await page.locator('#download-codes').count() === 1, 'a download link');
+  await visit('recovery-codes-first');
+}
+
+async function refusals() {
+  await context.clearCookies();
+  await signIn(env('LOCKED_NIP'), await help(`/otp/${env('LOCKED_NIP')}`));
+  await visit('locked');
+  await context.clearCookies();
+  await signIn(env('DISABLED_NIP'), await help(`/otp/${env('DISABLED_NIP')}`));
+  await visit('disabled');
+  await page.goto(`${gerbang}/no-such-page${q}`);
+  const id = (await page.textContent('#request-id')).trim();
+  expect(id.length >= 8, 'the request id to quote');
+  await visit('error');
+}
+
+async function staff() {
+  const nip = env('STAFF_NIP');
+  await context.clearCookies();
+  await signIn(nip, await help(`/otp/${nip}`));
+  await page.goto(`${gerbang}/`);
+  expect(await page.locator('#to-helpdesk').count() === 1, 'the console on the launcher for staff');
+  await visit('launcher-staff');
+  await page.click('#to-helpdesk');
+  await page.waitForSelector('form[action="/helpdesk"] #nip');
+  await visit('helpdesk');
+  await page.fill('form[action="/helpdesk"] #nip', env('NIP'));
+  await page.click('form[action="/helpdesk"] button[type="submit"] >> nth=0');
+  await page.waitForSelector('#person');
+  const options = await page.$$eval('#action option', (os) => os.map((o) => o.value));
+  expect(!options.includes('unlock') && options.includes('reset_mfa'), `applicable actions (${options})`);
+  expect(await page.locator('#action-form #new_email').count() === 0, 'no e-mail field beside other actions');
+  expect((await page.textContent('#agency')).includes('BKPSDM Kota Contoh'), 'the agency by name');
+  await visit('helpdesk-person');
+  await page.goto(`${gerbang}/helpdesk?nip=${env('LOCKED_NIP')}`);
+  const locked = await page.$$eval('#action option', (os) => os.map((o) => o.value));
+  expect(locked.includes('unlock'), `Unlock offered for a locked person (${locked})`);
+  await visit('helpdesk-person-locked');
+  await page.goto(`${gerbang}/helpdesk/audit`);
+  await visit('helpdesk-audit');
+  // The step-up, 16 minutes later: the person searched is kept.
+  await help('/advance/960');
+  await page.goto(`${gerbang}/helpdesk?nip=${env('NIP')}`);
+  await page.waitForSelector('form[action="/helpdesk/step-up"]');
+  await visit('helpdesk-step-up');
+  await page.fill('form[action="/helpdesk/step-up"] #otp', await help(`/otp/${nip}`));
+  await page.click('form[action="/helpdesk/step-up"] button[type="submit"]');
+  await page.waitForSelector('#person');
+  expect(page.url().includes(`nip=${env('NIP')}`), 'the person kept after the step-up');
+}
+
+await run(async () => {
+  await person();
+  await newcomer();
+  await refusals();
+  await staff();
+  console.error(`visited: ${visited.join(', ')}`);
+});
