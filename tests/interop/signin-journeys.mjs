@@ -141,6 +141,22 @@ async function newImageKeepsWhatWasTyped() {
   await office.fill('#otp', await help(`/otp/${officeNip}`));
   await submitLogin(office);
   expect(!office.url().includes('/login'), `signed in with the new image, in lower case (${office.url()})`);
+
+  // The reset page (first access) keeps the NIP and e-mail through a new image too.
+  await office.goto(`${gerbang}/reset`);
+  await office.fill('#nip', printed(officeNip));
+  await office.fill('#email', 'orang@contoh.go.id');
+  const first = await office.inputValue('input[name="captcha_id"]');
+  const resetUrl = office.url();
+  await office.click('#captcha-new');
+  for (let i = 0; i < 50 && (await office.inputValue('input[name="captcha_id"]')) === first; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect((await office.inputValue('input[name="captcha_id"]')) !== first, 'a new captcha on the reset page');
+  expect(office.url() === resetUrl, 'no page load on the reset page');
+  expect((await office.inputValue('#nip')) === printed(officeNip), 'the reset page keeps the NIP');
+  expect((await office.inputValue('#email')) === 'orang@contoh.go.id', 'the reset page keeps the e-mail');
+  await office.screenshot({ path: `${env('SHOTS')}/reset-new-image.png`, fullPage: true });
 }
 
 run(async () => {

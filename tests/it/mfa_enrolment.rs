@@ -246,7 +246,13 @@ async fn clock_skew_is_diagnosed_and_burned(backend: Backend) {
     assert!(text.contains("zona waktu otomatis"));
     let res = otp_step(&b, &behind).await;
     let text = res.text().await.unwrap();
-    assert!(text.contains("lebih lambat sekitar 20 menit"), "{text}");
+    // 20 minutes, or 21 when a 30-s step boundary passes between making the code and the
+    // check (the Redis configuration's clock runs with real time).
+    assert!(
+        text.contains("lebih lambat sekitar 20 menit")
+            || text.contains("lebih lambat sekitar 21 menit"),
+        "{text}"
+    );
     assert_eq!(
         server.user(&nip).await.failed_logins,
         2,
