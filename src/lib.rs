@@ -70,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(max_body))
         // Every log line of a request carries its id (kept from a trusted proxy's header,
-        // else a fresh UUID), and the response echoes it. The span names the path, never
+        // else a fresh UUID, see `drop_unfit_request_id`), and the response echoes it. The span names the path, never
         // the query: codes and tokens travel there.
         // The id reaches the audit events the request writes (inside SetRequestIdLayer).
         .layer(middleware::from_fn(ops::audit_sink::scope_request_id))
@@ -84,17 +84,29 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(middleware::from_fn(drop_unfit_request_id))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            drop_unfit_request_id,
+        ))
         .with_state(state)
 }
 
-/// A request id from outside is kept only if it is short and plain (what proxies and
-/// tracing systems send): anything else would let a client bloat or forge log lines.
-/// Dropped, it is replaced by a fresh UUID.
+/// A request id from outside is kept only from a trusted proxy (`trusted_proxies`), and
+/// only if it is short and plain (what proxies and tracing systems send). A client's own
+/// id would become the one its log lines, audit rows and error page carry: anyone could
+/// give their requests the id another person quoted to the helpdesk. Dropped, it is
+/// replaced by a fresh UUID.
 async fn drop_unfit_request_id(
+    axum::extract::State(state): axum::extract::State<AppState>,
     mut req: Request<axum::body::Body>,
     next: middleware::Next,
 ) -> axum::response::Response {
+    let from_proxy = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| {
+            web::rate_limit::is_trusted_proxy(c.0.ip(), &state.settings.trusted_proxies)
+        });
     let fit = |v: &axum::http::HeaderValue| {
         let b = v.as_bytes();
         !b.is_empty()
@@ -102,7 +114,11 @@ async fn drop_unfit_request_id(
             && b.iter()
                 .all(|c| c.is_ascii_alphanumeric() || b"-_.:/+=".contains(c))
     };
-    if req.headers().get(REQUEST_ID).is_some_and(|v| !fit(v)) {
+    if req
+        .headers()
+        .get(REQUEST_ID)
+        .is_some_and(|v| !from_proxy || !fit(v))
+    {
         req.headers_mut().remove(REQUEST_ID);
     }
     next.run(req).await

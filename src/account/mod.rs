@@ -106,6 +106,8 @@ struct RecoveryPage {
     codes: Vec<String>,
     /// Where "I have saved them" leads.
     continue_url: &'static str,
+    /// The codes' text file, behind the same token as this page.
+    download_url: String,
 }
 
 /// The confirmation step of a destructive action that has no other field to tick a box
@@ -631,18 +633,28 @@ pub async fn post_recovery(
         .store
         .replace_recovery_codes(&user.id, &hashes, &event, state.clock.now())
         .await?;
-    // Shown by a GET (a reload must not post again and make new ones), to this session only.
-    recovery_view::keep(&state, &me.sso.sid, &codes).await?;
-    Ok(Redirect::to("/account/recovery/codes").into_response())
+    // Shown by a GET (a reload must not post again and make new ones), to this session
+    // only, through this link only: the session cookie alone reads nothing.
+    let token = recovery_view::keep(&state, &me.sso.sid, &codes).await?;
+    Ok(Redirect::to(&format!("/account/recovery/codes?t={token}")).into_response())
 }
 
-/// The codes this session made in the last minutes; anyone else goes back to the account.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CodesQuery {
+    /// The token of the link `post_recovery` (or the enrolment page) gave.
+    t: String,
+}
+
+/// The codes this session made in the last minutes, through the link it was sent to;
+/// anyone else goes back to the account.
 pub async fn get_recovery_codes(
     State(state): State<AppState>,
     lang: Lang,
     me: SignedIn,
+    Query(q): Query<CodesQuery>,
 ) -> Result<Response, AppError> {
-    let Some(codes) = recovery_view::shown(&state, &me.sso.sid).await? else {
+    let Some(codes) = recovery_view::shown(&state, &me.sso.sid, &q.t).await? else {
         return Ok(Redirect::to("/account").into_response());
     };
     let continue_url = "/account";
@@ -650,6 +662,7 @@ pub async fn get_recovery_codes(
         lang,
         codes,
         continue_url,
+        download_url: recovery_view::download_url(&q.t),
     }
     .into_response())
 }
@@ -659,8 +672,9 @@ pub async fn get_recovery_download(
     State(state): State<AppState>,
     lang: Lang,
     me: SignedIn,
+    Query(q): Query<CodesQuery>,
 ) -> Result<Response, AppError> {
-    let Some(codes) = recovery_view::shown(&state, &me.sso.sid).await? else {
+    let Some(codes) = recovery_view::shown(&state, &me.sso.sid, &q.t).await? else {
         return Err(AppError::new(StatusCode::NOT_FOUND, "recovery.gone"));
     };
     let heading = format!(

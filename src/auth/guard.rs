@@ -402,30 +402,44 @@ pub async fn on_failure(
     nip: &str,
 ) -> Result<Option<i64>, GuardError> {
     let now = state.clock.now();
-    count_for_captcha(state, ip, nip, 1).await?;
+    count_for_captcha(state, ip, nip).await?;
     settle(state, c, now).await
 }
 
 /// The captcha counters, per NIP and per IP, whoever is guessing. A password step that
 /// waits for its code counts +1 whether the password was right or not (a sprayer meets the
-/// captcha, and the count says nothing); the code that completes it gives the 1 back to the
-/// same IP and NIP (never below zero: a credit would let a later sprayer skip the captcha).
-pub async fn count_for_captcha(
-    state: &AppState,
-    ip: &str,
-    nip: &str,
-    delta: i64,
-) -> Result<(), CacheError> {
+/// captcha, and the count says nothing); the code that completes it gives the 1 back (see
+/// `give_back_captcha`). Returns the IP counter's window (slot) that was charged.
+pub async fn count_for_captcha(state: &AppState, ip: &str, nip: &str) -> Result<i64, CacheError> {
     let window = state.settings.lockout.base_lock_secs.max(1);
     let slot = state.clock.now().div_euclid(window);
     state
         .cache
-        .count_by::<IpFailures>((ip_bucket(ip).as_str(), slot), delta, window)
+        .count::<IpFailures>((ip_bucket(ip).as_str(), slot), window)
         .await?;
-    state
-        .cache
-        .count_by::<NipFailures>(nip, delta, window)
-        .await?;
+    state.cache.count::<NipFailures>(nip, window).await?;
+    Ok(slot)
+}
+
+/// Gives back what `count_for_captcha` charged in window `slot`, to the same IP and NIP
+/// (never below zero: a credit would let a later sprayer skip the captcha). The IP's part
+/// only while that window is still the current one: given to a later window, it would
+/// cancel failures made there (a sprayer finishing its own logins after the boundary would
+/// lift the flood guard); a past window is no longer read, so nothing is lost.
+pub async fn give_back_captcha(
+    state: &AppState,
+    ip: &str,
+    nip: &str,
+    slot: i64,
+) -> Result<(), CacheError> {
+    let window = state.settings.lockout.base_lock_secs.max(1);
+    if state.clock.now().div_euclid(window) == slot {
+        state
+            .cache
+            .count_by::<IpFailures>((ip_bucket(ip).as_str(), slot), -1, window)
+            .await?;
+    }
+    state.cache.count_by::<NipFailures>(nip, -1, window).await?;
     Ok(())
 }
 

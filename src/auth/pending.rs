@@ -42,6 +42,10 @@ pub struct Pending {
     /// completes the login gives it back there, not to wherever the code comes from.
     #[serde(default)]
     pub ip: String,
+    /// The window of that IP counter the password step charged (`guard::count_for_captcha`):
+    /// the give-back goes to that window only.
+    #[serde(default)]
+    pub captcha_slot: i64,
 }
 
 impl Pending {
@@ -56,6 +60,7 @@ impl Pending {
             charged,
             expires_at: 0,
             ip: ip.to_string(),
+            captcha_slot: 0,
         }
     }
 
@@ -71,6 +76,7 @@ impl Pending {
             charged,
             expires_at: 0,
             ip: ip.to_string(),
+            captcha_slot: 0,
         }
     }
 
@@ -111,7 +117,8 @@ impl cache::Entry for Charge {
     type Value = cache::Flag;
 }
 
-/// The captcha count that may be given back, beside the pending login (see `take_refund`).
+/// The captcha count that may be given back, beside the pending login (see `take_refund`):
+/// the window (slot) of the IP counter it was charged to.
 struct Refund;
 
 impl cache::Kind for Refund {
@@ -119,7 +126,7 @@ impl cache::Kind for Refund {
     type Key<'k> = &'k str;
 }
 impl cache::Entry for Refund {
-    type Value = cache::Flag;
+    type Value = cache::Int;
 }
 
 /// The pending logins of an account, under its user id, for `TTL` after the newest.
@@ -142,7 +149,10 @@ pub async fn start(state: &AppState, jar: CookieJar, p: &Pending) -> Result<Cook
     state.cache.put::<PendingEntry>(&hash, &p, TTL).await?;
     if p.charged {
         state.cache.put::<Charge>(&hash, &(), TTL).await?;
-        state.cache.put::<Refund>(&hash, &(), TTL).await?;
+        state
+            .cache
+            .put::<Refund>(&hash, &p.captcha_slot, TTL)
+            .await?;
     }
     if let Some(uid) = &p.user_id {
         state.cache.set_add::<UserPending>(uid, &hash, TTL).await?;
@@ -172,9 +182,10 @@ pub async fn take_charge(state: &AppState, id: &str) -> Result<bool, CacheError>
 }
 
 /// The captcha count the password step charged may be given back once: of several codes
-/// that complete one pending login in parallel, one gets it.
-pub async fn take_refund(state: &AppState, id: &str) -> Result<bool, CacheError> {
-    Ok(state.cache.take::<Refund>(id).await?.is_some())
+/// that complete one pending login in parallel, one gets it, with the window it was
+/// charged in.
+pub async fn take_refund(state: &AppState, id: &str) -> Result<Option<i64>, CacheError> {
+    state.cache.take::<Refund>(id).await
 }
 
 pub async fn finish(state: &AppState, jar: CookieJar) -> Result<CookieJar, CacheError> {

@@ -361,8 +361,8 @@ pub async fn post_login(
             // The same second step a right password leads to: the step itself must not
             // tell an attacker the password was wrong. It fails whatever code is typed, and
             // each code costs what it costs after a right password.
-            let p = pending::Pending::unproven(nip_input, &form.req, true, &ip);
-            guard::count_for_captcha(&state, &ip, &p.nip, 1).await?;
+            let mut p = pending::Pending::unproven(nip_input, &form.req, true, &ip);
+            p.captcha_slot = guard::count_for_captcha(&state, &ip, &p.nip).await?;
             let jar = pending::start(&state, jar, &p).await?;
             return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
         }
@@ -429,8 +429,12 @@ pub async fn post_login(
     }
     if form.otp.trim().is_empty() {
         // The guess stays counted until a code settles it, exactly as after a wrong password.
-        guard::count_for_captcha(&state, &ip, &user.nip, 1).await?;
-        let jar = pending::start(&state, jar, &pending_for(true)).await?;
+        let captcha_slot = guard::count_for_captcha(&state, &ip, &user.nip).await?;
+        let p = pending::Pending {
+            captcha_slot,
+            ..pending_for(true)
+        };
+        let jar = pending::start(&state, jar, &p).await?;
         return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
     }
     second_factor(&state, jar, lang, &attempt, &form.otp, Step::Form).await
@@ -562,9 +566,9 @@ async fn second_factor(
         return Ok((jar, disabled::page(state, lang, a.user).await?).into_response());
     }
     if let Some((ip, pending_id)) = a.give_back
-        && pending::take_refund(state, pending_id).await?
+        && let Some(slot) = pending::take_refund(state, pending_id).await?
     {
-        guard::count_for_captcha(state, ip, &a.user.nip, -1).await?;
+        guard::give_back_captcha(state, ip, &a.user.nip, slot).await?;
     }
     let (jar, sso) = signin::complete(state, jar, a.user, factor, a.ip, a.ua).await?;
     authorize::resume(state, jar, &sso, a.req).await

@@ -68,6 +68,8 @@ struct RecoveryPage {
     lang: Lang,
     codes: Vec<String>,
     continue_url: &'static str,
+    /// The codes' text file, behind this page's own token.
+    download_url: String,
 }
 
 /// Whose enrolment this is: a login waiting for its first device, or a signed-in person
@@ -445,12 +447,13 @@ pub async fn post_enrol(
                 .put::<ContinueEntry>(&sso.sid, &req, ENROL_TTL)
                 .await?;
             // For the download link beside them (this new session only, a few minutes).
-            recovery_view::keep(&state, &sso.sid, &codes).await?;
+            let token = recovery_view::keep(&state, &sso.sid, &codes).await?;
             let continue_url = "/mfa/continue";
             let page = RecoveryPage {
                 lang,
                 codes,
                 continue_url,
+                download_url: recovery_view::download_url(&token),
             };
             Ok((jar, page).into_response())
         }

@@ -23,7 +23,7 @@ pub type Layer =
 /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. Anyone else's
 /// `X-Forwarded-For` is ignored: it is a header the client writes.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
+    if !is_trusted_proxy(peer, trusted) {
         return peer;
     }
     let forwarded = headers
@@ -38,6 +38,12 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
         .rev()
         .find(|ip| !trusted.contains(ip))
         .unwrap_or(peer)
+}
+
+/// Whether `peer` is one of the configured proxies, whose headers (`X-Forwarded-For`,
+/// `X-Request-Id`) are believed; any other peer's are the client's own words.
+pub fn is_trusted_proxy(peer: IpAddr, trusted: &[IpAddr]) -> bool {
+    trusted.contains(&peer)
 }
 
 /// The unit a per-IP limit counts: an IPv4 address, or an IPv6 /64 (one subscriber holds a

@@ -138,8 +138,10 @@ async function person() {
   await page.check('form[action="/account/recovery"] input[name="confirm"]');
   await page.click('form[action="/account/recovery"] button[type="submit"]');
   await page.waitForSelector('#recovery-codes');
-  expect(page.url().endsWith('/account/recovery/codes'), 'codes shown by a GET (PRG)');
+  expect(/\/account\/recovery\/codes\?t=[\w-]{40,}$/.test(page.url()), 'codes shown by a GET (PRG), behind their link');
   expect(await page.locator('#download-codes').count() === 1, 'a download link');
+  const token = new URL(page.url()).searchParams.get('t');
+  expect((await page.getAttribute('#download-codes', 'href')) === `/account/recovery/download?t=${token}`, 'the download carries the same token');
   await page.waitForSelector('#print-codes:not([hidden])');
   await visit('recovery-codes-account');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-codes')]);

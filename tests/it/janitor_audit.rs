@@ -318,7 +318,12 @@ async fn file_sink_lines_carry_nips_and_the_request_id() {
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("audit.jsonl");
     let sink = format!("file://{}", path.display());
-    let s = TestServer::start_with(Backend::Postgres, |c| c.audit_sink = sink).await;
+    let s = TestServer::start_with(Backend::Postgres, |c| {
+        c.audit_sink = sink;
+        // The test client plays the proxy whose request ids are kept.
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
     let (nip, user) = s.add_user(None).await;
     failed_login(&s.base, &nip, "audit-file-1").await;
     // An actor that is no person (the import) is printed as it is.
@@ -377,7 +382,12 @@ fn rfc5424_msg(frame: &str) -> serde_json::Value {
 async fn syslog_udp_sink_sends_rfc5424_datagrams() {
     let collector = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let sink = format!("syslog+udp://{}", collector.local_addr().unwrap());
-    let s = TestServer::start_with(Backend::Sqlite, |c| c.audit_sink = sink).await;
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.audit_sink = sink;
+        // The test client plays the proxy whose request ids are kept.
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
     let (nip, _) = s.add_user(None).await;
     failed_login(&s.base, &nip, "audit-udp-1").await;
     let mut buf = vec![0u8; 65536];
@@ -409,7 +419,12 @@ async fn read_frame(r: &mut tokio::io::BufReader<tokio::net::TcpStream>) -> Stri
 async fn syslog_tcp_sink_frames_by_octet_count_and_reconnects() {
     let collector = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sink = format!("syslog+tcp://{}", collector.local_addr().unwrap());
-    let s = TestServer::start_with(Backend::Postgres, |c| c.audit_sink = sink).await;
+    let s = TestServer::start_with(Backend::Postgres, |c| {
+        c.audit_sink = sink;
+        // The test client plays the proxy whose request ids are kept.
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
     let (nip, _) = s.add_user(None).await;
     let accept = || async {
         let (c, _) = tokio::time::timeout(Duration::from_secs(10), collector.accept())
@@ -480,6 +495,7 @@ async fn file_sink_reopens_on_sighup() {
         .env("GERBANG_KEYS_DIR", dir.path().join("keys"))
         .env("GERBANG_DATA_DIR", dir.path().join("data"))
         .env("GERBANG_AUDIT_SINK", format!("file://{}", path.display()))
+        .env("GERBANG_TRUSTED_PROXIES", "[\"127.0.0.1\"]")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

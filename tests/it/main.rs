@@ -7,6 +7,7 @@ mod common;
 
 mod account;
 mod activation;
+mod attacks_signin;
 mod cli;
 mod e2e;
 mod e2e_activation;

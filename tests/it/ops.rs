@@ -209,6 +209,8 @@ async fn json_logs_carry_the_request_id() {
         .env("GERBANG_LISTEN", "127.0.0.1:0")
         .env("GERBANG_LOG_FORMAT", "json")
         .env("GERBANG_LOG", "info,tower_http=debug")
+        // The test client plays the proxy whose request ids are kept.
+        .env("GERBANG_TRUSTED_PROXIES", "[\"127.0.0.1\"]")
         .env(
             "GERBANG_DATABASE_URL",
             format!("sqlite://{}/g.db", dir.path().display()),
