@@ -215,7 +215,11 @@ async fn authorize_inner(
         let p = crate::auth::pending::Pending::proven(&user, &id, false, "");
         let jar = crate::auth::pending::start(state, jar.clone(), &p).await?;
         let to = Redirect::to("/login/otp").into_response();
-        return Ok(with_ui_locale(&checked.req, (jar, to).into_response()));
+        return Ok(with_ui_locale(
+            state,
+            &checked.req,
+            (jar, to).into_response(),
+        ));
     }
     match usable {
         Some(s) => Ok(proceed(state, &client, &checked.req, &s, !checked.prompt_none).await?),
@@ -226,15 +230,15 @@ async fn authorize_inner(
         None => {
             let id = super::request::save_authreq(state, &checked.req).await?;
             let to = Redirect::to(&format!("/login?req={id}")).into_response();
-            Ok(with_ui_locale(&checked.req, to))
+            Ok(with_ui_locale(state, &checked.req, to))
         }
     }
 }
 
 /// Carries a `ui_locales` choice to the sign-in pages that follow (see `i18n::UI_COOKIE`).
-fn with_ui_locale(req: &AuthRequest, mut res: Response) -> Response {
+fn with_ui_locale(state: &AppState, req: &AuthRequest, mut res: Response) -> Response {
     if let Some(code) = &req.ui_locale
-        && let Ok(v) = axum::http::HeaderValue::from_str(&crate::web::i18n::ui_cookie(code))
+        && let Ok(v) = axum::http::HeaderValue::from_str(&crate::web::i18n::ui_cookie(state, code))
     {
         res.headers_mut().append(axum::http::header::SET_COOKIE, v);
     }
