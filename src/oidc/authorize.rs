@@ -182,12 +182,11 @@ async fn authorize_inner(
                     &s.acr,
                     level,
                 );
-                // Only a person with an authenticator is sent to the code step: the pending
-                // login it starts stands for a proven password, and with no device left it
-                // would lead to enrolment — a session must never add a factor on its own.
+                // Only a person with an authenticator is sent to the code step: a session
+                // must never add a factor on its own (its pending login never enrols).
                 if verdict == AcrVerdict::StepUp {
                     if state.store.has_second_factor(&u.id).await? {
-                        step_up = Some(u);
+                        step_up = Some((u, s.sid.clone()));
                     } else if checked.req.acr_essential {
                         return Err(fail((
                             OAuthErrorCode::UnmetAuthenticationRequirements,
@@ -202,7 +201,7 @@ async fn authorize_inner(
             }
         }
     }
-    if let Some(user) = step_up {
+    if let Some((user, sid)) = step_up {
         // The session is below the class asked for: the missing factor (an authenticator
         // code now) is asked on the login's own second step, counted like any code there.
         if checked.prompt_none {
@@ -212,7 +211,7 @@ async fn authorize_inner(
             )));
         }
         let id = super::request::save_authreq(state, &checked.req).await?;
-        let p = crate::auth::pending::Pending::proven(&user, &id, false, "");
+        let p = crate::auth::pending::Pending::step_up(&user, &id, &sid);
         let jar = crate::auth::pending::start(state, jar.clone(), &p).await?;
         let to = Redirect::to("/login/otp").into_response();
         return Ok(with_ui_locale(

@@ -7,6 +7,7 @@ mod common;
 
 mod account;
 mod activation;
+mod attacks;
 mod cli;
 mod e2e;
 mod e2e_activation;
@@ -34,3 +35,4 @@ mod replicas;
 mod reset_flow;
 mod services;
 mod signin;
+mod stepup;
