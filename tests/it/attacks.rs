@@ -2,7 +2,10 @@
 
 use crate::common::*;
 
-scenarios!(loopback_and_scheme_tricks_never_leave_the_device_and_cors_is_exact);
+scenarios!(
+    loopback_and_scheme_tricks_never_leave_the_device_and_cors_is_exact,
+    form_post_escapes_what_the_request_carries_and_widens_only_its_own_page,
+);
 
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -196,4 +199,62 @@ async fn loopback_and_scheme_tricks_never_leave_the_device_and_cors_is_exact(bac
         bad.push(format!("basic conf + client_id app: {st} {readable:?}"));
     }
     assert!(bad.is_empty(), "CORS answered: {bad:#?}");
+}
+
+fn csp(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Attacker: a web page that sends the person to `/authorize` with `response_mode=form_post`
+/// and markup in `state`. The self-posting page carries it escaped (no markup, no inline
+/// script), posts only to the registered redirect, and the CSP's `form-action` widening is
+/// that page's alone: the next page's policy has none.
+async fn form_post_escapes_what_the_request_carries_and_widens_only_its_own_page(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server
+        .add_client("portal", "ES256", &["authorization_code"])
+        .await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = server.browser();
+    b.sign_in(&nip, PASSWORD, None).await;
+    let evil = "\"><script>alert(1)</script><form action=\"https://evil.example\"><input name=\"x";
+    let url = authorize_url(&server, "portal", "openid")
+        .replace("&state=s&", &format!("&state={}&", enc(evil)))
+        + "&response_mode=form_post";
+    let res = b.http().get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let policy = csp(&res);
+    assert!(
+        policy.contains("form-action http://127.0.0.1:9"),
+        "{policy}"
+    );
+    assert!(!policy.contains("evil.example"), "{policy}");
+    let html = res.text().await.unwrap();
+    assert!(!html.contains("<script>alert"), "markup from state: {html}");
+    assert!(!html.contains("action=\"https://evil.example"), "{html}");
+    assert_eq!(html.matches("<form").count(), 1, "one form: {html}");
+    assert!(html.contains(&format!("action=\"{REDIRECT}\"")), "{html}");
+    for tag in html.split("<script").skip(1) {
+        let head = tag.split('>').next().unwrap();
+        assert!(
+            head.contains("src=\"/static/"),
+            "inline script: <script{head}>"
+        );
+    }
+    // The state comes back to the service as it was sent, only escaped in the page.
+    let at = html.find("name=\"state\"").expect("a state field");
+    let field = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
+    assert!(!field.contains("<script"), "{field}");
+    // Every other page keeps the strict policy.
+    for path in ["/login", "/account", "/"] {
+        let res = b.http().get(server.url(path)).send().await.unwrap();
+        assert!(
+            !csp(&res).contains("form-action http"),
+            "{path}: {}",
+            csp(&res)
+        );
+    }
 }
