@@ -497,6 +497,11 @@ pub async fn post_remove(
     };
     state.store.change_device(&change, now).await?;
     state.mailer.wake.notify_one();
+    if last {
+        // With no device left, a pending login would lead to enrolment: none started
+        // before (a step-up from a stolen session among them) may finish.
+        crate::auth::pending::end_all_for_user(&state, &user.id).await?;
+    }
     Ok(done(if last { "removed_last" } else { "saved" }))
 }
 
@@ -573,17 +578,19 @@ pub async fn post_password(
     state.mailer.wake.notify_one();
     // Every other session and every refresh token ends; this browser stays signed in.
     end_other_sessions(&state, &me.sso).await?;
-    crate::auth::pending::end_all_for_user(&state, &user.id).await?;
     state.store.revoke_user_refresh(&user.id, now).await?;
     Ok(done("saved"))
 }
 
+/// Ends every other session and every half-done login of the person (a step-up started
+/// by a stolen session among them), as a new password does.
 async fn end_other_sessions(state: &AppState, current: &SsoSession) -> Result<(), AppError> {
     for s in session::list_for_user(state, &current.user_id).await? {
         if s.sid != current.sid {
             session::end_by_sid(state, &s.sid).await?;
         }
     }
+    crate::auth::pending::end_all_for_user(state, &current.user_id).await?;
     Ok(())
 }
 

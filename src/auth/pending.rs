@@ -46,6 +46,11 @@ pub struct Pending {
     /// the give-back goes to that window only.
     #[serde(default)]
     pub captcha_slot: i64,
+    /// Set when a session asked for a stronger class (the step-up): the sid of that session.
+    /// No password was typed, so such a login proves none (it never leads to enrolment),
+    /// its wrong codes are counted on that session too, and it dies with it.
+    #[serde(default)]
+    pub step_up_sid: Option<String>,
 }
 
 impl Pending {
@@ -61,7 +66,23 @@ impl Pending {
             expires_at: 0,
             ip: ip.to_string(),
             captcha_slot: 0,
+            step_up_sid: None,
         }
+    }
+
+    /// The code step a session is sent to for a stronger class: it stands for the
+    /// session's sign-in, not for a password typed now.
+    pub fn step_up(user: &User, req: &str, sid: &str) -> Self {
+        Pending {
+            step_up_sid: Some(sid.to_string()),
+            ..Pending::proven(user, req, false, "")
+        }
+    }
+
+    /// Whether a password was typed for this login (a step-up's was not): only then may it
+    /// lead to the enrolment of a first authenticator.
+    pub fn proves_password(&self) -> bool {
+        self.password_ok && self.step_up_sid.is_none()
     }
 
     /// A second step for a password that was wrong (or a NIP without an account): shown
@@ -77,6 +98,7 @@ impl Pending {
             expires_at: 0,
             ip: ip.to_string(),
             captcha_slot: 0,
+            step_up_sid: None,
         }
     }
 

@@ -44,6 +44,17 @@ pub fn session_level(acr: &str, mfa_at: Option<i64>, now: i64) -> usize {
     }
 }
 
+/// The class a refreshed token may still assert for a sign-in of class `acr` at
+/// `auth_time`: `ACR_MFA_FRESH` holds only while the code is younger than `ACR_FRESH_SECS`,
+/// then it is `ACR_MFA` (the factor was proven, but not freshly).
+pub fn acr_now(acr: &str, auth_time: i64, now: i64) -> &str {
+    if acr == ACR_MFA_FRESH && now - auth_time > ACR_FRESH_SECS {
+        ACR_MFA
+    } else {
+        acr
+    }
+}
+
 /// What a request's `acr_values` (or `claims` essential `acr`) make of a session.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AcrVerdict {
@@ -210,5 +221,15 @@ mod tests {
             judge_acr(&v(&["urn:other"]), false, ACR_MFA, 1),
             AcrVerdict::Met(ACR_MFA.into())
         );
+    }
+
+    #[test]
+    fn a_fresh_class_lapses_on_refresh() {
+        use super::*;
+        let t = 1_000_000;
+        assert_eq!(acr_now(ACR_MFA_FRESH, t, t + ACR_FRESH_SECS), ACR_MFA_FRESH);
+        assert_eq!(acr_now(ACR_MFA_FRESH, t, t + ACR_FRESH_SECS + 1), ACR_MFA);
+        assert_eq!(acr_now(ACR_MFA, t, t + 86_400), ACR_MFA);
+        assert_eq!(acr_now(ACR_PASSWORD, t, t + 86_400), ACR_PASSWORD);
     }
 }

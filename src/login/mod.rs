@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::auth::guard::{self, Counter, Gate, LockScope};
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::signin::{self, Factor};
-use crate::auth::{device, disabled, pending};
+use crate::auth::{device, disabled, pending, session};
 use crate::config::Config;
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::nip::{self, NipError};
@@ -678,6 +678,19 @@ pub async fn post_otp(
     let Some((id, p)) = pending::load(&state, &jar).await? else {
         return Err(AppError::bad_request("error.login_expired"));
     };
+    // A step-up stands on the session that asked for it: it dies with that session, and
+    // each code is counted on the session before it is compared (as on the account pages),
+    // so a stolen session cookie is no code-guessing oracle here either.
+    if let Some(sid) = &p.step_up_sid {
+        let counted = match session::by_sid(&state, sid).await? {
+            Some(sso) => session::reserve_guess(&state, &sso).await?,
+            None => false,
+        };
+        if !counted {
+            let jar = pending::finish(&state, jar).await?;
+            return Ok((jar, Redirect::to("/login")).into_response());
+        }
+    }
     let now = state.clock.now();
     // The account as it is now, wherever the password step left it.
     let user = state.store.find_user_by_nip(&p.nip).await?;

@@ -145,13 +145,14 @@ impl cache::Entry for ContinueEntry {
 
 /// Who may enrol, checked on every request: a signed-in person (who must still prove a
 /// factor they hold, see `post_enrol`), or a login whose password was right for an account
-/// that has no second factor at all. A password alone never adds a device next to one.
+/// that has no second factor at all. A password alone never adds a device next to one, and a
+/// step-up's pending login (started by a session, no password typed) never adds any.
 async fn enrollee(state: &AppState, jar: &CookieJar) -> Result<Option<Enrollee>, AppError> {
     if let Some(SignedIn { sso, user }) = SignedIn::load(state, jar).await? {
         return Ok(Some(Enrollee::Account { sso, user }));
     }
     if let Some((id, p)) = pending::load(state, jar).await?
-        && p.password_ok
+        && p.proves_password()
         && let Some(uid) = &p.user_id
         && let Some(user) = state.store.find_user(uid).await?
         && p.valid_for(&user)

@@ -182,12 +182,11 @@ async fn authorize_inner(
                     &s.acr,
                     level,
                 );
-                // Only a person with an authenticator is sent to the code step: the pending
-                // login it starts stands for a proven password, and with no device left it
-                // would lead to enrolment — a session must never add a factor on its own.
+                // Only a person with an authenticator is sent to the code step: a session
+                // must never add a factor on its own (its pending login never enrols).
                 if verdict == AcrVerdict::StepUp {
                     if state.store.has_second_factor(&u.id).await? {
-                        step_up = Some(u);
+                        step_up = Some((u, s.sid.clone()));
                     } else if checked.req.acr_essential {
                         return Err(fail((
                             OAuthErrorCode::UnmetAuthenticationRequirements,
@@ -202,7 +201,7 @@ async fn authorize_inner(
             }
         }
     }
-    if let Some(user) = step_up {
+    if let Some((user, sid)) = step_up {
         // The session is below the class asked for: the missing factor (an authenticator
         // code now) is asked on the login's own second step, counted like any code there.
         if checked.prompt_none {
@@ -212,10 +211,14 @@ async fn authorize_inner(
             )));
         }
         let id = super::request::save_authreq(state, &checked.req).await?;
-        let p = crate::auth::pending::Pending::proven(&user, &id, false, "");
+        let p = crate::auth::pending::Pending::step_up(&user, &id, &sid);
         let jar = crate::auth::pending::start(state, jar.clone(), &p).await?;
         let to = Redirect::to("/login/otp").into_response();
-        return Ok(with_ui_locale(&checked.req, (jar, to).into_response()));
+        return Ok(with_ui_locale(
+            state,
+            &checked.req,
+            (jar, to).into_response(),
+        ));
     }
     match usable {
         Some(s) => Ok(proceed(state, &client, &checked.req, &s, !checked.prompt_none).await?),
@@ -226,15 +229,15 @@ async fn authorize_inner(
         None => {
             let id = super::request::save_authreq(state, &checked.req).await?;
             let to = Redirect::to(&format!("/login?req={id}")).into_response();
-            Ok(with_ui_locale(&checked.req, to))
+            Ok(with_ui_locale(state, &checked.req, to))
         }
     }
 }
 
 /// Carries a `ui_locales` choice to the sign-in pages that follow (see `i18n::UI_COOKIE`).
-fn with_ui_locale(req: &AuthRequest, mut res: Response) -> Response {
+fn with_ui_locale(state: &AppState, req: &AuthRequest, mut res: Response) -> Response {
     if let Some(code) = &req.ui_locale
-        && let Ok(v) = axum::http::HeaderValue::from_str(&crate::web::i18n::ui_cookie(code))
+        && let Ok(v) = axum::http::HeaderValue::from_str(&crate::web::i18n::ui_cookie(state, code))
     {
         res.headers_mut().append(axum::http::header::SET_COOKIE, v);
     }

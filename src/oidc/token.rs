@@ -340,11 +340,13 @@ fn mint_user_tokens(
     })
 }
 
-fn auth_of(grant: &RefreshGrant) -> AuthContext {
+/// The sign-in a refresh stands on, as it stands `now`: a fresh code's `loa:3` lapses to
+/// `loa:2` with time, as a session's does (the grant keeps what was proven at sign-in).
+fn auth_of(grant: &RefreshGrant, now: i64) -> AuthContext {
     AuthContext {
         auth_time: grant.auth_time,
         amr: grant.amr.split(' ').map(str::to_string).collect(),
-        acr: grant.acr.clone(),
+        acr: crate::domain::oidc::acr_now(&grant.acr, grant.auth_time, now).to_string(),
         sid: grant.sid.clone(),
     }
 }
@@ -438,7 +440,7 @@ async fn refresh(
                 user: &user,
                 scope: &old.scope,
                 nonce: None,
-                auth: &auth_of(&old),
+                auth: &auth_of(&old, now),
             };
             let issued = mint_user_tokens(state, &t, next, old.family_id.clone())?;
             return Ok(issued.response);
@@ -490,7 +492,7 @@ async fn refresh(
         user: &user,
         scope: &scope,
         nonce: None,
-        auth: &auth_of(&grant),
+        auth: &auth_of(&grant, now),
     };
     let issued = issue_user_tokens(state, &t, Some(&grant)).await?;
     Ok(issued.response)

@@ -11,9 +11,15 @@ pub const COOKIE: &str = "gerbang_lang";
 /// is removed when the answer goes back to the service (or the person picks a language).
 pub const UI_COOKIE: &str = "gerbang_ui_locale";
 
-/// The `Set-Cookie` value that carries a `ui_locales` choice through a sign-in.
-pub fn ui_cookie(code: &str) -> String {
-    format!("{UI_COOKIE}={code}; Path=/; Max-Age=1800; HttpOnly; SameSite=Lax")
+/// How long a `ui_locales` choice lasts: as long as a pending authorization request.
+const UI_COOKIE_SECS: i64 = 30 * 60;
+
+/// The `Set-Cookie` value that carries a `ui_locales` choice through a sign-in, built like
+/// every other cookie of Gerbang's (`Secure` when the issuer is https).
+pub fn ui_cookie(state: &crate::state::AppState, code: &str) -> String {
+    let mut c = crate::web::cookie::cookie(state, UI_COOKIE, code.to_string());
+    c.set_max_age(time::Duration::seconds(UI_COOKIE_SECS));
+    c.to_string()
 }
 
 /// The `Set-Cookie` value that ends it.

@@ -7,6 +7,7 @@ mod common;
 
 mod account;
 mod activation;
+mod attacks;
 mod attacks_signin;
 mod cli;
 mod e2e;
@@ -35,3 +36,4 @@ mod replicas;
 mod reset_flow;
 mod services;
 mod signin;
+mod stepup;
