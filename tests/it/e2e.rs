@@ -47,17 +47,52 @@ async fn otp(State(w): State<Shared>, UrlPath(nip): UrlPath<String>) -> String {
     w.server.otp(&nip)
 }
 
-/// The test-side endpoint the browser scripts ask for captcha answers, mailed codes and OTPs.
-pub(crate) async fn start_helper(world: Shared) -> String {
-    let app = axum::Router::new()
+/// The test-side endpoint's routes every browser script may ask: captcha answers, mailed
+/// codes and OTPs. A scenario adds its own routes to these before serving them.
+pub(crate) fn helper_routes() -> axum::Router<Shared> {
+    axum::Router::new()
         .route("/captcha/{id}", axum::routing::get(captcha))
         .route("/mail/{to}", axum::routing::get(mail))
         .route("/otp/{nip}", axum::routing::get(otp))
-        .with_state(world);
+}
+
+/// Serves a helper endpoint on loopback; returns its base URL.
+pub(crate) async fn serve_helper(routes: axum::Router<Shared>, world: Shared) -> String {
+    let app = routes.with_state(world);
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     base
+}
+
+/// Runs a browser script of `tests/interop/` with its environment; prints and returns what
+/// it reported (`{steps, ms}`).
+pub(crate) async fn run_script(
+    file: &str,
+    label: &str,
+    env: &[(String, String)],
+) -> serde_json::Value {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let got = crate::common::tools::script(Path::new("node"), file, &env).await;
+    eprintln!("{label}: {got}");
+    got
+}
+
+/// A helpdesk officer of agency 4011, where `add_user` puts everyone: their NIP.
+pub(crate) async fn add_officer(server: &TestServer) -> String {
+    let (staff, staff_id) = server.add_user(Some(PASSWORD)).await;
+    server
+        .state
+        .store
+        .grant_role(&staff_id, "helpdesk", "4011")
+        .await
+        .unwrap();
+    staff
+}
+
+/// The test-side endpoint with the common routes only.
+pub(crate) async fn start_helper(world: Shared) -> String {
+    serve_helper(helper_routes(), world).await
 }
 
 /// The two demo services (`demo.mjs`), registered as Gerbang clients.
@@ -165,20 +200,12 @@ async fn journey(kind: &str, lang: &str, viewport: &str) {
         target_id = id;
     } else {
         _demo = None;
-        let (staff, staff_id) = server.add_user(Some(PASSWORD)).await;
+        let staff = add_officer(server).await;
         let (nip, id) = server.add_user(Some(PASSWORD)).await;
-        server
-            .state
-            .store
-            .grant_role(&staff_id, "helpdesk", "4011")
-            .await
-            .unwrap();
         env.extend([("STAFF_NIP".into(), staff), ("NIP".into(), nip)]);
         target_id = id;
     }
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let got = crate::common::tools::script(Path::new("node"), "journey.mjs", &env).await;
-    eprintln!("{run}: {got}");
+    let got = run_script("journey.mjs", &run, &env).await;
     let devices = server.state.store.list_totp(&target_id).await.unwrap();
     if kind == "user" {
         assert_eq!(devices.len(), 1, "the person enrolled one authenticator");

@@ -4,12 +4,11 @@
 //! keeps the page mid-sign-in (`req`), mid-reset (NIP and code) and in the helpdesk console
 //! (`?nip=`). Screenshots: `target/e2e/activation-<journey>-<lang>-<size>/`.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::common::tools::ready;
 use crate::common::*;
-use crate::e2e::{World, script_env, shots, start_demo, start_helper};
+use crate::e2e::{World, add_officer, run_script, script_env, shots, start_demo, start_helper};
 
 async fn journey(kind: &str, lang: &str, viewport: &str) {
     if !ready("node") || !ready("chromium") {
@@ -39,21 +38,12 @@ async fn journey(kind: &str, lang: &str, viewport: &str) {
         person = id;
     } else {
         _demo = None;
-        let (staff, staff_id) = server.add_user(Some(PASSWORD)).await;
+        let staff = add_officer(server).await;
         let (nip, id) = server.add_user(Some(PASSWORD)).await;
-        server
-            .state
-            .store
-            .grant_role(&staff_id, "helpdesk", "4011")
-            .await
-            .unwrap();
         env.extend([("STAFF_NIP".into(), staff), ("NIP".into(), nip)]);
         person = id;
     }
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let got =
-        crate::common::tools::script(Path::new("node"), "activation-journeys.mjs", &env).await;
-    eprintln!("{run}: {got}");
+    let got = run_script("activation-journeys.mjs", &run, &env).await;
     let steps = got["steps"].as_array().unwrap();
     if kind == "service" {
         assert!(steps.iter().any(|s| s == "service"), "{got}");

@@ -6,13 +6,12 @@
 //! the portal's front-channel endpoint must have been loaded with Gerbang's `iss` and the
 //! session's `sid`, and the portal's own session must be over.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::common::tools::{interop_dir, ready};
 use crate::common::*;
-use crate::e2e::{World, script_env, shots, start_helper};
+use crate::e2e::{World, run_script, script_env, shots, start_helper};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const SECRET: &str = "legacy-portal-secret-that-is-long-enough-0123";
@@ -68,9 +67,7 @@ async fn legacy_portal_form_post_and_frontchannel_logout() {
         ("LEGACY".into(), legacy.clone()),
         ("NIP".into(), nip.clone()),
     ]);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let got = crate::common::tools::script(Path::new("node"), "modes-legacy.mjs", &env).await;
-    eprintln!("legacy portal: {got}");
+    let got = run_script("modes-legacy.mjs", "legacy portal", &env).await;
 
     // What the portal saw: the code in a POST, one sign-in, and a front-channel call with
     // Gerbang's issuer and that sign-in's `sid`.

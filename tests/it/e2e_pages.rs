@@ -5,25 +5,12 @@
 //! confirmation, recovery-code download, otpauth link, applicable helpdesk actions, the
 //! request id on the error page, the console link for staff, the step-up keeping the person).
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::common::tools::ready;
 use crate::common::*;
-use crate::e2e::{Shared, World, script_env, shots};
+use crate::e2e::{Shared, World, helper_routes, run_script, script_env, serve_helper, shots};
 use axum::extract::{Path as UrlPath, State};
-use axum::http::StatusCode;
-
-async fn captcha(State(w): State<Shared>, UrlPath(id): UrlPath<String>) -> (StatusCode, String) {
-    match captcha_answer_for(&w.server, &id).await {
-        Some(answer) => (StatusCode::OK, answer),
-        None => (StatusCode::NOT_FOUND, String::new()),
-    }
-}
-
-async fn otp(State(w): State<Shared>, UrlPath(nip): UrlPath<String>) -> String {
-    w.server.otp(&nip)
-}
 
 /// The code an authenticator holding `secret` (base32) shows at the server's time: the
 /// test's clock moves ahead of the browser's when fresh codes are drawn.
@@ -38,18 +25,12 @@ async fn advance(State(w): State<Shared>, UrlPath(secs): UrlPath<i64>) -> &'stat
     "ok"
 }
 
-/// This tour's helper endpoint: captcha answers, OTPs, a new device's code, the clock.
+/// This tour's helper endpoint: the common routes, a new device's code and the clock.
 async fn start_tour_helper(world: Shared) -> String {
-    let app = axum::Router::new()
-        .route("/captcha/{id}", axum::routing::get(captcha))
-        .route("/otp/{nip}", axum::routing::get(otp))
+    let routes = helper_routes()
         .route("/totp/{secret}", axum::routing::get(totp))
-        .route("/advance/{secs}", axum::routing::get(advance))
-        .with_state(world);
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    base
+        .route("/advance/{secs}", axum::routing::get(advance));
+    serve_helper(routes, world).await
 }
 
 async fn tour(lang: &str, viewport: &str) {
@@ -97,9 +78,7 @@ async fn tour(lang: &str, viewport: &str) {
         ("LOCKED_NIP".into(), locked),
         ("DISABLED_NIP".into(), disabled),
     ]);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let got = crate::common::tools::script(Path::new("node"), "pages-tour.mjs", &env).await;
-    eprintln!("{run}: {got}");
+    let got = run_script("pages-tour.mjs", &run, &env).await;
     let steps: Vec<&str> = got["steps"]
         .as_array()
         .unwrap()

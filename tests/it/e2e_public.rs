@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::common::tools::{interop_dir, ready, script};
 use crate::common::*;
-use crate::e2e::{World, script_env, shots, start_helper};
+use crate::e2e::{World, run_script, script_env, shots, start_helper};
 use axum::http::header::CONTENT_TYPE;
 use gerbang::store::clients::AuthMethod;
 use reqwest::cookie::CookieStore;
@@ -71,9 +71,7 @@ async fn a_single_page_app_signs_in_renews_and_signs_out_in_chromium() {
         ("NIP".into(), nip),
         ("CLIENT_ID".into(), "spa".into()),
     ]);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let got = script(Path::new("node"), "public-spa.mjs", &env).await;
-    eprintln!("public-spa: {got}");
+    let got = run_script("public-spa.mjs", "public-spa", &env).await;
     let steps = got["steps"].as_array().unwrap();
     for step in [
         "spa-signed-in",

@@ -3,25 +3,14 @@
 //! locked), a browser lock the helpdesk sees and lifts, an office behind one NAT, and "new
 //! image" keeping what was typed. Screenshots: `target/e2e/signin-<lang>-<size>/`.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::common::tools::ready;
 use crate::common::*;
-use crate::e2e::{Shared, World, script_env, shots};
+use crate::e2e::{
+    Shared, World, add_officer, helper_routes, run_script, script_env, serve_helper, shots,
+};
 use axum::extract::{Path as UrlPath, State};
-use axum::http::StatusCode;
-
-async fn captcha(State(w): State<Shared>, UrlPath(id): UrlPath<String>) -> (StatusCode, String) {
-    match captcha_answer_for(&w.server, &id).await {
-        Some(answer) => (StatusCode::OK, answer),
-        None => (StatusCode::NOT_FOUND, String::new()),
-    }
-}
-
-async fn otp(State(w): State<Shared>, UrlPath(nip): UrlPath<String>) -> String {
-    w.server.otp(&nip)
-}
 
 /// The code of the test authenticator `minutes` away from the server's clock: a phone whose
 /// clock is that far off.
@@ -42,17 +31,12 @@ async fn wrong_code(State(w): State<Shared>) -> String {
         .unwrap()
 }
 
+/// The common helper routes, and phones with wrong clocks.
 async fn start_helper(world: Shared) -> String {
-    let app = axum::Router::new()
-        .route("/captcha/{id}", axum::routing::get(captcha))
-        .route("/otp/{nip}", axum::routing::get(otp))
+    let routes = helper_routes()
         .route("/otp-off/{minutes}", axum::routing::get(otp_off))
-        .route("/wrong-code", axum::routing::get(wrong_code))
-        .with_state(world);
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    base
+        .route("/wrong-code", axum::routing::get(wrong_code));
+    serve_helper(routes, world).await
 }
 
 async fn signin_journeys(lang: &str, viewport: &str) {
@@ -65,13 +49,7 @@ async fn signin_journeys(lang: &str, viewport: &str) {
     let server = &world.server;
     let (nip, nip_id) = server.add_user(Some(PASSWORD)).await;
     let (office, _) = server.add_user(Some(PASSWORD)).await;
-    let (staff, staff_id) = server.add_user(Some(PASSWORD)).await;
-    server
-        .state
-        .store
-        .grant_role(&staff_id, "helpdesk", "4011")
-        .await
-        .unwrap();
+    let staff = add_officer(server).await;
     let run = format!("signin-{lang}-{viewport}");
     let dir = shots(&run);
     let mut env = script_env(server, &helper, lang, viewport, &dir);
@@ -80,9 +58,7 @@ async fn signin_journeys(lang: &str, viewport: &str) {
         ("OFFICE_NIP".into(), office),
         ("STAFF_NIP".into(), staff),
     ]);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let got = crate::common::tools::script(Path::new("node"), "signin-journeys.mjs", &env).await;
-    eprintln!("{run}: {got}");
+    let got = run_script("signin-journeys.mjs", &run, &env).await;
     let steps = got["steps"].as_array().unwrap();
     for step in [
         "clock-behind",
