@@ -583,7 +583,10 @@ pub async fn post_password(
 }
 
 /// Ends every other session and every half-done login of the person (a step-up started
-/// by a stolen session among them), as a new password does.
+/// by a stolen session among them), as a new password does, and every refresh grant that
+/// did not come from this session, `offline_access` ones included: this is what a person
+/// presses after a suspected takeover, and an offline grant obtained by the intruder (even
+/// from a session that has ended since) would otherwise keep their access for weeks.
 async fn end_other_sessions(state: &AppState, current: &SsoSession) -> Result<(), AppError> {
     for s in session::list_for_user(state, &current.user_id).await? {
         if s.sid != current.sid {
@@ -591,6 +594,10 @@ async fn end_other_sessions(state: &AppState, current: &SsoSession) -> Result<()
         }
     }
     crate::auth::pending::end_all_for_user(state, &current.user_id).await?;
+    state
+        .store
+        .revoke_user_refresh_except_session(&current.user_id, &current.sid, state.clock.now())
+        .await?;
     Ok(())
 }
 
@@ -828,6 +835,13 @@ pub async fn post_end_session(
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
     }
     session::end_by_sid(&state, &f.sid).await?;
+    if f.sid != sso.sid {
+        // Ended by its owner from elsewhere: what it obtained ends too, offline included.
+        state
+            .store
+            .revoke_user_session_refresh(&user.id, &f.sid, state.clock.now())
+            .await?;
+    }
     if f.sid == sso.sid {
         let jar = session::end(&state, jar).await?;
         return Ok((jar, Redirect::to("/login")).into_response());

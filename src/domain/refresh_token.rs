@@ -71,9 +71,40 @@ pub fn parse(value: &str) -> Option<Presented> {
     })
 }
 
+/// When a new grant ends: its lifetime (`ttl` from `now`), and, unless it was granted
+/// `offline_access`, never after the end of the sign-in session it came from. Stored with
+/// the grant, so a refresh needs no session lookup; sessions never slide (their
+/// `expires_at` is fixed at sign-in), so the session's end is known when the grant is made.
+pub fn grant_expires_at(now: i64, ttl: i64, scope: &str, session_ends_at: i64) -> i64 {
+    let own = now.saturating_add(ttl);
+    if crate::domain::oidc::has_scope(scope, "offline_access") {
+        own
+    } else {
+        own.min(session_ends_at)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grant_ends_with_its_session_unless_offline() {
+        // Session ends before the refresh lifetime: the session's end wins.
+        assert_eq!(grant_expires_at(100, 1000, "openid profile", 500), 500);
+        // Refresh lifetime shorter than the session: the lifetime wins.
+        assert_eq!(grant_expires_at(100, 200, "openid", 500), 300);
+        // offline_access: the session's end does not bound it.
+        assert_eq!(
+            grant_expires_at(100, 1000, "openid offline_access profile", 500),
+            1100
+        );
+        // A word that only contains it is not the scope.
+        assert_eq!(
+            grant_expires_at(100, 1000, "openid offline_accessx", 500),
+            500
+        );
+    }
 
     #[test]
     fn a_formatted_token_parses_back() {

@@ -1,10 +1,12 @@
 //! `/logout`: RP-initiated logout (OIDC RP-Initiated Logout 1.0) and the launcher's sign-out.
 //!
-//! With an `id_token_hint` that is one of our ID tokens (expired or not) for the person
-//! signed in in this browser, the relying party has shown the request concerns this very
-//! session, so it ends at once. Anything else — no hint, another person's ID token, an
-//! access or logout token — only shows a confirmation form: a stray `<img src=/logout?…>`
-//! on another site, carrying a token the attacker holds, must not sign anyone out.
+//! With an `id_token_hint` that is one of our ID tokens (expired or not) issued in this
+//! browser's very session (its `sid` and `sub` are this session's), the relying party has
+//! shown the request concerns this session, so it ends at once (RP-Initiated Logout 1.0
+//! §2). Anything else — no hint, an ID token of the same person from another session (any
+//! service they ever signed in to holds one), another person's, an access or logout token
+//! — only shows a confirmation form: a stray `<img src=/logout?…>` on another site,
+//! carrying a token the attacker holds, must not sign anyone out.
 //! Only this browser's session ever ends here: a hint's `sid` never reaches another one.
 
 use std::collections::HashMap;
@@ -46,19 +48,27 @@ struct LogoutRequest {
     redirect: Option<String>,
     state: Option<String>,
     client_id: Option<String>,
-    /// `sub` of a verified `id_token_hint` that is an ID token.
-    hinted_sub: Option<String>,
+    /// `sub` and `sid` of a verified `id_token_hint` that is an ID token.
+    hint: Option<Hint>,
+}
+
+struct Hint {
+    sub: String,
+    /// Absent from an ID token that names no session: then it names none of ours.
+    sid: Option<String>,
 }
 
 impl LogoutRequest {
-    /// Whether the hint names the person of this browser's session (or there is no session,
-    /// so nothing can be ended by mistake): then no confirmation is needed.
+    /// Whether the hint was issued in this browser's session, same `sid` and same person
+    /// (or there is no session, so nothing can be ended by mistake): then no confirmation
+    /// is needed. The person alone is not enough: their ID token from another session is
+    /// held by every service they signed in to there.
     async fn hint_fits(&self, state: &AppState, jar: &CookieJar) -> Result<bool, AppError> {
-        let Some(sub) = &self.hinted_sub else {
+        let Some(hint) = &self.hint else {
             return Ok(false);
         };
         Ok(match session::current(state, jar).await? {
-            Some(s) => &s.user_id == sub,
+            Some(s) => s.user_id == hint.sub && hint.sid.as_deref() == Some(s.sid.as_str()),
             None => true,
         })
     }
@@ -70,9 +80,9 @@ async fn validate(
 ) -> Result<LogoutRequest, AppError> {
     let bad = AppError::bad_request("error.bad_logout");
     let mut client_id = param(params, "client_id").map(str::to_string);
-    let mut hinted_sub = None;
-    if let Some(hint) = param(params, "id_token_hint") {
-        match super::tokens::verify_id_token_hint(state, hint) {
+    let mut hint = None;
+    if let Some(raw) = param(params, "id_token_hint") {
+        match super::tokens::verify_id_token_hint(state, raw) {
             Ok(claims) => {
                 let aud = claims
                     .get("aud")
@@ -82,10 +92,11 @@ async fn validate(
                     return Err(bad);
                 }
                 client_id = aud;
-                hinted_sub = claims
-                    .get("sub")
-                    .and_then(|s| s.as_str())
-                    .map(str::to_string);
+                let text = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                hint = text("sub").map(|sub| Hint {
+                    sub,
+                    sid: text("sid"),
+                });
             }
             // Ours but not an ID token: no proof of anything, so the person is asked.
             Err(TokenError::NotIdToken) => {}
@@ -111,7 +122,7 @@ async fn validate(
         redirect,
         state: param(params, "state").map(str::to_string),
         client_id,
-        hinted_sub,
+        hint,
     })
 }
 

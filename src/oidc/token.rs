@@ -164,7 +164,10 @@ async fn authorization_code(
         nonce: grant.nonce.as_deref(),
         auth: &auth,
     };
-    let issued = issue_user_tokens(state, &t, None).await?;
+    let new = Grant::New {
+        session_ends_at: grant.session_expires_at,
+    };
+    let issued = issue_user_tokens(state, &t, new).await?;
     if client.backchannel_logout_uri.is_some() {
         state
             .store
@@ -223,12 +226,19 @@ struct UserTokens<'a> {
     auth: &'a AuthContext,
 }
 
-/// Mints and stores a user's tokens: a new grant (`successor_of` None) or the rotation of
-/// `successor_of`, which keeps its family and the family's absolute expiry.
+/// Which grant tokens are issued for.
+enum Grant<'a> {
+    /// A new grant from a code; `session_ends_at` is when the code's sign-in session ends.
+    New { session_ends_at: i64 },
+    /// The rotation of a family, which keeps its family and the family's absolute expiry.
+    Rotate(&'a RefreshGrant),
+}
+
+/// Mints and stores a user's tokens: a new grant or the rotation of an existing one.
 async fn issue_user_tokens(
     state: &AppState,
     t: &UserTokens<'_>,
-    successor_of: Option<&RefreshGrant>,
+    grant: Grant<'_>,
 ) -> Result<Issued, OAuthError> {
     let UserTokens {
         client,
@@ -238,16 +248,26 @@ async fn issue_user_tokens(
         ..
     } = *t;
     let now = state.clock.now();
-    let (family_id, generation, expires_at) = match successor_of {
-        Some(old) => (old.family_id.clone(), old.generation + 1, old.expires_at),
-        None => (new_family_id(), 0, now + refresh_ttl(state, client)),
+    let (family_id, generation, expires_at) = match grant {
+        Grant::Rotate(old) => (old.family_id.clone(), old.generation + 1, old.expires_at),
+        // Bounded by the session's end here, once: a refresh then checks only the row.
+        Grant::New { session_ends_at } => (
+            new_family_id(),
+            0,
+            refresh_token::grant_expires_at(
+                now,
+                refresh_ttl(state, client),
+                scope,
+                session_ends_at,
+            ),
+        ),
     };
     let refresh = refresh_token::format(&family_id, generation, &random_token());
     let hash = sha256_hex(&refresh);
     // Minted before storing, so a signing failure stores no token that nobody received.
     let issued = mint_user_tokens(state, t, refresh, family_id.clone())?;
-    match successor_of {
-        None => {
+    match grant {
+        Grant::New { .. } => {
             let grant = RefreshGrant {
                 family_id,
                 generation,
@@ -263,7 +283,7 @@ async fn issue_user_tokens(
             };
             state.store.insert_refresh(&grant, now).await?;
         }
-        Some(old) => {
+        Grant::Rotate(old) => {
             if !state.store.rotate_refresh(old, &hash, now).await? {
                 // A parallel request spent the same token first: a replay.
                 state.store.revoke_family(&family_id, now).await?;
@@ -494,7 +514,7 @@ async fn refresh(
         nonce: None,
         auth: &auth_of(&grant, now),
     };
-    let issued = issue_user_tokens(state, &t, Some(&grant)).await?;
+    let issued = issue_user_tokens(state, &t, Grant::Rotate(&grant)).await?;
     Ok(issued.response)
 }
 

@@ -330,6 +330,47 @@ impl Store {
         Ok(r.rows_affected())
     }
 
+    /// Ends every grant of a user that did not come from session `keep_sid`,
+    /// `offline_access` included ("end all other sessions" on the account page: after a
+    /// suspected takeover, an offline grant obtained elsewhere is what an intruder keeps).
+    pub async fn revoke_user_refresh_except_session(
+        &self,
+        user_id: &str,
+        keep_sid: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $3
+             WHERE user_id = $1 AND sid <> $2 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(keep_sid)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Ends every grant of one session of a user, `offline_access` included (that session
+    /// ended by its owner from the account page of another one).
+    pub async fn revoke_user_session_refresh(
+        &self,
+        user_id: &str,
+        sid: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $3
+             WHERE user_id = $1 AND sid = $2 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(sid)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     pub async fn revoke_user_refresh(&self, user_id: &str, now: i64) -> Result<u64, StoreError> {
         revoke_user(&self.pool, user_id, now).await
     }
@@ -377,12 +418,14 @@ mod tests {
         ] {
             sqlx::query(
                 "INSERT INTO refresh_tokens (hash, family_id, user_id, client_id, scope, sid, auth_time, amr, acr, created_at, expires_at, used_at, revoked_at)
-                 VALUES ($1, 'fam', 'u1', 'c1', 'openid', 'sid1', 1, 'pwd otp', '', 1, $2, $3, $4)",
+                 VALUES ($1, 'fam', 'u1', 'c1', 'openid', 'sid1', $5, 'pwd otp', '', 1, $2, $3, $4)",
             )
             .bind(sha256_hex(token))
             .bind(expires)
             .bind(used)
             .bind(revoked)
+            // Signed in just now: migration 0013 bounds a grant by its session's end.
+            .bind(now)
             .execute(&mut conn)
             .await
             .unwrap();
@@ -407,15 +450,74 @@ mod tests {
         store.close().await;
     }
 
-    #[tokio::test]
-    async fn upgrade_keeps_only_live_tokens_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/g.db?mode=rwc", dir.path().display());
-        upgrade_keeps_only_live_tokens(&url, &SQLITE_MIGRATIONS).await;
+    /// Migration 0013 on live grants made before it: one without `offline_access` is
+    /// bounded by the end its session had at the latest (auth_time + the default 10 h); an
+    /// offline one, one already shorter, and a revoked one are left as they were.
+    async fn upgrade_bounds_grants_by_their_session(url: &str, migrator: &sqlx::migrate::Migrator) {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        migrator.run_to(11, &mut conn).await.unwrap();
+        let (t, day) = (1_000_000_i64, 86_400_i64);
+        for (family, scope, expires, revoked) in [
+            ("bound", "openid profile", t + 30 * day, None),
+            (
+                "offline",
+                "openid offline_access profile",
+                t + 30 * day,
+                None,
+            ),
+            ("short", "openid", t + 3600, None),
+            ("revoked", "openid", t + 30 * day, Some(t)),
+        ] {
+            sqlx::query(
+                "INSERT INTO refresh_families (family_id, current_hash, generation, user_id, client_id, scope, sid, auth_time, amr, acr, created_at, rotated_at, expires_at, revoked_at)
+                 VALUES ($1, 'h', 0, 'u1', 'c1', $2, 'sid1', $3, 'pwd otp', '', $3, $3, $4, $5)",
+            )
+            .bind(family)
+            .bind(scope)
+            .bind(t)
+            .bind(expires)
+            .bind(revoked)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+        let store = Store::connect(url, 2, std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
+        for (family, want) in [
+            ("bound", t + 36_000),
+            ("offline", t + 30 * day),
+            ("short", t + 3600),
+            ("revoked", t + 30 * day),
+        ] {
+            let got: i64 =
+                sqlx::query_scalar("SELECT expires_at FROM refresh_families WHERE family_id = $1")
+                    .bind(family)
+                    .fetch_one(&store.pool)
+                    .await
+                    .unwrap();
+            assert_eq!(got, want, "{family}");
+        }
+        store.close().await;
     }
 
     #[tokio::test]
-    async fn upgrade_keeps_only_live_tokens_postgres() {
+    async fn upgrade_bounds_grants_by_their_session_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/g.db?mode=rwc", dir.path().display());
+        upgrade_bounds_grants_by_their_session(&url, &SQLITE_MIGRATIONS).await;
+    }
+
+    #[tokio::test]
+    async fn upgrade_bounds_grants_by_their_session_postgres() {
+        upgrade_bounds_grants_by_their_session(&postgres_schema().await, &POSTGRES_MIGRATIONS)
+            .await;
+    }
+
+    /// A fresh schema on the test PostgreSQL, as a connection URL.
+    async fn postgres_schema() -> String {
         let admin = std::env::var("GERBANG_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
@@ -427,7 +529,18 @@ mod tests {
             .unwrap();
         conn.close().await.unwrap();
         let sep = if admin.contains('?') { '&' } else { '?' };
-        let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
-        upgrade_keeps_only_live_tokens(&url, &POSTGRES_MIGRATIONS).await;
+        format!("{admin}{sep}options=-c%20search_path%3D{schema}")
+    }
+
+    #[tokio::test]
+    async fn upgrade_keeps_only_live_tokens_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/g.db?mode=rwc", dir.path().display());
+        upgrade_keeps_only_live_tokens(&url, &SQLITE_MIGRATIONS).await;
+    }
+
+    #[tokio::test]
+    async fn upgrade_keeps_only_live_tokens_postgres() {
+        upgrade_keeps_only_live_tokens(&postgres_schema().await, &POSTGRES_MIGRATIONS).await;
     }
 }

@@ -983,8 +983,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "account.confirm_end_one",
-        "Sesi ini akan keluar dari Gerbang ASN. Layanan yang dibuka di sana meminta masuk lagi.",
-        "This session will be signed out of Gerbang ASN. Services opened there will ask to sign in again.",
+        "Sesi ini akan keluar dari Gerbang ASN. Layanan yang dibuka di sana, juga aplikasi yang tetap masuk, meminta masuk lagi.",
+        "This session will be signed out of Gerbang ASN. Services opened there, apps that stay signed in too, will ask to sign in again.",
     ),
     (
         "account.confirm_end_this",
@@ -993,8 +993,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "account.confirm_end_all",
-        "Semua sesi lain (peramban dan perangkat lain) akan keluar. Sesi ini tetap masuk.",
-        "Every other session (other browsers and devices) will be signed out. This one stays signed in.",
+        "Semua sesi lain (peramban dan perangkat lain) akan keluar, juga aplikasi yang tetap masuk kecuali yang masuk dari sesi ini. Sesi ini tetap masuk.",
+        "Every other session (other browsers and devices) will be signed out, and so will apps that stay signed in, except those signed in from this session. This one stays signed in.",
     ),
     (
         "account.confirm_revoke",

@@ -1,0 +1,129 @@
+//! Issue 24 item 10: RP-initiated logout (RP-Initiated Logout 1.0 §2) ends this browser's
+//! session at once only for an `id_token_hint` issued in that very session (its `sid`). An
+//! ID token of the same person from another session — which every service they signed in
+//! to there holds — and another person's only show the confirmation page, which carries
+//! the service's `post_logout_redirect_uri` and `state` through, in both languages.
+
+use crate::common::*;
+use serde_json::Value;
+
+scenarios!(logout_ends_at_once_only_for_a_hint_of_this_session);
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A browser of `nip` signed in for `dms`, and the ID token `dms` got there.
+async fn signed_in(server: &TestServer, secret: &str, nip: &str) -> (reqwest::Client, String) {
+    let b = browser();
+    let res = login_through(
+        server,
+        &b,
+        &authorize_url(server, "dms", "openid"),
+        nip,
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(res.status(), 302);
+    let code = query_param(&location(&res), "code").unwrap();
+    let t: Value = exchange_code(server, "dms", secret, &code).await;
+    (b, t["id_token"].as_str().unwrap().to_string())
+}
+
+/// Whether `b` still has an SSO session (a silent authorization gives a code).
+async fn alive(server: &TestServer, b: &reqwest::Client) -> bool {
+    let url = format!("{}&prompt=none", authorize_url(server, "dms", "openid"));
+    let res = b.get(url).send().await.unwrap();
+    query_param(&location(&res), "code").is_some()
+}
+
+fn logout_url(server: &TestServer, hint: &str, extra: &str) -> String {
+    server.url(&format!(
+        "/logout?id_token_hint={}&post_logout_redirect_uri={}&state=st4te{extra}",
+        enc(hint),
+        enc(POST_LOGOUT)
+    ))
+}
+
+async fn logout_ends_at_once_only_for_a_hint_of_this_session(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let (other_nip, _) = server.add_user(Some(PASSWORD)).await;
+    let secret = server
+        .add_client("dms", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let (here, here_token) = signed_in(&server, &secret, &nip).await;
+    let (there, there_token) = signed_in(&server, &secret, &nip).await;
+    let (_, other_token) = signed_in(&server, &secret, &other_nip).await;
+    let sid = |t: &str| jwt_part(t, 1)["sid"].as_str().unwrap().to_string();
+    assert_ne!(sid(&here_token), sid(&there_token));
+    assert_eq!(
+        jwt_part(&here_token, 1)["sub"],
+        jwt_part(&there_token, 1)["sub"]
+    );
+    let then = format!("{POST_LOGOUT}?state=st4te");
+
+    // The same person's ID token from another session, and another person's: asked first,
+    // in either language, the service's return address and state kept in the form.
+    for (what, hint) in [
+        ("same person, another session", &there_token),
+        ("another person", &other_token),
+    ] {
+        for (extra, button) in [("", "Ya, keluar"), ("&ui_locales=en", "Yes, sign out")] {
+            let res = here
+                .get(logout_url(&server, hint, extra))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                res.status(),
+                200,
+                "{what}: the confirmation page, no redirect"
+            );
+            let page = res.text().await.unwrap();
+            assert!(page.contains(button), "{what} {extra}: {page}");
+            assert_eq!(hidden(&page, "post_logout_redirect_uri"), POST_LOGOUT);
+            assert_eq!(hidden(&page, "state"), "st4te");
+            assert_eq!(hidden(&page, "client_id"), "dms");
+            assert!(
+                alive(&server, &here).await,
+                "{what} ended the session unasked"
+            );
+        }
+    }
+    // Confirmed: this session ends, and the browser goes back to the service with its state.
+    let page = here
+        .get(logout_url(&server, &there_token, ""))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = here
+        .post(server.url("/logout"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("post_logout_redirect_uri", POST_LOGOUT.to_string()),
+            ("state", "st4te".to_string()),
+            ("client_id", "dms".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), then);
+    assert!(!alive(&server, &here).await, "confirmed: signed out");
+    assert!(
+        alive(&server, &there).await,
+        "the other session is not touched"
+    );
+
+    // The hint of this very session: signed out at once, back to the service.
+    let res = there
+        .get(logout_url(&server, &there_token, ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), then);
+    assert!(!alive(&server, &there).await);
+}
