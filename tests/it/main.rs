@@ -16,6 +16,7 @@ mod e2e_modes;
 mod e2e_pages;
 mod e2e_public;
 mod e2e_signin;
+mod files;
 mod finished_pages;
 mod helpdesk_scope;
 mod interop;
