@@ -7,6 +7,7 @@ mod common;
 
 mod account;
 mod activation;
+mod at_rest;
 mod attacks;
 mod attacks_signin;
 mod cli;
