@@ -271,8 +271,7 @@ async fn sqlite_loses_no_write_when_other_programs_open_the_live_file() {
         "3",
         "the server's writes are there after the restart"
     );
-    // The restarted server itself reads them: a right password for the CLI's person goes on
-    // to the second step (enrolment), not to "wrong password".
+    // The restarted server writes on, where others see it.
     let status = wrong_password(&server.base, &nip).await;
     assert!(status.is_success() || status.is_client_error(), "{status}");
     assert_eq!(external_query(&db, FAILURES), "4");
