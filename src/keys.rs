@@ -20,6 +20,19 @@ pub enum KeyError {
     Manifest(#[from] serde_json::Error),
     #[error("key {0}: {1}")]
     Key(String, String),
+    #[error(
+        "key ring manifest names the key id {0:?}: a key id is 1 to 128 letters, digits, '-' or '_'"
+    )]
+    BadKid(String),
+}
+
+/// A key id names a file in the key folder, so it must never be a path: only the characters
+/// of a JWK thumbprint (base64url), at most 128 of them.
+fn valid_kid(kid: &str) -> bool {
+    (1..=128).contains(&kid.len())
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// One entry of `keys/ring.json`.
@@ -53,7 +66,8 @@ pub const ALGORITHMS: [Algorithm; 2] = [Algorithm::ES256, Algorithm::RS256];
 impl KeyRing {
     /// Loads the ring, generating development keys (and saying so) when the directory is empty.
     pub fn load_or_generate(dir: &Path, now: i64) -> Result<Self, KeyError> {
-        std::fs::create_dir_all(dir).map_err(|e| KeyError::Io(dir.into(), e))?;
+        // 0700 whatever the umask: whoever can write here can publish a key of their own.
+        crate::private_fs::create_dir(dir).map_err(|e| KeyError::Io(dir.into(), e))?;
         let manifest = dir.join(MANIFEST);
         if !manifest.exists() {
             let entries = ALGORITHMS
@@ -256,7 +270,7 @@ fn generate(dir: &Path, alg: Algorithm, now: i64, sign_from: i64) -> Result<Entr
         .and_then(|j| j.thumbprint(ThumbprintHash::SHA256))
         .map_err(|e| KeyError::Key(format!("{alg:?}"), e.to_string()))?;
     let path = dir.join(format!("{kid}.pem"));
-    write_private(&path, pem.as_bytes())?;
+    write_private(&path, pem.as_bytes(), true)?;
     Ok(Entry {
         kid,
         alg,
@@ -268,13 +282,18 @@ fn generate(dir: &Path, alg: Algorithm, now: i64, sign_from: i64) -> Result<Entr
 fn read_manifest(dir: &Path) -> Result<Vec<Entry>, KeyError> {
     let path = dir.join(MANIFEST);
     let raw = std::fs::read(&path).map_err(|e| KeyError::Io(path, e))?;
-    Ok(serde_json::from_slice(&raw)?)
+    let entries: Vec<Entry> = serde_json::from_slice(&raw)?;
+    // Checked before any id is joined to the folder (loading, or removing on rotation).
+    if let Some(bad) = entries.iter().find(|e| !valid_kid(&e.kid)) {
+        return Err(KeyError::BadKid(bad.kid.clone()));
+    }
+    Ok(entries)
 }
 
 fn write_manifest(dir: &Path, entries: &[Entry]) -> Result<(), KeyError> {
     let tmp = dir.join(format!("{MANIFEST}.tmp"));
     let body = serde_json::to_vec_pretty(entries)?;
-    std::fs::write(&tmp, body).map_err(|e| KeyError::Io(tmp.clone(), e))?;
+    write_private(&tmp, &body, false)?;
     // Rename is atomic: a server reloading the ring never reads half a manifest.
     std::fs::rename(&tmp, dir.join(MANIFEST)).map_err(|e| KeyError::Io(tmp, e))
 }
@@ -290,20 +309,16 @@ fn load_or_create_secret(dir: &Path) -> Result<[u8; 32], KeyError> {
             .map_err(|_| KeyError::Key(SECRET.into(), "must hold 32 bytes".into()));
     }
     let secret: [u8; 32] = rand::random();
-    write_private(&path, URL_SAFE_NO_PAD.encode(secret).as_bytes())?;
+    write_private(&path, URL_SAFE_NO_PAD.encode(secret).as_bytes(), true)?;
     Ok(secret)
 }
 
-fn write_private(path: &Path, data: &[u8]) -> Result<(), KeyError> {
+/// Writes a key-folder file as 0600 whatever the umask; keys and the secret are never
+/// overwritten (`create_new`), the manifest's temporary file is.
+fn write_private(path: &Path, data: &[u8], create_new: bool) -> Result<(), KeyError> {
     use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(|e| KeyError::Io(path.into(), e))?;
+    let mut f = crate::private_fs::open_private(path, create_new)
+        .map_err(|e| KeyError::Io(path.into(), e))?;
     f.write_all(data).map_err(|e| KeyError::Io(path.into(), e))
 }
 
@@ -356,6 +371,50 @@ mod tests {
         assert_eq!(
             ring.open(std::str::from_utf8(&tampered).unwrap(), "user-1"),
             None
+        );
+    }
+
+    #[test]
+    fn key_ids_are_never_paths() {
+        for good in ["a", "Az09-_", &"k".repeat(128)] {
+            assert!(valid_kid(good), "{good}");
+        }
+        for bad in [
+            "",
+            "../evil/k",
+            "a/b",
+            "a.b",
+            "..",
+            "k\\x",
+            "k\0",
+            "é",
+            &"k".repeat(129),
+        ] {
+            assert!(!valid_kid(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_manifest_with_a_path_for_a_key_id_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        KeyRing::load_or_generate(&keys, 1_000).unwrap();
+        let mut entries = read_manifest(&keys).unwrap();
+        entries[0].kid = "../outside".into();
+        write_manifest(&keys, &entries).unwrap();
+        let victim = dir.path().join("outside.pem");
+        std::fs::write(&victim, "not mine to delete").unwrap();
+        match KeyRing::load(&keys) {
+            Err(KeyError::BadKid(k)) => assert_eq!(k, "../outside"),
+            other => panic!("loaded: {:?}", other.err()),
+        }
+        assert!(matches!(
+            KeyRing::rotate(&keys, 1_000_000, 0, 1),
+            Err(KeyError::BadKid(_))
+        ));
+        assert!(
+            victim.exists(),
+            "rotation removed a file outside the key folder"
         );
     }
 

@@ -19,6 +19,7 @@ pub mod mfa;
 pub mod oidc;
 pub mod ops;
 pub mod passwords;
+pub mod private_fs;
 pub mod registry;
 pub mod reset;
 pub mod secrets;

@@ -61,9 +61,10 @@ impl Mailer {
             ),
             None => {
                 let dir = c.data_dir.join("outbox");
-                std::fs::create_dir_all(&dir)
+                // Reset codes sit in these files: the folder (and `data/`, when it is made
+                // here) is Gerbang's alone, whatever the umask.
+                crate::private_fs::create_dir(&dir)
                     .map_err(|e| MailError::Config(format!("{}: {e}", dir.display())))?;
-                // Reset codes sit in these files: the folder is Gerbang's alone.
                 #[cfg(unix)]
                 {
                     use std::os::unix::fs::PermissionsExt;

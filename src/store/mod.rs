@@ -86,6 +86,7 @@ impl Store {
             Backend::Postgres => url.to_string(),
         };
         if backend == Backend::Sqlite {
+            // Before the pool opens, never after: see `private_sqlite_files`.
             private_sqlite_files(&url)?;
         }
         let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
@@ -112,12 +113,7 @@ impl Store {
             audit_sink: Default::default(),
         };
         match backend {
-            Backend::Sqlite => {
-                SQLITE_MIGRATIONS.run(&store.pool).await?;
-                // The -wal and -shm files exist now; SQLite gives them the database's mode,
-                // but ones left by an older version may be wider.
-                private_sqlite_files(&url)?;
-            }
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
         }
         Ok(store)
@@ -134,7 +130,7 @@ impl Store {
     }
 }
 
-/// `sqlite://data/gerbang.db` → the same with `mode=rwc`, creating the parent folder.
+/// `sqlite://data/gerbang.db` → the same with `mode=rwc`, creating the parent folder (0700).
 fn sqlite_url(url: &str) -> Result<String, StoreError> {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -145,7 +141,7 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
         && let Some(parent) = std::path::Path::new(path).parent()
         && !parent.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(parent).map_err(|e| {
+        crate::private_fs::create_dir(parent).map_err(|e| {
             StoreError::Db(sqlx::Error::Configuration(
                 format!("cannot create {}: {e}", parent.display()).into(),
             ))
@@ -162,9 +158,16 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
 }
 
 /// The database holds password hashes, sealed TOTP secrets and pending reset codes: only
-/// Gerbang's own user may read it (0600, like the keys), whatever the umask. The file is
-/// created here, empty (a valid empty SQLite database), so it is never readable by others
-/// even for a moment; SQLite creates `-wal` and `-shm` with the database file's mode.
+/// Gerbang's own user may read it (0600, like the keys), whatever the umask. A missing file
+/// is created here, empty (a valid empty SQLite database), so it is never readable by others
+/// even for a moment; SQLite creates `-wal` and `-shm` with the database file's mode, and
+/// ones left wider by an older version are narrowed here too.
+///
+/// Only ever a descriptor on a file that did not exist (`create_new`), and `chmod` by name
+/// otherwise: on POSIX, closing any descriptor of a file drops every lock this process holds
+/// on it, so opening a database that a pool of this process (e.g. a second `Store` on the
+/// same file) holds would leave it unlocked, and another program's connection would then
+/// checkpoint and delete the `-wal` under it, losing the server's later writes.
 fn private_sqlite_files(url: &str) -> Result<(), StoreError> {
     let rest = url.trim_start_matches("sqlite://");
     let path = rest.split_once('?').map_or(rest, |(p, _)| p);
@@ -176,29 +179,18 @@ fn private_sqlite_files(url: &str) -> Result<(), StoreError> {
             format!("cannot make {p} private: {e}").into(),
         ))
     };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| fail(path, e))?;
-        for p in [
-            path.to_string(),
-            format!("{path}-wal"),
-            format!("{path}-shm"),
-        ] {
-            match std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                r => r.map_err(|e| fail(&p, e))?,
-            }
-        }
+    match crate::private_fs::open_private(std::path::Path::new(path), true) {
+        Ok(_new_file) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(fail(path, e)),
     }
-    #[cfg(not(unix))]
-    let _ = fail;
+    for p in [
+        path.to_string(),
+        format!("{path}-wal"),
+        format!("{path}-shm"),
+    ] {
+        crate::private_fs::make_private(std::path::Path::new(&p)).map_err(|e| fail(&p, e))?;
+    }
     Ok(())
 }
 

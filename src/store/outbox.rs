@@ -20,6 +20,16 @@ pub struct QueuedMail {
     pub attempts: i64,
 }
 
+/// One `mail_outbox` row as stored.
+#[derive(Debug, Clone)]
+pub struct StoredMail {
+    pub id: String,
+    pub subject: String,
+    pub body: String,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
 /// `next_at` of a row the worker gave up on (mail and back-channel logouts): never due again,
 /// left for an operator until the janitor's retention window passes.
 pub const GIVEN_UP: i64 = i64::MAX / 2;
@@ -104,12 +114,17 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// Records a delivery and empties the body in the same statement: a delivered message may
+    /// have carried a reset code or link, which must not stay readable in the database for the
+    /// outbox's retention (recipient and subject stay, for the operator).
     pub async fn mark_mail_sent(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE mail_outbox SET sent_at = $2, last_error = NULL WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE mail_outbox SET sent_at = $2, last_error = NULL, body = '' WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -119,13 +134,43 @@ impl Store {
         error: &str,
         retry_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE mail_outbox SET last_error = $2, next_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(error.chars().take(500).collect::<String>())
-            .bind(retry_at)
-            .execute(&self.pool)
-            .await?;
+        // A message given up on is never sent: its body (and any code in it) goes now.
+        sqlx::query(
+            "UPDATE mail_outbox SET last_error = $2, next_at = $3,
+                body = CASE WHEN $3 >= $4 THEN '' ELSE body END
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error.chars().take(500).collect::<String>())
+        .bind(retry_at)
+        .bind(GIVEN_UP)
+        .execute(&self.pool)
+        .await?;
         Ok(())
+    }
+
+    /// Everything the outbox keeps of the messages to `recipient` (for operators' checks and
+    /// the tests: what stays readable in the database after delivery).
+    pub async fn outbox_to(&self, recipient: &str) -> Result<Vec<StoredMail>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, subject, body, sent_at, last_error FROM mail_outbox
+             WHERE recipient = $1 ORDER BY created_at",
+        )
+        .bind(recipient)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredMail {
+                    id: r.try_get("id")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    sent_at: r.try_get("sent_at")?,
+                    last_error: r.try_get("last_error")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     pub async fn unsent_mail_count(&self) -> Result<i64, StoreError> {

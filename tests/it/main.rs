@@ -7,6 +7,7 @@ mod common;
 
 mod account;
 mod activation;
+mod at_rest;
 mod attacks;
 mod attacks_signin;
 mod cli;
@@ -16,6 +17,7 @@ mod e2e_modes;
 mod e2e_pages;
 mod e2e_public;
 mod e2e_signin;
+mod files;
 mod finished_pages;
 mod grant_lifetimes;
 mod helpdesk_scope;
