@@ -33,6 +33,7 @@ mod ops;
 mod pages;
 mod public_cli;
 mod public_clients;
+mod public_staff_scope;
 mod replicas;
 mod reset_flow;
 mod services;
