@@ -26,6 +26,7 @@ mod layout;
 mod lifecycle;
 mod lockout;
 mod mfa_enrolment;
+mod migrations;
 mod modes;
 mod oidc_code_flow;
 mod oidc_failures;
