@@ -366,6 +366,18 @@ fn validate_public(c: &Client) -> Result<(), RegistryError> {
     for u in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
         crate::domain::redirect::public_redirect(u).map_err(invalid)?;
     }
+    // Anyone who knows a public client's id can act as it: a staff scope on it would hand
+    // a staff token to any app while an officer's sign-in is fresh.
+    if let Some(s) = c
+        .allowed_scopes
+        .iter()
+        .find(|s| crate::domain::oidc::STAFF_SCOPES.contains(&s.as_str()))
+    {
+        return Err(invalid(format!(
+            "a public client cannot be allowed the staff scope {s:?}: any app that knows \
+             its client_id could obtain it; register the staff tool as a confidential client"
+        )));
+    }
     Ok(())
 }
 
@@ -580,6 +592,15 @@ redirect_uris = ["http://127.0.0.1:9000/cb"]
         assert!(with("token_endpoint_auth_method = \"private_key_jwt\"\njwks_uri = \"https://a.go.id/jwks\"").is_err());
         assert!(with("grant_types = [\"client_credentials\"]").is_err());
         assert!(with("web_origins = [\"https://app.bkn.go.id/\"]").is_err());
+        // Issue 24 item 9: a staff scope on a client anyone can act as.
+        let staff = with("allowed_scopes = [\"helpdesk\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(staff.contains("staff scope \"helpdesk\""), "{staff}");
+        // A record stored before registration refused it is never allowed the scope.
+        let mut old = c.clone();
+        old.allowed_scopes = vec!["helpdesk".into()];
+        assert!(!old.allows_scope("helpdesk") && old.allows_scope("email"));
         for bad in [
             "http://localhost:8000/cb",
             "http://app.bkn.go.id/cb",

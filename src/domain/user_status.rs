@@ -7,8 +7,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UserStatus {
     Active,
-    /// A helpdesk decision (suspected compromise, misuse) that SIASN knows nothing about:
-    /// an import saying "aktif" never lifts it.
+    /// The helpdesk's disable before it became a hold of its own (`users.helpdesk_hold_at`,
+    /// migration 0012), and what an unknown stored word reads as. No longer written by the
+    /// helpdesk; an import saying "aktif" never lifts it.
     Disabled,
     /// A lock only the helpdesk lifts (not the temporary `locked_until`).
     Locked,

@@ -197,6 +197,8 @@ fn person_json(
         .collect();
     json!({
         "nip": u.nip, "name": u.name, "instansi_id": u.instansi_id, "status": u.status.as_str(),
+        // The helpdesk's Disable, on its own: `status` says what SIASN and the lock decide.
+        "helpdesk_hold": u.held(), "helpdesk_hold_at": u.helpdesk_hold_at,
         "email_masked": mask_email(&u.email), "locked_until": u.locked_until,
         "failed_logins": u.failed_logins, "mfa_devices": devices, "browser_locks": browser_locks,
     })
@@ -349,7 +351,10 @@ async fn get_openapi() -> Json<serde_json::Value> {
                     "error": { "type": "string" }, "error_description": { "type": "string" } } },
                 "Person": { "type": "object", "properties": {
                     "nip": { "type": "string" }, "name": { "type": "string" }, "instansi_id": { "type": ["string", "null"] },
-                    "status": { "type": "string", "enum": ["active", "disabled", "locked", "siasn_inactive"] },
+                    "status": { "type": "string", "enum": ["active", "disabled", "locked", "siasn_inactive"],
+                        "description": "What the import and the lock decide; the person may sign in only when it is `active` and `helpdesk_hold` is false" },
+                    "helpdesk_hold": { "type": "boolean", "description": "A helpdesk Disable keeps the account off whatever `status` says; no import lifts it, only an Enable (which lifts only the hold)" },
+                    "helpdesk_hold_at": { "type": ["integer", "null"] },
                     "email_masked": { "type": "string" }, "locked_until": { "type": ["integer", "null"] },
                     "failed_logins": { "type": "integer" }, "mfa_devices": { "type": "integer" },
                     "browser_locks": { "type": "array", "items": { "type": "object", "properties": {

@@ -29,8 +29,12 @@ struct Person {
     /// The agency's name and code ("BKPSDM Kota Bandung (4011)"), or the code alone when
     /// no name is registered for it.
     agency: String,
-    /// The status in words.
+    /// The status in words (a helpdesk hold first: it is what keeps the account off).
     status_key: &'static str,
+    /// Since when the helpdesk's hold keeps the account off.
+    held_since: Option<String>,
+    /// What lifting the hold will not lift: SIASN still lists the person as no longer active.
+    status_note: Option<&'static str>,
     email: String,
     locked_until: String,
     failures: i64,
@@ -80,8 +84,11 @@ struct Page {
     admin: bool,
 }
 
-fn status_key(status: UserStatus) -> &'static str {
-    match status {
+fn status_key(u: &User) -> &'static str {
+    if u.held() {
+        return "helpdesk.status.disabled";
+    }
+    match u.status {
         UserStatus::Active => "helpdesk.status.active",
         UserStatus::Disabled => "helpdesk.status.disabled",
         UserStatus::Locked => "helpdesk.status.locked",
@@ -103,8 +110,8 @@ fn unlock_applies(u: &User, browser_locks: bool, now: i64) -> bool {
 /// The actions that apply to `u` now (by form value), the e-mail change included: no
 /// Unlock without a lock, no MFA reset without a device, no Disable of an account the
 /// helpdesk disabled, no Enable of an active one. The console offers only these and refuses
-/// the rest. (A Disable over SIASN's "no longer active" applies: it keeps the account off
-/// even if the record is corrected.)
+/// the rest. (A Disable over SIASN's "no longer active" applies: its hold keeps the account
+/// off even if the record is corrected, `store::helpdesk`.)
 fn applicable(u: &User, devices: usize, browser_locks: bool, now: i64) -> Vec<&'static str> {
     let mut out = Vec::new();
     if unlock_applies(u, browser_locks, now) {
@@ -115,6 +122,7 @@ fn applicable(u: &User, devices: usize, browser_locks: bool, now: i64) -> Vec<&'
     }
     out.push("set_email");
     match u.status {
+        _ if u.held() => out.push("enable"),
         UserStatus::Disabled => out.push("enable"),
         UserStatus::SiasnInactive => out.extend(["enable", "disable"]),
         UserStatus::Active | UserStatus::Locked => out.push("disable"),
@@ -214,7 +222,14 @@ async fn person_view(
         name: u.name.clone(),
         agency,
         actions,
-        status_key: status_key(u.status),
+        status_key: status_key(u),
+        held_since: u.helpdesk_hold_at.map(wib),
+        // What the Enable leaves (`store::helpdesk`): SIASN's disable, or a pre-hold
+        // `disabled` going back to what SIASN last said.
+        status_note: (u.held()
+            && (u.status == UserStatus::SiasnInactive
+                || (u.status == UserStatus::Disabled && u.siasn_says_left())))
+        .then_some("helpdesk.hold_siasn"),
         email: mask_email(&u.email),
         locked_until: u
             .locked_until

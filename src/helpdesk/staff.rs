@@ -117,12 +117,14 @@ pub(super) fn mask_email(e: &str) -> String {
 
 /// SIASN's "no longer active" (retired, dismissed, deceased…) is the agency's record to
 /// correct: only an admin may enable over it, and the next import that still lists the
-/// person as leaving disables them again.
+/// person as leaving disables them again. An officer may lift a helpdesk hold, since that
+/// Enable lifts only the hold (`store::helpdesk`) and SIASN's word stays in force.
 pub(super) fn enable_refused(staff: &Staff, person: &User, action: Action<'_>) -> bool {
-    // SIASN's word, not only the import's mark: a helpdesk Disable over the mark, then an
-    // Enable, must not get around it.
+    // SIASN's word, not only the import's mark: a status the Enable would set `active` must
+    // not get around it.
     action == Action::Enable
         && staff.scope.is_some()
+        && !person.held()
         && (person.status == UserStatus::SiasnInactive || person.siasn_says_left())
 }
 
@@ -242,7 +244,9 @@ pub(super) async fn perform(
         ));
     }
     // An admin lifting the import's disable: the audit row says over which SIASN state.
-    let detail = match (action, person.status == UserStatus::SiasnInactive) {
+    // (Lifting a hold leaves SIASN's disable in force: an ordinary "enable".)
+    let over_siasn = person.status == UserStatus::SiasnInactive && !person.held();
+    let detail = match (action, over_siasn) {
         (Action::Enable, true) => format!(
             "enable over SIASN {}: {reason}",
             person.siasn_status.as_deref().unwrap_or("-")
@@ -259,7 +263,7 @@ pub(super) async fn perform(
     };
     state
         .store
-        .helpdesk_apply(&person.id, action, &ev, &mails, now)
+        .helpdesk_apply(person, action, &ev, &mails, now)
         .await?;
     state.mailer.wake.notify_one();
     if action == Action::Unlock {

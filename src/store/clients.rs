@@ -78,10 +78,12 @@ impl Client {
     }
 
     /// Whether the client may be granted `scope`: a standard one always, a staff one only
-    /// when the operator listed it in `allowed_scopes`.
+    /// when the operator listed it in `allowed_scopes` — and never to a public client, which
+    /// anyone who knows its id can act as (registration refuses that pair; a record stored
+    /// before it did is refused here, at /authorize, /par, /token and the staff API).
     pub fn allows_scope(&self, scope: &str) -> bool {
         !crate::domain::oidc::STAFF_SCOPES.contains(&scope)
-            || self.allowed_scopes.iter().any(|s| s == scope)
+            || (!self.is_public() && self.allowed_scopes.iter().any(|s| s == scope))
     }
 
     /// A public client: no secret, no keys (`token_endpoint_auth_method: none`).

@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::outbox::{self, Mail};
 use super::{Store, StoreError, audit};
+use crate::domain::user_status::UserStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action<'a> {
@@ -50,14 +51,17 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// `person` as the caller read it: an Enable of a pre-hold `disabled` status goes back to
+    /// what SIASN last said of them.
     pub async fn helpdesk_apply(
         &self,
-        user_id: &str,
+        person: &super::users::User,
         action: Action<'_>,
         event: &crate::domain::audit::AuditEvent<'_>,
         mails: &[Mail],
         now: i64,
     ) -> Result<(), StoreError> {
+        let user_id = person.id.as_str();
         let mut tx = self.pool.begin().await?;
         let sql = match action {
             Action::Unlock => {
@@ -65,15 +69,26 @@ impl Store {
                      status = CASE WHEN status = 'locked' THEN 'active' ELSE status END, updated_at = $2
                  WHERE id = $1"
             }
-            // The import's mark stays (it is what lets SIASN's "aktif" lift it again).
+            // The hold is the helpdesk's decision on its own: `status` keeps what the import
+            // and the lock say, so an import saying "aktif" later lifts only its own disable
+            // and the hold still keeps the account off. An earlier hold keeps its time.
             Action::Disable => {
-                "UPDATE users SET status = CASE WHEN status = 'siasn_inactive' THEN status
-                     ELSE 'disabled' END, updated_at = $2 WHERE id = $1"
+                "UPDATE users SET helpdesk_hold_at = COALESCE(helpdesk_hold_at, $2), updated_at = $2
+                 WHERE id = $1"
             }
+            // Lifts only the hold, when there is one: whatever SIASN says still stands (an
+            // account `siasn_inactive` stays off for that reason). A `disabled` status from
+            // before the hold existed goes back to what SIASN last said ($3). Without a
+            // hold, Enable lifts the status itself (over SIASN: admins only, `helpdesk::staff`).
             // Sessions from before the enable do not come back with the person (those of an
             // import disable were never ended: the import cannot reach the cache).
             Action::Enable => {
-                "UPDATE users SET status = 'active', sessions_after = $2, updated_at = $2 WHERE id = $1"
+                "UPDATE users SET status = CASE
+                         WHEN helpdesk_hold_at IS NULL THEN 'active'
+                         WHEN status = 'disabled' THEN $3
+                         ELSE status END,
+                     helpdesk_hold_at = NULL, sessions_after = $2, updated_at = $2
+                 WHERE id = $1"
             }
             Action::ResetMfa | Action::EndSessions => "UPDATE users SET updated_at = $2 WHERE id = $1",
             Action::SetEmail(_) => {
@@ -84,8 +99,16 @@ impl Store {
             }
         };
         let mut q = sqlx::query(sql).bind(user_id).bind(now);
-        if let Action::SetEmail(e) = action {
-            q = q.bind(e);
+        match action {
+            Action::SetEmail(e) => q = q.bind(e),
+            Action::Enable => {
+                let back = match person.siasn_says_left() {
+                    true => UserStatus::SiasnInactive,
+                    false => UserStatus::Active,
+                };
+                q = q.bind(back.as_str());
+            }
+            _ => {}
         }
         q.execute(&mut *tx).await?;
         if action == Action::ResetMfa {

@@ -6,10 +6,11 @@
 //! `apply` then ends their access with a handful of statements, whatever the batch size, so
 //! a disable, the end of its grants, its logout deliveries and its audit row commit together.
 //!
-//! `users.status = 'siasn_inactive'` is the import's own disable. The helpdesk's `disabled`
-//! is a decision taken by a person about an account (suspected compromise, misuse) that SIASN
-//! knows nothing about, so an import saying "aktif" must never lift it; the import only lifts
-//! what it set itself.
+//! `users.status = 'siasn_inactive'` is the import's own disable. The helpdesk's Disable is
+//! a decision taken by a person about an account (suspected compromise, misuse) that SIASN
+//! knows nothing about, kept on its own in `users.helpdesk_hold_at`, which the import never
+//! reads nor writes: an import saying "aktif" lifts only what it set itself, and a held
+//! account stays off.
 
 use sqlx::Row;
 

@@ -236,7 +236,7 @@ impl Store {
             " FROM users) u
              WHERE f.family_id = $3 AND f.generation = $4 AND f.current_hash = $5
                AND f.client_id = $6 AND f.revoked_at IS NULL AND f.expires_at > $2
-               AND u.id = f.user_id AND u.status = 'active'
+               AND u.id = f.user_id AND u.status = 'active' AND u.helpdesk_hold_at IS NULL
              RETURNING f.family_id, f.generation, f.current_hash, f.user_id, f.client_id,
                f.scope, f.sid, f.auth_time, f.amr, f.acr, f.expires_at, u.*"
         ))

@@ -18,6 +18,9 @@ pub struct User {
     pub unit_kerja: Option<String>,
     pub jabatan: Option<String>,
     pub status: UserStatus,
+    /// When the helpdesk disabled the account (its hold), whatever `status` says: no import
+    /// lifts it, only a helpdesk or admin Enable.
+    pub helpdesk_hold_at: Option<i64>,
     /// The SIASN employment state the last import carried (`domain::siasn` code).
     pub siasn_status: Option<String>,
     /// SSO sessions that began before this moment no longer count (an import re-enabled the
@@ -38,11 +41,17 @@ impl User {
         self.sessions_after.is_none_or(|t| auth_time >= t)
     }
 
+    /// May sign in and use what they were given: active by status and not held by the
+    /// helpdesk. Every "may this person in" decision goes through here.
     pub fn is_active(&self) -> bool {
-        self.status == UserStatus::Active
+        self.status == UserStatus::Active && !self.held()
     }
 
-    /// Why the import disabled this account, when it did (`None` for a helpdesk disable).
+    /// Whether the helpdesk's Disable keeps the account off.
+    pub fn held(&self) -> bool {
+        self.helpdesk_hold_at.is_some()
+    }
+
     /// Whether the last import's SIASN state is one that is not active (retired, dismissed…),
     /// whatever `status` says now.
     pub fn siasn_says_left(&self) -> bool {
@@ -52,8 +61,11 @@ impl User {
             .is_some_and(|s| !s.is_active())
     }
 
+    /// Why the import disabled this account, when it did (`None` for a helpdesk disable).
     pub fn siasn_reason(&self) -> Option<crate::domain::siasn::Reason> {
-        if self.status != UserStatus::SiasnInactive {
+        // Held: correcting the SIASN record would not bring the account back, so the person
+        // is sent to the helpdesk.
+        if self.status != UserStatus::SiasnInactive || self.held() {
             return None;
         }
         self.siasn_status
@@ -81,7 +93,7 @@ pub struct NewUser {
 
 macro_rules! user_columns {
     () => {
-        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, siasn_status, sessions_after, password_hash, email_verified_at, failed_logins, locked_until, lock_level, created_at"
+        "id, nip, name, email, instansi_id, unit_kerja, jabatan, status, helpdesk_hold_at, siasn_status, sessions_after, password_hash, email_verified_at, failed_logins, locked_until, lock_level, created_at"
     };
 }
 pub(super) use user_columns;
@@ -96,6 +108,7 @@ pub(super) fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
         unit_kerja: r.try_get("unit_kerja")?,
         jabatan: r.try_get("jabatan")?,
         status: stored_status(r.try_get("status")?),
+        helpdesk_hold_at: r.try_get("helpdesk_hold_at")?,
         siasn_status: r.try_get("siasn_status")?,
         sessions_after: r.try_get("sessions_after")?,
         password_hash: r.try_get("password_hash")?,

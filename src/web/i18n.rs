@@ -722,6 +722,16 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("helpdesk.status.locked", "Dikunci", "Locked"),
     (
+        "helpdesk.held_since",
+        "Dinonaktifkan helpdesk sejak",
+        "Disabled by the helpdesk since",
+    ),
+    (
+        "helpdesk.hold_siasn",
+        "SIASN juga menyatakan pegawai ini tidak aktif: Aktifkan hanya mencabut penonaktifan oleh helpdesk, dan akun tetap tidak aktif sampai SIASN menyatakannya aktif kembali.",
+        "SIASN also lists this person as no longer active: Enable lifts only the helpdesk's disable, and the account stays off until SIASN lists the person as active again.",
+    ),
+    (
         "helpdesk.status.siasn_inactive",
         "Tidak aktif menurut SIASN",
         "No longer active according to SIASN",

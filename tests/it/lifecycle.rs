@@ -571,7 +571,7 @@ async fn a_corrected_address_survives_the_stale_siasn_value(backend: Backend) {
     // The helpdesk corrects the address.
     store
         .helpdesk_apply(
-            &u.id,
+            &u,
             gerbang::store::helpdesk::Action::SetEmail("benar@bkn.go.id"),
             &gerbang::domain::audit::AuditEvent::new(
                 gerbang::domain::audit::AuditKind::HelpdeskAction,

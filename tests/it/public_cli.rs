@@ -6,7 +6,10 @@ use crate::common::{Backend, db_scenarios};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gerbang");
 
-db_scenarios!(public_clients_from_the_cli);
+db_scenarios!(
+    public_clients_from_the_cli,
+    public_clients_never_carry_staff_scopes
+);
 
 fn run(dir: &std::path::Path, database_url: &str, args: &[&str]) -> Output {
     Command::new(BIN)
@@ -124,4 +127,63 @@ async fn public_clients_from_the_cli(backend: Backend) {
         "https://web.bkn.go.id/cb",
     ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("client_secret: "));
+}
+
+/// Issue 24 item 9: `client add --public --scope helpdesk` and a clients.toml entry with
+/// `public = true` and `allowed_scopes = ["helpdesk"]` were accepted. The CLI refuses (exit
+/// 2, says why, writes nothing); the file makes the server refuse to start, naming the
+/// client and the scope.
+async fn public_clients_never_carry_staff_scopes(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = match backend {
+        Backend::Sqlite => format!("sqlite://{}/gerbang.db", dir.path().display()),
+        _ => crate::common::fresh_postgres_schema().await,
+    };
+    let out = run(
+        dir.path(),
+        &db,
+        &[
+            "client",
+            "add",
+            "--id",
+            "app",
+            "--name",
+            "ASN Digital",
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+            "--scope",
+            "helpdesk",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("public client cannot be allowed the staff scope \"helpdesk\""),
+        "{err}"
+    );
+    let list = run(dir.path(), &db, &["client", "list"]);
+    assert!(
+        !String::from_utf8_lossy(&list.stdout).contains("app"),
+        "nothing written: {list:?}"
+    );
+
+    let file = dir.path().join("clients.toml");
+    std::fs::write(
+        &file,
+        "[[client]]\nid = \"spa\"\nname = \"SPA\"\npublic = true\n\
+         redirect_uris = [\"http://127.0.0.1/cb\"]\nallowed_scopes = [\"helpdesk\"]\n",
+    )
+    .unwrap();
+    let mut cfg = gerbang::config::Config::for_test("http://127.0.0.1:9", &db, dir.path());
+    cfg.clients_file = Some(file);
+    let err = gerbang::server::build_state(cfg, gerbang::clock::Clock::default())
+        .await
+        .err()
+        .expect("a public client with a staff scope refuses to start");
+    let err = err.to_string();
+    assert!(
+        err.contains("client \"spa\"") && err.contains("staff scope \"helpdesk\""),
+        "{err}"
+    );
 }

@@ -1,0 +1,19 @@
+-- The helpdesk's Disable, recorded on its own (see src/store/helpdesk.rs): `helpdesk_hold_at`
+-- is when it was taken, NULL when there is none. `status` keeps what the import and the lock
+-- decide; an account signs in only when `status = 'active'` AND there is no hold. No import
+-- ever writes this column; only a helpdesk or admin Enable clears it.
+ALTER TABLE users ADD COLUMN helpdesk_hold_at BIGINT;
+-- Every account the helpdesk disabled so far.
+UPDATE users SET helpdesk_hold_at = updated_at WHERE status = 'disabled';
+-- A Disable taken over the import's own disable used to leave only `siasn_inactive`, which
+-- the next "aktif" lifted. Where the audit trail still shows such a Disable as the helpdesk's
+-- last word (no Enable after it), it becomes a hold now; the account is already off, so this
+-- takes no one's access away.
+UPDATE users SET helpdesk_hold_at = (
+    SELECT MAX(d.at) FROM audit_events d
+    WHERE d.subject = users.id AND d.kind = 'helpdesk_action' AND d.detail LIKE 'disable:%')
+WHERE status = 'siasn_inactive'
+  AND (SELECT MAX(d.at) FROM audit_events d
+       WHERE d.subject = users.id AND d.kind = 'helpdesk_action' AND d.detail LIKE 'disable:%')
+    > COALESCE((SELECT MAX(e.at) FROM audit_events e
+       WHERE e.subject = users.id AND e.kind = 'helpdesk_action' AND e.detail LIKE 'enable%'), 0);
