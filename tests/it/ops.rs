@@ -76,13 +76,13 @@ async fn metrics_count_logins_tokens_and_latency() {
 }
 
 /// A private redis-server on a free port, so this test can stop and start it.
-struct OwnRedis {
-    port: u16,
+pub(crate) struct OwnRedis {
+    pub(crate) port: u16,
     child: Option<Child>,
 }
 
 impl OwnRedis {
-    fn start(port: u16) -> Self {
+    pub(crate) fn start(port: u16) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -94,7 +94,7 @@ impl OwnRedis {
             child: Some(child),
         }
     }
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -108,7 +108,7 @@ impl Drop for OwnRedis {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -116,7 +116,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_ready(server: &TestServer, http: &reqwest::Client, want: u16) {
+pub(crate) async fn wait_ready(server: &TestServer, http: &reqwest::Client, want: u16) {
     for _ in 0..100 {
         if http
             .get(server.url("/readyz"))
