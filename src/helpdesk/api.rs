@@ -79,9 +79,10 @@ async fn staff(state: &AppState, headers: &HeaderMap, ip: &str) -> Result<Staff,
                 "a Bearer access token is required",
             )
         })?;
-    let claims = crate::oidc::tokens::verify_access(state, token.trim())
+    let claims = crate::oidc::tokens::check_access(state, token.trim())
         .await
-        .map_err(|_| {
+        .map_err(|_| unavailable())?
+        .ok_or_else(|| {
             error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_token",

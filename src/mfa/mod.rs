@@ -461,14 +461,14 @@ pub async fn post_enrol(
     }
 }
 
-/// After the recovery codes were shown: on to the service that asked, or home.
+/// After the recovery codes were shown: on to the service that asked, or home. Only for a
+/// session that still holds (`SignedIn`: an account disabled, or sessions ended by a
+/// password change or "end everything", since the codes were shown get no code here).
 pub async fn get_continue(
     State(state): State<AppState>,
+    SignedIn { sso, .. }: SignedIn,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let Some(sso) = session::current(&state, &jar).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let req = state
         .cache
         .take::<ContinueEntry>(&sso.sid)

@@ -35,8 +35,9 @@ pub async fn post_introspect(
     let hint = param(&params, "token_type_hint");
 
     let mut body = json!({ "active": false });
+    // A revocation list that cannot be read is an outage (503), never `active: false`.
     if hint != Some("refresh_token")
-        && let Ok(c) = super::tokens::verify_access(&state, token).await
+        && let Some(c) = super::tokens::check_access(&state, token).await?
         && mine(&c.client_id, Some(&c.aud))
         && (!c.has_user() || user_is_active(&state, &c.sub).await?)
     {

@@ -28,7 +28,7 @@ pub async fn post_revoke(
         if g.client_id == client.id {
             state.store.revoke_family(&g.family_id, now).await?;
         }
-    } else if let Ok(c) = super::tokens::verify_access(&state, token).await
+    } else if let Some(c) = super::tokens::check_access(&state, token).await?
         && c.client_id == client.id
     {
         super::token::revoke_jti(&state, &c.jti, c.exp).await?;

@@ -44,8 +44,13 @@ impl IntoResponse for TokenResponse {
 
 impl From<tokens::TokenError> for OAuthError {
     fn from(e: tokens::TokenError) -> Self {
-        tracing::error!(error = %e, "token signing failed");
-        OAuthError::server_error()
+        match e {
+            tokens::TokenError::Unavailable(e) => e.into(),
+            e => {
+                tracing::error!(error = %e, "token signing failed");
+                OAuthError::server_error()
+            }
+        }
     }
 }
 

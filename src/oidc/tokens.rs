@@ -28,6 +28,11 @@ pub enum TokenError {
     Rejected,
     #[error("a token we signed, but not an ID token")]
     NotIdToken,
+    /// The revocation list could not be read (Redis away): whether the token still holds is
+    /// unknown, so it is neither accepted nor called invalid (a service would sign the person
+    /// out for an outage); callers answer 503 `temporarily_unavailable`.
+    #[error("revocation list unavailable: {0}")]
+    Unavailable(crate::cache::CacheError),
 }
 
 pub fn parse_alg(s: &str) -> Option<Algorithm> {
@@ -179,11 +184,24 @@ pub async fn verify_access(state: &AppState, token: &str) -> Result<AccessClaims
         .cache
         .get::<super::codes::RevokedJti>(&claims.jti)
         .await
-        .map_err(|_| TokenError::Rejected)?;
+        .map_err(TokenError::Unavailable)?;
     if revoked.is_some() {
         return Err(TokenError::Rejected);
     }
     Ok(claims)
+}
+
+/// `verify_access` for callers that treat every refusal alike: `None` for a token that does
+/// not hold, an error only when the revocation list could not be read.
+pub async fn check_access(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<AccessClaims>, crate::cache::CacheError> {
+    match verify_access(state, token).await {
+        Ok(c) => Ok(Some(c)),
+        Err(TokenError::Unavailable(e)) => Err(e),
+        Err(_) => Ok(None),
+    }
 }
 
 /// The cryptographic half of `verify_access`: header, key, signature and issuer.

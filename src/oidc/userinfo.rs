@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 use super::claims::user_claims;
-use super::tokens::verify_access;
+use super::tokens::check_access;
 use crate::domain::oidc::OAuthErrorCode;
+use crate::error::OAuthError;
 use crate::state::AppState;
 use crate::store::users::User;
 
@@ -24,8 +25,13 @@ pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> 
     let Some(token) = token else {
         return unauthorized(None);
     };
-    let Ok(claims) = verify_access(&state, token.trim()).await else {
-        return unauthorized(Some(OAuthErrorCode::InvalidToken));
+    let claims = match check_access(&state, token.trim()).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return unauthorized(Some(OAuthErrorCode::InvalidToken)),
+        Err(e) => {
+            tracing::error!(error = %e, "userinfo: revocation list unavailable");
+            return unavailable();
+        }
     };
     if !claims.has_user() {
         return unauthorized(Some(OAuthErrorCode::InvalidToken));
@@ -35,7 +41,7 @@ pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> 
         Ok(_) => return unauthorized(Some(OAuthErrorCode::InvalidToken)),
         Err(e) => {
             tracing::error!(error = %e, "userinfo lookup failed");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            return unavailable();
         }
     };
     let mut res = Json(user_claims(&user, &claims.scope)).into_response();
@@ -64,6 +70,12 @@ pub(super) async fn find_user(
         .userinfo_users
         .insert(id.to_string(), user.clone(), expires, now);
     Ok(Some(user))
+}
+
+/// An outage (Redis or the database away): 503 with the OAuth error a service knows to
+/// retry on, never `invalid_token`, which would make it sign the person out.
+fn unavailable() -> Response {
+    OAuthError::new(OAuthErrorCode::TemporarilyUnavailable, "try again shortly").into_response()
 }
 
 /// RFC 6750 §3: no token → a bare challenge; a bad one → `error="invalid_token"`.

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -34,24 +35,79 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 }
 
 /// Request latency by route template, method and status (a route layer, so the matched
-/// path is known).
+/// path is known). Every label comes from a bounded set: a label value is a series kept
+/// until restart, so anything a client chooses (a made-up method, a path) would let anyone
+/// fill the server's memory and every scrape.
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    let method = req.method().as_str().to_owned();
+        .unwrap_or_else(|| UNMATCHED.to_owned());
+    let method = method_label(req.method());
     let res = next.run(req).await;
     metrics::histogram!(
         LATENCY,
         "route" => route,
         "method" => method,
-        "status" => res.status().as_u16().to_string()
+        "status" => status_label(res.status())
     )
     .record(start.elapsed().as_secs_f64());
     res
+}
+
+/// The route label of a request no route matched (route templates are the server's own).
+const UNMATCHED: &str = "unmatched";
+
+/// The method label: the standard methods the routes use, anything else one value.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// The status label: the code for the ones the server answers with, else its class, so
+/// the set stays small whatever a handler or layer produces.
+#[allow(clippy::match_overlapping_arm)] // known codes first, then their class
+fn status_label(s: StatusCode) -> &'static str {
+    match s.as_u16() {
+        200 => "200",
+        201 => "201",
+        204 => "204",
+        302 => "302",
+        303 => "303",
+        304 => "304",
+        307 => "307",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        408 => "408",
+        409 => "409",
+        413 => "413",
+        415 => "415",
+        422 => "422",
+        429 => "429",
+        500 => "500",
+        502 => "502",
+        503 => "503",
+        504 => "504",
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
 }
 
 /// Login outcomes and lockouts, read off the audit events every login path already writes.
@@ -91,4 +147,30 @@ pub fn audit_event(kind: AuditKind) {
 
 pub fn token_issued(grant: &'static str) {
     metrics::counter!("gerbang_tokens_issued_total", "grant" => grant).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_standard_set_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        for odd in ["FOO", "get", "X-1234", "TRACE", "CONNECT"] {
+            let m = Method::from_bytes(odd.as_bytes()).unwrap();
+            assert_eq!(method_label(&m), "OTHER", "{odd}");
+        }
+    }
+
+    #[test]
+    fn every_status_maps_into_a_small_set() {
+        let labels: std::collections::HashSet<_> = (100..=999)
+            .map(|c| status_label(StatusCode::from_u16(c).unwrap()))
+            .collect();
+        assert!(labels.len() < 30, "{labels:?}");
+        assert_eq!(status_label(StatusCode::OK), "200");
+        assert_eq!(status_label(StatusCode::from_u16(299).unwrap()), "2xx");
+        assert_eq!(status_label(StatusCode::from_u16(799).unwrap()), "other");
+    }
 }

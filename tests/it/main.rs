@@ -44,3 +44,4 @@ mod reset_flow;
 mod services;
 mod signin;
 mod stepup;
+mod token_outage;

@@ -15,6 +15,7 @@ scenarios!(
     a_half_done_login_dies_with_the_password_and_the_account,
     a_recovery_code_login_says_so,
     a_mistimed_code_says_the_same_whatever_the_password,
+    the_continue_link_needs_a_session_that_still_holds,
 );
 
 /// The first of the recovery codes a page shows.
@@ -663,4 +664,82 @@ async fn a_mistimed_code_says_the_same_whatever_the_password(backend: Backend) {
     }
     assert_eq!(answers[0], (StatusCode::UNAUTHORIZED, true, true));
     assert_eq!(answers[0], answers[1], "{answers:?}");
+}
+
+/// Issue 24 item 11: `/mfa/continue` (the link under the recovery codes) goes through the
+/// same signed-in checks as every page. A session that still exists in the cache but that
+/// the account no longer admits (disabled by the import, which cannot reach the cache; or
+/// from before a re-enable) gets no code for the waiting service and no signed-in page.
+async fn the_continue_link_needs_a_session_that_still_holds(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    // Up to the recovery codes of a first device, with the service's request waiting.
+    let codes_shown = || async {
+        let (nip, user_id) = server.add_user_without_device(PASSWORD).await;
+        let b = server.browser();
+        let res = password_step(&server, &b, &nip, PASSWORD).await;
+        assert_eq!(location(&res), "/mfa/enrol");
+        let (res, _) = enrol(&server, b.http(), "HP Pribadi").await;
+        assert_eq!(res.status(), StatusCode::OK, "the recovery codes");
+        (b, user_id)
+    };
+    let refused = |res: reqwest::Response, why: &str| {
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{why}");
+        let to = location(&res);
+        assert_eq!(to, "/login", "{why}: to the login form, not {to}");
+    };
+    let cont = |b: Browser| {
+        let url = server.url("/mfa/continue");
+        async move { b.http().get(url).send().await.unwrap() }
+    };
+
+    // Disabled while the codes were on screen (by the import: the session stays in the cache).
+    let (b, user_id) = codes_shown().await;
+    let store = &server.state.store;
+    let now = server.clock().now();
+    store
+        .set_user_status(
+            &user_id,
+            gerbang::domain::user_status::UserStatus::Disabled,
+            now,
+        )
+        .await
+        .unwrap();
+    refused(cont(b.clone()).await, "a disabled account");
+    // Not consumed by the refusal either: the account is still off.
+    refused(cont(b).await, "a disabled account, asked again");
+
+    // Disabled and enabled again: a session from before the enable never counts again.
+    let (b, user_id) = codes_shown().await;
+    store
+        .set_user_status(
+            &user_id,
+            gerbang::domain::user_status::UserStatus::Disabled,
+            now,
+        )
+        .await
+        .unwrap();
+    server.clock().advance(2);
+    let event =
+        gerbang::domain::audit::AuditEvent::new(gerbang::domain::audit::AuditKind::UserEnabled);
+    store
+        .helpdesk_apply(
+            &user_id,
+            gerbang::store::helpdesk::Action::Enable,
+            &event,
+            &[],
+            server.clock().now(),
+        )
+        .await
+        .unwrap();
+    refused(cont(b).await, "a session from before a re-enable");
+
+    // A session that holds still continues to the service (the ordinary path).
+    let (b, _) = codes_shown().await;
+    let res = cont(b).await;
+    let to = location(&res);
+    assert!(to.starts_with(REDIRECT), "{to}");
+    assert!(query_param(&to, "code").is_some(), "{to}");
 }

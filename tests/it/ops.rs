@@ -76,13 +76,13 @@ async fn metrics_count_logins_tokens_and_latency() {
 }
 
 /// A private redis-server on a free port, so this test can stop and start it.
-struct OwnRedis {
-    port: u16,
+pub(crate) struct OwnRedis {
+    pub(crate) port: u16,
     child: Option<Child>,
 }
 
 impl OwnRedis {
-    fn start(port: u16) -> Self {
+    pub(crate) fn start(port: u16) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -94,7 +94,7 @@ impl OwnRedis {
             child: Some(child),
         }
     }
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -108,7 +108,7 @@ impl Drop for OwnRedis {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -116,7 +116,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_ready(server: &TestServer, http: &reqwest::Client, want: u16) {
+pub(crate) async fn wait_ready(server: &TestServer, http: &reqwest::Client, want: u16) {
     for _ in 0..100 {
         if http
             .get(server.url("/readyz"))
@@ -475,4 +475,130 @@ async fn database_and_outbox_files_are_private() {
         assert!(p.exists(), "{}", p.display());
         assert_eq!(mode(&p), 0o600, "{}", p.display());
     }
+}
+
+/// Resident memory of a process, in kB, from `/proc/<pid>/status`.
+#[cfg(target_os = "linux")]
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/<pid>/status")
+}
+
+/// The label sets of the request-latency histogram in a scrape (one `_count` line each).
+fn latency_series(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with("http_request_duration_seconds_count{"))
+        .collect()
+}
+
+/// An anonymous flood of made-up methods and unknown paths (the 405s and 404s any client
+/// can cause) adds no metric series and no memory: every label comes from a bounded set.
+/// Runs the real binary on its own, so its recorder counts only these requests (the test
+/// binary's recorder is shared by every test) and its memory is its own.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_methods_and_paths_add_no_series_and_no_memory() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("GERBANG_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "GERBANG_DATABASE_URL",
+            format!("sqlite://{}/g.db", dir.path().display()),
+        )
+        .env("GERBANG_KEYS_DIR", dir.path().join("keys"))
+        .env("GERBANG_DATA_DIR", dir.path().join("data"))
+        .env("GERBANG_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "gerbang serve answered /healthz");
+    let send = |method: String, path: String| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            http.request(m, url)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }
+    };
+    let run = |n: usize, odd: bool| {
+        futures::stream::iter(0..n)
+            .map(move |i| {
+                let (method, path) = match (odd, i % 4) {
+                    (false, _) => ("GET".to_string(), "/healthz".to_string()),
+                    // Made-up methods on known routes (405s) and on unknown paths (404s).
+                    (true, 0) => (format!("ZQX{i}"), "/healthz".to_string()),
+                    (true, 1) => (format!("ZQX{i}"), "/token".to_string()),
+                    (true, 2) => (format!("ZQX{i}"), format!("/zq-nope-{i}")),
+                    (true, _) => ("GET".to_string(), format!("/zq-nope-{i}/x")),
+                };
+                send(method, path)
+            })
+            .buffer_unordered(32)
+            .collect::<Vec<u16>>()
+    };
+    // Warm up: connections, threads and buffers of a busy server, before the baseline.
+    let warm = run(2_000, false).await;
+    assert!(warm.iter().all(|s| *s == 200), "warm-up answered");
+    let scrape = || get_text(&http, format!("{base}/metrics"));
+    let before = scrape().await;
+    let rss_before = rss_kb(child.id());
+
+    let statuses = run(10_000, true).await;
+    assert!(
+        statuses.iter().all(|s| matches!(s, 400..=499)),
+        "every odd request is refused, none answered 500 or dropped"
+    );
+
+    // After a scrape: rendering every series is where a flood costs most.
+    let after = scrape().await;
+    let rss_after = rss_kb(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        !after.contains("ZQX") && !after.contains("zq-nope"),
+        "no client-chosen method or path becomes a label"
+    );
+    let (b, a) = (latency_series(&before).len(), latency_series(&after).len());
+    assert!(
+        a <= b + 8,
+        "at most a few new series (OTHER / unmatched × a few statuses): {b} → {a}\n{after}"
+    );
+    assert!(
+        after.len() < before.len() + 16 * 1024,
+        "the scrape stays small: {} → {} bytes",
+        before.len(),
+        after.len()
+    );
+    let grew_mb = rss_after.saturating_sub(rss_before) / 1024;
+    assert!(
+        grew_mb < 12,
+        "10,000 odd requests must not grow the process: {rss_before} kB → {rss_after} kB"
+    );
 }
