@@ -724,9 +724,10 @@ async fn the_continue_link_needs_a_session_that_still_holds(backend: Backend) {
     server.clock().advance(2);
     let event =
         gerbang::domain::audit::AuditEvent::new(gerbang::domain::audit::AuditKind::UserEnabled);
+    let user = store.find_user(&user_id).await.unwrap().unwrap();
     store
         .helpdesk_apply(
-            &user_id,
+            &user,
             gerbang::store::helpdesk::Action::Enable,
             &event,
             &[],
