@@ -10,6 +10,7 @@ use super::claims::AuthContext;
 use super::codes::{CodeEntry, RedeemedCode, RedeemedEntry, RevokedJti};
 use super::request::param;
 use super::tokens::{self, IdTokenInput};
+use crate::auth::session;
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::{OAuthErrorCode, has_scope};
 use crate::domain::{pkce, refresh_token};
@@ -143,6 +144,17 @@ async fn authorization_code(
         .await?
         .filter(|u| u.is_active())
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+    // The sign-in that issued the code must still be going on: a logout (or "end everything")
+    // in the code's lifetime would otherwise leave a grant its revocation never saw. One cache
+    // read per exchange, none per refresh.
+    let live = session::by_sid(state, &grant.sid)
+        .await?
+        .is_some_and(|s| user.admits_session(s.auth_time));
+    if !live {
+        return Err(OAuthError::invalid_grant(
+            "the sign-in that issued the code has ended",
+        ));
+    }
     if !still_allowed(state, client, &user.id, &grant.scope).await? {
         let ev = AuditEvent {
             actor: Some(&user.id),

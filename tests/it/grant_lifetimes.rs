@@ -11,6 +11,7 @@ use serde_json::Value;
 scenarios!(
     grants_without_offline_access_end_with_their_session,
     ending_other_sessions_ends_their_offline_grants,
+    a_code_redeemed_after_its_sign_in_ended_gives_nothing,
 );
 
 /// A short session, so the test reaches its end (the refresh lifetimes stay the defaults:
@@ -349,4 +350,35 @@ async fn ending_other_sessions_ends_their_offline_grants(backend: Backend) {
     // A later grant of this session is not touched either.
     let mut again = grant(&server, &mine, &secret, "spa", OFFLINE).await;
     refresh_ok(&server, &secret, "spa", &mut again, "new grant").await;
+}
+
+/// A logout while a code is still unredeemed: the revocation at logout could not see the grant
+/// the code would make, so the exchange itself refuses it (for `offline_access` too).
+async fn a_code_redeemed_after_its_sign_in_ended_gives_nothing(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let secret = server
+        .add_client("dms", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let b = server.browser();
+    assert_eq!(b.sign_in(&nip, PASSWORD, None).await.status(), 303);
+    let code = sso_code(&server, &b, "dms", OFFLINE).await;
+    let page = b.get("/logout").await;
+    assert_eq!(b.submit(&page, "/logout", &[]).await.status(), 200);
+
+    let res = rp_http()
+        .post(server.url("/token"))
+        .basic_auth("dms", Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_grant", "{v}");
 }
