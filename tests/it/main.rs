@@ -17,6 +17,7 @@ mod e2e_pages;
 mod e2e_public;
 mod e2e_signin;
 mod finished_pages;
+mod fuzz_input;
 mod helpdesk_scope;
 mod interop;
 mod invariants;
