@@ -868,7 +868,99 @@ async fn no_route_answers_5xx_to_control_bytes(backend: Backend) {
     );
 }
 
-scenarios!(no_route_answers_5xx_to_control_bytes);
+/// What the drill sent, answered in each endpoint's own words: RFC 6749 JSON at the
+/// OAuth endpoints (`invalid_client` for Basic credentials), the staff API's JSON, and the
+/// error page in the person's language, Bahasa Indonesia unless they chose English.
+async fn control_characters_are_refused_in_each_endpoints_words(backend: Backend) {
+    let (w, mut whos) = world(backend).await;
+    let server = &w.server;
+    let http = browser();
+    for path in ["/token", "/par", "/introspect", "/revoke"] {
+        let res = http
+            .post(server.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("client_id=%00")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{path}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{path}: {body}");
+
+        let basic = base64::engine::general_purpose::STANDARD.encode("rp\0:secret");
+        let res = http
+            .post(server.url(path))
+            .header("authorization", format!("Basic {basic}"))
+            .form(&[("token", "t"), ("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{path}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client", "{path}: {body}");
+    }
+    let page = http
+        .get(server.url("/authorize?client_id=%00&response_type=code"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("karakter kontrol"));
+    let page = http
+        .get(server.url("/authorize?client_id=%00&lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("control character"));
+
+    // As staff: the console's NIP and audit filters, and the API.
+    let mut staff = whos.pop().unwrap();
+    refresh(&w, &mut staff).await;
+    let res = staff
+        .b
+        .post(server.url("/helpdesk/action"))
+        .form(&[
+            ("csrf_token", staff.csrf.as_str()),
+            ("nip", "\0"),
+            ("action", "unlock"),
+            ("reason", "ditelepon, dicek"),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("karakter kontrol"));
+    let page = staff.b.get("/helpdesk/audit?actor=%00&lang=en").await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("control character"), "{}", page.body);
+    let nip = &w.vars["nip"];
+    let res = http
+        .post(server.url(&format!("/api/helpdesk/users/{nip}/actions")))
+        .bearer_auth(staff.bearer.as_deref().unwrap())
+        .json(&serde_json::json!({"action": "unlock", "reason": "nul\u{0} here"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    // A reason may break lines: that request goes through to the action's own rules.
+    let res = http
+        .post(server.url(&format!("/api/helpdesk/users/{nip}/actions")))
+        .bearer_auth(staff.bearer.as_deref().unwrap())
+        .json(&serde_json::json!({"action": "unlock", "reason": "ditelepon,\r\ndicek"}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), 400, "{}", res.text().await.unwrap());
+}
+
+scenarios!(
+    no_route_answers_5xx_to_control_bytes,
+    control_characters_are_refused_in_each_endpoints_words
+);
 
 /// The route list cannot fall behind the router: every path a `.route(` mounts in src/
 /// (and every static asset) is in `ROUTES`, and nothing else is.
