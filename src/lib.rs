@@ -57,6 +57,11 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router(&state.settings))
         .merge(web::assets::router())
         .merge(pages(web::captcha::router()))
+        // Inside the metrics layer, so refusals are counted like any answer.
+        .route_layer(middleware::from_fn_with_state(
+            answers_json as web::input::AnswersJson,
+            web::input::refuse_controls,
+        ))
         .route_layer(middleware::from_fn(ops::metrics::track))
         .layer(middleware::from_fn(web::i18n::remember_lang))
         .layer(middleware::from_fn(error::render_error_pages))
@@ -90,6 +95,11 @@ pub fn router(state: AppState) -> Router {
             drop_unfit_request_id,
         ))
         .with_state(state)
+}
+
+/// The paths whose refusals are JSON: the OAuth endpoints and the staff API.
+fn answers_json(path: &str) -> bool {
+    oidc::JSON_ENDPOINTS.contains(&path) || path.starts_with("/api/")
 }
 
 /// A request id from outside is kept only from a trusted proxy (`trusted_proxies`), and

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod email;
+pub mod input;
 pub mod lockout;
 pub mod nip;
 pub mod oidc;

@@ -316,7 +316,12 @@ fn unverified_sub(jwt: &str) -> Option<String> {
     let payload = jwt.split('.').nth(1)?;
     let raw = URL_SAFE_NO_PAD.decode(payload).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&raw).ok()?;
-    v.get("sub")?.as_str().map(str::to_string)
+    // Read before any signature is checked, and looked up in the store: the same rule as
+    // every parameter (`web::input`), since the gate cannot see inside the assertion.
+    v.get("sub")?
+        .as_str()
+        .filter(|s| crate::domain::input::fit("", s))
+        .map(str::to_string)
 }
 
 pub fn parse_jwks(s: &str) -> Result<JwkSet, String> {
@@ -431,7 +436,11 @@ fn parse_basic(b64: &str) -> Option<(String, String)> {
             .next()
             .map(|(_, v)| v.into_owned())
     };
-    Some((dec(id)?, dec(secret)?))
+    let (id, secret) = (dec(id)?, dec(secret)?);
+    // The id reaches the store (PostgreSQL refuses NUL in text) and no id or secret holds a
+    // control character: refused like any malformed credentials (`invalid_client`).
+    let fit = |s: &str| crate::domain::input::fit("", s);
+    (fit(&id) && fit(&secret)).then_some((id, secret))
 }
 
 #[cfg(test)]
@@ -457,5 +466,9 @@ mod tests {
             Some(("my app".to_string(), "s:cret x".to_string()))
         );
         assert_eq!(super::parse_basic("!!!"), None);
+        for bad in ["my%00app:secret", "app:s%01cret", "a\u{7f}:b"] {
+            let b = base64::engine::general_purpose::STANDARD.encode(bad);
+            assert_eq!(super::parse_basic(&b), None, "{bad}");
+        }
     }
 }

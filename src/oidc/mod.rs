@@ -22,6 +22,9 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
+/// The endpoints that answer RFC 6749 JSON, never pages (errors included).
+pub const JSON_ENDPOINTS: [&str; 5] = ["/token", "/par", "/introspect", "/revoke", "/userinfo"];
+
 pub fn router(state: &AppState) -> Router<AppState> {
     let settings = &state.settings;
     // CORS for browser apps on exactly these five endpoints (`cors.rs`), outermost so a

@@ -2,6 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::domain::audit::{AuditEvent, AuditKind, StoredKind};
+use crate::domain::input::{printable, storable_text};
 
 pub(crate) async fn insert<'c, E>(exec: E, e: &AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error>
 where
@@ -13,16 +14,18 @@ where
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(now)
-    .bind(e.actor)
-    .bind(e.subject)
+    // Whatever a caller passes, a NUL (which PostgreSQL refuses, failing the whole write)
+    // or another control character never reaches the row; line breaks in details stay.
+    .bind(e.actor.map(|s| storable_text(s).into_owned()))
+    .bind(e.subject.map(|s| storable_text(s).into_owned()))
     .bind(e.kind.as_str())
-    .bind(e.ip)
+    .bind(e.ip.map(|s| storable_text(s).into_owned()))
     .bind(
         e.user_agent
-            .map(|s| s.chars().take(300).collect::<String>()),
+            .map(|s| printable(s).chars().take(300).collect::<String>()),
     )
-    .bind(e.client_id)
-    .bind(e.detail)
+    .bind(e.client_id.map(|s| storable_text(s).into_owned()))
+    .bind(e.detail.map(|s| storable_text(s).into_owned()))
     .execute(exec)
     .await?;
     Ok(())

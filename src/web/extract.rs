@@ -112,5 +112,11 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
     headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect())
+        // Kept in audit rows: a tab (the one control a header may hold) becomes a space.
+        .map(|s| {
+            crate::domain::input::printable(s)
+                .chars()
+                .take(300)
+                .collect()
+        })
 }

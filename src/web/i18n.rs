@@ -1184,6 +1184,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Invalid request.",
     ),
     (
+        "error.control_chars",
+        "Permintaan tidak valid: ada karakter kontrol (karakter tak terlihat) pada isian atau alamat. Tidak ada yang diubah.",
+        "Invalid request: a field or the address holds a control character (an invisible character). Nothing was changed.",
+    ),
+    (
         "error.login_expired",
         "Permintaan login sudah kedaluwarsa. Silakan buka kembali aplikasi yang Anda tuju.",
         "The sign-in request has expired. Please open the application again.",

@@ -1,5 +1,6 @@
 //! Cross-cutting web concerns: language, CSRF, security headers, error pages, client IP,
-//! cookies, WIB times, and the extractors handlers share (`extract.rs`).
+//! cookies, WIB times, the extractors handlers share (`extract.rs`), and the gate every
+//! request's parameters pass (`input.rs`).
 
 pub mod assets;
 pub mod branding;
@@ -9,6 +10,7 @@ pub mod csrf;
 pub mod extract;
 pub mod headers;
 pub mod i18n;
+pub mod input;
 pub mod lang_switch;
 pub mod rate_limit;
 pub mod time;

@@ -19,6 +19,7 @@ mod e2e_public;
 mod e2e_signin;
 mod files;
 mod finished_pages;
+mod fuzz_input;
 mod grant_lifetimes;
 mod helpdesk_hold;
 mod helpdesk_scope;
