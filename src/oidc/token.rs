@@ -147,10 +147,7 @@ async fn authorization_code(
     // The sign-in that issued the code must still be going on: a logout (or "end everything")
     // in the code's lifetime would otherwise leave a grant its revocation never saw. One cache
     // read per exchange, none per refresh.
-    let live = session::by_sid(state, &grant.sid)
-        .await?
-        .is_some_and(|s| user.admits_session(s.auth_time));
-    if !live {
+    if !session_live(state, &grant.sid, &user).await? {
         return Err(OAuthError::invalid_grant(
             "the sign-in that issued the code has ended",
         ));
@@ -185,6 +182,17 @@ async fn authorization_code(
         session_ends_at: grant.session_expires_at,
     };
     let issued = issue_user_tokens(state, &t, new).await?;
+    // Checked again once the grant is stored: a session ended between the check above and
+    // the write ran its revocation before this grant existed. Now either this read sees the
+    // session gone, or the session ends after the write and its revocation finds the grant.
+    if !session_live(state, &grant.sid, &user).await? {
+        let now = state.clock.now();
+        state.store.revoke_family(&issued.family_id, now).await?;
+        revoke_jti(state, &issued.jti, issued.access_expires_at).await?;
+        return Err(OAuthError::invalid_grant(
+            "the sign-in that issued the code has ended",
+        ));
+    }
     if client.backchannel_logout_uri.is_some() {
         state
             .store
@@ -202,6 +210,17 @@ async fn authorization_code(
         .put::<RedeemedEntry>(&hash, &redeemed, keep)
         .await?;
     Ok(issued.response)
+}
+
+/// Whether the sign-in session `sid` is still going on and the account still admits it.
+async fn session_live(
+    state: &AppState,
+    sid: &str,
+    user: &crate::store::users::User,
+) -> Result<bool, OAuthError> {
+    Ok(session::by_sid(state, sid)
+        .await?
+        .is_some_and(|s| user.admits_session(s.auth_time)))
 }
 
 /// RFC 6749 §4.1.2: a code used twice revokes the tokens issued for it.

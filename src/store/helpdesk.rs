@@ -80,12 +80,17 @@ impl Store {
             // account `siasn_inactive` stays off for that reason). A `disabled` status from
             // before the hold existed goes back to what SIASN last said ($3). Without a
             // hold, Enable lifts the status itself (over SIASN: admins only, `helpdesk::staff`).
+            // The status is lifted only as the caller checked it ($4: the status it read
+            // with no hold, NULL when it read a hold): two Enables sent at once on a held
+            // person must not add up to an officer's enable over SIASN (the second finding
+            // the hold gone), nor an import's disable that landed since the read be undone.
             // Sessions from before the enable do not come back with the person (those of an
             // import disable were never ended: the import cannot reach the cache).
             Action::Enable => {
                 "UPDATE users SET status = CASE
-                         WHEN helpdesk_hold_at IS NULL THEN 'active'
-                         WHEN status = 'disabled' THEN $3
+                         WHEN helpdesk_hold_at IS NULL AND $4 IS NOT NULL
+                             AND (status <> 'siasn_inactive' OR status = $4) THEN 'active'
+                         WHEN helpdesk_hold_at IS NOT NULL AND status = 'disabled' THEN $3
                          ELSE status END,
                      helpdesk_hold_at = NULL, sessions_after = $2, updated_at = $2
                  WHERE id = $1"
@@ -106,7 +111,9 @@ impl Store {
                     true => UserStatus::SiasnInactive,
                     false => UserStatus::Active,
                 };
-                q = q.bind(back.as_str());
+                q = q
+                    .bind(back.as_str())
+                    .bind((!person.held()).then(|| person.status.as_str()));
             }
             _ => {}
         }

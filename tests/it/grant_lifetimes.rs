@@ -382,3 +382,100 @@ async fn a_code_redeemed_after_its_sign_in_ended_gives_nothing(backend: Backend)
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["error"], "invalid_grant", "{v}");
 }
+
+// Reproducible on PostgreSQL only: a lock on `roles` holds the exchange between its session
+// check and its write there, while SQLite never blocks a reader.
+mod postgres_race {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_code_exchange_racing_end_everything_keeps_nothing() {
+        super::a_code_exchange_racing_end_everything_keeps_nothing(crate::common::Backend::Postgres)
+            .await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_code_exchange_racing_end_everything_keeps_nothing_redis() {
+        super::a_code_exchange_racing_end_everything_keeps_nothing(
+            crate::common::Backend::PostgresRedis,
+        )
+        .await
+    }
+}
+
+/// An intruder's code exchange found its session live, and stores its grant only after the
+/// person ended every other session from the account page (their revocation saw no grant
+/// yet): the grant must not survive, `offline_access` included. The exchange is held
+/// between its check and its write by a lock on `roles` (the client admits one role, so the
+/// exchange reads them).
+async fn a_code_exchange_racing_end_everything_keeps_nothing(backend: Backend) {
+    use sqlx::Connection;
+    let server = TestServer::start(backend).await;
+    let (nip, id) = server.add_user(Some(PASSWORD)).await;
+    let store = &server.state.store;
+    store.upsert_instansi("4011", "BKN").await.unwrap();
+    store.grant_role(&id, "helpdesk", "4011").await.unwrap();
+    let secret = server
+        .add_client_with("dms", |c: &mut Client| {
+            c.allowed_roles = vec!["helpdesk".into()]
+        })
+        .await;
+    let mine = server.browser();
+    assert_eq!(mine.sign_in(&nip, PASSWORD, None).await.status(), 303);
+    let intruder = server.browser();
+    assert_eq!(intruder.sign_in(&nip, PASSWORD, None).await.status(), 303);
+    let code = sso_code(&server, &intruder, "dms", OFFLINE).await;
+    let page = mine.get("/account").await.body;
+    let csrf = hidden(&page, "csrf_token");
+
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&server.state.settings.database_url)
+        .await
+        .unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("LOCK TABLE roles IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let exchange = async {
+        let res = rp_http()
+            .post(server.url("/token"))
+            .basic_auth("dms", Some(&secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json::<Value>().await.unwrap())
+    };
+    let end_everything = async {
+        // The exchange has passed its session check and waits for `roles` by now.
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        let res = mine
+            .post(server.url("/account/sessions/end"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("sid", "*"),
+                ("confirm", "yes"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        tx.commit().await.unwrap();
+    };
+    let ((status, body), ()) = tokio::join!(exchange, end_everything);
+    if status == StatusCode::OK {
+        let rt = body["refresh_token"].as_str().unwrap();
+        let (st, err, _) = refresh_with(&server, &secret, "dms", rt, None).await;
+        assert_eq!(
+            (st, err.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_grant"),
+            "the intruder's grant outlived 'end all other sessions'"
+        );
+    } else {
+        assert_eq!(body["error"], "invalid_grant", "{body}");
+    }
+}

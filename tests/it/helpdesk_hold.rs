@@ -12,6 +12,7 @@ scenarios!(
     a_disable_of_an_active_person_survives_aktif,
     enable_lifts_only_the_hold,
     a_hold_stops_every_grant_and_session,
+    two_enables_at_once_never_lift_siasn,
 );
 
 /// An officer of agency 4011 signed in with MFA, and the agency tool allowed `helpdesk`.
@@ -327,4 +328,51 @@ async fn a_hold_stops_every_grant_and_session(backend: Backend) {
     let page = b.get("/account").await;
     assert_ne!(page.status, 200, "{}", page.body);
     assert!(!signs_in(&s, &nip).await);
+}
+
+/// An officer may lift the helpdesk's hold, never SIASN's word. Two Enables sent at once on
+/// a held person SIASN lists as CLTN were each checked against the person read with the
+/// hold; the first lifts it, and the second must not then find no hold and set `active`
+/// (an officer's own Disable, then two parallel Enables, would re-enable anyone the import
+/// disabled). Another writer holds the person's row while both requests read the person,
+/// so they write one after the other, as requests that raced would.
+async fn two_enables_at_once_never_lift_siasn(backend: Backend) {
+    use sqlx::Connection;
+    let d = desk(backend).await;
+    let s = &d.server;
+    let (nip, id) = s.add_user(Some(PASSWORD)).await;
+    let token = officer_token(&d).await;
+    import(s, &nip, "cltn").await;
+    assert_eq!(api_act(&d, &token, &nip, "disable").await, 200);
+
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&s.state.settings.database_url)
+        .await
+        .unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let both = async {
+        tokio::join!(
+            api_act(&d, &token, &nip, "enable"),
+            api_act(&d, &token, &nip, "enable")
+        )
+    };
+    let release = async {
+        // Both have read the person and wait for the row by now.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tx.commit().await.unwrap();
+    };
+    let ((a, b), ()) = tokio::join!(both, release);
+    assert!(a == 200 || b == 200, "{a} {b}");
+    let u = s.user(&nip).await;
+    assert_eq!(
+        (u.status.as_str(), u.helpdesk_hold_at),
+        ("siasn_inactive", None),
+        "an officer's Enables added up to an enable over SIASN"
+    );
+    assert!(!signs_in(s, &nip).await);
 }
