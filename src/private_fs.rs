@@ -44,7 +44,8 @@ pub fn narrow_own_dir(dir: &Path) -> io::Result<bool> {
                 tolerate_foreign(make_private(&entry.path()))?;
             }
         }
-        let mode = std::fs::symlink_metadata(dir)?.permissions().mode() & 0o7777;
+        // The folder itself, or the one a `keys` symlink points to (a link has no mode).
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o7777;
         if mode & 0o077 == 0 {
             return Ok(false);
         }
@@ -184,6 +185,13 @@ mod tests {
             "a symlink's target is not ours to change"
         );
         assert!(!super::narrow_own_dir(&keys).unwrap());
+        // A key folder reached through a symlink: its target is judged, once.
+        let via = root.path().join("via");
+        std::os::unix::fs::symlink(&keys, &via).unwrap();
+        assert!(!super::narrow_own_dir(&via).unwrap(), "already narrow");
+        set(&keys, 0o755);
+        assert!(super::narrow_own_dir(&via).unwrap());
+        assert_eq!(mode(&keys), 0o700);
 
         let data = root.path().join("data");
         std::fs::create_dir(&data).unwrap();
