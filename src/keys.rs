@@ -68,6 +68,7 @@ impl KeyRing {
     pub fn load_or_generate(dir: &Path, now: i64) -> Result<Self, KeyError> {
         // 0700 whatever the umask: whoever can write here can publish a key of their own.
         crate::private_fs::create_dir(dir).map_err(|e| KeyError::Io(dir.into(), e))?;
+        narrow(dir)?;
         let manifest = dir.join(MANIFEST);
         if !manifest.exists() {
             let entries = ALGORITHMS
@@ -129,6 +130,7 @@ impl KeyRing {
         publish_delay: i64,
         max_token_ttl: i64,
     ) -> Result<Vec<String>, KeyError> {
+        narrow(dir)?;
         let mut entries = read_manifest(dir)?;
         let mut added = Vec::new();
         for alg in ALGORITHMS {
@@ -277,6 +279,15 @@ fn generate(dir: &Path, alg: Algorithm, now: i64, sign_from: i64) -> Result<Entr
         created_at: now,
         sign_from,
     })
+}
+
+/// A key folder that already existed keeps no wider mode than one made now (an older
+/// version under `umask 000` left it 0777, its files 0666).
+fn narrow(dir: &Path) -> Result<(), KeyError> {
+    if crate::private_fs::narrow_own_dir(dir).map_err(|e| KeyError::Io(dir.into(), e))? {
+        tracing::warn!(dir = %dir.display(), "the key folder or files in it were open to others; narrowed to 0700/0600");
+    }
+    Ok(())
 }
 
 fn read_manifest(dir: &Path) -> Result<Vec<Entry>, KeyError> {

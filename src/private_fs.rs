@@ -29,6 +29,74 @@ pub fn create_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
+/// Narrows a folder that already exists and is Gerbang's alone (the key folder) to 0700
+/// when it is wider: one left 0777 by an older version under `umask 000` would otherwise
+/// stay so, and whoever can write there can put a key of theirs beside a rewritten ring.
+/// Files directly in it become 0600 (symlinks are left alone: `chmod` would follow them).
+/// A folder this user does not own is left as its owner set it. Returns whether it changed.
+pub fn narrow_own_dir(dir: &Path) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() && entry.metadata()?.permissions().mode() & 0o077 != 0 {
+                tolerate_foreign(make_private(&entry.path()))?;
+            }
+        }
+        // The folder itself, or the one a `keys` symlink points to (a link has no mode).
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o7777;
+        if mode & 0o077 == 0 {
+            return Ok(false);
+        }
+        tolerate_foreign(std::fs::set_permissions(
+            dir,
+            std::fs::Permissions::from_mode(0o700),
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(false)
+    }
+}
+
+/// Takes the write bits of group and others off a folder that already exists and holds a
+/// private file (the database's folder): in a folder others may write into, they can
+/// rename the database away and put one of theirs in its place (their own password hashes)
+/// or delete its `-wal`. Only the write bits, since that folder may be shared (`/var/lib`);
+/// a sticky folder (`/tmp`) already keeps others' hands off our files, and a folder this
+/// user does not own is left as its owner set it. Returns whether it changed.
+pub fn no_foreign_writes(dir: &Path) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o7777;
+        if mode & 0o022 == 0 || mode & 0o1000 != 0 {
+            return Ok(false);
+        }
+        tolerate_foreign(std::fs::set_permissions(
+            dir,
+            std::fs::Permissions::from_mode(mode & !0o022),
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(false)
+    }
+}
+
+/// `chmod` on what another user owns fails (EPERM): theirs to set, not an error of ours.
+#[cfg(unix)]
+fn tolerate_foreign(r: io::Result<()>) -> io::Result<bool> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Opens `path` for writing as 0600 whatever the umask: created so (never readable by others
 /// even for a moment), and set so when it already existed (a file left by a crash keeps its
 /// old mode when reopened).
@@ -91,6 +159,50 @@ mod tests {
             assert_eq!(mode(&root.path().join(p)), 0o700, "{p}");
         }
         super::create_dir(&deep).unwrap();
+    }
+
+    #[test]
+    fn wide_folders_left_by_an_older_version_are_narrowed() {
+        let root = tempfile::tempdir().unwrap();
+        let set = |p: &std::path::Path, m| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        let keys = root.path().join("keys");
+        std::fs::create_dir(&keys).unwrap();
+        std::fs::write(keys.join("ring.json"), "[]").unwrap();
+        let outside = root.path().join("outside");
+        std::fs::write(&outside, "").unwrap();
+        set(&outside, 0o644);
+        std::os::unix::fs::symlink(&outside, keys.join("link")).unwrap();
+        set(&keys.join("ring.json"), 0o666);
+        set(&keys, 0o777);
+        assert!(super::narrow_own_dir(&keys).unwrap());
+        assert_eq!(mode(&keys), 0o700);
+        assert_eq!(mode(&keys.join("ring.json")), 0o600);
+        assert_eq!(
+            mode(&outside),
+            0o644,
+            "a symlink's target is not ours to change"
+        );
+        assert!(!super::narrow_own_dir(&keys).unwrap());
+        // A key folder reached through a symlink: its target is judged, once.
+        let via = root.path().join("via");
+        std::os::unix::fs::symlink(&keys, &via).unwrap();
+        assert!(!super::narrow_own_dir(&via).unwrap(), "already narrow");
+        set(&keys, 0o755);
+        assert!(super::narrow_own_dir(&via).unwrap());
+        assert_eq!(mode(&keys), 0o700);
+
+        let data = root.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        set(&data, 0o777);
+        assert!(super::no_foreign_writes(&data).unwrap());
+        assert_eq!(mode(&data), 0o755);
+        set(&data, 0o1777);
+        assert!(
+            !super::no_foreign_writes(&data).unwrap(),
+            "sticky, like /tmp"
+        );
     }
 
     #[test]

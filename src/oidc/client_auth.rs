@@ -188,7 +188,10 @@ pub async fn named_client(
             None => return Ok(None),
         },
     };
-    if id.is_empty() || id.len() > 64 {
+    // The CORS layer calls this with a body of any content type, which the input gate
+    // (`web::input`) judges only when a handler would read it as a form: the id is held to
+    // the gate's rule here too, before it reaches the store (PostgreSQL refuses a NUL).
+    if id.is_empty() || id.len() > 64 || !crate::domain::input::fit("", &id) {
         return Ok(None);
     }
     Ok(find_client(state, &id, false).await?.0)

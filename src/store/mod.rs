@@ -146,6 +146,14 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
                 format!("cannot create {}: {e}", parent.display()).into(),
             ))
         })?;
+        // One left writable by others by an older version (`umask 000`) is narrowed too.
+        if crate::private_fs::no_foreign_writes(parent).map_err(|e| {
+            StoreError::Db(sqlx::Error::Configuration(
+                format!("cannot narrow {}: {e}", parent.display()).into(),
+            ))
+        })? {
+            tracing::warn!(dir = %parent.display(), "the database's folder was writable by others; narrowed");
+        }
     }
     let query = if query.contains("mode=") {
         query.to_string()

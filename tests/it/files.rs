@@ -407,3 +407,51 @@ async fn a_key_id_that_is_a_path_is_refused() {
         "keys rotate removed a file outside keys/"
     );
 }
+
+/// Attack on issue 24 item 3: an older version started under `umask 000` left `keys/` 0777
+/// with `ring.json` and the keys 0666, and `data/` 0777. Folders that already exist kept
+/// their mode after the upgrade, so any local user could still drop a key file of theirs
+/// beside a rewritten `ring.json` (reloaded within seconds: their key published and signing)
+/// or swap `gerbang.db` for a database of theirs. The first start of this version narrows
+/// them: `keys/` 0700 and its files 0600, the database's folder writable by Gerbang alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_narrows_folders_an_older_version_left_wide() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    drop(Served::start(root, false));
+    let set = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    // What the older version left under umask 000.
+    set(&root.join("keys"), 0o777);
+    set(&root.join("data"), 0o777);
+    let key_files: Vec<PathBuf> = std::fs::read_dir(root.join("keys"))
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    assert!(key_files.len() >= 4, "{key_files:?}");
+    for f in &key_files {
+        set(f, 0o666);
+    }
+
+    let server = Served::start(root, false);
+    assert_eq!(
+        rp_http()
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(mode(&root.join("keys")), 0o700, "keys/");
+    for f in &key_files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    assert_eq!(
+        mode(&root.join("data")) & 0o022,
+        0,
+        "data/ is writable by others"
+    );
+    assert_eq!(mode(&db_path(root)), 0o600);
+}

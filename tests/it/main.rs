@@ -9,6 +9,7 @@ mod account;
 mod activation;
 mod at_rest;
 mod attacks;
+mod attacks_edges;
 mod attacks_signin;
 mod cli;
 mod e2e;
