@@ -6,13 +6,14 @@ ALTER TABLE users ADD COLUMN helpdesk_hold_at BIGINT;
 -- Every account the helpdesk disabled so far.
 UPDATE users SET helpdesk_hold_at = updated_at WHERE status = 'disabled';
 -- A Disable taken over the import's own disable used to leave only `siasn_inactive`, which
--- the next "aktif" lifted. Where the audit trail still shows such a Disable as the helpdesk's
--- last word (no Enable after it), it becomes a hold now; the account is already off, so this
--- takes no one's access away.
+-- the next "aktif" lifted (and with it the hijacker's device, when the Disable was for a
+-- takeover). Where the audit trail still shows a Disable as the helpdesk's last word (no
+-- Enable after it), the helpdesk's decision is restored as a hold, also on an account the
+-- import has already brought back: the person asks their helpdesk, whose Enable lifts it.
 UPDATE users SET helpdesk_hold_at = (
     SELECT MAX(d.at) FROM audit_events d
     WHERE d.subject = users.id AND d.kind = 'helpdesk_action' AND d.detail LIKE 'disable:%')
-WHERE status = 'siasn_inactive'
+WHERE status IN ('siasn_inactive', 'active')
   AND (SELECT MAX(d.at) FROM audit_events d
        WHERE d.subject = users.id AND d.kind = 'helpdesk_action' AND d.detail LIKE 'disable:%')
     > COALESCE((SELECT MAX(e.at) FROM audit_events e

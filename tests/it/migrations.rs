@@ -33,8 +33,9 @@ async fn migrated_upto(backend: Backend, upto: i64) -> (tempfile::TempDir, Strin
 
 /// Issue 24 item 7: a helpdesk Disable before the hold existed is `status = 'disabled'`, or
 /// (the lost case) `siasn_inactive` with the Disable only in the audit trail. Both become
-/// holds, so an import saying "aktif" after the upgrade does not bring them back; an
-/// account the helpdesk enabled again after its Disable, and one never touched, do not.
+/// holds, so an import saying "aktif" after the upgrade does not bring them back, and so does
+/// a Disable an import already undid; an account the helpdesk enabled again after its
+/// Disable, and one never touched, do not.
 async fn helpdesk_disables_become_holds(backend: Backend) {
     let (_dir, url, pool) = migrated_upto(backend, 11).await;
     for (id, nip, status) in [
@@ -43,6 +44,7 @@ async fn helpdesk_disables_become_holds(backend: Backend) {
         ("u-enabled-again", "198507122010011003", "siasn_inactive"),
         ("u-import-only", "198507122010011004", "siasn_inactive"),
         ("u-active", "198507122010011005", "active"),
+        ("u-undone", "198507122010011006", "active"),
     ] {
         sqlx::query(
             "INSERT INTO users (id, nip, name, email, status, siasn_status, created_at, updated_at) \
@@ -61,6 +63,7 @@ async fn helpdesk_disables_become_holds(backend: Backend) {
         (2, "u-enabled-again", 100, "disable: Tiket 2"),
         (3, "u-enabled-again", 200, "enable over SIASN cltn: Tiket 3"),
         (4, "u-active", 100, "end_sessions: Tiket 4"),
+        (5, "u-undone", 100, "disable: Tiket 5"),
     ] {
         sqlx::query(
             "INSERT INTO audit_events (id, at, actor, subject, kind, detail) \
@@ -93,4 +96,6 @@ async fn helpdesk_disables_become_holds(backend: Backend) {
     assert_eq!(hold("198507122010011003").await, (None, false));
     assert_eq!(hold("198507122010011004").await, (None, false));
     assert_eq!(hold("198507122010011005").await, (None, true));
+    // A Disable the old import already undid: the helpdesk's word comes back as a hold.
+    assert_eq!(hold("198507122010011006").await, (Some(100), false));
 }
