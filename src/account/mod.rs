@@ -576,9 +576,10 @@ pub async fn post_password(
         .change_password(&user.id, &hash, &event, &notice, now)
         .await?;
     state.mailer.wake.notify_one();
-    // Every other session and every refresh token ends; this browser stays signed in.
-    end_other_sessions(&state, &me.sso).await?;
+    // Every refresh token and every other session ends; this browser stays signed in. The
+    // durable revocation first, so a cache failure half-way cannot leave the tokens alive.
     state.store.revoke_user_refresh(&user.id, now).await?;
+    end_other_sessions(&state, &me.sso).await?;
     Ok(done("saved"))
 }
 
@@ -588,16 +589,17 @@ pub async fn post_password(
 /// presses after a suspected takeover, and an offline grant obtained by the intruder (even
 /// from a session that has ended since) would otherwise keep their access for weeks.
 async fn end_other_sessions(state: &AppState, current: &SsoSession) -> Result<(), AppError> {
+    // The durable part first (see `session::end_all_for_user`).
+    state
+        .store
+        .revoke_user_refresh_except_session(&current.user_id, &current.sid, state.clock.now())
+        .await?;
     for s in session::list_for_user(state, &current.user_id).await? {
         if s.sid != current.sid {
             session::end_by_sid(state, &s.sid).await?;
         }
     }
     crate::auth::pending::end_all_for_user(state, &current.user_id).await?;
-    state
-        .store
-        .revoke_user_refresh_except_session(&current.user_id, &current.sid, state.clock.now())
-        .await?;
     Ok(())
 }
 

@@ -171,12 +171,8 @@ async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
 /// Ends every SSO session of a user (password change, helpdesk action) and all their
 /// refresh tokens, `offline_access` included.
 pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
-    // Half-done logins too: a password typed before the change must not finish later.
-    super::pending::end_all_for_user(state, user_id).await?;
-    for hash in state.cache.set_members::<UserSessions>(user_id).await? {
-        end_by_hash(state, &hash).await?;
-    }
-    state.cache.del::<UserSessions>(user_id).await?;
+    // The durable part first: should the cache fail half-way, the refresh tokens are gone
+    // already (the other order left every one of them alive behind a cache error).
     if let Err(e) = state
         .store
         .revoke_user_refresh(user_id, state.clock.now())
@@ -185,6 +181,12 @@ pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), Cac
         tracing::error!(error = %e, user = %user_id, "could not revoke the user's refresh tokens");
         return Err(CacheError(format!("refresh token revocation failed: {e}")));
     }
+    // Half-done logins too: a password typed before the change must not finish later.
+    super::pending::end_all_for_user(state, user_id).await?;
+    for hash in state.cache.set_members::<UserSessions>(user_id).await? {
+        end_by_hash(state, &hash).await?;
+    }
+    state.cache.del::<UserSessions>(user_id).await?;
     Ok(())
 }
 
