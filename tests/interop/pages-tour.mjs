@@ -1,7 +1,7 @@
 // Every page, once, at the size and language of the run: login, the OTP step, enrolment (with
 // its otpauth link), the recovery codes (first device and from the account, and as printed),
 // the launcher (a person's and staff's), the account page and its sections, a confirmation
-// page, "add device", sign-out, the locked and disabled answers, an error page with its
+// page, "add device", sign-out, the reset page, the locked and disabled answers, an error page with its
 // request id, and the helpdesk console (step-up, search, a person, a locked person, audit).
 // Each page: checkPage(), headings in order and sized in order, a visible focus ring of at
 // least 3:1 on a focused button, and no axe-core (WCAG 2 A/AA) violations. Screenshots in SHOTS.
@@ -183,6 +183,9 @@ async function newcomer() {
 
 async function refusals() {
   await context.clearCookies();
+  // The activation / forgotten-password page: a newcomer's first tab.
+  await page.goto(`${gerbang}/reset${q}`);
+  await visit('reset');
   await signIn(env('LOCKED_NIP'), await help(`/otp/${env('LOCKED_NIP')}`));
   await visit('locked');
   await context.clearCookies();

@@ -97,6 +97,7 @@ async fn tour(lang: &str, viewport: &str) {
         "logout",
         "enrol",
         "recovery-codes-first",
+        "reset",
         "locked",
         "disabled",
         "error",
