@@ -126,6 +126,26 @@ async function person() {
   const activity = await page.textContent('#activity');
   expect(!activity.includes('login_success'), 'activity in words');
   await visit('account');
+  // A password that breaks the rules: the answer to the POST is the account page with the
+  // error, and its language switch leads to /account by GET (it once led to the POST-only
+  // /account/password: a 405), in the other language; and back.
+  await page.fill('#current_password', env('PASSWORD'));
+  await page.fill('#pw-otp', await help(`/otp/${nip}`));
+  await page.fill('#password', 'pendek');
+  await page.fill('#password_confirm', 'pendek');
+  await page.click('form[action="/account/password"] button[type="submit"]');
+  await page.waitForSelector('#account-error');
+  expect(new URL(page.url()).pathname === '/account/password', 'the error answers the POST');
+  await visit('account-password-error');
+  const other = en ? 'id' : 'en';
+  const [switched] = await Promise.all([page.waitForNavigation(), page.click('header a.lang')]);
+  expect(switched.status() === 200, `the switch after the error answers ${switched.status()}`);
+  expect(new URL(page.url()).pathname === '/account', `the switch leads to /account (${page.url()})`);
+  expect((await page.getAttribute('html', 'lang')) === other, `the account page in ${other}`);
+  expect(await page.locator('#password-section').count() === 1, 'the password form is there');
+  await shot('account-password-error-switched');
+  await Promise.all([page.waitForNavigation(), page.click('header a.lang')]);
+  expect((await page.getAttribute('html', 'lang')) === lang, `back in ${lang}`);
   // A confirmation page, then cancel.
   await page.click('form[action="/account/confirm"] button[type="submit"] >> nth=0');
   await page.waitForSelector('#confirm');
