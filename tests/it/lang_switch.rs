@@ -4,13 +4,15 @@
 //! POST points at the GET page the form belongs to. Here every POST route of the router
 //! that answers with a page is walked (its own error, and a stale form that fails its CSRF
 //! check), in both languages, and its switch is followed: a GET that answers in the other
-//! language, 200 for a form's page, never a 405. `WALKED` and `NO_PAGE` together are the
+//! language, 200 for a form's page, never a 405; the service a sign-in is for, and the
+//! person the console shows, are kept through it. `WALKED` and `NO_PAGE` together are the
 //! router's POST routes (`fuzz_input`'s list, itself checked against src/).
 
 use std::collections::BTreeSet;
 
 use crate::common::*;
 use crate::pages::assert_title_is_text;
+use reqwest::StatusCode;
 
 /// POST routes that answer services and tools with JSON or a redirect, never a page.
 const NO_PAGE: [&str; 6] = [
@@ -146,6 +148,19 @@ fn first_device(account: &str) -> String {
     account[at..at + account[at..].find('"').unwrap()].to_string()
 }
 
+/// Starts a sign-in at the service `myasn`; returns the login form's address.
+async fn start_at_service(server: &TestServer, b: &Browser) -> String {
+    let res = b
+        .http()
+        .get(authorize_url(server, "myasn", "openid"))
+        .send()
+        .await
+        .unwrap();
+    let login = location(&res);
+    assert!(login.starts_with("/login?req="), "{login}");
+    login
+}
+
 /// A form posted with a token that is not the page's: the CSRF check refuses it.
 async fn stale(b: &Browser, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let mut form = vec![("csrf_token", "stale-token")];
@@ -167,36 +182,53 @@ async fn every_page_answering_a_post_switches_to_a_get_page(backend: Backend) {
         .grant_role(&staff_id, "admin", "")
         .await
         .unwrap();
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
     let mut walked = BTreeSet::new();
     for lang in ["id", "en"] {
         let (nip, _) = server.add_user(Some(PASSWORD)).await;
         let (newbie, _) = server.add_user_without_device(PASSWORD).await;
 
-        // The sign-in pages: a wrong password, a wrong code at the OTP step.
+        // The sign-in pages, for a service: a wrong password, a wrong code at the OTP step.
         let b = server.browser();
         speak(&b, lang).await;
-        let page = b.get(&format!("/login?nip={nip}")).await;
+        let page = b.get(&start_at_service(&server, &b).await).await;
         let res = b
             .post_login(&page, &[("nip", &nip), ("password", "Salah#Sandi2026")])
             .await;
         follow(&b, "/login", res, lang, true, &mut walked).await;
+        let b = server.browser();
         speak(&b, lang).await;
-        let page = b.get(&format!("/login?nip={nip}")).await;
+        let page = b.get(&start_at_service(&server, &b).await).await;
         let res = b
             .post_login(&page, &[("nip", &nip), ("password", PASSWORD)])
             .await;
-        let res = if res.status() == 303 {
-            let page = b.get(&location(&res)).await;
-            b.submit(&page, "/login/otp", &[("otp", "000000")]).await
+        let page = if res.status() == 303 {
+            b.get(&location(&res)).await
         } else {
-            let page = Page {
+            Page {
                 status: res.status(),
                 url: res.url().to_string(),
                 body: res.text().await.unwrap(),
-            };
-            b.submit(&page, "/login/otp", &[("otp", "000000")]).await
+            }
         };
-        follow(&b, "/login/otp", res, lang, true, &mut walked).await;
+        let res = b.submit(&page, "/login/otp", &[("otp", "000000")]).await;
+        let s = follow(&b, "/login/otp", res, lang, true, &mut walked).await;
+        // The service is kept through the switch: the right code there leads to it.
+        let page = Page {
+            status: StatusCode::OK,
+            url: s.url.to_string(),
+            body: s.body,
+        };
+        let res = b
+            .submit(&page, "/login/otp", &[("otp", &server.otp(&nip))])
+            .await;
+        assert!(
+            location(&res).starts_with(REDIRECT),
+            "on to the service: {}",
+            location(&res)
+        );
 
         // Activation / forgotten password: a wrong captcha answer, a wrong mailed code.
         let b = server.browser();
