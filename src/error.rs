@@ -158,6 +158,13 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     }
     .into_response();
     *page.status_mut() = err.status;
+    // The GET page a failed form belongs to (see `web::lang_switch`) holds for its error page.
+    if let Some(from) = res
+        .extensions()
+        .get::<crate::web::lang_switch::SwitchFrom>()
+    {
+        page.extensions_mut().insert(from.clone());
+    }
     if let Some(v) = retry_after {
         page.headers_mut().insert(header::RETRY_AFTER, v);
     }

@@ -27,6 +27,7 @@ use crate::store::users::User;
 use crate::web::csrf;
 use crate::web::extract::{ClientMeta, CsrfFirst};
 use crate::web::i18n::Lang;
+use crate::web::lang_switch;
 use crate::web::time::{wib, wib_seconds};
 use crate::web::words;
 
@@ -42,6 +43,10 @@ pub fn router() -> Router<AppState> {
         .route("/account/confirm", get(get_confirm))
         .route("/account/sessions/end", post(post_end_session))
         .route("/account/consents/revoke", post(post_revoke_consent))
+        // The forms post to addresses of their own: the answers switch language to the page.
+        .route_layer(axum::middleware::map_response(lang_switch::forms_of(
+            "/account",
+        )))
 }
 
 /// What a destructive form must carry: the person ticked the box, or came through the

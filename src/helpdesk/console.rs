@@ -20,6 +20,7 @@ use crate::store::users::User;
 use crate::web::csrf;
 use crate::web::extract::{ClientMeta, CsrfFirst};
 use crate::web::i18n::Lang;
+use crate::web::lang_switch::SwitchFrom;
 use crate::web::time::wib;
 use crate::web::words;
 
@@ -263,6 +264,13 @@ struct View {
 
 fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
     let (jar, csrf) = csrf::issue(state, jar);
+    // After a form (an action, the step-up), the switch shows the console with the same
+    // person; `digits` keeps the address to a NIP's digits.
+    let nip = v
+        .person
+        .as_ref()
+        .map_or(v.query.as_str(), |p| p.nip.as_str());
+    let again = SwitchFrom::new("/helpdesk", &[("nip", &digits(nip))]);
     let page = Page {
         lang,
         csrf,
@@ -278,7 +286,7 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
         error_for: v.error_for,
         admin: v.admin,
     };
-    (v.status, jar, page).into_response()
+    (v.status, jar, again, page).into_response()
 }
 
 /// What a staff member is about to do with the person they look up.

@@ -19,4 +19,9 @@ pub fn router() -> Router<AppState> {
         .route("/helpdesk/step-up", post(console::post_step_up))
         .route("/helpdesk/action", post(console::post_action))
         .route("/helpdesk/audit", get(console::get_audit))
+        // The forms post to addresses of their own: the answers switch language to the
+        // console (with the person shown, where `console::render` names one).
+        .route_layer(axum::middleware::map_response(
+            crate::web::lang_switch::forms_of("/helpdesk"),
+        ))
 }

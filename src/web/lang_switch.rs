@@ -4,10 +4,15 @@
 //! language. Built here, on the server, after the page is rendered: `base.html` writes the
 //! plain `?lang=xx` link and this layer fills in the rest, so no page struct carries it.
 //!
-//! A page rendered as the answer to a POST has no address of its own to come back to: its
-//! handler names the GET address that shows the same page with what was typed (never a
-//! password or a captcha answer) as [`SwitchFrom`], which counts for anything but a GET;
-//! without one the link keeps the path the browser shows and the query the request had.
+//! A page rendered as the answer to a POST has no address of its own to come back to, and
+//! its switch must never lead to a POST-only address (a 405). The rule: it points at the GET
+//! page the form belongs to. A handler that re-shows a form names that page, with what was
+//! typed (never a password or a captcha answer), as [`SwitchFrom`], which counts for
+//! anything but a GET. A feature whose forms post to addresses of their own
+//! (`/account/password`, `/helpdesk/action`) names its page once, where its routes are
+//! mounted ([`forms_of`]): every answer of those routes, an error page included, switches
+//! there unless the handler said more. Without either, the link keeps the path the browser
+//! shows (which answers GET too: `/login`, `/reset`) and the query the request had.
 
 use axum::body::{Body, HttpBody};
 use axum::extract::Request;
@@ -49,6 +54,20 @@ impl IntoResponseParts for SwitchFrom {
     fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
         res.extensions_mut().insert(self);
         Ok(res)
+    }
+}
+
+/// The GET page of a feature's POST-only forms, for its router:
+/// `.route_layer(middleware::map_response(lang_switch::forms_of("/account")))`. Answers
+/// that name their own [`SwitchFrom`] keep it.
+pub fn forms_of(
+    page: &'static str,
+) -> impl Fn(Response) -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    move |mut res: Response| {
+        if res.extensions().get::<SwitchFrom>().is_none() {
+            res.extensions_mut().insert(SwitchFrom(page.to_string()));
+        }
+        std::future::ready(res)
     }
 }
 
@@ -175,6 +194,26 @@ mod tests {
         assert_eq!(
             href(Some("https://evil.example/"), None, Lang::En),
             "?lang=en"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_features_forms_switch_to_its_page_unless_the_handler_named_one() {
+        let to_account = forms_of("/account");
+        let res = to_account(Response::new(Body::empty())).await;
+        let from = res.extensions().get::<SwitchFrom>().unwrap();
+        assert_eq!(
+            href(Some(&from.0), Some("x=1"), Lang::En),
+            "/account?lang=en"
+        );
+        let mut named = Response::new(Body::empty());
+        named
+            .extensions_mut()
+            .insert(SwitchFrom::new("/helpdesk", &[("nip", "1990")]));
+        let res = forms_of("/helpdesk")(named).await;
+        assert_eq!(
+            res.extensions().get::<SwitchFrom>().unwrap().0,
+            "/helpdesk?nip=1990"
         );
     }
 

@@ -63,6 +63,9 @@ export async function checkPage() {
   if (!page.url().startsWith(gerbang)) return;
   expect((await page.getAttribute('html', 'lang')) === lang, `page in ${lang}`);
   expect(await page.locator('header a.lang').count() === 1, 'a language switch');
+  // The tab's title is plain text: a tag in a template's title block shows in every tab.
+  const title = await page.evaluate(() => document.querySelector('head > title')?.textContent ?? '');
+  expect(title.trim() !== '' && !/[<>]/.test(title), `a plain-text title (${JSON.stringify(title)})`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow <= 0, `no sideways scrolling (${overflow}px)`);
   // No inline script anywhere (the CSP forbids it; this keeps templates honest).

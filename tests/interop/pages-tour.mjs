@@ -1,7 +1,7 @@
 // Every page, once, at the size and language of the run: login, the OTP step, enrolment (with
 // its otpauth link), the recovery codes (first device and from the account, and as printed),
 // the launcher (a person's and staff's), the account page and its sections, a confirmation
-// page, "add device", sign-out, the locked and disabled answers, an error page with its
+// page, "add device", sign-out, the reset page, the locked and disabled answers, an error page with its
 // request id, and the helpdesk console (step-up, search, a person, a locked person, audit).
 // Each page: checkPage(), headings in order and sized in order, a visible focus ring of at
 // least 3:1 on a focused button, and no axe-core (WCAG 2 A/AA) violations. Screenshots in SHOTS.
@@ -126,6 +126,26 @@ async function person() {
   const activity = await page.textContent('#activity');
   expect(!activity.includes('login_success'), 'activity in words');
   await visit('account');
+  // A password that breaks the rules: the answer to the POST is the account page with the
+  // error, and its language switch leads to /account by GET (it once led to the POST-only
+  // /account/password: a 405), in the other language; and back.
+  await page.fill('#current_password', env('PASSWORD'));
+  await page.fill('#pw-otp', await help(`/otp/${nip}`));
+  await page.fill('#password', 'pendek');
+  await page.fill('#password_confirm', 'pendek');
+  await page.click('form[action="/account/password"] button[type="submit"]');
+  await page.waitForSelector('#account-error');
+  expect(new URL(page.url()).pathname === '/account/password', 'the error answers the POST');
+  await visit('account-password-error');
+  const other = en ? 'id' : 'en';
+  const [switched] = await Promise.all([page.waitForNavigation(), page.click('header a.lang')]);
+  expect(switched.status() === 200, `the switch after the error answers ${switched.status()}`);
+  expect(new URL(page.url()).pathname === '/account', `the switch leads to /account (${page.url()})`);
+  expect((await page.getAttribute('html', 'lang')) === other, `the account page in ${other}`);
+  expect(await page.locator('#password-section').count() === 1, 'the password form is there');
+  await shot('account-password-error-switched');
+  await Promise.all([page.waitForNavigation(), page.click('header a.lang')]);
+  expect((await page.getAttribute('html', 'lang')) === lang, `back in ${lang}`);
   // A confirmation page, then cancel.
   await page.click('form[action="/account/confirm"] button[type="submit"] >> nth=0');
   await page.waitForSelector('#confirm');
@@ -183,6 +203,9 @@ async function newcomer() {
 
 async function refusals() {
   await context.clearCookies();
+  // The activation / forgotten-password page: a newcomer's first tab.
+  await page.goto(`${gerbang}/reset${q}`);
+  await visit('reset');
   await signIn(env('LOCKED_NIP'), await help(`/otp/${env('LOCKED_NIP')}`));
   await visit('locked');
   await context.clearCookies();

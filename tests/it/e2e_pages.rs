@@ -3,7 +3,9 @@
 //! (CI artifacts), and on each page the common checks, headings in order, a focus ring of at
 //! least 3:1, no axe-core violations, and what issue 18 finished on it (account sections,
 //! confirmation, recovery-code download, otpauth link, applicable helpdesk actions, the
-//! request id on the error page, the console link for staff, the step-up keeping the person).
+//! request id on the error page, the console link for staff, the step-up keeping the person),
+//! and issue 25's: a plain-text title on every page (the reset page's included), the language
+//! switch after a password error on `/account` leading to `/account` in the other language.
 
 use std::sync::Arc;
 
@@ -90,6 +92,7 @@ async fn tour(lang: &str, viewport: &str) {
         "otp",
         "launcher",
         "account",
+        "account-password-error",
         "confirm-end-session",
         "recovery-codes-account",
         "recovery-codes-print",
@@ -97,6 +100,7 @@ async fn tour(lang: &str, viewport: &str) {
         "logout",
         "enrol",
         "recovery-codes-first",
+        "reset",
         "locked",
         "disabled",
         "error",

@@ -18,7 +18,7 @@ use super::common::{
     authorize_url, browser, exchange_code, hidden, location, login_through, query_param, scenarios,
 };
 
-mod routes;
+pub(crate) mod routes;
 
 use routes::{ROUTES, Route};
 

@@ -27,6 +27,7 @@ mod helpdesk_scope;
 mod interop;
 mod invariants;
 mod janitor_audit;
+mod lang_switch;
 mod layout;
 mod lifecycle;
 mod lockout;

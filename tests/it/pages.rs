@@ -406,3 +406,172 @@ async fn csrf_token_from_before_sign_in_is_worthless_after_it() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// The raw HTML between `<title>` and `</title>` (the first), as the browser reads it.
+pub(crate) fn raw_title(html: &str) -> &str {
+    let start = html.find("<title>").map(|i| i + "<title>".len());
+    let start = start.unwrap_or_else(|| panic!("a page without a <title>:\n{html}"));
+    let end = html[start..].find("</title>").expect("a closed <title>");
+    &html[start..start + end]
+}
+
+/// A tab's title is text: a tag in it (a script, say) shows as text in every tab and
+/// bookmark, and the browser never runs it. Not empty, and it names the application.
+pub(crate) fn assert_title_is_text(html: &str, what: &str) {
+    let title = raw_title(html);
+    assert!(
+        !title.contains('<') && !title.contains('>'),
+        "{what}: the <title> holds markup: {title:?}"
+    );
+    let (page, app) = title.rsplit_once(" · ").unwrap_or(("", title));
+    assert!(
+        !page.trim().is_empty() && app.trim() == "Gerbang ASN",
+        "{what}: the <title> names the page and the application: {title:?}"
+    );
+}
+
+/// The `{% block name %}…{% endblock %}`s of a template, outermost first, with their bodies.
+fn blocks(src: &str) -> Vec<(String, String)> {
+    let tag = |s: &str| -> Option<(usize, usize, String)> {
+        let i = s.find("{%")?;
+        let j = i + s[i..].find("%}")? + 2;
+        let inner = s[i + 2..j - 2].trim_matches(|c: char| c == '-' || c == '+' || c == '~');
+        Some((i, j, inner.trim().to_string()))
+    };
+    let mut out = Vec::new();
+    // (name, where its body starts) of the blocks open at this point.
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let mut at = 0;
+    while let Some((i, j, inner)) = tag(&src[at..]) {
+        let (i, j) = (at + i, at + j);
+        if let Some(name) = inner.strip_prefix("block ") {
+            open.push((name.trim().to_string(), j));
+        } else if inner.starts_with("endblock") {
+            let (name, body) = open.pop().expect("an endblock closes a block");
+            out.push((name, src[body..i].to_string()));
+        }
+        at = j;
+    }
+    assert!(open.is_empty(), "every block is closed: {open:?}");
+    out
+}
+
+/// Issue 25 item 7: `reset.html` put its script inside the `title` block, and every new
+/// person's first tab read "Aktivasi akun / lupa kata sandi<script…". A block holds what its
+/// name says: `title` is text (no tag, nothing but words and `{{ … }}`), `main_class` is
+/// class names; a script sits in `content`, after what it works on. A child template fills
+/// only blocks `base.html` has (askama drops any other silently) and writes nothing outside
+/// them.
+#[test]
+fn every_template_block_holds_what_its_name_says() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let base = std::fs::read_to_string(dir.join("base.html")).unwrap();
+    let offered: Vec<String> = blocks(&base).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        offered.contains(&"title".to_string()) && offered.contains(&"content".to_string()),
+        "{offered:?}"
+    );
+    // The base's own title block sits inside <title>, and is text there too.
+    assert!(raw_title(&base).contains("{% block title %}{% endblock %}"));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let src = std::fs::read_to_string(&path).unwrap();
+        if name == "base.html" || !src.contains("{% extends \"base.html\" %}") {
+            continue;
+        }
+        seen += 1;
+        let filled = blocks(&src);
+        for (block, body) in &filled {
+            assert!(
+                offered.contains(block),
+                "{name}: block `{block}` is not in base.html, so it is never shown"
+            );
+            match block.as_str() {
+                "title" => {
+                    assert!(
+                        !body.contains('<') && !body.contains('>') && !body.contains('\n'),
+                        "{name}: the title block is one line of text: {body:?}"
+                    );
+                    assert!(!body.trim().is_empty(), "{name}: a title");
+                }
+                "main_class" => assert!(
+                    body.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || " -_".contains(c)),
+                    "{name}: main_class holds class names: {body:?}"
+                ),
+                _ => {}
+            }
+            if block != "content" {
+                assert!(
+                    !body.contains("<script"),
+                    "{name}: a script in block `{block}`: scripts go in content"
+                );
+            }
+        }
+        // Outside its blocks a child template has only `{% extends %}` and comments.
+        let mut rest = src.clone();
+        let mut bodies: Vec<&String> = filled.iter().map(|(_, b)| b).collect();
+        // Outer blocks first: an inner one goes with its outer one.
+        bodies.sort_by_key(|b| std::cmp::Reverse(b.len()));
+        for body in bodies {
+            rest = rest.replacen(body.as_str(), "", 1);
+        }
+        assert!(
+            !rest.contains('<'),
+            "{name}: markup outside a block is never shown: {rest:?}"
+        );
+    }
+    assert!(seen >= 15, "the templates were read ({seen})");
+}
+
+/// Issue 25 item 7, on the served pages: every page a GET route answers (each route of the
+/// router, via `fuzz_input`'s list, which is checked against src/), anonymous, signed in and
+/// as an administrator, has a `<title>` of plain text. The pages that only answer a POST are
+/// checked by `lang_switch::` as it walks them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_title_is_plain_text() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let (staff, staff_id) = server.add_user(Some(PASSWORD)).await;
+    server
+        .state
+        .store
+        .grant_role(&staff_id, "admin", "")
+        .await
+        .unwrap();
+    let person = server.browser();
+    assert_eq!(person.sign_in(&nip, PASSWORD, None).await.status(), 303);
+    let admin = server.browser();
+    assert_eq!(admin.sign_in(&staff, PASSWORD, None).await.status(), 303);
+    let mut pages = 0;
+    for (who, b) in [
+        ("anonymous", server.browser()),
+        ("person", person),
+        ("admin", admin),
+    ] {
+        for (method, route, _) in crate::fuzz_input::routes::ROUTES {
+            if *method != "GET" {
+                continue;
+            }
+            let path = route.replace("{nip}", &nip).replace("{id}", "x");
+            for lang in ["id", "en"] {
+                let url = format!("{path}?lang={lang}");
+                let res = b.http().get(server.url(&url)).send().await.unwrap();
+                let html = res
+                    .headers()
+                    .get("content-type")
+                    .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"));
+                let status = res.status();
+                let body = res.text().await.unwrap();
+                if !html || !body.contains("<html") {
+                    continue;
+                }
+                assert_title_is_text(&body, &format!("{who} GET {url} ({status})"));
+                pages += 1;
+            }
+        }
+    }
+    assert!(pages >= 30, "pages were checked ({pages})");
+}
