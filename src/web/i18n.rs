@@ -297,8 +297,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "locked.reset_timed",
-        "Mengganti kata sandi (Lupa kata sandi) tidak membuka kunci ini: dengan kata sandi baru pun Anda baru dapat masuk setelah kunci berakhir. Kunci berakhir sendiri pada waktu di atas.",
-        "Resetting your password (Forgot password) does not lift this lock: even with a new password you can sign in only after the lock ends. It ends by itself at the time above.",
+        "Mengganti kata sandi (Lupa kata sandi) tidak membuka kunci ini: dengan kata sandi baru pun kunci tetap berlaku sampai waktu di atas, lalu berakhir sendiri.",
+        "Resetting your password (Forgot password) does not lift this lock: even with a new password it holds until the time above, then ends by itself.",
     ),
     (
         "locked.reset_helpdesk",
