@@ -70,6 +70,9 @@ pub struct Config {
     /// The agency's logo in the header: a path on Gerbang or a `data:image/` URI (the pages'
     /// CSP allows no other image source).
     pub agency_logo: Option<String>,
+    /// Whom a locked-out person can reach at this deployment's helpdesk (shown on the locked
+    /// page in both languages). Empty: the page says to ask the agency's BKPSDM helpdesk.
+    pub helpdesk_contact: HelpdeskContact,
     /// Seconds a replica reuses a client record at the token, introspection and revocation
     /// endpoints instead of reading it again. A rotated secret or removed key keeps working
     /// on a replica for at most this long (a new secret works at once: a mismatch reads the
@@ -107,6 +110,94 @@ pub struct Config {
     pub janitor_batch_size: i64,
     /// Milliseconds the janitor rests between two batches.
     pub janitor_pause_ms: u64,
+}
+
+/// The deployment's helpdesk, as `[helpdesk_contact]` in TOML or
+/// `GERBANG_HELPDESK_CONTACT__TEXT` (`__URL`, `__PHONE`, `__WHATSAPP`, `__TEXT_EN`) in the
+/// environment. Every part is optional; a part that is not well formed is not shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HelpdeskContact {
+    /// Who answers and when, in Bahasa Indonesia ("Helpdesk BKPSDM Kab. Contoh, Senin–Jumat
+    /// 08.00–16.00 WIB").
+    pub text: String,
+    /// The same in English; empty: `text` is shown on English pages too.
+    pub text_en: String,
+    /// A web page (ticket form, contact page): `https://` or `http://` only.
+    pub url: String,
+    /// A telephone number as people dial it (`+62 21 1234 5678`, `(021) 1234-5678`).
+    pub phone: String,
+    /// A WhatsApp number in international form (`+62 812 3456 7890`).
+    pub whatsapp: String,
+}
+
+impl HelpdeskContact {
+    /// The text for `english` pages (or the Indonesian one when none is given).
+    pub fn text_for(&self, english: bool) -> &str {
+        if english && !self.text_en.trim().is_empty() {
+            self.text_en.trim()
+        } else {
+            self.text.trim()
+        }
+    }
+
+    /// The web page's address, when it is an http(s) one (never `javascript:` and the like).
+    pub fn url_href(&self) -> Option<&str> {
+        let u = self.url.trim();
+        let ok = (u.starts_with("https://") || u.starts_with("http://"))
+            && !u
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"');
+        ok.then_some(u)
+    }
+
+    /// `tel:` with the digits (and a leading `+`) of the phone number, when it is one.
+    pub fn phone_href(&self) -> Option<String> {
+        dial_digits(&self.phone).map(|d| format!("tel:{d}"))
+    }
+
+    /// The `https://wa.me/…` chat link of the WhatsApp number (digits only, country code
+    /// first: a leading `0` is Indonesia's trunk prefix and becomes `62`).
+    pub fn whatsapp_href(&self) -> Option<String> {
+        let d = dial_digits(&self.whatsapp)?;
+        let d = d.trim_start_matches('+');
+        let d = match d.strip_prefix('0') {
+            Some(rest) => format!("62{rest}"),
+            None => d.to_string(),
+        };
+        Some(format!("https://wa.me/{d}"))
+    }
+
+    /// Whether anything is configured at all.
+    pub fn is_set(&self) -> bool {
+        !self.text.trim().is_empty()
+            || self.url_href().is_some()
+            || self.phone_href().is_some()
+            || self.whatsapp_href().is_some()
+    }
+}
+
+/// The digits of a number as people write it (spaces, dashes, dots, brackets allowed), with
+/// a leading `+` kept; `None` for anything else, or fewer than 5 / more than 16 digits.
+fn dial_digits(s: &str) -> Option<String> {
+    let s = s.trim();
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -.()+".contains(c))
+        || s.chars().skip(1).any(|c| c == '+')
+    {
+        return None;
+    }
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    if !(5..=16).contains(&digits.len()) {
+        return None;
+    }
+    Some(if s.starts_with('+') {
+        format!("+{digits}")
+    } else {
+        digits
+    })
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,6 +333,7 @@ impl Default for Config {
             clients_file: None,
             agency_name: String::new(),
             agency_logo: None,
+            helpdesk_contact: HelpdeskContact::default(),
             client_cache_secs: 1,
             verified_token_cache: 50_000,
             userinfo_cache_secs: 2,
@@ -308,5 +400,62 @@ impl Config {
     /// Cookies are `Secure` unless the issuer is plain http on loopback (local development).
     pub fn cookies_secure(&self) -> bool {
         self.issuer.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpdesk_contact_links_only_what_is_well_formed() {
+        let c = HelpdeskContact {
+            text: "Helpdesk BKPSDM".into(),
+            text_en: String::new(),
+            url: "https://helpdesk.example.go.id/tiket".into(),
+            phone: "(021) 1234-5678".into(),
+            whatsapp: "0812 3456 7890".into(),
+        };
+        assert_eq!(c.text_for(true), "Helpdesk BKPSDM");
+        assert_eq!(c.url_href(), Some("https://helpdesk.example.go.id/tiket"));
+        assert_eq!(c.phone_href().as_deref(), Some("tel:02112345678"));
+        assert_eq!(
+            c.whatsapp_href().as_deref(),
+            Some("https://wa.me/6281234567890")
+        );
+        let plus = HelpdeskContact {
+            whatsapp: "+62 812-3456-7890".into(),
+            phone: "+62 21 555 0100".into(),
+            ..HelpdeskContact::default()
+        };
+        assert_eq!(
+            plus.whatsapp_href().as_deref(),
+            Some("https://wa.me/6281234567890")
+        );
+        assert_eq!(plus.phone_href().as_deref(), Some("tel:+62215550100"));
+        let bad = HelpdeskContact {
+            url: "javascript:alert(1)".into(),
+            phone: "call me".into(),
+            whatsapp: "1+2".into(),
+            ..HelpdeskContact::default()
+        };
+        assert_eq!(bad.url_href(), None);
+        assert_eq!(bad.phone_href(), None);
+        assert_eq!(bad.whatsapp_href(), None);
+        assert!(!bad.is_set());
+        assert!(!HelpdeskContact::default().is_set());
+    }
+
+    #[test]
+    fn helpdesk_contact_is_read_under_its_name() {
+        let toml =
+            "[helpdesk_contact]\ntext = \"Helpdesk BKPSDM\"\nwhatsapp = \"0812 3456 7890\"\n";
+        let c: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(toml))
+            .extract()
+            .unwrap();
+        assert_eq!(c.helpdesk_contact.text, "Helpdesk BKPSDM");
+        assert_eq!(c.helpdesk_contact.whatsapp, "0812 3456 7890");
+        assert_eq!(c.helpdesk_contact.url, "");
     }
 }

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use crate::auth::guard::{self, Counter, Gate, LockScope};
+use crate::auth::guard::{self, Counter, Gate};
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::signin::{self, Factor};
 use crate::auth::{device, disabled, pending, session};
@@ -30,10 +30,13 @@ use crate::web::i18n::Lang;
 use crate::web::time::{wib, wib_seconds};
 use crate::web::{captcha, csrf};
 
+mod locked;
+
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
         .route("/login", get(get_login).post(post_login))
-        .route("/login/otp", get(get_otp).post(post_otp));
+        .route("/login/otp", get(get_otp).post(post_otp))
+        .route(locked::PATH, get(locked::get_locked));
     if let Some(limit) = crate::web::rate_limit::layer(settings) {
         r = r.route_layer(limit);
     }
@@ -54,17 +57,6 @@ struct LoginPage {
     notice: Option<&'static str>,
     captcha_id: Option<String>,
     nip_max: usize,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "locked.html")]
-struct LockedPage {
-    lang: Lang,
-    until: Option<String>,
-    /// Only this browser's own counter is locked (the account is not): other devices work.
-    this_browser: bool,
-    /// What the code that filled the count was wrong about (the phone's clock).
-    note: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -340,7 +332,7 @@ pub async fn post_login(
             .store
             .audit(&event(AuditKind::LoginBlocked, Some("locked")), now)
             .await?;
-        return Ok(locked_page(lang, until, scope, None));
+        return locked::page(&state, lang, until, scope, None, &form.req).await;
     }
 
     // Always one argon2 verification, against a dummy when there is no usable hash, so the
@@ -384,8 +376,8 @@ pub async fn post_login(
                 .store
                 .audit(&event(AuditKind::AccountLocked, detail), now)
                 .await?;
-            let note = code_message(lang, outcome, false).0.filter(|_| mistimed);
-            return Ok(locked_page(lang, Some(until), scope, note));
+            let note = locked::Note::of(outcome).filter(|_| mistimed);
+            return locked::page(&state, lang, Some(until), scope, note, &form.req).await;
         }
         if let (Some(message), _) = code_message(lang, outcome, false)
             && outcome != OtpOutcome::Invalid
@@ -512,8 +504,9 @@ async fn second_factor(
                 .audit(&event(AuditKind::AccountLocked, None).0, now)
                 .await?;
             let jar = pending::finish(state, jar).await?;
-            let note = mistimed.then(|| message.clone());
-            let page = locked_page(lang, Some(until), guard::scope_of(a.counter), note);
+            let note = locked::Note::of(outcome).filter(|_| mistimed);
+            let scope = guard::scope_of(a.counter);
+            let page = locked::page(state, lang, Some(until), scope, note, a.req).await?;
             return Ok((jar, page).into_response());
         }
         if step == Step::Form && outcome == OtpOutcome::Invalid {
@@ -709,7 +702,8 @@ pub async fn post_otp(
     let scope = guard::scope_of(&counter);
     if let Gate::Locked(until) = gate {
         let jar = pending::finish(&state, jar).await?;
-        return Ok((jar, locked_page(lang, until, scope, None)).into_response());
+        let page = locked::page(&state, lang, until, scope, None, &p.req).await?;
+        return Ok((jar, page).into_response());
     }
     let proven = user.as_ref().filter(|u| p.password_ok && p.valid_for(u));
     let Some(user) = proven else {
@@ -742,8 +736,9 @@ pub async fn post_otp(
             };
             state.store.audit(&ev, now).await?;
             let jar = pending::finish(&state, jar).await?;
-            let note = mistimed.then_some(message);
-            return Ok((jar, locked_page(lang, Some(until), scope, note)).into_response());
+            let note = locked::Note::of(outcome).filter(|_| mistimed);
+            let page = locked::page(&state, lang, Some(until), scope, note, &p.req).await?;
+            return Ok((jar, page).into_response());
         }
         return render_otp_step(&state, jar, lang, Some(message), StatusCode::UNAUTHORIZED).await;
     };
@@ -758,19 +753,4 @@ pub async fn post_otp(
         own_guess: !took_charge,
     };
     second_factor(&state, jar, lang, &attempt, &form.otp, Step::Otp).await
-}
-
-/// The locked page: until when, which lock (the account's, or only this browser's), what
-/// to do, and what was wrong with the code that filled the count when it was the clock.
-fn locked_page(lang: Lang, until: Option<i64>, scope: LockScope, note: Option<String>) -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        LockedPage {
-            lang,
-            until: until.map(wib),
-            this_browser: scope == LockScope::ThisBrowser,
-            note,
-        },
-    )
-        .into_response()
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -30,11 +30,13 @@ use crate::store::users::User;
 use crate::web::csrf;
 use crate::web::extract::{ClientMeta, CsrfForm};
 use crate::web::i18n::Lang;
+use crate::web::lang_switch::SwitchFrom;
 use crate::web::time::{wib, wib_seconds};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/mfa/enrol", get(get_enrol).post(post_enrol))
+        .route("/mfa/recovery", get(get_recovery))
         .route("/mfa/continue", get(get_continue))
 }
 
@@ -449,16 +451,46 @@ pub async fn post_enrol(
                 .await?;
             // For the download link beside them (this new session only, a few minutes).
             let token = recovery_view::keep(&state, &sso.sid, &codes).await?;
-            let continue_url = "/mfa/continue";
-            let page = RecoveryPage {
-                lang,
-                codes,
-                continue_url,
-                download_url: recovery_view::download_url(&token),
-            };
-            Ok((jar, page).into_response())
+            // The language switch shows these codes again through their own link (the
+            // token, never the codes, in its address), still continuing to the service.
+            let again = SwitchFrom::new(RECOVERY_PATH, &[("t", &token)]);
+            Ok((jar, again, recovery_page(lang, codes, &token)).into_response())
         }
     }
+}
+
+/// Where the first device's recovery codes are shown again (the language switch).
+const RECOVERY_PATH: &str = "/mfa/recovery";
+
+fn recovery_page(lang: Lang, codes: Vec<String>, token: &str) -> RecoveryPage {
+    RecoveryPage {
+        lang,
+        codes,
+        continue_url: "/mfa/continue",
+        download_url: recovery_view::download_url(token),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RecoveryQuery {
+    /// The token of the link the enrolment's answer gave (`recovery_view::keep`).
+    t: String,
+}
+
+/// The first device's recovery codes again, for the session that made them and through
+/// the link it was given only (as `/account/recovery/codes`), with "continue" still
+/// leading to the waiting service. Without them (expired, or no link): on to the service.
+pub async fn get_recovery(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn { sso, .. }: SignedIn,
+    Query(q): Query<RecoveryQuery>,
+) -> Result<Response, AppError> {
+    let Some(codes) = recovery_view::shown(&state, &sso.sid, &q.t).await? else {
+        return Ok(Redirect::to("/mfa/continue").into_response());
+    };
+    Ok(recovery_page(lang, codes, &q.t).into_response())
 }
 
 /// After the recovery codes were shown: on to the service that asked, or home. Only for a

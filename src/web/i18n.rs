@@ -292,8 +292,50 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "locked.helpdesk",
-        "Helpdesk BKPSDM instansi Anda dapat membuka kunci akun. Jika Anda lupa kata sandi, gunakan Lupa kata sandi.",
-        "Your agency's BKPSDM helpdesk can unlock the account. If you forgot your password, use Forgot password.",
+        "Helpdesk BKPSDM instansi Anda dapat membuka kunci ini lebih awal, setelah memastikan bahwa Anda pemilik akun.",
+        "Your agency's BKPSDM helpdesk can lift this lock sooner, once it has made sure you own the account.",
+    ),
+    (
+        "locked.reset_timed",
+        "Mengganti kata sandi (Lupa kata sandi) tidak membuka kunci ini: dengan kata sandi baru pun kunci tetap berlaku sampai waktu di atas, lalu berakhir sendiri.",
+        "Resetting your password (Forgot password) does not lift this lock: even with a new password it holds until the time above, then ends by itself.",
+    ),
+    (
+        "locked.reset_helpdesk",
+        "Kunci ini tidak berakhir sendiri, dan mengganti kata sandi tidak membukanya: hanya helpdesk yang dapat membukanya.",
+        "This lock does not end by itself, and resetting your password does not lift it: only the helpdesk can.",
+    ),
+    (
+        "locked.contact_title",
+        "Hubungi helpdesk",
+        "Contact the helpdesk",
+    ),
+    ("locked.contact_whatsapp", "WhatsApp", "WhatsApp"),
+    ("locked.contact_phone", "Telepon", "Call"),
+    (
+        "locked.contact_url",
+        "Halaman bantuan helpdesk",
+        "Helpdesk help page",
+    ),
+    (
+        "locked.contact_nip",
+        "Sebutkan NIP Anda saat menghubungi helpdesk; jangan pernah memberikan kata sandi atau kode OTP kepada siapa pun.",
+        "Give your NIP when you contact the helpdesk; never give your password or OTP code to anyone.",
+    ),
+    (
+        "locked.back",
+        "Kembali ke halaman masuk",
+        "Back to the sign-in page",
+    ),
+    (
+        "locked.back_service",
+        "Kembali ke halaman masuk untuk",
+        "Back to the sign-in page for",
+    ),
+    (
+        "locked.forgot",
+        "Lupa kata sandi? (tidak membuka kunci)",
+        "Forgot your password? (does not lift the lock)",
     ),
     (
         "error.rate_limited",

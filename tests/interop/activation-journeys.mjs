@@ -1,6 +1,6 @@
 // Journeys that must not lose their way (issue 18): a first access started at a service ends
-// at that service, and the language switch keeps the page mid-sign-in, mid-reset and in
-// the helpdesk console. JOURNEY=service (default) or JOURNEY=helpdesk. The Rust side is
+// at that service, and the language switch keeps the page mid-sign-in, mid-reset, on the
+// first recovery codes (issue 25) and in the helpdesk console. JOURNEY=service (default) or JOURNEY=helpdesk. The Rust side is
 // tests/it/e2e_activation.rs; HELPER answers captchas, mailed codes and staff OTPs.
 import {
   env, gerbang, lang, phone, page, shot, help, expect, checkPage, totp, answerCaptcha, run,
@@ -99,6 +99,20 @@ async function serviceJourney() {
   await page.waitForSelector('#recovery-codes');
   await checkPage();
   await shot('recovery-codes');
+  // The switch shows the same codes in the other language (issue 25), through their own
+  // link: no code in the address; and back, and "continue" still goes to the service.
+  const shownCodes = () => page.$$eval('#recovery-codes code', (cs) => cs.map((c) => c.textContent));
+  const codes = await shownCodes();
+  expect(codes.length === 10, `ten recovery codes (${codes.length})`);
+  await switchTo(other);
+  expect(new URL(page.url()).pathname === '/mfa/recovery', `the codes again (${page.url()})`);
+  expect(!codes.some((c) => page.url().includes(c)), 'no code in the address');
+  expect(JSON.stringify(await shownCodes()) === JSON.stringify(codes), `the same codes in ${other}`);
+  expect(await page.locator('a[href="/mfa/continue"]').count() === 1, `continue offered in ${other}`);
+  await shot(`recovery-codes-${other}`);
+  await switchTo(lang);
+  expect(JSON.stringify(await shownCodes()) === JSON.stringify(codes), `the same codes in ${lang}`);
+  await checkPage();
   await page.click('a[href="/mfa/continue"]');
   await page.waitForSelector('#who');
   expect(page.url().startsWith(demo), 'the activation ends at the service it started from');

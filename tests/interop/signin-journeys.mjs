@@ -72,6 +72,37 @@ async function wrongClockIsExplained() {
   expect(!page.url().includes('/login'), `signed in once the clock is right (${page.url()})`);
 }
 
+// What the locked page must say (issue 25): the end in WIB, what a reset does, the
+// deployment's helpdesk; every way out at least 44×44 px.
+async function lockedPageSays(inLang) {
+  const text = await page.textContent('#locked');
+  expect(inLang === 'en' ? /\d\d:\d\d WIB/.test(text) : /pukul \d\d\.\d\d WIB/.test(text), `the end in WIB: ${text}`);
+  expect(await page.locator('#locked-reset').count() === 1, 'what a reset does here');
+  const contact = await page.textContent('#helpdesk-contact');
+  expect(contact.includes(inLang === 'en' ? 'Monday–Friday' : 'Senin–Jumat'), `the helpdesk contact in ${inLang}`);
+  expect(await page.locator('#contact-whatsapp[href="https://wa.me/6281234567890"]').count() === 1, 'WhatsApp');
+  expect(await page.locator('#contact-phone[href="tel:02112345678"]').count() === 1, 'telephone');
+  const small = await page.$$eval('#helpdesk-contact a, #locked-back, #locked-forgot', (as) => as
+    .map((a) => [a.id, a.getBoundingClientRect()])
+    .filter(([, r]) => r.width < 44 || r.height < 44)
+    .map(([id, r]) => `${id} ${Math.round(r.width)}×${Math.round(r.height)}`));
+  expect(small.length === 0, `tap targets of 44 px: ${small}`);
+}
+
+// The switch keeps the lock and the contact, in the other language, and comes back.
+async function lockedPageSaysEnoughAndSwitches() {
+  const other = en ? 'id' : 'en';
+  await lockedPageSays(lang);
+  await Promise.all([page.waitForURL(new RegExp(`/login/locked\\?s=.*lang=${other}`)), page.click('header a.lang')]);
+  expect((await page.getAttribute('html', 'lang')) === other, `the locked page in ${other}`);
+  expect(await page.getAttribute('#locked', 'data-lock') === 'browser', 'the same lock after the switch');
+  await lockedPageSays(other);
+  await shot('browser-locked-switched');
+  await Promise.all([page.waitForURL(new RegExp(`lang=${lang}`)), page.click('header a.lang')]);
+  expect(await page.getAttribute('#locked', 'data-lock') === 'browser', 'the same lock, back');
+  await checkPage();
+}
+
 async function helpdeskLiftsABrowserLock() {
   for (let i = 0; i < 3; i++) {
     await openLogin();
@@ -82,6 +113,7 @@ async function helpdeskLiftsABrowserLock() {
   expect(await page.getAttribute('#locked', 'data-lock') === 'browser', 'the locked page names this browser');
   await checkPage();
   await shot('browser-locked');
+  await lockedPageSaysEnoughAndSwitches();
 
   const desk = await (await browser.newContext({ locale: 'id-ID' })).newPage();
   await openLogin(desk);

@@ -1,8 +1,8 @@
 //! Journeys that keep their way, in headless Chromium (`tests/interop/activation-journeys.mjs`):
 //! a first access started at a demo service ends at that service (reset, e-mailed code, new
 //! password with a mismatch caught on the first submit, enrolment), and the language switch
-//! keeps the page mid-sign-in (`req`), mid-reset (NIP and code) and in the helpdesk console
-//! (`?nip=`). Screenshots: `target/e2e/activation-<journey>-<lang>-<size>/`.
+//! keeps the page mid-sign-in (`req`), mid-reset (NIP and code), on the first recovery codes
+//! (the same codes, continue still to the service) and in the helpdesk console (`?nip=`). Screenshots: `target/e2e/activation-<journey>-<lang>-<size>/`.
 
 use std::sync::Arc;
 
@@ -65,6 +65,12 @@ async fn activation_from_a_service_id_desktop() {
 #[tokio::test]
 async fn activation_from_a_service_en_phone() {
     journey("service", "en", "phone").await;
+}
+
+/// At 360 px in Indonesian too: the switch on the first recovery codes keeps them (issue 25).
+#[tokio::test]
+async fn activation_from_a_service_id_phone() {
+    journey("service", "id", "phone").await;
 }
 
 #[tokio::test]

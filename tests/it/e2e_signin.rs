@@ -43,7 +43,17 @@ async fn signin_journeys(lang: &str, viewport: &str) {
     if !ready("node") || !ready("chromium") {
         return;
     }
-    let (server, mail) = TestServer::start_with_mail(Backend::Sqlite).await;
+    // The locked page shows the deployment's helpdesk (issue 25).
+    let (server, mail) = TestServer::start_with_mail_and(Backend::Sqlite, |c| {
+        c.helpdesk_contact = gerbang::config::HelpdeskContact {
+            text: "Helpdesk BKPSDM Kab. Contoh, Senin–Jumat 08.00–16.00 WIB".into(),
+            text_en: "Helpdesk BKPSDM Kab. Contoh, Monday–Friday 08.00–16.00 WIB".into(),
+            url: "https://helpdesk.contoh.go.id/tiket".into(),
+            phone: "(021) 1234-5678".into(),
+            whatsapp: "0812 3456 7890".into(),
+        };
+    })
+    .await;
     let world = Arc::new(World { server, mail });
     let helper = start_helper(world.clone()).await;
     let server = &world.server;
@@ -63,6 +73,7 @@ async fn signin_journeys(lang: &str, viewport: &str) {
     for step in [
         "clock-behind",
         "browser-locked",
+        "browser-locked-switched",
         "unlocked-signed-in",
         "done",
     ] {

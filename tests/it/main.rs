@@ -35,6 +35,7 @@ mod logout_hint;
 mod mfa_enrolment;
 mod migrations;
 mod modes;
+mod offpath;
 mod oidc_code_flow;
 mod oidc_failures;
 mod ops;
