@@ -36,7 +36,7 @@ pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
         .route("/login", get(get_login).post(post_login))
         .route("/login/otp", get(get_otp).post(post_otp))
-        .route(locked::PATH, get(locked::get_locked));
+        .route("/login/locked", get(locked::get_locked));
     if let Some(limit) = crate::web::rate_limit::layer(settings) {
         r = r.route_layer(limit);
     }

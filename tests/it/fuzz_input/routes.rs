@@ -108,6 +108,7 @@ pub const ROUTES: &[Route] = &[
         ],
     ),
     ("GET", "/login/otp", &[]),
+    ("GET", "/login/locked", &[("s", "x")]),
     (
         "POST",
         "/login/otp",
@@ -163,6 +164,7 @@ pub const ROUTES: &[Route] = &[
         ],
     ),
     ("GET", "/mfa/continue", &[]),
+    ("GET", "/mfa/recovery", &[("t", "x")]),
     ("GET", "/account", &[("done", "")]),
     ("GET", "/account/recovery/codes", &[("t", "x")]),
     ("GET", "/account/recovery/download", &[("t", "x")]),
