@@ -10,6 +10,7 @@ mod activation;
 mod at_rest;
 mod attacks;
 mod attacks_edges;
+mod attacks_pages;
 mod attacks_signin;
 mod cli;
 mod e2e;
