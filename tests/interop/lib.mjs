@@ -74,6 +74,44 @@ export async function checkPage() {
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select')]
     .filter((i) => !(i.labels && i.labels.length)).map((i) => i.name));
   expect(unlabelled.length === 0, `labels for ${unlabelled}`);
+  // Tap targets (WCAG 2.5.5): every visible control (a <details>' summary too) at least
+  // 44×44 CSS px — a checkbox or radio through its label, which is what a thumb hits — and
+  // every stand-alone link: one in the header or a nav, or one whose block has no words but
+  // links (a "·" between two links is not a sentence). A link inside running text is exempt,
+  // as WCAG's inline exception says. A failure names the element, its size and the page.
+  const small = await page.evaluate(() => {
+    const shown = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+    const blockOf = (e) => {
+      let b = e.parentElement;
+      while (b && getComputedStyle(b).display.startsWith('inline')) b = b.parentElement;
+      return b;
+    };
+    // The words on the link's own lines: its block's inline text, without links and
+    // without nested blocks (a hint under the link is not running text around it).
+    const words = (n) => [...n.childNodes].map((c) => {
+      if (c.nodeType === Node.TEXT_NODE) return c.textContent;
+      if (c.nodeType !== Node.ELEMENT_NODE || c.tagName === 'A') return '';
+      return getComputedStyle(c).display.startsWith('inline') ? words(c) : '';
+    }).join('');
+    const standAlone = (a) => {
+      if (a.closest('header, nav')) return true;
+      const b = blockOf(a);
+      return !b || words(b).replace(/[\s·|,.:;()]/g, '') === '';
+    };
+    const targets = [];
+    for (const e of document.querySelectorAll('input:not([type=hidden]), button, select, textarea, summary, a[href]')) {
+      if (!shown(e)) continue;
+      if (e.matches('input[type=checkbox], input[type=radio]')) targets.push([e, e.closest('label') ?? e.labels?.[0] ?? e]);
+      else if (e.tagName !== 'A' || standAlone(e)) targets.push([e, e]);
+    }
+    return targets.map(([e, t]) => {
+      const r = t.getBoundingClientRect();
+      const name = `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.name ? `[name=${e.name}]` : ''}`
+        + ` "${(e.textContent || e.value || '').trim().slice(0, 30)}"`;
+      return { name, w: Math.round(r.width * 10) / 10, h: Math.round(r.height * 10) / 10 };
+    }).filter((t) => t.w < 43.95 || t.h < 43.95).map((t) => `${t.name} ${t.w}×${t.h}`);
+  });
+  expect(small.length === 0, `tap targets of at least 44×44 px: ${small.join('; ')}`);
   if (process.env.AGENCY) {
     expect((await page.textContent('header .agency')) === process.env.AGENCY, 'the agency in the header');
   }
