@@ -594,17 +594,23 @@ pub async fn post_password(
 /// presses after a suspected takeover, and an offline grant obtained by the intruder (even
 /// from a session that has ended since) would otherwise keep their access for weeks.
 async fn end_other_sessions(state: &AppState, current: &SsoSession) -> Result<(), AppError> {
-    // The durable part first (see `session::end_all_for_user`).
-    state
-        .store
-        .revoke_user_refresh_except_session(&current.user_id, &current.sid, state.clock.now())
-        .await?;
+    // Revoked before and after the sessions end, for the reasons `session::end_all_for_user`
+    // gives (a cache failure half-way; a code exchange storing its grant in between).
+    let revoke = || {
+        state.store.revoke_user_refresh_except_session(
+            &current.user_id,
+            &current.sid,
+            state.clock.now(),
+        )
+    };
+    revoke().await?;
     for s in session::list_for_user(state, &current.user_id).await? {
         if s.sid != current.sid {
             session::end_by_sid(state, &s.sid).await?;
         }
     }
     crate::auth::pending::end_all_for_user(state, &current.user_id).await?;
+    revoke().await?;
     Ok(())
 }
 

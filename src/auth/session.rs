@@ -171,8 +171,21 @@ async fn end_by_hash(state: &AppState, hash: &str) -> Result<(), CacheError> {
 /// Ends every SSO session of a user (password change, helpdesk action) and all their
 /// refresh tokens, `offline_access` included.
 pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), CacheError> {
-    // The durable part first: should the cache fail half-way, the refresh tokens are gone
-    // already (the other order left every one of them alive behind a cache error).
+    // Revoked before the sessions end, so a cache failure half-way cannot leave the refresh
+    // tokens alive behind the error; and again after, for a code exchange that stored its
+    // grant in between (it checks its session once the grant is written: see
+    // `oidc::token::authorization_code`).
+    revoke_user_refresh(state, user_id).await?;
+    // Half-done logins too: a password typed before the change must not finish later.
+    super::pending::end_all_for_user(state, user_id).await?;
+    for hash in state.cache.set_members::<UserSessions>(user_id).await? {
+        end_by_hash(state, &hash).await?;
+    }
+    state.cache.del::<UserSessions>(user_id).await?;
+    revoke_user_refresh(state, user_id).await
+}
+
+async fn revoke_user_refresh(state: &AppState, user_id: &str) -> Result<(), CacheError> {
     if let Err(e) = state
         .store
         .revoke_user_refresh(user_id, state.clock.now())
@@ -181,12 +194,6 @@ pub async fn end_all_for_user(state: &AppState, user_id: &str) -> Result<(), Cac
         tracing::error!(error = %e, user = %user_id, "could not revoke the user's refresh tokens");
         return Err(CacheError(format!("refresh token revocation failed: {e}")));
     }
-    // Half-done logins too: a password typed before the change must not finish later.
-    super::pending::end_all_for_user(state, user_id).await?;
-    for hash in state.cache.set_members::<UserSessions>(user_id).await? {
-        end_by_hash(state, &hash).await?;
-    }
-    state.cache.del::<UserSessions>(user_id).await?;
     Ok(())
 }
 
