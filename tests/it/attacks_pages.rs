@@ -11,21 +11,6 @@ scenarios!(
     a_locked_link_shows_only_what_gerbang_sealed_and_tells_no_nip,
 );
 
-/// The codes a recovery-codes page lists, in order.
-fn codes_of(page: &str) -> Vec<String> {
-    page.split("<li><code>")
-        .skip(1)
-        .map(|s| s.split('<').next().unwrap().to_string())
-        .collect()
-}
-
-/// The `href` of the page's language switch, unescaped.
-fn switch_href(page: &str) -> String {
-    let marker = "<a class=\"lang\" href=\"";
-    let start = page.find(marker).expect("a language switch") + marker.len();
-    page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&")
-}
-
 /// A page holding secrets is kept by no cache and names itself to no other site.
 fn assert_private(res: &reqwest::Response) {
     let h = |n: &str| {

@@ -13,21 +13,6 @@ scenarios!(
     the_locked_page_says_when_it_ends_what_a_reset_does_and_whom_to_ask,
 );
 
-/// The codes a recovery-codes page lists, in order.
-fn codes_of(page: &str) -> Vec<String> {
-    page.split("<li><code>")
-        .skip(1)
-        .map(|s| s.split('<').next().unwrap().to_string())
-        .collect()
-}
-
-/// The `href` of the page's language switch, unescaped.
-fn switch_href(page: &str) -> String {
-    let marker = "<a class=\"lang\" href=\"";
-    let start = page.find(marker).expect("a language switch") + marker.len();
-    page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&")
-}
-
 /// A service sends a person without a device to Gerbang; returns the login form's address.
 async fn start_at_service(server: &TestServer, b: &Browser) -> String {
     let url = authorize_url(server, "myasn", "openid");

@@ -786,3 +786,18 @@ pub async fn client_token(server: &TestServer, id: &str, secret: &str) -> String
         .unwrap_or_else(|| panic!("no token: {res}"))
         .to_string()
 }
+
+/// The codes a recovery-codes page lists, in order.
+pub fn codes_of(page: &str) -> Vec<String> {
+    page.split("<li><code>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_string())
+        .collect()
+}
+
+/// The `href` of the page's language switch, unescaped.
+pub fn switch_href(page: &str) -> String {
+    let marker = "<a class=\"lang\" href=\"";
+    let start = page.find(marker).expect("a language switch") + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&")
+}
