@@ -366,18 +366,7 @@ async fn a_code_redeemed_after_its_sign_in_ended_gives_nothing(backend: Backend)
     let page = b.get("/logout").await;
     assert_eq!(b.submit(&page, "/logout", &[]).await.status(), 200);
 
-    let res = rp_http()
-        .post(server.url("/token"))
-        .basic_auth("dms", Some(&secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = exchange_code_response(&server, "dms", &secret, &code).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["error"], "invalid_grant", "{v}");
@@ -435,18 +424,7 @@ async fn a_code_exchange_racing_end_everything_keeps_nothing(backend: Backend) {
         .await
         .unwrap();
     let exchange = async {
-        let res = rp_http()
-            .post(server.url("/token"))
-            .basic_auth("dms", Some(&secret))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let res = exchange_code_response(&server, "dms", &secret, &code).await;
         let status = res.status();
         (status, res.json::<Value>().await.unwrap())
     };

@@ -752,6 +752,20 @@ pub async fn exchange_code(
     secret: &str,
     code: &str,
 ) -> serde_json::Value {
+    exchange_code_response(server, client_id, secret, code)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The `/token` answer to exchanging a code from `authorize_url`, status and all.
+pub async fn exchange_code_response(
+    server: &TestServer,
+    client_id: &str,
+    secret: &str,
+    code: &str,
+) -> reqwest::Response {
     rp_http()
         .post(server.url("/token"))
         .basic_auth(client_id, Some(secret))
@@ -762,9 +776,6 @@ pub async fn exchange_code(
             ("code_verifier", VERIFIER),
         ])
         .send()
-        .await
-        .unwrap()
-        .json()
         .await
         .unwrap()
 }
