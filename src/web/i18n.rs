@@ -1283,6 +1283,13 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Akun ini tidak dapat diaktifkan oleh helpdesk: menurut SIASN pegawai ini tidak lagi aktif (misalnya pensiun, diberhentikan, atau meninggal dunia). Jika data itu keliru, instansi harus memperbaiki data di SIASN.",
         "The helpdesk cannot enable this account: SIASN lists this person as no longer active (for example retired, discharged, or deceased). If that is wrong, the agency must correct the record in SIASN.",
     ),
+    // Issue 25 item 6: the logout confirmation, the console's words for events and notices.
+    (
+        "logout.asked_by",
+        "Permintaan keluar ini datang dari layanan {}.",
+        "This sign-out was asked for by the service {}.",
+    ),
+    ("logout.cancel", "Batal", "Cancel"),
 ];
 
 #[cfg(test)]
