@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::staff::*;
 use crate::auth::otp::{self, OtpOutcome};
 use crate::auth::session;
-use crate::domain::audit::{AuditEvent, AuditKind, StoredKind};
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -38,7 +38,10 @@ struct Person {
     status_note: Option<&'static str>,
     email: String,
     locked_until: String,
-    failures: i64,
+    /// Consecutive failures counting toward a lock; `None` while a lock is in force: the
+    /// lock consumed the count that started it (`domain::lockout`), and a 0 beside the lock
+    /// would read as "nothing happened".
+    failures: Option<i64>,
     /// Known-browser counters (browser, consecutive failures, locked until): locks that stop
     /// this person in that browser only, lifted by Unlock with the account's.
     browser_locks: Vec<(String, i64, String)>,
@@ -77,7 +80,10 @@ struct Page {
     results: Vec<(String, String, String)>,
     next_page: Option<i64>,
     person: Option<Person>,
-    notice: Option<&'static str>,
+    /// Already in the page's language, naming the action and the person.
+    notice: Option<String>,
+    /// A name search found nobody (in the officer's reach): says so with the query.
+    no_match: bool,
     error: Option<String>,
     /// Which form the error is about (`action`, `set_email`, `step_up`, `find`).
     error_for: &'static str,
@@ -90,6 +96,8 @@ fn status_key(u: &User) -> &'static str {
         return "helpdesk.status.disabled";
     }
     match u.status {
+        // Imported from SIASN but never activated: no password has been set yet.
+        UserStatus::Active if u.password_hash.is_none() => "helpdesk.status.never_activated",
         UserStatus::Active => "helpdesk.status.active",
         UserStatus::Disabled => "helpdesk.status.disabled",
         UserStatus::Locked => "helpdesk.status.locked",
@@ -134,27 +142,18 @@ fn applicable(u: &User, devices: usize, browser_locks: bool, now: i64) -> Vec<&'
     out
 }
 
-fn action_key(action: &str) -> Option<&'static str> {
-    Some(match action {
-        "unlock" => "helpdesk.act.unlock",
-        "reset_mfa" => "helpdesk.act.reset_mfa",
-        "disable" => "helpdesk.act.disable",
-        "enable" => "helpdesk.act.enable",
-        "set_email" => "helpdesk.act.set_email",
-        "end_sessions" => "helpdesk.act.end_sessions",
+/// The notice after an action (`done=` names it), with the person's name in it.
+fn done_notice(lang: Lang, action: &str, name: &str) -> Option<String> {
+    let key = match action {
+        "unlock" => "helpdesk.done.unlock",
+        "reset_mfa" => "helpdesk.done.reset_mfa",
+        "disable" => "helpdesk.done.disable",
+        "enable" => "helpdesk.done.enable",
+        "set_email" => "helpdesk.done.set_email",
+        "end_sessions" => "helpdesk.done.end_sessions",
         _ => return None,
-    })
-}
-
-/// A helpdesk action's audit detail (`reset_mfa: HP hilang`) with the action in words.
-fn detail_in_words(lang: Lang, detail: String) -> String {
-    match detail.split_once(": ") {
-        Some((action, reason)) => match action_key(action) {
-            Some(key) => format!("{}: {reason}", lang.t(key)),
-            None => detail,
-        },
-        None => detail,
-    }
+    };
+    Some(lang.t(key).replace("{}", name))
 }
 
 async fn person_view(
@@ -185,13 +184,8 @@ async fn person_view(
         .into_iter()
         .map(|(at, kind, ip, detail)| EventLine {
             at: wib(at),
+            detail: words::audit_detail(&kind, detail.as_deref().unwrap_or_default(), lang),
             what: words::audit_text(&kind, lang),
-            detail: match kind {
-                StoredKind::Known(AuditKind::HelpdeskAction) => {
-                    detail_in_words(lang, detail.unwrap_or_default())
-                }
-                _ => detail.unwrap_or_default(),
-            },
             ip: ip.unwrap_or_default(),
         })
         .collect();
@@ -216,7 +210,7 @@ async fn person_view(
         .filter(|a| *a != "set_email")
         // Offered only to whom it is allowed: an Enable over SIASN is for admins.
         .filter(|a| !(*a == "enable" && enable_refused(staff, u, Action::Enable)))
-        .filter_map(|a| Some((a, action_key(a)?)))
+        .filter_map(|a| Some((a, words::helpdesk_action_key(a)?)))
         .collect();
     Ok(Person {
         nip: u.nip.clone(),
@@ -237,7 +231,7 @@ async fn person_view(
             .filter(|t| *t > state.clock.now())
             .map(wib)
             .unwrap_or_else(|| "-".into()),
-        failures: u.failed_logins,
+        failures: u.locked_at(now).is_none().then_some(u.failed_logins),
         browser_locks,
         devices,
         events,
@@ -253,7 +247,8 @@ struct View {
     results: Vec<(String, String, String)>,
     next_page: Option<i64>,
     person: Option<Person>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
+    no_match: bool,
     error: Option<&'static str>,
     /// A message already in the page's language (with a time in it), shown over `error`.
     message: Option<String>,
@@ -281,7 +276,8 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
         results: v.results,
         next_page: v.next_page,
         person: v.person,
-        notice: v.notice.map(|k| lang.t(k)),
+        notice: v.notice,
+        no_match: v.no_match,
         error: v.message.or_else(|| v.error.map(|k| lang.t(k).to_string())),
         error_for: v.error_for,
         admin: v.admin,
@@ -331,9 +327,6 @@ pub async fn get_helpdesk(
         v.error_for = "step_up";
         return Ok(render(&state, jar, lang, v));
     }
-    if q.done == "1" {
-        v.notice = Some("helpdesk.done");
-    }
     v.admin = staff.scope.is_none();
     let name_query: String = q.name.trim().chars().take(100).collect();
     if nip.is_empty() && name_query.chars().count() >= 3 {
@@ -357,11 +350,17 @@ pub async fn get_helpdesk(
             .into_iter()
             .map(|(n, name, i)| (n, name, i.unwrap_or_default()))
             .collect();
+        // Nobody in reach: the same words whether the name exists elsewhere or nowhere.
+        v.no_match = v.results.is_empty();
         v.name_query = name_query;
     }
     if !nip.is_empty() {
         match find_in_scope(&state, &staff, &nip, &client.ip, Purpose::View).await? {
-            Lookup::Person(u) => v.person = Some(person_view(&state, lang, &staff, &u).await?),
+            Lookup::Person(u) => {
+                // Only beside a person in reach: the notice names no one else.
+                v.notice = done_notice(lang, &q.done, &u.name);
+                v.person = Some(person_view(&state, lang, &staff, &u).await?);
+            }
             Lookup::NotFound | Lookup::Own => {
                 v.error = Some("helpdesk.not_found");
                 v.error_for = "find";
@@ -578,7 +577,8 @@ pub async fn post_action(
     }
     let ua = client.user_agent.as_deref();
     perform(&state, &staff, &person, action, reason, ip, ua).await?;
-    Ok(Redirect::to(&format!("/helpdesk?nip={}&done=1", person.nip)).into_response())
+    let to = format!("/helpdesk?nip={}&done={}", person.nip, action.name());
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// A reason for a staff action, from the console or the API: 5-500 characters that show
@@ -667,7 +667,11 @@ pub async fn get_audit(
                 r.actor_nip.unwrap_or_default(),
                 r.subject_nip.unwrap_or_default(),
                 r.ip.unwrap_or_default(),
-                r.detail.unwrap_or_default(),
+                if csv {
+                    r.detail.unwrap_or_default()
+                } else {
+                    words::audit_detail(&r.kind, r.detail.as_deref().unwrap_or_default(), lang)
+                },
             )
         })
         .collect();

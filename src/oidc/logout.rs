@@ -36,6 +36,11 @@ struct LogoutPage {
     post_logout_redirect_uri: String,
     state: String,
     client_id: String,
+    /// The name of the service asking (the hint's audience or `client_id`, when registered).
+    service: String,
+    /// Where "Cancel" leads, signed in still: back to the service's checked post-logout
+    /// URI (with `state`), else the launcher.
+    cancel: String,
     /// Front-channel logout URIs (with `iss` and `sid`) loaded in hidden frames.
     frames: Vec<String>,
     /// Where to continue once they loaded (the service's post-logout URI with `state`);
@@ -138,11 +143,21 @@ pub async fn get_logout(
     if req.hint_fits(&state, &jar).await? {
         return finish(&state, lang, jar, req).await;
     }
+    let service = match &req.client_id {
+        Some(id) => state.store.find_client(id).await?.map(|c| c.name),
+        None => None,
+    };
+    let cancel = match &req.redirect {
+        Some(uri) => with_state(uri, req.state.as_deref())?,
+        None => "/".to_string(),
+    };
     let (jar, token) = csrf::issue(&state, jar);
     let page = LogoutPage {
         lang,
         done: false,
         csrf: token,
+        service: service.unwrap_or_default(),
+        cancel,
         post_logout_redirect_uri: req.redirect.unwrap_or_default(),
         state: req.state.unwrap_or_default(),
         client_id: req.client_id.unwrap_or_default(),
@@ -181,14 +196,8 @@ async fn finish(
         None => Vec::new(),
     };
     let jar = session::end(state, jar).await?;
-    let next = match req.redirect {
-        Some(uri) => {
-            let mut url = Url::parse(&uri).map_err(|_| AppError::internal())?;
-            if let Some(s) = &req.state {
-                url.query_pairs_mut().append_pair("state", s);
-            }
-            Some(url.to_string())
-        }
+    let next = match &req.redirect {
+        Some(uri) => Some(with_state(uri, req.state.as_deref())?),
         None => None,
     };
     if frames.is_empty()
@@ -221,6 +230,15 @@ async fn finish(
         });
     }
     Ok(res)
+}
+
+/// A checked post-logout URI with the service's `state` added.
+fn with_state(uri: &str, state: Option<&str>) -> Result<String, AppError> {
+    let mut url = Url::parse(uri).map_err(|_| AppError::internal())?;
+    if let Some(s) = state {
+        url.query_pairs_mut().append_pair("state", s);
+    }
+    Ok(url.to_string())
 }
 
 /// OIDC Front-Channel Logout 1.0 §2: each service of the session that registered a

@@ -805,11 +805,6 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("helpdesk.confirm", "Saya yakin", "I am sure"),
     ("helpdesk.submit", "Jalankan", "Apply"),
     (
-        "helpdesk.done",
-        "Tindakan dijalankan dan pegawai diberi tahu lewat e-mail.",
-        "Done; the person was told by e-mail.",
-    ),
-    (
         "helpdesk.bad_reason",
         "Alasan wajib diisi, 5–500 karakter tanpa karakter tersembunyi, dan kotak konfirmasi harus dicentang.",
         "A reason of 5–500 characters (no hidden characters) and the confirmation are required.",
@@ -893,11 +888,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Gagal masuk (NIP atau kata sandi salah)",
         "Sign-in failed (wrong NIP or password)",
     ),
-    (
-        "event.login_blocked",
-        "Masuk ditolak karena akun dikunci",
-        "Sign-in refused: the account was locked",
-    ),
+    ("event.login_blocked", "Masuk ditolak", "Sign-in refused"),
     (
         "event.login_captcha_failed",
         "Captcha salah saat masuk",
@@ -1282,6 +1273,170 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "helpdesk.siasn_inactive",
         "Akun ini tidak dapat diaktifkan oleh helpdesk: menurut SIASN pegawai ini tidak lagi aktif (misalnya pensiun, diberhentikan, atau meninggal dunia). Jika data itu keliru, instansi harus memperbaiki data di SIASN.",
         "The helpdesk cannot enable this account: SIASN lists this person as no longer active (for example retired, discharged, or deceased). If that is wrong, the agency must correct the record in SIASN.",
+    ),
+    // Issue 25 item 6: the logout confirmation, the console's words for events and notices.
+    (
+        "logout.asked_by",
+        "Permintaan keluar ini datang dari layanan {}.",
+        "This sign-out was asked for by the service {}.",
+    ),
+    ("logout.cancel", "Batal", "Cancel"),
+    ("event.other", "Peristiwa lain", "Other event"),
+    (
+        "event.detail.locked",
+        "akun sedang dikunci",
+        "the account was locked",
+    ),
+    (
+        "event.detail.disabled",
+        "akun dinonaktifkan",
+        "the account is disabled",
+    ),
+    (
+        "event.detail.known_browser",
+        "hanya di peramban yang pernah dipakai masuk",
+        "only in a browser that signed in before",
+    ),
+    (
+        "event.detail.replayed",
+        "kode sudah pernah dipakai",
+        "the code was already used",
+    ),
+    (
+        "event.detail.recovery_code",
+        "dengan kode pemulihan",
+        "with a recovery code",
+    ),
+    (
+        "event.detail.out_of_scope",
+        "di luar instansi petugas",
+        "outside the officer's agencies",
+    ),
+    (
+        "event.detail.staff_member",
+        "pegawai ini juga petugas (hanya admin)",
+        "this person is staff (admins only)",
+    ),
+    (
+        "event.detail.own_account",
+        "akun petugas sendiri",
+        "the officer's own account",
+    ),
+    (
+        "event.detail.no_reason",
+        "tanpa alasan atau konfirmasi",
+        "no reason or confirmation",
+    ),
+    (
+        "event.detail.bad_action",
+        "tindakan tidak dikenal atau e-mail tidak valid",
+        "unknown action or invalid e-mail",
+    ),
+    (
+        "event.detail.enable_over_siasn_refused",
+        "mengaktifkan akun yang dinonaktifkan SIASN (hanya admin)",
+        "enabling over a SIASN disable (admins only)",
+    ),
+    (
+        "event.detail.not_applicable",
+        "tindakan tidak berlaku saat itu",
+        "the action did not apply then",
+    ),
+    (
+        "event.detail.step_up_wrong",
+        "kode OTP konsol salah",
+        "wrong console OTP code",
+    ),
+    (
+        "event.detail.step_up_locked",
+        "terlalu banyak kode OTP konsol salah",
+        "too many wrong console OTP codes",
+    ),
+    (
+        "event.detail.api_client",
+        "API: aplikasi tidak diizinkan memakai lingkup helpdesk",
+        "API: the client is not allowed the helpdesk scope",
+    ),
+    (
+        "event.detail.api_stale",
+        "API: tanpa kode OTP yang baru",
+        "API: no recent OTP code",
+    ),
+    (
+        "event.detail.api_session_ended",
+        "API: sesi masuknya sudah berakhir",
+        "API: its sign-in had ended",
+    ),
+    (
+        "event.detail.api_no_role",
+        "API: tanpa peran helpdesk",
+        "API: no helpdesk role",
+    ),
+    (
+        "event.detail.policy_code",
+        "saat menukar kode: layanan tidak lagi menerima pegawai ini",
+        "at the code exchange: the service no longer admits this person",
+    ),
+    (
+        "event.detail.policy_refresh",
+        "saat memperbarui token: layanan tidak lagi menerima pegawai ini",
+        "at a token refresh: the service no longer admits this person",
+    ),
+    (
+        "event.detail.skew",
+        "jam ponsel meleset sekitar {} menit",
+        "phone clock off by about {} minutes",
+    ),
+    ("event.detail.codes_left", "sisa {} kode", "{} codes left"),
+    (
+        "event.detail.enable_over_siasn",
+        "Aktifkan akun (melewati status SIASN {})",
+        "Enable the account (over SIASN status {})",
+    ),
+    (
+        "event.detail.siasn_status",
+        "status SIASN: {}",
+        "SIASN status: {}",
+    ),
+    (
+        "helpdesk.status.never_activated",
+        "Belum pernah diaktifkan (belum membuat kata sandi)",
+        "Never activated (no password set yet)",
+    ),
+    (
+        "helpdesk.no_match",
+        "Tidak ada yang cocok dengan “{}” di instansi Anda.",
+        "No one matches “{}” in your agencies.",
+    ),
+    (
+        "helpdesk.done.unlock",
+        "Akun {} dibuka kuncinya; pegawai diberi tahu lewat e-mail.",
+        "{}'s account was unlocked; they were told by e-mail.",
+    ),
+    (
+        "helpdesk.done.reset_mfa",
+        "MFA {} direset (semua perangkat dihapus); pegawai diberi tahu lewat e-mail.",
+        "{}'s MFA was reset (every device removed); they were told by e-mail.",
+    ),
+    (
+        "helpdesk.done.disable",
+        "Akun {} dinonaktifkan; pegawai diberi tahu lewat e-mail.",
+        "{}'s account was disabled; they were told by e-mail.",
+    ),
+    (
+        "helpdesk.done.enable",
+        "Akun {} diaktifkan kembali; pegawai diberi tahu lewat e-mail.",
+        "{}'s account was enabled again; they were told by e-mail.",
+    ),
+    (
+        "helpdesk.done.set_email",
+        "E-mail {} diubah; pegawai diberi tahu lewat e-mail.",
+        "{}'s e-mail was changed; they were told by e-mail.",
+    ),
+    (
+        "helpdesk.done.end_sessions",
+        "Semua sesi {} diakhiri; pegawai diberi tahu lewat e-mail.",
+        "Every session of {} was ended; they were told by e-mail.",
     ),
 ];
 

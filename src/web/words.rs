@@ -34,11 +34,114 @@ pub fn audit_key(kind: AuditKind) -> &'static str {
     }
 }
 
-/// A stored kind in words; a word this build does not know is shown as stored.
+/// A stored kind in words; a word this build does not know is named as another event,
+/// with the stored word to quote.
 pub fn audit_text(kind: &StoredKind, lang: Lang) -> String {
     match kind {
         StoredKind::Known(k) => lang.t(audit_key(*k)).to_string(),
-        StoredKind::Unknown(s) => s.clone(),
+        StoredKind::Unknown(s) => format!("{} ({s})", lang.t("event.other")),
+    }
+}
+
+/// The i18n key of a helpdesk action's name (its form value, as the audit detail stores it).
+pub fn helpdesk_action_key(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "unlock" => "helpdesk.act.unlock",
+        "reset_mfa" => "helpdesk.act.reset_mfa",
+        "disable" => "helpdesk.act.disable",
+        "enable" => "helpdesk.act.enable",
+        "set_email" => "helpdesk.act.set_email",
+        "end_sessions" => "helpdesk.act.end_sessions",
+        _ => return None,
+    })
+}
+
+/// The i18n key of a detail code Gerbang writes beside an event (`locked`, a refusal's why).
+/// These strings are stored, so they never change once written; a new one needs words here.
+fn detail_key(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "locked" => "event.detail.locked",
+        "disabled" => "event.detail.disabled",
+        "known_browser" => "event.detail.known_browser",
+        "replayed" => "event.detail.replayed",
+        "recovery_code" => "event.detail.recovery_code",
+        "out of scope" => "event.detail.out_of_scope",
+        "staff member" => "event.detail.staff_member",
+        "own account" => "event.detail.own_account",
+        "no reason" | "no reason or confirmation" => "event.detail.no_reason",
+        "bad action or e-mail" => "event.detail.bad_action",
+        "enable over a SIASN disable" => "event.detail.enable_over_siasn_refused",
+        "action does not apply" => "event.detail.not_applicable",
+        "step-up: wrong code" => "event.detail.step_up_wrong",
+        "step-up: too many wrong codes" => "event.detail.step_up_locked",
+        "api: client not allowed the helpdesk scope" => "event.detail.api_client",
+        "api: no fresh TOTP" => "event.detail.api_stale",
+        "api: session ended" => "event.detail.api_session_ended",
+        "api: no helpdesk role" => "event.detail.api_no_role",
+        "code exchange: the client's policy no longer admits the person" => {
+            "event.detail.policy_code"
+        }
+        "refresh: the client's policy no longer admits the person" => "event.detail.policy_refresh",
+        _ => return None,
+    })
+}
+
+/// A stored detail in the page's language. Codes Gerbang writes (`locked`, `skew 20 min`,
+/// `3 left`, a refusal's why) go through the i18n table; what people typed (device names,
+/// a helpdesk reason) and plain values (a scope, a NIP) are shown as stored. A code this
+/// build has no words for is left out rather than shown raw inside the other language: the
+/// kind's words stand alone, and the stored word stays in the audit CSV.
+pub fn audit_detail(kind: &StoredKind, detail: &str, lang: Lang) -> String {
+    let StoredKind::Known(kind) = kind else {
+        return String::new();
+    };
+    let words = |key: &str, value: &str| lang.t(key).replace("{}", value);
+    match kind {
+        AuditKind::MfaDeviceAdded
+        | AuditKind::MfaDeviceRenamed
+        | AuditKind::MfaDeviceRemoved
+        | AuditKind::ConsentGranted
+        | AuditKind::ConsentRevoked
+        | AuditKind::ResetRequested => detail.to_string(),
+        // `unlock: Tiket 77`, or an admin's `enable over SIASN CLTN: Tiket 77`.
+        AuditKind::HelpdeskAction => match detail.split_once(": ") {
+            Some((action, reason)) => {
+                if let Some(key) = helpdesk_action_key(action) {
+                    format!("{}: {reason}", lang.t(key))
+                } else if let Some(status) = action.strip_prefix("enable over SIASN ") {
+                    format!(
+                        "{}: {reason}",
+                        words("event.detail.enable_over_siasn", status)
+                    )
+                } else {
+                    reason.to_string()
+                }
+            }
+            None => detail.to_string(),
+        },
+        AuditKind::UserDisabled | AuditKind::UserEnabled => detail
+            .strip_prefix("siasn_status=")
+            .map(|s| words("event.detail.siasn_status", s))
+            .unwrap_or_default(),
+        _ => {
+            if let Some(key) = detail_key(detail) {
+                return lang.t(key).to_string();
+            }
+            fn number(s: Option<&str>) -> Option<&str> {
+                s.filter(|n| n.parse::<i64>().is_ok())
+            }
+            if let Some(m) = number(
+                detail
+                    .strip_prefix("skew ")
+                    .and_then(|r| r.strip_suffix(" min")),
+            ) {
+                return words("event.detail.skew", m);
+            }
+            if let Some(n) = number(detail.strip_suffix(" left")) {
+                return words("event.detail.codes_left", n);
+            }
+            String::new()
+        }
     }
 }
 
@@ -79,8 +182,106 @@ mod tests {
         );
         assert_eq!(
             audit_text(&StoredKind::Unknown("old_kind".into()), Lang::Id),
-            "old_kind"
+            "Peristiwa lain (old_kind)"
         );
+    }
+
+    #[test]
+    fn stored_detail_codes_read_in_the_page_language() {
+        let k = |kind: AuditKind| StoredKind::Known(kind);
+        let cases = [
+            (
+                k(AuditKind::LoginBlocked),
+                "locked",
+                "akun sedang dikunci",
+                "the account was locked",
+            ),
+            (
+                k(AuditKind::OtpFailure),
+                "skew -20 min",
+                "meleset sekitar -20 menit",
+                "off by about -20 minutes",
+            ),
+            (
+                k(AuditKind::RecoveryCodeUsed),
+                "7 left",
+                "sisa 7",
+                "7 codes left",
+            ),
+            (
+                k(AuditKind::HelpdeskAction),
+                "unlock: Tiket 77",
+                "Buka kunci akun: Tiket 77",
+                "Unlock the account: Tiket 77",
+            ),
+            (
+                k(AuditKind::HelpdeskAction),
+                "enable over SIASN CLTN: Tiket 77",
+                "CLTN",
+                "CLTN",
+            ),
+            (
+                k(AuditKind::HelpdeskRefused),
+                "step-up: wrong code",
+                "salah",
+                "wrong",
+            ),
+            (
+                k(AuditKind::UserDisabled),
+                "siasn_status=PENSIUN",
+                "PENSIUN",
+                "PENSIUN",
+            ),
+            (
+                k(AuditKind::MfaDeviceAdded),
+                "HP Pribadi",
+                "HP Pribadi",
+                "HP Pribadi",
+            ),
+        ];
+        for (kind, stored, id, en) in cases {
+            let (got_id, got_en) = (
+                audit_detail(&kind, stored, Lang::Id),
+                audit_detail(&kind, stored, Lang::En),
+            );
+            assert!(got_id.contains(id), "{stored}: {got_id}");
+            assert!(got_en.contains(en), "{stored}: {got_en}");
+        }
+        // Codes this build has no words for are left out, never shown raw.
+        for (kind, stored) in [
+            (k(AuditKind::LoginBlocked), "frozen"),
+            (k(AuditKind::OtpFailure), "skew lots min"),
+            (StoredKind::Unknown("old_kind".into()), "locked"),
+        ] {
+            assert_eq!(audit_detail(&kind, stored, Lang::Id), "", "{stored}");
+        }
+        for code in [
+            "locked",
+            "disabled",
+            "known_browser",
+            "replayed",
+            "recovery_code",
+            "out of scope",
+            "staff member",
+            "own account",
+            "no reason",
+            "no reason or confirmation",
+            "bad action or e-mail",
+            "enable over a SIASN disable",
+            "action does not apply",
+            "step-up: wrong code",
+            "step-up: too many wrong codes",
+            "api: client not allowed the helpdesk scope",
+            "api: no fresh TOTP",
+            "api: session ended",
+            "api: no helpdesk role",
+            "code exchange: the client's policy no longer admits the person",
+            "refresh: the client's policy no longer admits the person",
+        ] {
+            let key = detail_key(code).unwrap_or_else(|| panic!("{code} has words"));
+            assert_ne!(Lang::Id.t(key), Lang::En.t(key), "{code} is translated");
+            assert!(!Lang::Id.t(key).contains(code), "{code} is not left raw");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  env, gerbang, lang, page, context, shot, help, expect, checkPage, answerCaptcha, run,
+  env, gerbang, lang, phone, page, context, shot, help, expect, checkPage, answerCaptcha, run,
 } from './lib.mjs';
 
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -93,6 +93,24 @@ async function visit(name) {
   visited.push(name);
 }
 
+// Enrolment: the QR first; the otpauth:// button (it opens an app on the device showing the
+// page) offered on a phone only, below the QR and a full-size target.
+async function checkQrFirst() {
+  const qrFirst = await page.evaluate(() => Boolean(document.querySelector('img.qr')
+    .compareDocumentPosition(document.getElementById('open-app')) & Node.DOCUMENT_POSITION_FOLLOWING));
+  expect(qrFirst, 'the QR before the app button');
+  expect(await page.isVisible('img.qr'), 'the QR shown');
+  const app = await page.isVisible('#open-app');
+  if (!phone) {
+    expect(!app, 'no app button on a computer');
+    return;
+  }
+  expect(app, 'the app button on a phone');
+  const [qr, button] = [await page.locator('img.qr').boundingBox(), await page.locator('#open-app').boundingBox()];
+  expect(qr.y + qr.height <= button.y, 'the app button below the QR');
+  expect(button.height >= 44 && button.width >= 44, `the app button a full target (${button.width}×${button.height})`);
+}
+
 async function signIn(nip, otp) {
   await page.goto(`${gerbang}/login${q}`);
   await page.fill('#nip', nip);
@@ -174,9 +192,19 @@ async function person() {
   await page.goto(`${gerbang}/mfa/enrol`);
   expect((await page.getAttribute('#open-app', 'href')).startsWith('otpauth://totp/'), 'the otpauth link');
   expect(await page.locator('#cancel').count() === 1, 'a cancel');
+  await checkQrFirst();
   await visit('add-device');
   await page.click('#cancel');
   await page.waitForSelector('#devices-section');
+  // A service asks for the sign-out: the page names it, and Cancel signs nobody out but
+  // leads back (no return address registered for this request: the launcher).
+  await page.goto(`${gerbang}/logout?client_id=${env('CLIENT_ID')}`);
+  expect((await page.textContent('#logout-service')).includes(env('SERVICE_NAME')), 'the service named');
+  expect((await page.textContent('#logout-cancel')).trim() === (en ? 'Cancel' : 'Batal'), 'a Cancel');
+  await visit('logout-confirm');
+  await page.click('#logout-cancel');
+  await page.waitForSelector('#to-account');
+  expect(new URL(page.url()).pathname === '/', 'Cancel leads to the launcher, still signed in');
   // Sign out from the launcher.
   await page.goto(`${gerbang}/`);
   await page.click('form[action="/logout"] button[type="submit"]');
@@ -191,6 +219,7 @@ async function newcomer() {
   const link = await page.getAttribute('#open-app', 'href');
   expect(link.startsWith('otpauth://totp/'), 'the otpauth link');
   expect(await page.locator('#cancel').count() === 0, 'a forced enrolment has no cancel');
+  await checkQrFirst();
   await visit('enrol');
   const secret = await page.getAttribute('#totp-secret', 'data-totp-secret');
   await page.fill('#device_name', 'HP Android');

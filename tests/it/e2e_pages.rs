@@ -5,7 +5,9 @@
 //! confirmation, recovery-code download, otpauth link, applicable helpdesk actions, the
 //! request id on the error page, the console link for staff, the step-up keeping the person),
 //! and issue 25's: a plain-text title on every page (the reset page's included), the language
-//! switch after a password error on `/account` leading to `/account` in the other language.
+//! switch after a password error on `/account` leading to `/account` in the other language,
+//! the logout confirmation naming the service with a Cancel that keeps the session, and the
+//! enrolment's QR before the app button, which only a phone is offered.
 
 use std::sync::Arc;
 
@@ -45,6 +47,9 @@ async fn tour(lang: &str, viewport: &str) {
     let server = &world.server;
     let store = &server.state.store;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    server
+        .add_client("dms", "ES256", &["authorization_code"])
+        .await;
     let (newbie, _) = server.add_user_without_device(PASSWORD).await;
     let (staff, staff_id) = server.add_user(Some(PASSWORD)).await;
     store
@@ -79,6 +84,8 @@ async fn tour(lang: &str, viewport: &str) {
         ("STAFF_NIP".into(), staff),
         ("LOCKED_NIP".into(), locked),
         ("DISABLED_NIP".into(), disabled),
+        ("CLIENT_ID".into(), "dms".into()),
+        ("SERVICE_NAME".into(), "Layanan dms".into()),
     ]);
     let got = run_script("pages-tour.mjs", &run, &env).await;
     let steps: Vec<&str> = got["steps"]
@@ -97,6 +104,7 @@ async fn tour(lang: &str, viewport: &str) {
         "recovery-codes-account",
         "recovery-codes-print",
         "add-device",
+        "logout-confirm",
         "logout",
         "enrol",
         "recovery-codes-first",

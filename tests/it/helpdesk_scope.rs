@@ -21,11 +21,11 @@ scenarios!(
     set_email_ends_a_live_reset_code,
 );
 
-struct Desk {
-    server: TestServer,
-    smtp: SmtpSink,
-    staff: Browser,
-    staff_nip: String,
+pub(crate) struct Desk {
+    pub(crate) server: TestServer,
+    pub(crate) smtp: SmtpSink,
+    pub(crate) staff: Browser,
+    pub(crate) staff_nip: String,
 }
 
 /// A browser signed in (password + TOTP) as `nip`.
@@ -46,7 +46,7 @@ async fn helpdesk_tool(server: &TestServer) -> String {
 }
 
 /// A helpdesk of agency 4011 (Siti's agency in the fixtures), signed in with MFA.
-async fn desk(backend: Backend) -> Desk {
+pub(crate) async fn desk(backend: Backend) -> Desk {
     let (server, smtp) = TestServer::start_with_mail(backend).await;
     let (staff_nip, staff_id) = server.add_user(Some(PASSWORD)).await;
     server
@@ -72,12 +72,17 @@ async fn desk(backend: Backend) -> Desk {
     }
 }
 
-async fn find(d: &Desk, nip: &str) -> (StatusCode, String) {
+pub(crate) async fn find(d: &Desk, nip: &str) -> (StatusCode, String) {
     let page = d.staff.get(&format!("/helpdesk?nip={nip}")).await;
     (page.status, page.body)
 }
 
-async fn act(d: &Desk, page: &str, nip: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn act(
+    d: &Desk,
+    page: &str,
+    nip: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     let mut form = vec![
         ("csrf_token".to_string(), hidden(page, "csrf_token")),
         ("nip".to_string(), nip.to_string()),
@@ -260,7 +265,17 @@ async fn helpdesk_acts_within_its_agency_only(backend: Backend) {
     );
 }
 
-async fn sqlx_set_agency(server: &TestServer, user_id: &str, agency: &str) {
+pub(crate) async fn sqlx_set_agency(server: &TestServer, user_id: &str, agency: &str) {
+    import_as(server, user_id, agency, None).await;
+}
+
+/// What the SIASN import says of the person now: their agency, and a new name if given.
+pub(crate) async fn import_as(
+    server: &TestServer,
+    user_id: &str,
+    agency: &str,
+    name: Option<&str>,
+) {
     let u = server
         .state
         .store
@@ -270,7 +285,7 @@ async fn sqlx_set_agency(server: &TestServer, user_id: &str, agency: &str) {
         .unwrap();
     let n = gerbang::store::users::NewUser {
         nip: u.nip,
-        name: u.name,
+        name: name.map_or(u.name, str::to_string),
         email: u.email,
         instansi_id: Some(agency.into()),
         unit_kerja: None,
@@ -562,8 +577,9 @@ async fn admins_see_and_export_the_audit_trail(backend: Backend) {
     admin.sign_in(&admin_nip, PASSWORD, None).await;
     let q = format!("/helpdesk/audit?actor={}&kind=helpdesk_action", d.staff_nip);
     let page = admin.get(&q).await.body;
+    // The page says the action in words; the CSV keeps the stored ones.
     assert!(
-        page.contains("end_sessions: Tiket 5150") && page.contains(&nip),
+        page.contains("Akhiri semua sesi: Tiket 5150") && page.contains(&nip),
         "{page}"
     );
     let csv = admin
@@ -584,7 +600,11 @@ async fn admins_see_and_export_the_audit_trail(backend: Backend) {
         2,
         "exactly the one action by that actor: {text}"
     );
-    assert!(lines[1].contains(&nip) && lines[1].contains("helpdesk_action"));
+    assert!(
+        lines[1].contains(&nip)
+            && lines[1].contains("helpdesk_action")
+            && lines[1].contains("end_sessions: Tiket 5150")
+    );
     // A date range before anything happened is empty.
     let none = get_text(
         &admin,

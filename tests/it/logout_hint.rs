@@ -7,7 +7,10 @@
 use crate::common::*;
 use serde_json::Value;
 
-scenarios!(logout_ends_at_once_only_for_a_hint_of_this_session);
+scenarios!(
+    logout_ends_at_once_only_for_a_hint_of_this_session,
+    the_confirmation_names_the_service_and_cancel_signs_nobody_out,
+);
 
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -126,4 +129,78 @@ async fn logout_ends_at_once_only_for_a_hint_of_this_session(backend: Backend) {
         .unwrap();
     assert_eq!(location(&res), then);
     assert!(!alive(&server, &there).await);
+}
+
+/// The `href` of the confirmation's "Cancel" (HTML entities as a browser reads them).
+fn cancel_href(page: &str) -> String {
+    let at = page
+        .find("id=\"logout-cancel\"")
+        .expect("a Cancel on the confirmation");
+    let tag = &page[page[..at].rfind('<').unwrap()..];
+    let href = tag.split("href=\"").nth(1).unwrap();
+    href[..href.find('"').unwrap()].replace("&amp;", "&")
+}
+
+/// Issue 25 item 6: the confirmation says which service asks (from the hint or `client_id`,
+/// when registered), and its "Cancel" leaves the session alone, leading back to the
+/// service's checked post-logout address (with its state) or else to the launcher.
+async fn the_confirmation_names_the_service_and_cancel_signs_nobody_out(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let secret = server
+        .add_client("dms", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let (here, _) = signed_in(&server, &secret, &nip).await;
+    let (_, there_token) = signed_in(&server, &secret, &nip).await;
+    let get = |url: String| {
+        let b = here.clone();
+        async move {
+            let res = b.get(url).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    for (lang, asked, cancel) in [
+        (
+            "",
+            "Permintaan keluar ini datang dari layanan Layanan dms.",
+            ">Batal<",
+        ),
+        (
+            "&lang=en",
+            "This sign-out was asked for by the service Layanan dms.",
+            ">Cancel<",
+        ),
+    ] {
+        // Named from the hint's audience; Cancel goes back to the registered address.
+        let (st, page) = get(logout_url(&server, &there_token, lang)).await;
+        assert_eq!(st, 200);
+        assert!(
+            page.contains(asked) && page.contains(cancel),
+            "{lang}: {page}"
+        );
+        assert_eq!(cancel_href(&page), format!("{POST_LOGOUT}?state=st4te"));
+        // Named from `client_id`; without a return address Cancel leads to the launcher.
+        let (_, page) = get(server.url(&format!("/logout?client_id=dms{lang}"))).await;
+        assert!(page.contains(asked), "{lang}: {page}");
+        assert_eq!(cancel_href(&page), "/");
+        // A `client_id` nobody registered names no service.
+        let (_, page) = get(server.url(&format!("/logout?client_id=nobody{lang}"))).await;
+        assert!(!page.contains("id=\"logout-service\"") && page.contains(cancel));
+        assert_eq!(cancel_href(&page), "/");
+        // An address the service did not register is refused as before: no Cancel to it.
+        let bent = format!(
+            "/logout?client_id=dms&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F{lang}"
+        );
+        let (st, page) = get(server.url(&bent)).await;
+        assert_eq!(st, 400);
+        assert!(!page.contains("logout-cancel"));
+    }
+    // Following Cancel: the launcher, still signed in; the session lives on.
+    let (st, launcher) = get(server.url("/")).await;
+    assert_eq!(st, 200);
+    assert!(
+        launcher.contains("id=\"to-account\""),
+        "still signed in: {launcher}"
+    );
+    assert!(alive(&server, &here).await, "Cancel signed nobody out");
 }

@@ -23,6 +23,7 @@ mod files;
 mod finished_pages;
 mod fuzz_input;
 mod grant_lifetimes;
+mod helpdesk_console;
 mod helpdesk_hold;
 mod helpdesk_scope;
 mod interop;
