@@ -779,6 +779,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Izin untuk {} dicabut.",
         "Permission for {} withdrawn.",
     ),
+    // The "show password" toggle beside password fields (static/reveal.js).
+    ("password.show", "Tampilkan", "Show"),
     // Adding a device asks for two codes: which one was wrong.
     (
         "enrol.bad_new_code",
