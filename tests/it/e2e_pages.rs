@@ -5,7 +5,9 @@
 //! confirmation, recovery-code download, otpauth link, applicable helpdesk actions, the
 //! request id on the error page, the console link for staff, the step-up keeping the person),
 //! and issue 25's: a plain-text title on every page (the reset page's included), the language
-//! switch after a password error on `/account` leading to `/account` in the other language.
+//! switch after a password error on `/account` leading to `/account` in the other language,
+//! the show-password toggle (login, account) showing and hiding in the page's language, the
+//! account's live password checklist, and its error focused and in view inside its form.
 
 use std::sync::Arc;
 
@@ -89,9 +91,13 @@ async fn tour(lang: &str, viewport: &str) {
         .collect();
     for page in [
         "login",
+        "password-shown",
         "otp",
         "launcher",
         "account",
+        "current_password-shown",
+        "account-checklist-live",
+        "account-password-error-in-view",
         "account-password-error",
         "confirm-end-session",
         "recovery-codes-account",
