@@ -28,6 +28,8 @@ use crate::web::csrf;
 use crate::web::extract::{ClientMeta, CsrfFirst};
 use crate::web::i18n::Lang;
 use crate::web::lang_switch;
+use crate::web::notice::{self, Done};
+use crate::web::password_rules::{RuleRow, checklist};
 use crate::web::time::{wib, wib_seconds};
 use crate::web::words;
 
@@ -92,16 +94,28 @@ struct AccountPage {
     csrf: String,
     name: String,
     nip: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
-    /// Which form the error is about (`password`, `recovery`, `rename-<id>`, `remove-<id>`):
-    /// its fields point at the message (`aria-describedby`).
+    /// The password rules the new password broke, one line each, beside `error`.
+    failed: Vec<&'static str>,
+    /// Which form the error is about (`password`, `recovery`, `rename-<id>`, `remove-<id>`,
+    /// `sessions`, `consents`): it is shown in that form, focused, and the form's fields
+    /// point at it (`aria-describedby`).
     error_for: String,
+    /// The new-password checklist (marked live by password.js, and after a refusal).
+    checklist: Vec<RuleRow>,
     devices: Vec<DeviceRow>,
     recovery_left: i64,
     sessions: Vec<SessionRow>,
     activity: Vec<ActivityRow>,
     consents: Vec<ConsentRow>,
+}
+
+impl AccountPage {
+    /// Whether the error is about the form `form` (`""`: about none, shown at the top).
+    fn error_in(&self, form: &str) -> bool {
+        self.error_for == form && (self.error.is_some() || !self.failed.is_empty())
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -143,9 +157,13 @@ pub struct AccountQuery {
 /// What the account page shows beside the person's own lists.
 #[derive(Default)]
 struct Shown {
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
     error_for: String,
+    /// The password rules a new password broke.
+    rules: Vec<password_policy::Rule>,
+    /// The new password and its confirmation differed.
+    mismatch: bool,
     status: StatusCode,
 }
 
@@ -228,10 +246,11 @@ async fn render(
         csrf,
         name: user.name.clone(),
         nip: user.nip.clone(),
-        // The page shows words: the notice is a key until here.
-        notice: shown.notice.map(|k| lang.t(k)),
+        notice: shown.notice,
         error: shown.error,
+        failed: shown.rules.iter().map(|r| lang.t(r.key())).collect(),
         error_for: shown.error_for,
+        checklist: checklist(lang, &shown.rules, shown.mismatch),
         devices,
         recovery_left,
         sessions,
@@ -249,7 +268,7 @@ pub async fn get_account(
     me: SignedIn,
 ) -> Result<Response, AppError> {
     let shown = Shown {
-        notice: notice_key(&q.done),
+        notice: notice::sentence(&state, &me.sso.sid, &q.done, lang).await?,
         ..Default::default()
     };
     render(&state, jar, lang, &me, shown).await
@@ -338,19 +357,16 @@ async fn prove(
     Ok(Ok(jar))
 }
 
-/// Every `/account?done=…` and the notice it shows (an i18n key).
-pub const NOTICES: &[(&str, &str)] = &[
-    ("saved", "account.done"),
-    ("removed_last", "account.removed_last"),
-    ("consent_revoked", "account.consent_revoked"),
-];
-
-fn notice_key(done: &str) -> Option<&'static str> {
-    NOTICES.iter().find(|(d, _)| *d == done).map(|(_, k)| *k)
-}
-
-fn done(what: &str) -> Response {
-    Redirect::to(&format!("/account?done={what}")).into_response()
+/// The answer to a change: the account page, saying what changed (with `names`, kept for
+/// this session only: see `web::notice`).
+async fn done(
+    state: &AppState,
+    sso: &SsoSession,
+    what: Done,
+    names: &[&str],
+) -> Result<Response, AppError> {
+    notice::keep(state, &sso.sid, what, names).await?;
+    Ok(Redirect::to(&what.url()).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -384,15 +400,16 @@ pub async fn post_rename(
     }
     let user = &me.user;
     // Not one of theirs: the same as a device that does not exist.
-    if !state
+    let Some(old) = state
         .store
         .list_totp(&user.id)
         .await?
-        .iter()
-        .any(|d| d.id == id)
-    {
+        .into_iter()
+        .find(|d| d.id == id)
+        .map(|d| d.device_name)
+    else {
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
-    }
+    };
     let proof = Proof::Code { except: None };
     let form = format!("rename-{id}");
     let jar = match prove(&state, jar, lang, &me, proof, &f.otp, &form).await? {
@@ -418,7 +435,7 @@ pub async fn post_rename(
     match state.store.change_device(&change, now).await {
         Ok(true) => {
             state.mailer.wake.notify_one();
-            Ok(done("saved"))
+            done(&state, &me.sso, Done::DeviceRenamed, &[&old, &name]).await
         }
         // Not one of theirs: the same as a device that does not exist.
         Ok(false) => Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found")),
@@ -507,7 +524,12 @@ pub async fn post_remove(
         // before (a step-up from a stolen session among them) may finish.
         crate::auth::pending::end_all_for_user(&state, &user.id).await?;
     }
-    Ok(done(if last { "removed_last" } else { "saved" }))
+    let what = if last {
+        Done::LastDeviceRemoved
+    } else {
+        Done::DeviceRemoved
+    };
+    done(&state, &me.sso, what, &[&device.device_name]).await
 }
 
 #[derive(Deserialize, Default)]
@@ -535,37 +557,24 @@ pub async fn post_password(
         Err(page) => return Ok(page),
     };
     let user = &me.user;
+    // Everything wrong is told at once, a line each: the broken rules and a mismatch.
     let rules = password_policy::check(&f.password, &user.nip, &user.name);
-    if !rules.is_empty() {
-        let named: Vec<&str> = rules.iter().map(|r| lang.t(r.key())).collect();
-        return render(
-            &state,
-            jar,
-            lang,
-            &me,
-            Shown::error(StatusCode::BAD_REQUEST, named.join(" ")).on("password"),
-        )
-        .await;
-    }
-    if f.password != f.password_confirm {
-        return render(
-            &state,
-            jar,
-            lang,
-            &me,
-            Shown::error(StatusCode::BAD_REQUEST, lang.t("reset.mismatch")).on("password"),
-        )
-        .await;
-    }
-    if f.password == f.current_password {
-        return render(
-            &state,
-            jar,
-            lang,
-            &me,
-            Shown::error(StatusCode::BAD_REQUEST, lang.t("rule.current")).on("password"),
-        )
-        .await;
+    let mismatch = f.password != f.password_confirm;
+    let same = rules.is_empty() && !mismatch && f.password == f.current_password;
+    if !rules.is_empty() || mismatch || same {
+        let error = if same {
+            Some(lang.t("rule.current").to_string())
+        } else {
+            mismatch.then(|| lang.t("reset.mismatch").to_string())
+        };
+        let shown = Shown {
+            error,
+            rules,
+            mismatch,
+            status: StatusCode::BAD_REQUEST,
+            ..Default::default()
+        };
+        return render(&state, jar, lang, &me, shown.on("password")).await;
     }
     let hash = state.hasher.hash(f.password.clone()).await?;
     let now = state.clock.now();
@@ -585,7 +594,7 @@ pub async fn post_password(
     // durable revocation first, so a cache failure half-way cannot leave the tokens alive.
     state.store.revoke_user_refresh(&user.id, now).await?;
     end_other_sessions(&state, &me.sso).await?;
-    Ok(done("saved"))
+    done(&state, &me.sso, Done::PasswordChanged, &[]).await
 }
 
 /// Ends every other session and every half-done login of the person (a step-up started
@@ -837,16 +846,16 @@ pub async fn post_end_session(
     let SignedIn { sso, user } = me;
     if f.sid == "*" {
         end_other_sessions(&state, &sso).await?;
-        return Ok(done("saved"));
+        return done(&state, &sso, Done::SessionsEnded, &[]).await;
     }
     // Only one's own sessions can be ended from here.
-    let mine = session::list_for_user(&state, &user.id)
+    let Some(ended) = session::list_for_user(&state, &user.id)
         .await?
         .into_iter()
-        .any(|s| s.sid == f.sid);
-    if !mine {
+        .find(|s| s.sid == f.sid)
+    else {
         return Err(AppError::new(StatusCode::NOT_FOUND, "error.not_found"));
-    }
+    };
     session::end_by_sid(&state, &f.sid).await?;
     if f.sid != sso.sid {
         // Ended by its owner from elsewhere: what it obtained ends too, offline included.
@@ -859,7 +868,9 @@ pub async fn post_end_session(
         let jar = session::end(&state, jar).await?;
         return Ok((jar, Redirect::to("/login")).into_response());
     }
-    Ok(done("saved"))
+    let ua = ended.user_agent.unwrap_or_default();
+    let ip = ended.ip.unwrap_or_default();
+    done(&state, &sso, Done::SessionEnded, &[&ua, &ip]).await
 }
 
 #[derive(Deserialize, Default)]
@@ -885,6 +896,15 @@ pub async fn post_revoke_consent(
     }
     let user = &me.user;
     let now = state.clock.now();
+    // Named as the page listed it.
+    let service = state
+        .store
+        .list_consents(&user.id)
+        .await?
+        .into_iter()
+        .find(|c| c.client_id == f.client_id)
+        .map(|c| c.client_name)
+        .unwrap_or_default();
     if !state
         .store
         .revoke_consent(&user.id, &f.client_id, now)
@@ -899,5 +919,5 @@ pub async fn post_revoke_consent(
         ..AuditEvent::new(AuditKind::ConsentRevoked)
     };
     state.store.audit(&ev, now).await?;
-    Ok(done("consent_revoked"))
+    done(&state, &me.sso, Done::ConsentRevoked, &[&service]).await
 }

@@ -31,6 +31,7 @@ use crate::web::csrf;
 use crate::web::extract::{ClientMeta, CsrfForm};
 use crate::web::i18n::Lang;
 use crate::web::lang_switch::SwitchFrom;
+use crate::web::notice::{self, Done};
 use crate::web::time::{wib, wib_seconds};
 
 pub fn router() -> Router<AppState> {
@@ -332,12 +333,17 @@ pub async fn post_enrol(
             .await;
         }
         _ => {
+            // Adding a device asks for two codes: this one is the new device's.
+            let key = match who {
+                Enrollee::Account { .. } => "enrol.bad_new_code",
+                Enrollee::Login { .. } => "enrol.bad_code",
+            };
             return render(
                 &state,
                 jar,
                 lang,
                 &who,
-                fail(&name, "enrol.bad_code", "otp", StatusCode::BAD_REQUEST),
+                fail(&name, key, "otp", StatusCode::BAD_REQUEST),
             )
             .await;
         }
@@ -349,24 +355,24 @@ pub async fn post_enrol(
             let jar = session::end(&state, jar).await?;
             return Ok((jar, Redirect::to("/login")).into_response());
         }
-        let proven = match proof_needed(&state, &who).await? {
-            "code" => matches!(
-                otp::check(&state, user, &form.current_otp).await?,
-                otp::OtpOutcome::Totp | otp::OtpOutcome::Recovery
+        let (proven, key) = match proof_needed(&state, &who).await? {
+            "code" => (
+                matches!(
+                    otp::check(&state, user, &form.current_otp).await?,
+                    otp::OtpOutcome::Totp | otp::OtpOutcome::Recovery
+                ),
+                // The other of the two codes: one from a device the person already has.
+                "enrol.bad_current_code",
             ),
-            _ => {
+            _ => (
                 state
                     .hasher
                     .verify(form.current_password.clone(), user.password_hash.clone())
-                    .await
-            }
+                    .await,
+                "account.bad_password",
+            ),
         };
         if !proven {
-            let key = if form.current_password.is_empty() {
-                "account.bad_otp"
-            } else {
-                "account.bad_password"
-            };
             return render(
                 &state,
                 jar,
@@ -436,7 +442,10 @@ pub async fn post_enrol(
     state.mailer.wake.notify_one();
 
     match who {
-        Enrollee::Account { .. } => Ok((jar, Redirect::to("/account?done=saved")).into_response()),
+        Enrollee::Account { sso, .. } => {
+            notice::keep(&state, &sso.sid, Done::DeviceAdded, &[&name]).await?;
+            Ok((jar, Redirect::to(&Done::DeviceAdded.url())).into_response())
+        }
         Enrollee::Login { user, req, .. } => {
             // Enrolment proved the second factor: the original request continues.
             let factor = Factor::Totp;

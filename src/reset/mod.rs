@@ -32,6 +32,7 @@ use crate::store::users::User;
 use crate::web::extract::{ClientMeta, CsrfForm};
 use crate::web::i18n::Lang;
 use crate::web::lang_switch::SwitchFrom;
+use crate::web::password_rules::{RuleRow, checklist};
 use crate::web::time::wib;
 use crate::web::{captcha, csrf};
 
@@ -333,10 +334,7 @@ async fn render_confirm(
         "/reset/confirm",
         &[("nip", &v.nip), ("code", &v.code), ("req", &v.to.req)],
     );
-    let mut checklist = checklist(lang, &v.rules);
-    if let Some(m) = checklist.iter_mut().find(|r| r.id == "match") {
-        m.failed = v.mismatch;
-    }
+    let checklist = checklist(lang, &v.rules, v.mismatch);
     let page = ConfirmPage {
         lang,
         csrf,
@@ -351,49 +349,6 @@ async fn render_confirm(
         client_name: v.to.client_name,
     };
     Ok((v.status, jar, again, page).into_response())
-}
-
-/// One line of the password checklist: `data-rule` (what `password.js` checks live), the
-/// text, and whether the server found it broken.
-pub struct RuleRow {
-    pub id: &'static str,
-    pub text: &'static str,
-    pub failed: bool,
-}
-
-/// The rules a person can see being met while typing, then any other rule the server named.
-pub fn checklist(lang: Lang, failed: &[Rule]) -> Vec<RuleRow> {
-    const LIVE: [(Rule, &str); 5] = [
-        (Rule::MinLength, "length"),
-        (Rule::Upper, "upper"),
-        (Rule::Lower, "lower"),
-        (Rule::Digit, "digit"),
-        (Rule::Symbol, "symbol"),
-    ];
-    let mut rows: Vec<RuleRow> = LIVE
-        .iter()
-        .map(|(r, id)| RuleRow {
-            id,
-            text: lang.t(r.key()),
-            failed: failed.contains(r),
-        })
-        .collect();
-    rows.extend(
-        failed
-            .iter()
-            .filter(|r| !LIVE.iter().any(|(l, _)| l == *r))
-            .map(|r| RuleRow {
-                id: "server",
-                text: lang.t(r.key()),
-                failed: true,
-            }),
-    );
-    rows.push(RuleRow {
-        id: "match",
-        text: lang.t("rule.match"),
-        failed: false,
-    });
-    rows
 }
 
 pub async fn get_confirm(

@@ -43,6 +43,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../../static/print.js"),
     ),
+    (
+        "/static/reveal.js",
+        JS,
+        include_str!("../../static/reveal.js"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {

@@ -702,7 +702,6 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Sign out all other sessions",
     ),
     ("account.activity", "Aktivitas terakhir", "Recent activity"),
-    ("account.done", "Perubahan disimpan.", "Saved."),
     ("account.bad_otp", "Kode OTP salah.", "Wrong OTP code."),
     (
         "account.bad_password_or_otp",
@@ -718,6 +717,80 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "account.removed_last",
         "Perangkat terakhir dihapus. Anda akan diminta mendaftarkan perangkat baru saat masuk berikutnya.",
         "The last device was removed. You will be asked to add a new one at your next sign-in.",
+    ),
+    // Issue 25: each notice says what changed; `{}` is a name (web::notice fills it).
+    (
+        "account.removed_last_named",
+        "Perangkat terakhir Anda, “{}”, dihapus. Anda akan diminta mendaftarkan perangkat baru saat masuk berikutnya.",
+        "Your last device, “{}”, was removed. You will be asked to add a new one at your next sign-in.",
+    ),
+    (
+        "account.done_password",
+        "Kata sandi diganti. Semua sesi lain telah dikeluarkan.",
+        "Password changed. All your other sessions were signed out.",
+    ),
+    (
+        "account.done_added",
+        "Perangkat baru ditambahkan.",
+        "New device added.",
+    ),
+    (
+        "account.done_added_named",
+        "Perangkat “{}” ditambahkan.",
+        "Device “{}” added.",
+    ),
+    (
+        "account.done_renamed",
+        "Nama perangkat diganti.",
+        "Device renamed.",
+    ),
+    (
+        "account.done_renamed_named",
+        "Perangkat “{}” diganti namanya menjadi “{}”.",
+        "Device “{}” renamed to “{}”.",
+    ),
+    (
+        "account.done_removed",
+        "Perangkat dihapus.",
+        "Device removed.",
+    ),
+    (
+        "account.done_removed_named",
+        "Perangkat “{}” dihapus.",
+        "Device “{}” removed.",
+    ),
+    (
+        "account.done_session",
+        "Sesi itu dikeluarkan.",
+        "That session was signed out.",
+    ),
+    (
+        "account.done_session_named",
+        "Sesi {} dikeluarkan.",
+        "Session {} signed out.",
+    ),
+    (
+        "account.done_sessions",
+        "Semua sesi lain dikeluarkan.",
+        "All your other sessions were signed out.",
+    ),
+    (
+        "account.consent_revoked_named",
+        "Izin untuk {} dicabut.",
+        "Permission for {} withdrawn.",
+    ),
+    // The "show password" toggle beside password fields (static/reveal.js).
+    ("password.show", "Tampilkan", "Show"),
+    // Adding a device asks for two codes: which one was wrong.
+    (
+        "enrol.bad_new_code",
+        "Kode dari perangkat baru salah. Ketik kode yang sedang tampil di aplikasi autentikator perangkat baru untuk akun yang baru Anda pindai.",
+        "The code from the new device is wrong. Type the code the new device's authenticator app shows now for the account you just scanned.",
+    ),
+    (
+        "enrol.bad_current_code",
+        "Kode dari perangkat yang sudah terdaftar salah. Ketik kode yang sedang tampil di perangkat lama Anda, atau sebuah kode pemulihan.",
+        "The code from a device you already have is wrong. Type the code it shows now, or a recovery code.",
     ),
     // Issue 18: activation, language switch, new password.
     (

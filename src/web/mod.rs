@@ -12,6 +12,8 @@ pub mod headers;
 pub mod i18n;
 pub mod input;
 pub mod lang_switch;
+pub mod notice;
+pub mod password_rules;
 pub mod rate_limit;
 pub mod time;
 pub mod words;

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  env, gerbang, lang, phone, page, context, shot, help, expect, checkPage, answerCaptcha, run,
+  env, gerbang, lang, phone, page, context, shot, help, expect, expectCount, checkPage, answerCaptcha, run,
 } from './lib.mjs';
 
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -121,10 +121,30 @@ async function signIn(nip, otp) {
   await page.waitForLoadState('load');
 }
 
+// Issue 25: "show password" beside the field `id`: a button in the page's language that
+// shows what was typed and hides it again, its state in aria-pressed.
+async function checkReveal(id) {
+  const button = `button.reveal[aria-controls="${id}"]`;
+  await expectCount(button, 1, `a show-password button beside #${id}`);
+  expect((await page.textContent(button)).trim() === (en ? 'Show' : 'Tampilkan'), `its word in ${lang}`);
+  expect(await page.getAttribute(button, 'aria-pressed') === 'false', 'hidden at first');
+  await page.fill(`#${id}`, 'Rahasia#Saya2026');
+  await page.click(button);
+  expect(await page.getAttribute(`#${id}`, 'type') === 'text', 'shown after a tap');
+  expect(await page.getAttribute(button, 'aria-pressed') === 'true', 'pressed');
+  expect(await page.inputValue(`#${id}`) === 'Rahasia#Saya2026', 'what was typed is kept');
+  await shot(`${id}-shown`);
+  await page.click(button);
+  expect(await page.getAttribute(`#${id}`, 'type') === 'password', 'hidden after a second tap');
+  expect(await page.getAttribute(button, 'aria-pressed') === 'false', 'not pressed');
+  await page.fill(`#${id}`, '');
+}
+
 async function person() {
   const nip = env('NIP');
   await page.goto(`${gerbang}/login${q}`);
   await visit('login');
+  await checkReveal('password');
   // The OTP as a second step.
   await signIn(nip, null);
   expect(await page.locator('form[action="/login/otp"]').count() === 1, 'the OTP step');
@@ -144,6 +164,16 @@ async function person() {
   const activity = await page.textContent('#activity');
   expect(!activity.includes('login_success'), 'activity in words');
   await visit('account');
+  // The change-password form: show-password, and the reset page's live checklist.
+  await checkReveal('current_password');
+  await page.fill('#password', 'abc');
+  await expectCount('#password-rules li[data-rule="lower"].ok', 1, 'a lower-case letter is ticked as typed');
+  await expectCount('#password-rules li[data-rule="upper"]:not(.ok)', 1, 'no capital yet');
+  await page.fill('#password', 'Abc1');
+  await expectCount('#password-rules li[data-rule="upper"].ok', 1, 'the capital ticked live');
+  await expectCount('#password-rules li[data-rule="digit"].ok', 1, 'the digit ticked live');
+  await expectCount('#password-rules li[data-rule="length"].fail', 1, 'too short, marked');
+  await shot('account-checklist-live');
   // A password that breaks the rules: the answer to the POST is the account page with the
   // error, and its language switch leads to /account by GET (it once led to the POST-only
   // /account/password: a 405), in the other language; and back.
@@ -154,6 +184,28 @@ async function person() {
   await page.click('form[action="/account/password"] button[type="submit"]');
   await page.waitForSelector('#account-error');
   expect(new URL(page.url()).pathname === '/account/password', 'the error answers the POST');
+  // Issue 25: the error is in the password form, focused and on the screen (not far above
+  // at the top of the page), each broken rule on its own line.
+  let where = null;
+  for (let i = 0; i < 50; i++) {
+    where = await page.evaluate(() => {
+      const e = document.getElementById('account-error');
+      const r = e.getBoundingClientRect();
+      return {
+        focused: document.activeElement === e,
+        inView: r.top >= 0 && r.top < window.innerHeight,
+        form: e.closest('form')?.getAttribute('action'),
+        rules: e.querySelectorAll('li').length,
+      };
+    });
+    if (where.focused) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(where.focused, `the error is focused (${JSON.stringify(where)})`);
+  expect(where.inView, `the error is in view (${JSON.stringify(where)})`);
+  expect(where.form === '/account/password', `the error is in the password form (${JSON.stringify(where)})`);
+  expect(where.rules >= 3, `each broken rule on its own line (${JSON.stringify(where)})`);
+  await shot('account-password-error-in-view');
   await visit('account-password-error');
   const other = en ? 'id' : 'en';
   const [switched] = await Promise.all([page.waitForNavigation(), page.click('header a.lang')]);

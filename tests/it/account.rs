@@ -110,7 +110,7 @@ async fn devices_are_managed_with_a_second_factor(backend: Backend) {
         (res, secret)
     };
     assert_eq!(res.status(), 303);
-    assert_eq!(location(&res), "/account?done=saved");
+    assert_eq!(location(&res), "/account?done=device_added");
     smtp.wait_for(&to, 1).await;
 
     // Rename: escaped on the page, mailed.

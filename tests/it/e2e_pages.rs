@@ -6,8 +6,10 @@
 //! request id on the error page, the console link for staff, the step-up keeping the person),
 //! and issue 25's: a plain-text title on every page (the reset page's included), the language
 //! switch after a password error on `/account` leading to `/account` in the other language,
-//! the logout confirmation naming the service with a Cancel that keeps the session, and the
-//! enrolment's QR before the app button, which only a phone is offered.
+//! the logout confirmation naming the service with a Cancel that keeps the session, the
+//! enrolment's QR before the app button, which only a phone is offered, the show-password
+//! toggle (login, account) showing and hiding in the page's language, the account's live
+//! password checklist, and its error focused and in view inside its form.
 
 use std::sync::Arc;
 
@@ -96,9 +98,13 @@ async fn tour(lang: &str, viewport: &str) {
         .collect();
     for page in [
         "login",
+        "password-shown",
         "otp",
         "launcher",
         "account",
+        "current_password-shown",
+        "account-checklist-live",
+        "account-password-error-in-view",
         "account-password-error",
         "confirm-end-session",
         "recovery-codes-account",

@@ -131,7 +131,7 @@ async fn destructive_account_actions_need_a_confirmation(backend: Backend) {
     assert!(confirm.body.contains("href=\"/account\" id=\"cancel\""));
     let res = b.submit(&confirm, "/account/sessions/end", &[]).await;
     assert_eq!(res.status(), 303, "PRG: a reload does not post again");
-    assert_eq!(location(&res), "/account?done=saved");
+    assert_eq!(location(&res), "/account?done=sessions_ended");
     assert!(!alive(&server, &other).await, "the other session ended");
     assert!(alive(&server, &b).await, "this one stays");
 }

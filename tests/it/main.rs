@@ -6,6 +6,7 @@
 mod common;
 
 mod account;
+mod account_notices;
 mod activation;
 mod at_rest;
 mod attacks;

@@ -231,6 +231,7 @@ pub const ROUTES: &[Route] = &[
     ("GET", "/static/logout.js", &[]),
     ("GET", "/static/captcha.js", &[]),
     ("GET", "/static/print.js", &[]),
+    ("GET", "/static/reveal.js", &[]),
     ("GET", "/captcha/new", &[("old", "")]),
     ("GET", "/captcha/{id}", &[]),
     // Last: these spend the session's budget of proofs (five wrong codes end it) or end
