@@ -73,6 +73,8 @@ struct Page {
     csrf: String,
     /// The session has just been ended: only a way to sign in again is offered.
     signed_out: bool,
+    /// That way: the sign-in form, returning to the console.
+    sign_in_url: String,
     step_up: bool,
     query: String,
     name_query: String,
@@ -270,6 +272,7 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
         lang,
         csrf,
         signed_out: v.signed_out,
+        sign_in_url: super::staff::sign_in_url(),
         step_up: v.step_up,
         query: v.query,
         name_query: v.name_query,

@@ -14,6 +14,7 @@ use crate::domain::role::Role;
 use crate::domain::user_status::UserStatus;
 use crate::error::AppError;
 use crate::mail::compose;
+use crate::oidc::carry::{Links, Place};
 use crate::state::AppState;
 use crate::store::helpdesk::Action;
 use crate::store::outbox::Mail;
@@ -53,6 +54,11 @@ impl Staff {
     }
 }
 
+/// The sign-in form that returns to the console once signed in.
+pub(super) fn sign_in_url() -> String {
+    Links::to_place(Place::Helpdesk).url("/login")
+}
+
 /// As an extractor: the staff member, or the answer for anyone else — sign in (no session
 /// with MFA, or one the account no longer holds), or 403 without a helpdesk or admin role.
 impl FromRequestParts<AppState> for Staff {
@@ -62,7 +68,8 @@ impl FromRequestParts<AppState> for Staff {
         let jar = CookieJar::from_headers(&parts.headers);
         let me = match SignedIn::load(state, &jar).await {
             Ok(Some(me)) => me,
-            Ok(None) => return Err(Redirect::to("/login").into_response()),
+            // Signing in from here comes back here (a fixed place, never an address).
+            Ok(None) => return Err(Redirect::to(&sign_in_url()).into_response()),
             Err(e) => return Err(e.into_response()),
         };
         match staff_of(state, me.user, me.sso.mfa_at.unwrap_or(0)).await {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::guard::LockScope;
 use crate::auth::otp::{self, OtpOutcome};
 use crate::error::AppError;
+use crate::oidc::carry::{Links, Place};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::web::lang_switch::SwitchFrom;
@@ -140,23 +141,9 @@ pub async fn get_locked(
         None => shown.at + NO_END_TTL <= now,
     };
     if over {
-        return Ok(Redirect::to(&login_url(&shown.req)).into_response());
+        return Ok(Redirect::to(&Links::new(&shown.req).url("/login")).into_response());
     }
     Ok(render(&state, lang, &shown).await?.into_response())
-}
-
-/// `path` for request `req` when there is one (the service the sign-in continues to).
-fn with_req(path: &str, req: &str) -> String {
-    if req.is_empty() {
-        return path.to_string();
-    }
-    let enc: String = url::form_urlencoded::byte_serialize(req.as_bytes()).collect();
-    format!("{path}?req={enc}")
-}
-
-/// The sign-in form, for request `req` when there is one.
-fn login_url(req: &str) -> String {
-    with_req("/login", req)
 }
 
 async fn render(state: &AppState, lang: Lang, shown: &Shown) -> Result<LockedPage, AppError> {
@@ -165,20 +152,21 @@ async fn render(state: &AppState, lang: Lang, shown: &Shown) -> Result<LockedPag
     } else {
         crate::oidc::request::load_authreq(state, &shown.req).await?
     };
-    // A request that is gone is not offered as a way back.
-    let req = if authreq.is_some() {
-        shown.req.clone()
+    // A request that is gone is not offered as a way back; a place of Gerbang's is.
+    let req = if authreq.is_some() || Place::parse(&shown.req).is_some() {
+        shown.req.as_str()
     } else {
-        String::new()
+        ""
     };
+    let links = Links::new(req);
     let c = &state.settings.helpdesk_contact;
     Ok(LockedPage {
         lang,
         until: shown.until.map(|u| wib_clock(u, lang)),
         this_browser: shown.browser,
         note: shown.note.map(|n| n.text(lang)),
-        back_url: login_url(&req),
-        reset_url: with_req("/reset", &req),
+        back_url: links.url("/login"),
+        reset_url: links.url("/reset"),
         client_name: authreq.map(|r| r.client_name),
         contact_text: c.text_for(lang == Lang::En).to_string(),
         contact_url: c.url_href().map(str::to_string),

@@ -23,6 +23,7 @@ use crate::domain::password_policy::MAX_LEN;
 use crate::error::AppError;
 use crate::mail::compose;
 use crate::oidc::authorize;
+use crate::oidc::carry::{Links, Place};
 use crate::state::AppState;
 use crate::store::users::User;
 use crate::web::extract::{ClientMeta, CsrfForm};
@@ -48,7 +49,8 @@ pub fn router(settings: &Config) -> Router<AppState> {
 struct LoginPage {
     lang: Lang,
     csrf: String,
-    req: String,
+    /// The request the sign-in continues, and every address on the page that keeps it.
+    links: Links,
     nip: String,
     client_name: Option<String>,
     error: Option<&'static str>,
@@ -152,19 +154,21 @@ async fn render_login(
         None
     };
     let (jar, csrf) = csrf::issue(state, jar);
-    let req = if authreq.is_some() {
-        req_id.to_string()
+    // A request that is gone is dropped; one of Gerbang's own places is kept as it is.
+    let req = if authreq.is_some() || Place::parse(req_id).is_some() {
+        req_id
     } else {
-        String::new()
+        ""
     };
     // "Forgotten password" keeps the service: the reset pages (and the e-mailed link) read
     // which request this browser signs in for (`oidc::carry`).
-    let jar = crate::oidc::carry::remember(state, jar, (!req.is_empty()).then_some(req.as_str()));
-    let again = crate::web::lang_switch::SwitchFrom::new("/login", &[("req", &req), ("nip", &nip)]);
+    let jar = crate::oidc::carry::remember(state, jar, authreq.is_some().then_some(req));
+    let links = Links::new(req);
+    let again = crate::web::lang_switch::SwitchFrom::new("/login", &[("req", req), ("nip", &nip)]);
     let page = LoginPage {
         lang,
         csrf,
-        req,
+        links,
         nip,
         client_name: authreq.map(|r| r.client_name),
         error: shown.error.map(|k| lang.t(k)),
@@ -176,6 +180,17 @@ async fn render_login(
     Ok((shown.status, jar, again, page).into_response())
 }
 
+/// A NIP carried in an address (after a reset, a language switch, "new image" or "start
+/// over"): digits only, anything else is dropped.
+fn shown_nip(raw: &str) -> String {
+    let nip = nip::normalize(raw);
+    if nip.len() <= 18 && nip.bytes().all(|b| b.is_ascii_digit()) {
+        nip
+    } else {
+        String::new()
+    }
+}
+
 pub async fn get_login(
     State(state): State<AppState>,
     lang: Lang,
@@ -183,17 +198,9 @@ pub async fn get_login(
     client: ClientMeta,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
-    // A NIP carried back (after a reset, a language switch or "new image"): digits only,
-    // anything else is dropped.
-    let nip = nip::normalize(&q.nip);
-    let nip = if nip.len() <= 18 && nip.bytes().all(|b| b.is_ascii_digit()) {
-        nip
-    } else {
-        String::new()
-    };
     let shown = Shown {
         req: &q.req,
-        nip,
+        nip: shown_nip(&q.nip),
         notice: (q.done == "reset").then_some("login.reset_done"),
         ..Default::default()
     };
@@ -205,21 +212,17 @@ pub async fn get_login(
 /// counted: no password is compared.
 async fn new_captcha(state: &AppState, form: &LoginForm) -> Result<Response, AppError> {
     captcha::discard(state, &form.captcha_id).await?;
-    let nip = nip::normalize(&form.nip);
-    let mut to = String::from("/login");
-    let mut sep = '?';
     let token = |v: &str| {
         v.len() <= 128
             && v.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
-    if !form.req.is_empty() && token(&form.req) {
-        to.push_str(&format!("{sep}req={}", form.req));
-        sep = '&';
-    }
-    if !nip.is_empty() && nip.len() <= 18 && nip.bytes().all(|b| b.is_ascii_digit()) {
-        to.push_str(&format!("{sep}nip={nip}"));
-    }
+    let req = if token(&form.req) {
+        form.req.as_str()
+    } else {
+        ""
+    };
+    let to = Links::new(req).with("/login", &[("nip", &shown_nip(&form.nip))]);
     Ok(Redirect::to(&to).into_response())
 }
 
@@ -356,7 +359,7 @@ pub async fn post_login(
             let mut p = pending::Pending::unproven(nip_input, &form.req, true, &ip);
             p.captcha_slot = guard::count_for_captcha(&state, &ip, &p.nip).await?;
             let jar = pending::start(&state, jar, &p).await?;
-            return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
+            return render_otp_step(&state, jar, lang, &p, None, StatusCode::OK).await;
         }
         // The code typed beside a wrong password is answered as it would be beside a
         // right one: nothing here may tell the two apart.
@@ -384,8 +387,8 @@ pub async fn post_login(
         {
             let p = pending::Pending::unproven(nip_input, &form.req, false, &ip);
             let jar = pending::start(&state, jar, &p).await?;
-            return render_otp_step(&state, jar, lang, Some(message), StatusCode::UNAUTHORIZED)
-                .await;
+            let status = StatusCode::UNAUTHORIZED;
+            return render_otp_step(&state, jar, lang, &p, Some(message), status).await;
         }
         return render_login(
             &state,
@@ -427,7 +430,7 @@ pub async fn post_login(
             ..pending_for(true)
         };
         let jar = pending::start(&state, jar, &p).await?;
-        return render_otp_step(&state, jar, lang, None, StatusCode::OK).await;
+        return render_otp_step(&state, jar, lang, &p, None, StatusCode::OK).await;
     }
     second_factor(&state, jar, lang, &attempt, &form.otp, Step::Form).await
 }
@@ -520,16 +523,18 @@ async fn second_factor(
             };
             return render_login(state, jar, lang, a.ip, shown).await;
         }
+        // (For the page: the request and the NIP of this login, whichever step it is on.)
+        let p = pending::Pending::proven(a.user, a.req, false, "");
         let jar = if step == Step::Form {
             // A code right for another time (only its owner's phone makes one): the second
             // step explains the phone's clock; a new guess is counted there.
-            let p = pending::Pending::proven(a.user, a.req, false, "");
             pending::start(state, jar, &p).await?
         } else {
             // The pending login stays as it is: no new lifetime for a wrong code.
             jar
         };
-        return render_otp_step(state, jar, lang, Some(message), StatusCode::UNAUTHORIZED).await;
+        let status = StatusCode::UNAUTHORIZED;
+        return render_otp_step(state, jar, lang, &p, Some(message), status).await;
     }
     let factor = if outcome == OtpOutcome::Recovery {
         let left = state.store.unused_recovery_codes(&a.user.id).await?;
@@ -621,36 +626,63 @@ struct OtpPage {
     csrf: String,
     error: Option<String>,
     server_time: String,
+    /// The service it continues to.
+    client_name: Option<String>,
+    /// "Start over": the form again for the same request and NIP (its captcha, when the
+    /// NIP needs one, shown at once).
+    start_over: String,
 }
 
+/// The second step of login `p` (only its request and NIP are shown: they are the same
+/// whether its password was right or not).
 async fn render_otp_step(
     state: &AppState,
     jar: CookieJar,
     lang: Lang,
+    p: &pending::Pending,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let (jar, csrf) = csrf::issue(state, jar);
+    let authreq = crate::oidc::request::load_authreq(state, &p.req).await?;
+    let req = if authreq.is_some() || Place::parse(&p.req).is_some() {
+        p.req.as_str()
+    } else {
+        ""
+    };
+    let links = Links::new(req);
     let page = OtpPage {
         lang,
         csrf,
         error,
         server_time: wib_seconds(state.clock.now()),
+        start_over: links.with("/login", &[("nip", &shown_nip(&p.nip))]),
+        client_name: authreq.map(|r| r.client_name),
     };
-    // The step answers a POST to /login; its own address shows it again.
-    let again = crate::web::lang_switch::SwitchFrom::new("/login/otp", &[]);
+    // The step answers a POST to /login; its own address shows it again (the pending login
+    // holds the request; the address names it too, for when that login has expired).
+    let again = crate::web::lang_switch::SwitchFrom::new("/login/otp", &[("req", req)]);
     Ok((status, jar, again, page).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OtpQuery {
+    /// The request the step's page continued (its language switch): where the form starts
+    /// again once the pending login is gone. `/login` checks it as every `req`.
+    req: String,
 }
 
 pub async fn get_otp(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    Query(q): Query<OtpQuery>,
 ) -> Result<Response, AppError> {
-    if pending::load(&state, &jar).await?.is_none() {
-        return Ok(Redirect::to("/login").into_response());
-    }
-    render_otp_step(&state, jar, lang, None, StatusCode::OK).await
+    let Some((_, p)) = pending::load(&state, &jar).await? else {
+        return Ok(Redirect::to(&Links::new(&q.req).url("/login")).into_response());
+    };
+    render_otp_step(&state, jar, lang, &p, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize, Default)]
@@ -681,7 +713,8 @@ pub async fn post_otp(
         };
         if !counted {
             let jar = pending::finish(&state, jar).await?;
-            return Ok((jar, Redirect::to("/login")).into_response());
+            let to = Links::new(&p.req).url("/login");
+            return Ok((jar, Redirect::to(&to)).into_response());
         }
     }
     let now = state.clock.now();
@@ -740,7 +773,8 @@ pub async fn post_otp(
             let page = locked::page(&state, lang, Some(until), scope, note, &p.req).await?;
             return Ok((jar, page).into_response());
         }
-        return render_otp_step(&state, jar, lang, Some(message), StatusCode::UNAUTHORIZED).await;
+        let status = StatusCode::UNAUTHORIZED;
+        return render_otp_step(&state, jar, lang, &p, Some(message), status).await;
     };
     let attempt = Attempt {
         user,

@@ -508,7 +508,8 @@ fn first_values(raw: &[u8]) -> HashMap<String, String> {
     m
 }
 
-/// After a sign-in: back to the service whose request `req_id` names, or home.
+/// After a sign-in: back to the service whose request `req_id` names, to the place of
+/// Gerbang's it names (`carry::Place`), or home.
 pub async fn resume(
     state: &AppState,
     jar: CookieJar,
@@ -523,7 +524,8 @@ pub async fn resume(
             let next = proceed(state, &client, &req, sso, true).await?;
             Ok((jar, next).into_response())
         }
-        None => Ok((jar, Redirect::to("/")).into_response()),
+        // No service waits: one of Gerbang's own places when `req` names one, else home.
+        None => Ok((jar, Redirect::to(super::carry::home_for(req_id))).into_response()),
     }
 }
 

@@ -60,3 +60,134 @@ pub fn forget(jar: CookieJar) -> CookieJar {
     }
     jar.remove(Cookie::build(COOKIE).path("/"))
 }
+
+/// Gerbang's own pages a sign-in may return to instead of a service, named by a fixed word
+/// in the `req` field: only these words are understood and each leads to one fixed path, so
+/// no address is ever taken from a request (no open redirect). Anything else in `req` that
+/// is not a live request leads home, as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The helpdesk console (`/helpdesk`).
+    Helpdesk,
+}
+
+impl Place {
+    /// The place `req` names, if it names one (never a live request: those are random ids).
+    pub fn parse(req: &str) -> Option<Place> {
+        match req {
+            "helpdesk" => Some(Place::Helpdesk),
+            _ => None,
+        }
+    }
+
+    /// The word that names it in `req`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Place::Helpdesk => "helpdesk",
+        }
+    }
+
+    /// Where a finished sign-in goes.
+    pub fn path(self) -> &'static str {
+        match self {
+            Place::Helpdesk => "/helpdesk",
+        }
+    }
+}
+
+/// Where a finished sign-in with `req` goes when `req` is no live request: a [`Place`] it
+/// names, or the launcher.
+pub fn home_for(req: &str) -> &'static str {
+    Place::parse(req).map_or("/", Place::path)
+}
+
+/// The addresses of the sign-in pages for the request a page continues: every internal link
+/// and form on a sign-in page is built here (`{{ links.url("/reset") }}`), so none of them
+/// drops the service the person is signing in to.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    req: String,
+}
+
+impl Links {
+    /// For request `req` (a live request's id or a [`Place`]'s word; empty: none).
+    pub fn new(req: &str) -> Self {
+        Links {
+            req: req.to_string(),
+        }
+    }
+
+    /// For a place of Gerbang's own.
+    pub fn to_place(place: Place) -> Self {
+        Links::new(place.word())
+    }
+
+    pub fn req(&self) -> &str {
+        &self.req
+    }
+
+    /// `path` (one of Gerbang's) with the request, when there is one.
+    pub fn url(&self, path: &str) -> String {
+        self.with(path, &[])
+    }
+
+    /// `path` with `params`, then the request (empty values left out).
+    pub fn with(&self, path: &str, params: &[(&str, &str)]) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in params
+            .iter()
+            .copied()
+            .chain(std::iter::once(("req", self.req.as_str())))
+            .filter(|(_, v)| !v.is_empty())
+        {
+            q.append_pair(k, v);
+        }
+        let q = q.finish();
+        if q.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{q}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_request_and_only_the_request() {
+        let l = Links::new("r-1_x");
+        assert_eq!(l.url("/reset"), "/reset?req=r-1_x");
+        assert_eq!(
+            l.with("/login", &[("nip", "1990"), ("x", "")]),
+            "/login?nip=1990&req=r-1_x"
+        );
+        assert_eq!(Links::default().url("/login"), "/login");
+        assert_eq!(
+            Links::default().with("/login", &[("nip", "1990")]),
+            "/login?nip=1990"
+        );
+        assert_eq!(Links::new("a&b=c").url("/login"), "/login?req=a%26b%3Dc");
+    }
+
+    #[test]
+    fn only_fixed_words_name_a_place_and_each_leads_to_one_path() {
+        assert_eq!(home_for("helpdesk"), "/helpdesk");
+        for forged in [
+            "",
+            "Helpdesk",
+            "/helpdesk",
+            "//evil.example/helpdesk",
+            "https://evil.example/",
+            "helpdesk/../x",
+            "helpdesk ",
+        ] {
+            assert_eq!(home_for(forged), "/", "{forged}");
+        }
+        assert_eq!(
+            Links::to_place(Place::Helpdesk).url("/login"),
+            "/login?req=helpdesk"
+        );
+    }
+}

@@ -25,7 +25,7 @@ use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::password_policy::{self, Rule};
 use crate::error::AppError;
 use crate::mail::compose;
-use crate::oidc::carry;
+use crate::oidc::carry::{self, Links};
 use crate::secrets::{ct_eq, sha256_hex};
 use crate::state::AppState;
 use crate::store::users::User;
@@ -59,8 +59,9 @@ struct ResetPage {
     nip: String,
     email: String,
     error: Option<&'static str>,
-    /// The pending authorization request this reset continues (empty: none).
-    req: String,
+    /// The pending authorization request this reset continues (empty: none), and every
+    /// address on the page that keeps it.
+    links: Links,
     /// The service it is for, named as the login form names it.
     client_name: Option<String>,
 }
@@ -69,8 +70,8 @@ struct ResetPage {
 #[template(path = "reset_sent.html")]
 struct SentPage {
     lang: Lang,
-    nip: String,
-    req: String,
+    /// "Enter the code": the confirm form for this NIP and request.
+    confirm_url: String,
     client_name: Option<String>,
 }
 
@@ -88,7 +89,7 @@ struct ConfirmPage {
     failed: Vec<&'static str>,
     /// The two passwords differed.
     mismatch: bool,
-    req: String,
+    links: Links,
     client_name: Option<String>,
 }
 
@@ -180,7 +181,7 @@ async fn render_reset(
         nip: v.nip,
         email: v.email,
         error: v.error.map(|k| lang.t(k)),
-        req: v.to.req,
+        links: Links::new(&v.to.req),
         client_name: v.to.client_name,
     };
     Ok((v.status, jar, again, page).into_response())
@@ -222,8 +223,7 @@ fn sent_page(lang: Lang, nip: String, to: Continues) -> Response {
     let again = SwitchFrom::new("/reset/sent", &[("nip", &nip), ("req", &to.req)]);
     let page = SentPage {
         lang,
-        nip,
-        req: to.req,
+        confirm_url: Links::new(&to.req).with("/reset/confirm", &[("nip", &nip)]),
         client_name: to.client_name,
     };
     (again, page).into_response()
@@ -345,7 +345,7 @@ async fn render_confirm(
         rules_failed: !v.rules.is_empty(),
         failed: v.rules.iter().map(|r| lang.t(r.key())).collect(),
         mismatch: v.mismatch,
-        req: v.to.req,
+        links: Links::new(&v.to.req),
         client_name: v.to.client_name,
     };
     Ok((v.status, jar, again, page).into_response())

@@ -50,7 +50,7 @@ async function serviceJourney() {
   await checkPage();
   await shot('login');
   // First access: "forgot password / not activated yet".
-  await page.click('a[href="/reset"]');
+  await page.click('a#forgot');
   await checkPage();
   expect(await page.locator('#continues-to').count() === 1, 'the reset names the service');
   await page.fill('#nip', nip);

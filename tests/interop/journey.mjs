@@ -24,7 +24,7 @@ async function userJourney() {
   await checkPage();
   await shot('login');
   // First access: "forgot password" is the activation.
-  await page.click('a[href="/reset"]');
+  await page.click('a#forgot');
   await checkPage();
   await page.fill('#nip', nip);
   await page.fill('#email', env('EMAIL'));

@@ -1,15 +1,17 @@
 // Sign-in journeys of issue 18 in Chromium: a phone with a wrong clock in a browser that
 // signed in before (explained, not locked), a browser lock the helpdesk lifts, "new image"
 // keeping what was typed, an office behind one NAT (two people, one address) and a NIP
-// pasted as printed. Run by tests/it/e2e_signin.rs.
+// pasted as printed. With ONLY=start-over, only the journey of issue 25 item 4: "start over"
+// on the code step keeps the service. Run by tests/it/e2e_signin.rs.
 import {
-  env, gerbang, lang, browser, page, shot, help, expect, checkPage, run,
+  env, gerbang, lang, browser, page, shot, help, expect, checkPage, run, answerCaptcha,
 } from './lib.mjs';
 
 const password = env('PASSWORD');
-const nip = env('NIP');
-const officeNip = env('OFFICE_NIP');
-const staffNip = env('STAFF_NIP');
+const only = process.env.ONLY || '';
+const nip = only ? '' : env('NIP');
+const officeNip = only ? '' : env('OFFICE_NIP');
+const staffNip = only ? '' : env('STAFF_NIP');
 const en = lang === 'en';
 const printed = (n) => `${n.slice(0, 8)} ${n.slice(8, 14)} ${n.slice(14, 15)} ${n.slice(15)}`;
 
@@ -191,7 +193,44 @@ async function newImageKeepsWhatWasTyped() {
   await office.screenshot({ path: `${env('SHOTS')}/reset-new-image.png`, fullPage: true });
 }
 
+// Issue 25 item 4: someone without an authenticator types a wrong password at a service's
+// sign-in; the code step names the service; "start over" brings the form back for that
+// service, with the NIP and the captcha the NIP now needs; one submit goes on to enrolment.
+async function startOverKeepsTheService() {
+  const newbie = env('NEWBIE_NIP');
+  const service = env('SERVICE_NAME');
+  await page.goto(env('AUTHORIZE'));
+  await page.waitForSelector('#nip');
+  expect((await page.textContent('p.for')).includes(service), 'the form names the service');
+  await checkPage();
+  await page.fill('#nip', newbie);
+  await page.fill('#password', 'Salah#Sandi2026');
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button[type="submit"] >> nth=0')]);
+  await page.waitForSelector('#start-over');
+  expect((await page.textContent('p.for')).includes(service), 'the code step names the service');
+  await checkPage();
+  await shot('start-over-step');
+  await Promise.all([page.waitForLoadState('load'), page.click('#start-over')]);
+  await page.waitForSelector('#nip');
+  expect((await page.textContent('p.for')).includes(service), 'the form after "start over" names the service');
+  expect((await page.inputValue('#nip')) === newbie, 'the NIP is kept');
+  expect(await page.locator('input[name="captcha_id"]').count() === 1, 'the captcha the NIP needs, at once');
+  await checkPage();
+  await shot('start-over-form');
+  await page.fill('#password', password);
+  await answerCaptcha();
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button[type="submit"] >> nth=0')]);
+  expect(new URL(page.url()).pathname === '/mfa/enrol', `on to the enrolment at the first submit (${page.url()})`);
+  await checkPage();
+  await shot('start-over-enrol');
+}
+
 run(async () => {
+  if (only === 'start-over') {
+    await startOverKeepsTheService();
+    await shot('done');
+    return;
+  }
   await pastedNipSignsIn();
   await wrongClockIsExplained();
   await helpdeskLiftsABrowserLock();

@@ -86,7 +86,7 @@ async fn activation_from_a_service_ends_at_the_service(backend: Backend) {
     let (sent, code) = ask_code(&server, &smtp, &b, &reset, &nip).await;
     assert!(
         sent.body
-            .contains(&format!("/reset/confirm?nip={nip}&amp;req={req}")),
+            .contains(&format!("/reset/confirm?nip={nip}&#38;req={req}")),
         "{}",
         sent.body
     );
@@ -335,7 +335,10 @@ async fn the_language_switch_keeps_the_page(backend: Backend) {
         .await;
     let body = res.text().await.unwrap();
     assert!(body.contains("name=\"otp\""), "{body}");
-    assert_eq!(switch_href(&body), "/login/otp?lang=en");
+    assert_eq!(
+        switch_href(&body),
+        format!("/login/otp?req={req}&amp;lang=en")
+    );
     let step = b.get("/login/otp?lang=en").await;
     assert_eq!(step.status, StatusCode::OK);
     assert!(step.body.contains("name=\"otp\""));

@@ -85,6 +85,54 @@ async fn signin_journeys(lang: &str, viewport: &str) {
     assert!(locks.is_empty(), "no lock left: {locks:?}");
 }
 
+/// Issue 25 item 4 on a 360-px phone: a wrong password without an authenticator, "start
+/// over" on the code step: the form still names the service, keeps the NIP and shows the
+/// captcha at once; one submit goes on to the enrolment.
+async fn start_over_keeps_the_service(lang: &str) {
+    if !ready("node") || !ready("chromium") {
+        return;
+    }
+    let (server, mail) =
+        TestServer::start_with_mail_and(Backend::Sqlite, |c| c.lockout.captcha_after = 1).await;
+    let world = Arc::new(World { server, mail });
+    let helper = start_helper(world.clone()).await;
+    let server = &world.server;
+    server
+        .add_client("myasn", "ES256", &["authorization_code"])
+        .await;
+    let (newbie, _) = server.add_user_without_device(PASSWORD).await;
+    let run = format!("start-over-{lang}-phone");
+    let dir = shots(&run);
+    let mut env = script_env(server, &helper, lang, "phone", &dir);
+    env.extend([
+        ("ONLY".into(), "start-over".into()),
+        ("NEWBIE_NIP".into(), newbie),
+        ("SERVICE_NAME".into(), "Layanan myasn".into()),
+        (
+            "AUTHORIZE".into(),
+            format!(
+                "{}&ui_locales={lang}",
+                authorize_url(server, "myasn", "openid")
+            ),
+        ),
+    ]);
+    let got = run_script("signin-journeys.mjs", &run, &env).await;
+    let steps = got["steps"].as_array().unwrap();
+    for step in ["start-over-step", "start-over-form", "start-over-enrol"] {
+        assert!(steps.iter().any(|s| s == step), "{step} in {steps:?}");
+    }
+}
+
+#[tokio::test]
+async fn start_over_keeps_the_service_id_phone() {
+    start_over_keeps_the_service("id").await;
+}
+
+#[tokio::test]
+async fn start_over_keeps_the_service_en_phone() {
+    start_over_keeps_the_service("en").await;
+}
+
 #[tokio::test]
 async fn signin_journeys_id_desktop() {
     signin_journeys("id", "desktop").await;

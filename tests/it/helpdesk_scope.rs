@@ -1124,7 +1124,7 @@ async fn step_up_guesses_are_counted_before_they_are_compared(backend: Backend) 
             (StatusCode::UNAUTHORIZED, _) => compared += 1,
             (StatusCode::TOO_MANY_REQUESTS, _) => over += 1,
             // The session ended under the burst: sent to sign in.
-            (StatusCode::SEE_OTHER, Some(to)) if to == "/login" => {}
+            (StatusCode::SEE_OTHER, Some(to)) if to == "/login?req=helpdesk" => {}
             other => panic!("unexpected answer {other:?}"),
         }
     }
@@ -1133,7 +1133,7 @@ async fn step_up_guesses_are_counted_before_they_are_compared(backend: Backend) 
     assert!(audits(s, "helpdesk_refused").await >= compared + over);
     // The session that guessed is over.
     let res = d.staff.http().get(s.url("/helpdesk")).send().await.unwrap();
-    assert_eq!(location(&res), "/login");
+    assert_eq!(location(&res), "/login?req=helpdesk");
 
     // Signed in again: while over the limit, even the right code is refused unchecked.
     let again = signed_in(s, &d.staff_nip).await;

@@ -30,6 +30,7 @@ mod helpdesk_scope;
 mod interop;
 mod invariants;
 mod janitor_audit;
+mod keep_request;
 mod lang_switch;
 mod layout;
 mod lifecycle;
