@@ -28,6 +28,13 @@ pub mod state;
 pub mod store;
 pub mod web;
 
+/// The PostgreSQL (and Redis) the unit tests use: the integration tests' fixture, which
+/// starts a throwaway server when `GERBANG_TEST_POSTGRES_URL` is not set.
+#[cfg(test)]
+#[path = "../tests/it/common/servers.rs"]
+#[allow(dead_code)]
+pub(crate) mod test_servers;
+
 use axum::Router;
 use axum::http::{HeaderName, Request};
 use axum::middleware;

@@ -392,6 +392,7 @@ mod tests {
     use super::RefreshUse;
     use crate::domain::refresh_token;
     use crate::secrets::sha256_hex;
+    use crate::test_servers::{Need, fresh_postgres_schema, skip};
 
     /// Migration 0006 on a database holding `refresh_tokens` rows: the live token becomes a
     /// generation-0 family found by the new lookup; used, revoked and expired rows are gone.
@@ -512,24 +513,14 @@ mod tests {
 
     #[tokio::test]
     async fn upgrade_bounds_grants_by_their_session_postgres() {
-        upgrade_bounds_grants_by_their_session(&postgres_schema().await, &POSTGRES_MIGRATIONS)
-            .await;
-    }
-
-    /// A fresh schema on the test PostgreSQL, as a connection URL.
-    async fn postgres_schema() -> String {
-        let admin = std::env::var("GERBANG_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let sep = if admin.contains('?') { '&' } else { '?' };
-        format!("{admin}{sep}options=-c%20search_path%3D{schema}")
+        if skip(&[Need::Postgres]) {
+            return;
+        }
+        upgrade_bounds_grants_by_their_session(
+            &fresh_postgres_schema().await,
+            &POSTGRES_MIGRATIONS,
+        )
+        .await;
     }
 
     #[tokio::test]
@@ -541,6 +532,9 @@ mod tests {
 
     #[tokio::test]
     async fn upgrade_keeps_only_live_tokens_postgres() {
-        upgrade_keeps_only_live_tokens(&postgres_schema().await, &POSTGRES_MIGRATIONS).await;
+        if skip(&[Need::Postgres]) {
+            return;
+        }
+        upgrade_keeps_only_live_tokens(&fresh_postgres_schema().await, &POSTGRES_MIGRATIONS).await;
     }
 }

@@ -2,7 +2,7 @@
 //! reported quickly and healed without a restart.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::common::*;
@@ -75,47 +75,6 @@ async fn metrics_count_logins_tokens_and_latency() {
     );
 }
 
-/// A private redis-server on a free port, so this test can stop and start it.
-pub(crate) struct OwnRedis {
-    pub(crate) port: u16,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    pub(crate) fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (see README)");
-        OwnRedis {
-            port,
-            child: Some(child),
-        }
-    }
-    pub(crate) fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 pub(crate) async fn wait_ready(server: &TestServer, http: &reqwest::Client, want: u16) {
     for _ in 0..100 {
         if http
@@ -135,8 +94,11 @@ pub(crate) async fn wait_ready(server: &TestServer, http: &reqwest::Client, want
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_fails_fast_and_heals_by_itself() {
-    let port = free_port();
-    let mut redis = OwnRedis::start(port);
+    if skip(&[Need::Postgres, Need::RedisServer]) {
+        return;
+    }
+    let mut redis = OwnRedis::start_free();
+    let port = redis.port;
     let server = TestServer::start_with(Backend::Postgres, |c| {
         c.redis_url = Some(format!("redis://127.0.0.1:{port}"));
     })
@@ -196,7 +158,7 @@ async fn redis_outage_fails_fast_and_heals_by_itself() {
     assert_eq!(token["error"], "temporarily_unavailable", "{token}");
 
     // Redis back on the same port: the replica reconnects on its own.
-    let _redis = OwnRedis::start(redis.port);
+    let _redis = OwnRedis::restart(port);
     wait_ready(&server, &http, 200).await;
     assert_eq!(http.get(&authorize).send().await.unwrap().status(), 303);
 }

@@ -1,9 +1,11 @@
 //! The real server on 127.0.0.1:0 with a fresh database, driven over HTTP.
 
 mod browser;
+mod servers;
 pub mod tools;
 
 pub use browser::{Browser, Page};
+pub use servers::{Need, OwnRedis, free_port, fresh_postgres_schema, redis_url, skip};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,6 +25,23 @@ pub enum Backend {
     PostgresRedis,
 }
 
+impl Backend {
+    /// The servers this configuration needs beyond the test process.
+    pub fn needs(self) -> &'static [Need] {
+        match self {
+            Backend::Sqlite => &[],
+            Backend::Postgres => &[Need::Postgres],
+            Backend::PostgresRedis => &[Need::Postgres, Need::Redis],
+        }
+    }
+
+    /// True when this configuration cannot run here: the test says so and returns (see
+    /// `skip`; in CI that is a failure instead).
+    pub fn skipped(self) -> bool {
+        skip(self.needs())
+    }
+}
+
 /// Runs a scenario once per configuration: `scenarios!(name_of_async_fn, …)` makes
 /// `sqlite::name`, `postgres::name` (in-process cache) and `postgres_redis::name`.
 macro_rules! scenarios {
@@ -33,11 +52,17 @@ macro_rules! scenarios {
         }
         mod postgres {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::common::Backend::Postgres).await } )*
+               async fn $name() {
+                   if crate::common::Backend::Postgres.skipped() { return; }
+                   super::$name(crate::common::Backend::Postgres).await
+               } )*
         }
         mod postgres_redis {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::common::Backend::PostgresRedis).await } )*
+               async fn $name() {
+                   if crate::common::Backend::PostgresRedis.skipped() { return; }
+                   super::$name(crate::common::Backend::PostgresRedis).await
+               } )*
         }
     };
 }
@@ -53,7 +78,10 @@ macro_rules! db_scenarios {
         }
         mod postgres {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::common::Backend::Postgres).await } )*
+               async fn $name() {
+                   if crate::common::Backend::Postgres.skipped() { return; }
+                   super::$name(crate::common::Backend::Postgres).await
+               } )*
         }
     };
 }
@@ -95,31 +123,6 @@ fn fresh_otp(steps: &OtpSteps, clock: &Clock, nip: &str) -> String {
 }
 
 static NEXT_NIP: AtomicU64 = AtomicU64::new(1);
-
-fn postgres_admin_url() -> String {
-    std::env::var("GERBANG_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-pub fn redis_url() -> String {
-    std::env::var("GERBANG_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// A fresh schema per test: isolated data, no order between tests.
-pub async fn fresh_postgres_schema() -> String {
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = postgres_admin_url();
-    let pool = sqlx::PgPool::connect(&admin)
-        .await
-        .expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    let sep = if admin.contains('?') { '&' } else { '?' };
-    format!("{admin}{sep}options=-c%20search_path%3D{schema}")
-}
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
