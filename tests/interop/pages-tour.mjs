@@ -248,9 +248,12 @@ async function person() {
   await visit('add-device');
   await page.click('#cancel');
   await page.waitForSelector('#devices-section');
-  // A service asks for the sign-out: the page names it, and Cancel signs nobody out but
-  // leads back (no return address registered for this request: the launcher).
+  // A bare client_id is a link anyone can make: it names no service as asking.
   await page.goto(`${gerbang}/logout?client_id=${env('CLIENT_ID')}`);
+  expect(await page.locator('#logout-service').count() === 0, 'no service named for a bare client_id');
+  // A service holding this person's ID token asks for the sign-out: the page names it, and
+  // Cancel signs nobody out but leads back (no return address asked for: the launcher).
+  await page.goto(`${gerbang}/logout?id_token_hint=${encodeURIComponent(env('LOGOUT_HINT'))}`);
   expect((await page.textContent('#logout-service')).includes(env('SERVICE_NAME')), 'the service named');
   expect((await page.textContent('#logout-cancel')).trim() === (en ? 'Cancel' : 'Batal'), 'a Cancel');
   await visit('logout-confirm');
