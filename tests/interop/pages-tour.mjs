@@ -131,6 +131,11 @@ async function checkReveal(id) {
   await page.fill(`#${id}`, 'Rahasia#Saya2026');
   await page.click(button);
   expect(await page.getAttribute(`#${id}`, 'type') === 'text', 'shown after a tap');
+  // Shown as text, the password is still no text to spell-check (Chrome's enhanced spell
+  // check and editor extensions send such text away), correct or capitalize.
+  expect(await page.getAttribute(`#${id}`, 'spellcheck') === 'false', 'no spell check while shown');
+  expect(await page.getAttribute(`#${id}`, 'autocapitalize') === 'off', 'no capitals added while shown');
+  expect(await page.getAttribute(`#${id}`, 'autocorrect') === 'off', 'no corrections while shown');
   expect(await page.getAttribute(button, 'aria-pressed') === 'true', 'pressed');
   expect(await page.inputValue(`#${id}`) === 'Rahasia#Saya2026', 'what was typed is kept');
   await shot(`${id}-shown`);
