@@ -21,6 +21,12 @@
     var label = input.labels && input.labels[0] ? input.labels[0].textContent.trim() : '';
     if (label) button.setAttribute('aria-label', word + ' ' + label);
     input.classList.add('revealable');
+    // Shown, the field is a text field: a browser's "enhanced" spell check (or an editor
+    // extension) would send what it holds to a remote service, and a phone keyboard would
+    // learn it or change it. None of that for a password, shown or not.
+    input.setAttribute('spellcheck', 'false');
+    input.setAttribute('autocapitalize', 'off');
+    input.setAttribute('autocorrect', 'off');
     input.insertAdjacentElement('afterend', button);
     button.addEventListener('click', function () {
       set(input, button, input.type === 'password');

@@ -360,8 +360,15 @@ pub async fn get_helpdesk(
     if !nip.is_empty() {
         match find_in_scope(&state, &staff, &nip, &client.ip, Purpose::View).await? {
             Lookup::Person(u) => {
-                // Only beside a person in reach: the notice names no one else.
-                v.notice = done_notice(lang, &q.done, &u.name);
+                // Only beside a person in reach (the notice names no one else), and only
+                // after this staff member's own action on them: `done=` alone, in a link
+                // anyone can send an officer, claims nothing was done.
+                let done = state
+                    .cache
+                    .get::<DoneAction>((staff.user.id.as_str(), u.nip.as_str()))
+                    .await?
+                    .filter(|a| *a == q.done);
+                v.notice = done.and_then(|a| done_notice(lang, &a, &u.name));
                 v.person = Some(person_view(&state, lang, &staff, &u).await?);
             }
             Lookup::NotFound | Lookup::Own => {
@@ -457,6 +464,21 @@ pub async fn post_step_up(
 /// Step-up codes one staff member may try per window (the window restarts with each try).
 const STEP_UP_TRIES: i64 = 5;
 const STEP_UP_WINDOW_SECS: i64 = 15 * 60;
+
+/// The action a staff member just did on a person (under the staff member's id and the
+/// person's NIP), for the notice the page after it shows: a reload or a language switch
+/// says the same for a few minutes, a crafted `done=` says nothing.
+struct DoneAction;
+
+impl crate::cache::Kind for DoneAction {
+    const NS: &'static str = "helpdesk_done";
+    type Key<'k> = (&'k str, &'k str);
+}
+impl crate::cache::Entry for DoneAction {
+    type Value = crate::cache::Text;
+}
+
+const DONE_TTL_SECS: i64 = 10 * 60;
 
 /// Step-up codes a staff member tried, under their user id, for `STEP_UP_WINDOW_SECS`.
 struct StepUpTries;
@@ -580,6 +602,15 @@ pub async fn post_action(
     }
     let ua = client.user_agent.as_deref();
     perform(&state, &staff, &person, action, reason, ip, ua).await?;
+    let done = action.name().to_string();
+    state
+        .cache
+        .put::<DoneAction>(
+            (staff.user.id.as_str(), person.nip.as_str()),
+            &done,
+            DONE_TTL_SECS,
+        )
+        .await?;
     let to = format!("/helpdesk?nip={}&done={}", person.nip, action.name());
     Ok(Redirect::to(&to).into_response())
 }

@@ -36,7 +36,8 @@ struct LogoutPage {
     post_logout_redirect_uri: String,
     state: String,
     client_id: String,
-    /// The name of the service asking (the hint's audience or `client_id`, when registered).
+    /// The name of the service asking: the audience of an ID token of this very person
+    /// (`LogoutRequest::names_its_service`); empty otherwise.
     service: String,
     /// Where "Cancel" leads, signed in still: back to the service's checked post-logout
     /// URI (with `state`), else the launcher.
@@ -76,6 +77,19 @@ impl LogoutRequest {
             Some(s) => s.user_id == hint.sub && hint.sid.as_deref() == Some(s.sid.as_str()),
             None => true,
         })
+    }
+
+    /// Whether a service can be named as the one asking: only a verified ID token of the
+    /// person signed in here shows that (a service they signed in to holds it). A bare
+    /// `client_id`, or the ID token of someone else (anyone holds their own), is a link
+    /// anybody can make: the page then names nobody rather than assert a service asked.
+    async fn names_its_service(&self, state: &AppState, jar: &CookieJar) -> Result<bool, AppError> {
+        let Some(hint) = &self.hint else {
+            return Ok(false);
+        };
+        Ok(session::current(state, jar)
+            .await?
+            .is_some_and(|s| s.user_id == hint.sub))
     }
 }
 
@@ -144,8 +158,10 @@ pub async fn get_logout(
         return finish(&state, lang, jar, req).await;
     }
     let service = match &req.client_id {
-        Some(id) => state.store.find_client(id).await?.map(|c| c.name),
-        None => None,
+        Some(id) if req.names_its_service(&state, &jar).await? => {
+            state.store.find_client(id).await?.map(|c| c.name)
+        }
+        _ => None,
     };
     let cancel = match &req.redirect {
         Some(uri) => with_state(uri, req.state.as_deref())?,

@@ -131,6 +131,11 @@ async function checkReveal(id) {
   await page.fill(`#${id}`, 'Rahasia#Saya2026');
   await page.click(button);
   expect(await page.getAttribute(`#${id}`, 'type') === 'text', 'shown after a tap');
+  // Shown as text, the password is still no text to spell-check (Chrome's enhanced spell
+  // check and editor extensions send such text away), correct or capitalize.
+  expect(await page.getAttribute(`#${id}`, 'spellcheck') === 'false', 'no spell check while shown');
+  expect(await page.getAttribute(`#${id}`, 'autocapitalize') === 'off', 'no capitals added while shown');
+  expect(await page.getAttribute(`#${id}`, 'autocorrect') === 'off', 'no corrections while shown');
   expect(await page.getAttribute(button, 'aria-pressed') === 'true', 'pressed');
   expect(await page.inputValue(`#${id}`) === 'Rahasia#Saya2026', 'what was typed is kept');
   await shot(`${id}-shown`);
@@ -248,9 +253,12 @@ async function person() {
   await visit('add-device');
   await page.click('#cancel');
   await page.waitForSelector('#devices-section');
-  // A service asks for the sign-out: the page names it, and Cancel signs nobody out but
-  // leads back (no return address registered for this request: the launcher).
+  // A bare client_id is a link anyone can make: it names no service as asking.
   await page.goto(`${gerbang}/logout?client_id=${env('CLIENT_ID')}`);
+  expect(await page.locator('#logout-service').count() === 0, 'no service named for a bare client_id');
+  // A service holding this person's ID token asks for the sign-out: the page names it, and
+  // Cancel signs nobody out but leads back (no return address asked for: the launcher).
+  await page.goto(`${gerbang}/logout?id_token_hint=${encodeURIComponent(env('LOGOUT_HINT'))}`);
   expect((await page.textContent('#logout-service')).includes(env('SERVICE_NAME')), 'the service named');
   expect((await page.textContent('#logout-cancel')).trim() === (en ? 'Cancel' : 'Batal'), 'a Cancel');
   await visit('logout-confirm');

@@ -49,9 +49,19 @@ async fn tour(lang: &str, viewport: &str) {
     let server = &world.server;
     let store = &server.state.store;
     let (nip, _) = server.add_user(Some(PASSWORD)).await;
-    server
+    let secret = server
         .add_client("dms", "ES256", &["authorization_code"])
         .await;
+    // The ID token `dms` holds for this person from another sign-in: with it, `dms` asks
+    // for the sign-out (a bare `client_id` names no service).
+    let logout_hint = {
+        let b = browser();
+        let url = authorize_url(server, "dms", "openid");
+        let res = login_through(server, &b, &url, &nip, PASSWORD).await;
+        let code = query_param(&location(&res), "code").unwrap();
+        let t: serde_json::Value = exchange_code(server, "dms", &secret, &code).await;
+        t["id_token"].as_str().unwrap().to_string()
+    };
     let (newbie, _) = server.add_user_without_device(PASSWORD).await;
     let (staff, staff_id) = server.add_user(Some(PASSWORD)).await;
     store
@@ -88,6 +98,7 @@ async fn tour(lang: &str, viewport: &str) {
         ("DISABLED_NIP".into(), disabled),
         ("CLIENT_ID".into(), "dms".into()),
         ("SERVICE_NAME".into(), "Layanan dms".into()),
+        ("LOGOUT_HINT".into(), logout_hint),
     ]);
     let got = run_script("pages-tour.mjs", &run, &env).await;
     let steps: Vec<&str> = got["steps"]

@@ -12,6 +12,7 @@ scenarios!(
     a_person_never_activated_is_shown_so,
     a_name_search_that_finds_nobody_says_so_alike_for_other_agencies,
     the_notice_names_the_action_and_the_person_in_reach_only,
+    a_done_link_claims_nothing_the_officer_did_not_do,
 );
 
 const LANGS: [&str; 2] = ["id", "en"];
@@ -285,6 +286,75 @@ async fn the_notice_names_the_action_and_the_person_in_reach_only(backend: Backe
             same_but_csrf(&other.body).replace(&other_nip, "Q"),
             same_but_csrf(&none.body).replace("199001012015011001", "Q"),
             "{lang}: out of reach looks like nobody"
+        );
+    }
+}
+
+/// `done=` is a word anyone can put in a link sent to an officer ("see, it is done"): the
+/// console says an action was done only after that officer's own action on that person,
+/// never for a crafted link, another action's word, or a colleague following the link.
+async fn a_done_link_claims_nothing_the_officer_did_not_do(backend: Backend) {
+    let d = desk(backend).await;
+    let (nip, _) = d.server.add_user(Some(PASSWORD)).await;
+    lock(&d.server, &nip).await;
+    let (peer_nip, peer_id) = d.server.add_user(Some(PASSWORD)).await;
+    d.server
+        .state
+        .store
+        .grant_role(&peer_id, "helpdesk", "4011")
+        .await
+        .unwrap();
+    let peer = d.server.browser();
+    assert_eq!(peer.sign_in(&peer_nip, PASSWORD, None).await.status(), 303);
+    let actions = [
+        "unlock",
+        "reset_mfa",
+        "disable",
+        "enable",
+        "set_email",
+        "end_sessions",
+    ];
+    async fn notice(b: &Browser, nip: &str, action: &str, lang: &str) -> Option<String> {
+        let url = format!("/helpdesk?nip={nip}&done={action}&lang={lang}");
+        let page = b.get(&url).await;
+        assert_eq!(page.status, 200, "{url}");
+        text_of(&page.body, "helpdesk-notice")
+    }
+    // Nothing was done: no link makes the console say it was.
+    for action in actions {
+        for lang in LANGS {
+            assert_eq!(
+                notice(&d.staff, &nip, action, lang).await,
+                None,
+                "{action} {lang}"
+            );
+        }
+    }
+    // The officer unlocks: their page says so, in both languages; no other word does.
+    let (_, page) = find(&d, &nip).await;
+    let fields = [
+        ("action", "unlock"),
+        ("reason", "Tiket 2024-78"),
+        ("confirm", "yes"),
+    ];
+    assert_eq!(act(&d, &page, &nip, &fields).await.status(), 303);
+    for lang in LANGS {
+        assert!(
+            notice(&d.staff, &nip, "unlock", lang).await.is_some(),
+            "{lang}"
+        );
+        for action in actions.into_iter().filter(|a| *a != "unlock") {
+            assert_eq!(
+                notice(&d.staff, &nip, action, lang).await,
+                None,
+                "{action} {lang}"
+            );
+        }
+        // A colleague following the same link was told nothing by it.
+        assert_eq!(
+            notice(&peer, &nip, "unlock", lang).await,
+            None,
+            "peer {lang}"
         );
     }
 }

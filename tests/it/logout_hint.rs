@@ -10,6 +10,7 @@ use serde_json::Value;
 scenarios!(
     logout_ends_at_once_only_for_a_hint_of_this_session,
     the_confirmation_names_the_service_and_cancel_signs_nobody_out,
+    a_crafted_logout_link_names_no_service,
 );
 
 fn enc(s: &str) -> String {
@@ -179,9 +180,11 @@ async fn the_confirmation_names_the_service_and_cancel_signs_nobody_out(backend:
             "{lang}: {page}"
         );
         assert_eq!(cancel_href(&page), format!("{POST_LOGOUT}?state=st4te"));
-        // Named from `client_id`; without a return address Cancel leads to the launcher.
+        // A bare `client_id` proves no service asked (see
+        // `a_crafted_logout_link_names_no_service`); without a return address Cancel leads
+        // to the launcher.
         let (_, page) = get(server.url(&format!("/logout?client_id=dms{lang}"))).await;
-        assert!(page.contains(asked), "{lang}: {page}");
+        assert!(!page.contains("id=\"logout-service\"") && page.contains(cancel));
         assert_eq!(cancel_href(&page), "/");
         // A `client_id` nobody registered names no service.
         let (_, page) = get(server.url(&format!("/logout?client_id=nobody{lang}"))).await;
@@ -203,4 +206,59 @@ async fn the_confirmation_names_the_service_and_cancel_signs_nobody_out(backend:
         "still signed in: {launcher}"
     );
     assert!(alive(&server, &here).await, "Cancel signed nobody out");
+}
+
+/// Anyone can make a `/logout` link: with a bare `client_id`, or with an ID token of their
+/// own for that service (every user of it holds one). Such a link must not make Gerbang
+/// tell the person that the service asked them to sign out; only an ID token of the person
+/// signed in here (which a service they signed in to holds) names the service.
+async fn a_crafted_logout_link_names_no_service(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let (attacker_nip, _) = server.add_user(Some(PASSWORD)).await;
+    let secret = server
+        .add_client("dms", "ES256", &["authorization_code", "refresh_token"])
+        .await;
+    let (victim, _) = signed_in(&server, &secret, &nip).await;
+    let (_, victim_elsewhere) = signed_in(&server, &secret, &nip).await;
+    let (_, attackers_own) = signed_in(&server, &secret, &attacker_nip).await;
+    for lang in ["", "&lang=en"] {
+        for (what, url) in [
+            (
+                "a bare client_id",
+                server.url(&format!("/logout?client_id=dms{lang}")),
+            ),
+            (
+                "a bare client_id with its registered return address",
+                server.url(&format!(
+                    "/logout?client_id=dms&post_logout_redirect_uri={}&state=x{lang}",
+                    enc(POST_LOGOUT)
+                )),
+            ),
+            (
+                "the attacker's own ID token for the service",
+                logout_url(&server, &attackers_own, lang),
+            ),
+        ] {
+            let res = victim.get(url).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{what}");
+            let page = res.text().await.unwrap();
+            assert!(
+                !page.contains("id=\"logout-service\"") && !page.contains("Layanan dms"),
+                "{what} {lang}: a service named as asking: {page}"
+            );
+            assert!(alive(&server, &victim).await, "{what}: asked first");
+        }
+        // The person's own ID token (another session of theirs): the service is named.
+        let res = victim
+            .get(logout_url(&server, &victim_elsewhere, lang))
+            .send()
+            .await
+            .unwrap();
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("id=\"logout-service\"") && page.contains("Layanan dms"),
+            "{lang}: {page}"
+        );
+    }
 }
