@@ -80,7 +80,8 @@ struct Page {
     name_query: String,
     /// (nip, name, agency) of a name search, one page.
     results: Vec<(String, String, String)>,
-    next_page: Option<i64>,
+    /// The next page of a name search, its query encoded.
+    next_href: Option<String>,
     person: Option<Person>,
     /// Already in the page's language, naming the action and the person.
     notice: Option<String>,
@@ -275,9 +276,16 @@ fn render(state: &AppState, jar: CookieJar, lang: Lang, v: View) -> Response {
         sign_in_url: super::staff::sign_in_url(),
         step_up: v.step_up,
         query: v.query,
-        name_query: v.name_query,
+        name_query: v.name_query.clone(),
         results: v.results,
-        next_page: v.next_page,
+        // The name is the officer's own text: encoded, so `&`, `#` or `+` in it keep the search.
+        next_href: v.next_page.map(|n| {
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("name", &v.name_query)
+                .append_pair("page", &n.to_string())
+                .finish();
+            format!("/helpdesk?{q}")
+        }),
         person: v.person,
         notice: v.notice,
         no_match: v.no_match,

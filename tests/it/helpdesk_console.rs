@@ -13,6 +13,7 @@ scenarios!(
     a_name_search_that_finds_nobody_says_so_alike_for_other_agencies,
     the_notice_names_the_action_and_the_person_in_reach_only,
     a_done_link_claims_nothing_the_officer_did_not_do,
+    the_next_page_keeps_a_name_with_signs_in_it,
 );
 
 const LANGS: [&str; 2] = ["id", "en"];
@@ -357,4 +358,34 @@ async fn a_done_link_claims_nothing_the_officer_did_not_do(backend: Backend) {
             "peer {lang}"
         );
     }
+}
+
+/// The next-page link carries the officer's words encoded: a name with `&`, `#` or `+` in it
+/// reaches page two of the same search, not a cut-off one.
+async fn the_next_page_keeps_a_name_with_signs_in_it(backend: Backend) {
+    let d = desk(backend).await;
+    let name = "Sri & Dewi #2+";
+    for _ in 0..21 {
+        let (_, id) = d.server.add_user(None).await;
+        import_as(&d.server, &id, "4011", Some(name)).await;
+    }
+    let q: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let first = d.staff.get(&format!("/helpdesk?name={q}")).await.body;
+    let listed = |p: &str| p.matches("<li><a href=\"/helpdesk?nip=").count();
+    assert_eq!(listed(&first), 20, "{first}");
+    let at = first.find("id=\"next-page\"").expect("a next page");
+    let tag = &first[first[..at].rfind("<a ").unwrap()..at];
+    let href = tag
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let second = d
+        .staff
+        .get(&href.replace("&amp;", "&").replace("&#38;", "&"))
+        .await
+        .body;
+    assert_eq!(listed(&second), 1, "page two of the same search: {href}");
 }
