@@ -402,6 +402,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "No e-mail yet? Check the spam folder, wait a few minutes, then ask for a new code after 60 seconds.",
     ),
     ("reset.enter_code", "Masukkan kode", "Enter the code"),
+    ("reset.new_code", "Minta kode baru", "Ask for a new code"),
     (
         "reset.confirm_title",
         "Buat kata sandi baru",
