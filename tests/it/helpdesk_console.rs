@@ -12,6 +12,7 @@ scenarios!(
     a_person_never_activated_is_shown_so,
     a_name_search_that_finds_nobody_says_so_alike_for_other_agencies,
     the_notice_names_the_action_and_the_person_in_reach_only,
+    a_mistyped_nip_is_called_mistyped_not_missing,
 );
 
 const LANGS: [&str; 2] = ["id", "en"];
@@ -285,6 +286,54 @@ async fn the_notice_names_the_action_and_the_person_in_reach_only(backend: Backe
             same_but_csrf(&other.body).replace(&other_nip, "Q"),
             same_but_csrf(&none.body).replace("199001012015011001", "Q"),
             "{lang}: out of reach looks like nobody"
+        );
+    }
+}
+
+/// An officer who types a digit too few (or too many) is told the NIP's shape is wrong,
+/// not that nobody with it works in their agency; an 18-digit NIP of nobody in reach is
+/// still "not found". Nothing is looked up for the mistyped one.
+async fn a_mistyped_nip_is_called_mistyped_not_missing(backend: Backend) {
+    let d = desk(backend).await;
+    let (nip, _) = d.server.add_user(Some(PASSWORD)).await;
+    let short = &nip[..17];
+    let cases = [
+        (
+            "id",
+            "NIP harus terdiri dari 18 digit angka.",
+            "Pegawai dengan NIP tersebut tidak ditemukan di instansi Anda.",
+        ),
+        (
+            "en",
+            "The NIP must be 18 digits.",
+            "No civil servant with that NIP in your agency.",
+        ),
+    ];
+    for (lang, mistyped, missing) in cases {
+        let page = d
+            .staff
+            .get(&format!("/helpdesk?nip={short}&lang={lang}"))
+            .await;
+        assert_eq!(page.status, 400, "{}", page.body);
+        assert_eq!(
+            text_of(&page.body, "helpdesk-error").as_deref(),
+            Some(mistyped)
+        );
+        assert!(!page.body.contains("id=\"person\""), "{}", page.body);
+        // What was typed stays in the field, to be corrected.
+        assert!(
+            page.body.contains(&format!("value=\"{short}\"")),
+            "{}",
+            page.body
+        );
+        let page = d
+            .staff
+            .get(&format!("/helpdesk?nip=199001012020121001&lang={lang}"))
+            .await;
+        assert_eq!(page.status, 404);
+        assert_eq!(
+            text_of(&page.body, "helpdesk-error").as_deref(),
+            Some(missing)
         );
     }
 }
