@@ -1271,6 +1271,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "The form has expired or is invalid. Reload the page and try again.",
     ),
     (
+        "error.form_only",
+        "Alamat ini hanya menerima kiriman formulir dan tidak dapat dibuka langsung. Kembali ke halaman sebelumnya, lalu kirim formulirnya lagi.",
+        "This address only receives a form and cannot be opened directly. Go back to the previous page and send the form again.",
+    ),
+    (
         "error.too_large",
         "Permintaan terlalu besar.",
         "The request is too large.",
