@@ -124,6 +124,14 @@ struct ErrorPage {
 pub async fn render_error_pages(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let lang = Lang::from_parts(&parts);
+    // A browser opening a form's address (a restored tab, a copied address bar, Enter in
+    // it after a form's answer): a page saying so, not a blank 405. API clients, which do
+    // not ask for HTML, keep the bare answer.
+    let browser_get = parts.method == axum::http::Method::GET
+        && parts
+            .headers
+            .get(header::ACCEPT)
+            .is_some_and(|v| v.as_bytes().windows(9).any(|w| w == b"text/html"));
     // Set (or kept from a trusted proxy, already checked) by the layers outside this one.
     let request_id = parts
         .headers
@@ -145,12 +153,16 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
         None if bare && res.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "error.too_large")
         }
+        None if bare && browser_get && res.status() == StatusCode::METHOD_NOT_ALLOWED => {
+            AppError::new(StatusCode::METHOD_NOT_ALLOWED, "error.form_only")
+        }
         None if bare && res.status() == StatusCode::TOO_MANY_REQUESTS => {
             AppError::new(StatusCode::TOO_MANY_REQUESTS, "error.rate_limited")
         }
         None => return res,
     };
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let allow = res.headers().get(header::ALLOW).cloned();
     let mut page = ErrorPage {
         lang,
         message: lang.t(err.key),
@@ -167,6 +179,9 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     }
     if let Some(v) = retry_after {
         page.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    if let Some(v) = allow {
+        page.headers_mut().insert(header::ALLOW, v);
     }
     page
 }

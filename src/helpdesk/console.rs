@@ -365,7 +365,13 @@ pub async fn get_helpdesk(
         v.no_match = v.results.is_empty();
         v.name_query = name_query;
     }
-    if !nip.is_empty() {
+    if !nip.is_empty() && nip.len() != 18 {
+        // A digit too few is a typo, not a person missing from the agency: say so, the
+        // way the login form does (a shape says nothing about who exists).
+        v.error = Some("login.nip_format");
+        v.error_for = "find";
+        v.status = StatusCode::BAD_REQUEST;
+    } else if !nip.is_empty() {
         match find_in_scope(&state, &staff, &nip, &client.ip, Purpose::View).await? {
             Lookup::Person(u) => {
                 // Only beside a person in reach (the notice names no one else), and only

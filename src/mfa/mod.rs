@@ -21,7 +21,7 @@ use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::totp::{self, Verdict};
 use crate::error::AppError;
 use crate::mail::compose;
-use crate::oidc::authorize;
+use crate::oidc::{authorize, carry};
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -63,6 +63,9 @@ struct EnrolPage {
     adding: bool,
     /// Which field the error is about (`otp`, `device_name`, `proof`): it points at it.
     error_for: &'static str,
+    /// The service a first sign-in's enrolment continues to, named as the login form
+    /// names it (`None`: no live request, or a signed-in person adding a device).
+    client_name: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -238,6 +241,10 @@ async fn render(
         })?;
     let qr = totp.to_qr_base64().map_err(|_| AppError::internal())?;
     let otpauth = totp.to_url().map_err(|_| AppError::internal())?;
+    let client_name = match who {
+        Enrollee::Login { req, .. } => carry::live(state, req).await?.map(|r| r.client_name),
+        Enrollee::Account { .. } => None,
+    };
     let (jar, csrf) = csrf::issue(state, jar);
     let page = EnrolPage {
         lang,
@@ -252,6 +259,7 @@ async fn render(
         otpauth,
         adding: matches!(who, Enrollee::Account { .. }),
         error_for: shown.error_for,
+        client_name,
     };
     Ok((shown.status, jar, page).into_response())
 }

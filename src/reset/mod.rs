@@ -72,7 +72,26 @@ struct SentPage {
     lang: Lang,
     /// "Enter the code": the confirm form for this NIP and request.
     confirm_url: String,
+    /// The ways on when no code came: the reset form again, the sign-in form.
+    ways: WaysOut,
     client_name: Option<String>,
+}
+
+/// The two ways off a code page, for its NIP and request: ask for a new code (the reset
+/// form with the NIP filled in) or sign in; a code page is never a dead end.
+struct WaysOut {
+    new_code: String,
+    sign_in: String,
+}
+
+impl WaysOut {
+    fn new(nip: &str, req: &str) -> Self {
+        let links = Links::new(req);
+        WaysOut {
+            new_code: links.with("/reset", &[("nip", nip)]),
+            sign_in: links.with("/login", &[("nip", nip)]),
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -90,6 +109,7 @@ struct ConfirmPage {
     /// The two passwords differed.
     mismatch: bool,
     links: Links,
+    ways: WaysOut,
     client_name: Option<String>,
 }
 
@@ -224,6 +244,7 @@ fn sent_page(lang: Lang, nip: String, to: Continues) -> Response {
     let page = SentPage {
         lang,
         confirm_url: Links::new(&to.req).with("/reset/confirm", &[("nip", &nip)]),
+        ways: WaysOut::new(&nip, &to.req),
         client_name: to.client_name,
     };
     (again, page).into_response()
@@ -338,6 +359,7 @@ async fn render_confirm(
     let page = ConfirmPage {
         lang,
         csrf,
+        ways: WaysOut::new(&v.nip, &v.to.req),
         nip: v.nip,
         code: v.code,
         error: v.error.map(|k| lang.t(k)),

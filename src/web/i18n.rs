@@ -402,6 +402,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "No e-mail yet? Check the spam folder, wait a few minutes, then ask for a new code after 60 seconds.",
     ),
     ("reset.enter_code", "Masukkan kode", "Enter the code"),
+    ("reset.new_code", "Minta kode baru", "Ask for a new code"),
     (
         "reset.confirm_title",
         "Buat kata sandi baru",
@@ -1268,6 +1269,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "error.csrf",
         "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
         "The form has expired or is invalid. Reload the page and try again.",
+    ),
+    (
+        "error.form_only",
+        "Alamat ini hanya menerima kiriman formulir dan tidak dapat dibuka langsung. Kembali ke halaman sebelumnya, lalu kirim formulirnya lagi.",
+        "This address only receives a form and cannot be opened directly. Go back to the previous page and send the form again.",
     ),
     (
         "error.too_large",

@@ -59,6 +59,11 @@ async function serviceJourney() {
   await page.click('form[action="/reset"] button[type="submit"]');
   await page.waitForSelector('#reset-sent');
   await checkPage();
+  // No code came: a new one, or the sign-in form, each for the NIP and the service.
+  for (const id of ['new-code', 'to-login']) {
+    const to = new URL(await page.getAttribute(`#${id}`, 'href'), gerbang);
+    expect(to.searchParams.get('req') === req && to.searchParams.get('nip') === nip, `#${id} keeps NIP and service`);
+  }
   await shot('reset-sent');
   // The e-mailed link, opened in this browser.
   const code = await help(`/mail/${encodeURIComponent(email)}`);
@@ -92,6 +97,18 @@ async function serviceJourney() {
   await page.click('form[action="/login"] button[type="submit"]');
   await page.waitForSelector('#totp-secret');
   await checkPage();
+  expect(await page.locator('#continues-to').count() === 1, 'the enrolment names the service');
+  // A wrong turn: no device name. The error is beside the fields, focused and in view.
+  await page.fill('#otp', '123456');
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/mfa/enrol"] button[type="submit"]')]);
+  await page.waitForSelector('#enrol-error');
+  expect(await page.evaluate(() => {
+    const e = document.getElementById('enrol-error');
+    const r = e.getBoundingClientRect();
+    return document.activeElement === e && e.closest('form') !== null && r.top >= 0 && r.bottom <= window.innerHeight;
+  }), 'the enrolment error focused, in its form and in view');
+  await checkPage();
+  await shot('enrol-error');
   const secret = await page.getAttribute('#totp-secret', 'data-totp-secret');
   await page.fill('#otp', totp(secret));
   await page.fill('#device_name', phone ? 'HP Android' : 'Laptop kantor');

@@ -47,6 +47,7 @@ async fn journey(kind: &str, lang: &str, viewport: &str) {
     let steps = got["steps"].as_array().unwrap();
     if kind == "service" {
         assert!(steps.iter().any(|s| s == "service"), "{got}");
+        assert!(steps.iter().any(|s| s == "enrol-error"), "{got}");
         let devices = server.state.store.list_totp(&person).await.unwrap();
         assert_eq!(devices.len(), 1, "the person enrolled on the way");
     } else {

@@ -14,6 +14,7 @@ scenarios!(
     the_notice_names_the_action_and_the_person_in_reach_only,
     a_done_link_claims_nothing_the_officer_did_not_do,
     the_next_page_keeps_a_name_with_signs_in_it,
+    a_mistyped_nip_is_called_mistyped_not_missing,
 );
 
 const LANGS: [&str; 2] = ["id", "en"];
@@ -388,4 +389,51 @@ async fn the_next_page_keeps_a_name_with_signs_in_it(backend: Backend) {
         .await
         .body;
     assert_eq!(listed(&second), 1, "page two of the same search: {href}");
+}
+/// An officer who types a digit too few (or too many) is told the NIP's shape is wrong,
+/// not that nobody with it works in their agency; an 18-digit NIP of nobody in reach is
+/// still "not found". Nothing is looked up for the mistyped one.
+async fn a_mistyped_nip_is_called_mistyped_not_missing(backend: Backend) {
+    let d = desk(backend).await;
+    let (nip, _) = d.server.add_user(Some(PASSWORD)).await;
+    let short = &nip[..17];
+    let cases = [
+        (
+            "id",
+            "NIP harus terdiri dari 18 digit angka.",
+            "Pegawai dengan NIP tersebut tidak ditemukan di instansi Anda.",
+        ),
+        (
+            "en",
+            "The NIP must be 18 digits.",
+            "No civil servant with that NIP in your agency.",
+        ),
+    ];
+    for (lang, mistyped, missing) in cases {
+        let page = d
+            .staff
+            .get(&format!("/helpdesk?nip={short}&lang={lang}"))
+            .await;
+        assert_eq!(page.status, 400, "{}", page.body);
+        assert_eq!(
+            text_of(&page.body, "helpdesk-error").as_deref(),
+            Some(mistyped)
+        );
+        assert!(!page.body.contains("id=\"person\""), "{}", page.body);
+        // What was typed stays in the field, to be corrected.
+        assert!(
+            page.body.contains(&format!("value=\"{short}\"")),
+            "{}",
+            page.body
+        );
+        let page = d
+            .staff
+            .get(&format!("/helpdesk?nip=199001012020121001&lang={lang}"))
+            .await;
+        assert_eq!(page.status, 404);
+        assert_eq!(
+            text_of(&page.body, "helpdesk-error").as_deref(),
+            Some(missing)
+        );
+    }
 }

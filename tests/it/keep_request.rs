@@ -104,7 +104,7 @@ fn assert_all_keep(page: &str, req: &str, what: &str) {
 }
 
 /// The `href` of the element with `id`, entities decoded.
-fn href_of(page: &str, id: &str) -> String {
+pub(crate) fn href_of(page: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\"");
     let at = page
         .find(&marker)

@@ -53,3 +53,4 @@ mod services;
 mod signin;
 mod stepup;
 mod token_outage;
+mod ways_out;

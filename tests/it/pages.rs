@@ -575,3 +575,67 @@ async fn every_page_title_is_plain_text() {
     }
     assert!(pages >= 30, "pages were checked ({pages})");
 }
+
+/// A form's address opened in a browser (a restored tab, Enter in the address bar after a
+/// form's answer): a page in the person's language, with the header, the language switch
+/// and a way back, not a blank 405; the 405 and its `Allow` stay. A client that does not
+/// ask for HTML keeps the bare answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_address_opened_in_a_browser_is_a_page_not_a_blank_405() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let (nip, _) = server.add_user(Some(PASSWORD)).await;
+    let b = server.browser();
+    assert_eq!(b.sign_in(&nip, PASSWORD, None).await.status(), 303);
+    let routes = crate::fuzz_input::routes::ROUTES;
+    let post_only: Vec<&str> = routes
+        .iter()
+        .filter(|(m, r, _)| {
+            *m == "POST" && !routes.iter().any(|(m2, r2, _)| *m2 == "GET" && r2 == r)
+        })
+        .map(|(_, r, _)| *r)
+        .filter(|r| !r.starts_with("/api/"))
+        .collect();
+    assert!(post_only.contains(&"/account/password"), "{post_only:?}");
+    let accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for route in &post_only {
+        let path = route.replace("{nip}", &nip).replace("{id}", "x");
+        for (lang, words) in [
+            ("id", "hanya menerima kiriman formulir"),
+            ("en", "only receives a form"),
+        ] {
+            let res = b
+                .http()
+                .get(server.url(&format!("{path}?lang={lang}")))
+                .header("accept", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 405, "GET {path}");
+            assert!(
+                res.headers()
+                    .get("allow")
+                    .is_some_and(|v| v.to_str().unwrap().contains("POST")),
+                "GET {path}: {:?}",
+                res.headers()
+            );
+            let body = res.text().await.unwrap();
+            assert!(
+                body.contains(&format!("<html lang=\"{lang}\"")),
+                "{path}: {body}"
+            );
+            assert!(body.contains(words), "{path}: {body}");
+            assert!(body.contains("class=\"lang\""), "{path}: {body}");
+            assert!(body.contains("<a href=\"/\">"), "{path}: {body}");
+            assert_title_is_text(&body, &format!("GET {path}"));
+        }
+    }
+    // An API client's GET of the token endpoint: the bare 405, no page.
+    let res = rp_http()
+        .get(server.url("/token"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert!(!res.text().await.unwrap().contains("<html"));
+}
