@@ -66,6 +66,9 @@ struct EnrolPage {
     /// The service a first sign-in's enrolment continues to, named as the login form
     /// names it (`None`: no live request, or a signed-in person adding a device).
     client_name: Option<String>,
+    /// A first sign-in's way out for someone without their phone at hand: back to the
+    /// sign-in form, keeping the service (empty when adding a device from `/account`).
+    later: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -241,9 +244,12 @@ async fn render(
         })?;
     let qr = totp.to_qr_base64().map_err(|_| AppError::internal())?;
     let otpauth = totp.to_url().map_err(|_| AppError::internal())?;
-    let client_name = match who {
-        Enrollee::Login { req, .. } => carry::live(state, req).await?.map(|r| r.client_name),
-        Enrollee::Account { .. } => None,
+    let (client_name, later) = match who {
+        Enrollee::Login { req, .. } => (
+            carry::live(state, req).await?.map(|r| r.client_name),
+            carry::Links::new(req).url("/login"),
+        ),
+        Enrollee::Account { .. } => (None, String::new()),
     };
     let (jar, csrf) = csrf::issue(state, jar);
     let page = EnrolPage {
@@ -260,6 +266,7 @@ async fn render(
         adding: matches!(who, Enrollee::Account { .. }),
         error_for: shown.error_for,
         client_name,
+        later,
     };
     Ok((shown.status, jar, page).into_response())
 }

@@ -1152,6 +1152,16 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Cancel, back to my account",
     ),
     (
+        "enrol.later",
+        "Ponsel tidak di tangan? Tidak ada yang berubah sampai kode dari aplikasi diterima.",
+        "Phone not at hand? Nothing changes until a code from the app is accepted.",
+    ),
+    (
+        "enrol.later_link",
+        "Kembali ke halaman masuk",
+        "Back to the sign-in page",
+    ),
+    (
         "enrol.open_app",
         "Buka di aplikasi autentikator",
         "Open in the authenticator app",

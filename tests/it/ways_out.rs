@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 scenarios!(
     the_code_pages_lead_to_a_new_code_and_to_the_sign_in_form,
     the_forced_enrolment_names_the_service_and_errs_beside_its_fields,
+    the_forced_enrolment_has_a_way_out_that_keeps_the_service,
 );
 
 /// A service sends browser `b` to Gerbang; returns the login form's address and the
@@ -138,4 +139,45 @@ async fn the_forced_enrolment_names_the_service_and_errs_beside_its_fields(backe
         "{}",
         en.body
     );
+}
+
+/// Someone without their phone at hand is not stuck on the forced enrolment: a link leads
+/// back to the sign-in form for the same service, in both languages, and nothing is enrolled.
+async fn the_forced_enrolment_has_a_way_out_that_keeps_the_service(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| c.lockout.captcha_after = 10_000).await;
+    let (nip, id) = server.add_user_without_device(PASSWORD).await;
+    let b = server.browser();
+    let (login, req) = from_service(&server, &b).await;
+    let form = b.get(&login).await;
+    let res = b
+        .post_login(&form, &[("nip", &nip), ("password", PASSWORD)])
+        .await;
+    assert_eq!(location(&res), "/mfa/enrol");
+    for lang in ["id", "en"] {
+        let enrol = b.get(&format!("/mfa/enrol?lang={lang}")).await;
+        let at = enrol.body.find("id=\"enrol-later\"").expect("a way out");
+        let tag = &enrol.body[enrol.body[..at].rfind("<a ").unwrap()..at];
+        let href = tag
+            .split("href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert_eq!(href, format!("/login?req={req}"));
+        let back = b.get(href).await;
+        assert_eq!(back.status, StatusCode::OK);
+        let to = if lang == "id" {
+            "untuk melanjutkan ke"
+        } else {
+            "to continue to"
+        };
+        assert!(
+            back.body
+                .contains(&format!("{to} <strong>Layanan myasn</strong>")),
+            "{}",
+            back.body
+        );
+    }
+    assert!(server.state.store.list_totp(&id).await.unwrap().is_empty());
 }
