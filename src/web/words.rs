@@ -78,6 +78,7 @@ fn detail_key(code: &str) -> Option<&'static str> {
         "api: no fresh TOTP" => "event.detail.api_stale",
         "api: session ended" => "event.detail.api_session_ended",
         "api: no helpdesk role" => "event.detail.api_no_role",
+        crate::breach::UNAVAILABLE_DETAIL => "event.detail.breach_unavailable",
         "code exchange: the client's policy no longer admits the person" => {
             "event.detail.policy_code"
         }
