@@ -45,8 +45,17 @@ pub fn lookup(dir: &Path, hash: &Sha1Hex) -> Lookup {
                 ));
             }
             let want = hash.packed_suffix();
-            let records: Vec<&[u8]> = bytes.chunks_exact(PACKED_LEN).collect();
-            Lookup::Found(records.binary_search(&want.as_slice()).is_ok())
+            let record = |i: usize| &bytes[i * PACKED_LEN..(i + 1) * PACKED_LEN];
+            let (mut lo, mut hi) = (0, bytes.len() / PACKED_LEN);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match record(mid).cmp(want.as_slice()) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return Lookup::Found(true),
+                }
+            }
+            Lookup::Found(false)
         }
         // A prefix with no breached hash has no file; without the manifest there is no
         // corpus at all.

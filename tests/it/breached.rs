@@ -174,9 +174,7 @@ async fn code_for(server: &TestServer, smtp: &SmtpSink, b: &reqwest::Client, nip
     mailed_code(smtp.wait_for(&email_of(nip), 1).await.last().unwrap())
 }
 
-async fn a_breached_password_is_refused_at_activation_and_reset_with_its_reason(
-    backend: Backend,
-) {
+async fn a_breached_password_is_refused_at_activation_and_reset_with_its_reason(backend: Backend) {
     let api = RangeApi::start(&[BREACHED], &[PADDED]).await;
     let url = api.api();
     let (server, smtp) =
@@ -189,13 +187,22 @@ async fn a_breached_password_is_refused_at_activation_and_reset_with_its_reason(
     let res = reset_confirm(&server, &b, &nip, &code, BREACHED, BREACHED).await;
     assert_eq!(res.status(), 400, "a breached password is refused");
     let page = res.text().await.unwrap();
-    let banner = page.split("id=\"reset-rules\"").nth(1).expect("the rules banner");
+    let banner = page
+        .split("id=\"reset-rules\"")
+        .nth(1)
+        .expect("the rules banner");
     assert!(banner.contains(WORDS_ID), "the words say why: {banner}");
     // The form is kept: the NIP and the (still good) code are on it, no password.
-    assert!(page.contains(&format!("name=\"code\" value=\"{code}\"")), "{page}");
+    assert!(
+        page.contains(&format!("name=\"code\" value=\"{code}\"")),
+        "{page}"
+    );
     assert!(page.contains(&format!("name=\"nip\" value=\"{nip}\"")));
     assert!(!page.contains(BREACHED));
-    assert!(server.user(&nip).await.password_hash.is_none(), "nothing stored");
+    assert!(
+        server.user(&nip).await.password_hash.is_none(),
+        "nothing stored"
+    );
     // Only the five-digit prefix left the server, with padding asked for.
     let prefix = Sha1Hex::of(BREACHED).prefix().to_string();
     assert_eq!(api.asked(), vec![(prefix, true)]);
@@ -220,7 +227,11 @@ async fn a_breached_password_is_refused_at_activation_and_reset_with_its_reason(
     assert!(page.contains(WORDS_EN), "{page}");
     assert!(verifies(&server, &nip, PASSWORD).await, "nothing changed");
     let res = reset_confirm(&server, &b, &nip, &code, FRESH, FRESH).await;
-    assert_eq!(res.status(), 303, "the same code then sets a clean password");
+    assert_eq!(
+        res.status(),
+        303,
+        "the same code then sets a clean password"
+    );
     assert!(verifies(&server, &nip, FRESH).await);
 }
 
@@ -235,7 +246,11 @@ async fn a_breached_password_is_refused_at_the_account_change_offline_first(back
     others.push(BREACHED.into());
     let refs: Vec<&str> = others.iter().map(String::as_str).collect();
     let out = load_breached(&server.dir.path().join("data"), &corpus_lines(&refs));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("201 hashes"),
         "{}",
@@ -268,7 +283,11 @@ async fn a_breached_password_is_refused_at_the_account_change_offline_first(back
     assert!(page.contains(WORDS_ID), "{page}");
     assert!(api.asked().is_empty(), "the offline corpus answered first");
     assert!(verifies(&server, &nip, PASSWORD).await, "nothing changed");
-    assert!(details(&server, &id, AuditKind::PasswordChanged).await.is_empty());
+    assert!(
+        details(&server, &id, AuditKind::PasswordChanged)
+            .await
+            .is_empty()
+    );
     assert_eq!(b.get("/account").await.status, 200, "the session is kept");
 
     let res = change(FRESH, page).await;
@@ -344,7 +363,11 @@ async fn a_corpus_outage_never_blocks_a_reset(backend: Backend) {
 fn load_breached_refuses_another_format_and_keeps_the_corpus() {
     let data = tempfile::tempdir().unwrap();
     let out = load_breached(data.path(), &corpus_lines(&[BREACHED]));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut lines = corpus_lines(&["lain"]);
     lines.push("8846F7EAEE8FB117AD06BDD830B7586C:2".into());
     let out = load_breached(data.path(), &lines);
