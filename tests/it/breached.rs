@@ -358,7 +358,8 @@ async fn a_corpus_outage_never_blocks_a_reset(backend: Backend) {
 }
 
 /// A file in another format (the NTLM corpus) is refused by the CLI with exit code 2,
-/// saying which line, and the corpus already loaded stays as it was.
+/// saying which line, and the corpus already loaded stays as it was; `user add` judges an
+/// initial password against it like the pages do.
 #[test]
 fn load_breached_refuses_another_format_and_keeps_the_corpus() {
     let data = tempfile::tempdir().unwrap();
@@ -383,4 +384,39 @@ fn load_breached_refuses_another_format_and_keeps_the_corpus() {
         gerbang::breach::offline::lookup(&dir, &Sha1Hex::of("lain")),
         gerbang::breach::offline::Lookup::Found(false)
     ));
+
+    let add = |password: &str| {
+        let mut child = Command::new(BIN)
+            .args(["user", "add", "--nip", &TestServer::new_nip()])
+            .args(["--name", "Siti Rahayu", "--email", "siti@bkn.go.id"])
+            .arg("--password-stdin")
+            .env("GERBANG_DATA_DIR", data.path())
+            .env(
+                "GERBANG_DATABASE_URL",
+                format!("sqlite://{}/gerbang.db", data.path().display()),
+            )
+            .env("GERBANG_KEYS_DIR", data.path().join("keys"))
+            .env("GERBANG_ARGON2__M_COST_KIB", "8192")
+            .current_dir(data.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{password}").unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let out = add(BREACHED);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(WORDS_EN), "{err}");
+    let out = add(FRESH);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
