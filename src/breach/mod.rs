@@ -222,3 +222,47 @@ impl BreachCheck {
 fn without_url(e: reqwest::Error) -> reqwest::Error {
     e.without_url()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_api(api: &str) -> Result<BreachCheck, String> {
+        BreachCheck::new(&Config {
+            breached_password_api: Some(api.into()),
+            ..Config::default()
+        })
+    }
+
+    #[test]
+    fn a_range_api_address_must_be_http_with_a_prefix() {
+        assert!(with_api("https://api.pwnedpasswords.com/range/{prefix}").is_ok());
+        assert!(with_api("http://127.0.0.1:9/range/{prefix}").is_ok());
+        assert!(with_api("  ").is_ok(), "blank is unset");
+        for bad in [
+            "https://api.pwnedpasswords.com/range/",
+            "ftp://mirror/{prefix}",
+            "api.pwnedpasswords.com/range/{prefix}",
+            "https://exa mple/{prefix}",
+        ] {
+            let e = with_api(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(e.contains("breached_password_api"), "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_configured_checks_nothing_and_the_policy_still_applies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let check = BreachCheck::new(&Config {
+            data_dir: tmp.path().join("data"),
+            ..Config::default()
+        })
+        .unwrap();
+        assert_eq!(check.check("password").await, Verdict::NotChecked);
+        let j = check.judge("pendek", "", "").await;
+        assert!(j.rules.contains(&Rule::MinLength) && !j.corpus_unavailable);
+        assert_eq!(j.audit_detail(), None);
+    }
+}

@@ -192,6 +192,12 @@ mod tests {
         let k = |kind: AuditKind| StoredKind::Known(kind);
         let cases = [
             (
+                k(AuditKind::PasswordReset),
+                crate::breach::UNAVAILABLE_DETAIL,
+                "daftar kata sandi bocor tidak dapat diperiksa",
+                "leaked passwords could not be checked",
+            ),
+            (
                 k(AuditKind::LoginBlocked),
                 "locked",
                 "akun sedang dikunci",
