@@ -130,7 +130,9 @@ pub async fn user_add(config: &Config, u: UserAdd) -> Result<String, AdminError>
         validate_text("instansi", i, 64, true)?;
     }
     if let Some(p) = &u.password {
-        let failed = password_policy::check(p, &u.nip, &u.name);
+        // The same judgement as the pages', breach corpus included (an outage passes).
+        let check = crate::breach::BreachCheck::new(config).map_err(invalid)?;
+        let failed = check.judge(p, &u.nip, &u.name).await.rules;
         if !failed.is_empty() {
             return Err(invalid(policy_refusal(&failed)));
         }

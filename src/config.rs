@@ -110,6 +110,14 @@ pub struct Config {
     pub janitor_batch_size: i64,
     /// Milliseconds the janitor rests between two batches.
     pub janitor_pause_ms: u64,
+    /// A Pwned Passwords range API new passwords are checked against, `{prefix}` standing
+    /// for the first five hex digits of the password's SHA-1
+    /// (`https://api.pwnedpasswords.com/range/{prefix}`). An offline corpus loaded with
+    /// `gerbang passwords load-breached` is asked first. Unset: only the offline corpus.
+    pub breached_password_api: Option<String>,
+    /// Milliseconds a breach lookup (the range API, or the offline files) may take before
+    /// it counts as an outage; the password is then judged without it.
+    pub breached_password_timeout_ms: u64,
 }
 
 /// The deployment's helpdesk, as `[helpdesk_contact]` in TOML or
@@ -345,6 +353,8 @@ impl Default for Config {
             janitor_interval_secs: 300,
             janitor_batch_size: 2000,
             janitor_pause_ms: 50,
+            breached_password_api: None,
+            breached_password_timeout_ms: 2000,
         }
     }
 }

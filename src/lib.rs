@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod breach;
 pub mod cache;
 pub mod clock;
 pub mod config;

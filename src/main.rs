@@ -46,6 +46,18 @@ enum Command {
     /// Manage agencies (instansi).
     #[command(subcommand)]
     Instansi(InstansiCmd),
+    /// Manage what new passwords are checked against.
+    #[command(subcommand)]
+    Passwords(PasswordsCmd),
+}
+
+#[derive(Subcommand)]
+enum PasswordsCmd {
+    /// Load Have I Been Pwned's Pwned Passwords (SHA-1, `HASH:COUNT` lines; `-` reads
+    /// stdin) as the offline breach corpus under data_dir/breached, replacing the one there
+    /// once the whole file is read. Streams any size; the download ordered by hash loads in
+    /// one pass. Running servers use the new corpus at once.
+    LoadBreached { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -397,6 +409,27 @@ async fn run(cmd: Command, config: Config) -> Result<(), AdminError> {
                 };
                 println!("{}\t{}\t{}\t{}", g.nip, g.name, g.role, scope);
             }
+            Ok(())
+        }
+        Command::Passwords(PasswordsCmd::LoadBreached { file }) => {
+            let dir = gerbang::breach::offline_dir(&config);
+            let loaded =
+                tokio::task::spawn_blocking(move || gerbang::breach::load_file(&config, &file))
+                    .await
+                    .map_err(|e| AdminError::Failed(e.to_string()))?
+                    .map_err(|e| match e {
+                        gerbang::breach::offline::LoadError::Io(e) => {
+                            AdminError::Failed(format!("cannot load the breach corpus: {e}"))
+                        }
+                        e => AdminError::Invalid(format!("{e}; the corpus was not changed")),
+                    })?;
+            println!(
+                "breach corpus loaded into {}: {} hashes in {} prefixes ({} lines with count 0 skipped)",
+                dir.display(),
+                loaded.hashes,
+                loaded.prefixes,
+                loaded.zero_counts
+            );
             Ok(())
         }
         Command::Instansi(InstansiCmd::Import { file }) => {

@@ -26,6 +26,8 @@ pub enum StartError {
     Registry(#[from] crate::registry::RegistryError),
     #[error("{0}")]
     AuditSink(String),
+    #[error("{0}")]
+    Breach(String),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
 }
@@ -63,6 +65,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         None => Cache::memory(clock.clone(), config.memory_cache_max_entries),
     };
     let mailer = crate::mail::Mailer::from_config(&config)?;
+    let breach = crate::breach::BreachCheck::new(&config).map_err(StartError::Breach)?;
     crate::ops::metrics::handle();
     Ok(AppState::new(Parts {
         discovery: crate::oidc::discovery::document(&config).into(),
@@ -75,6 +78,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         cache,
         keys,
         mailer,
+        breach,
         settings: config,
         clock,
     }))

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use crate::breach::BreachCheck;
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -34,6 +35,8 @@ pub struct Shared {
     pub settings: Config,
     pub clock: Clock,
     pub hasher: Hasher,
+    /// The breach corpus new passwords are checked against.
+    pub breach: BreachCheck,
     pub mailer: Mailer,
     /// The discovery document, serialised once.
     pub discovery: bytes::Bytes,
@@ -66,6 +69,7 @@ pub struct Parts {
     pub mailer: Mailer,
     pub settings: Config,
     pub clock: Clock,
+    pub breach: BreachCheck,
     /// The discovery document, serialised.
     pub discovery: bytes::Bytes,
     /// The agency's header fragment for pages.
@@ -81,6 +85,7 @@ impl AppState {
             mailer,
             settings,
             clock,
+            breach,
             discovery,
             branding,
         } = p;
@@ -94,6 +99,7 @@ impl AppState {
             settings,
             clock,
             hasher,
+            breach,
             mailer,
             discovery,
             branding,

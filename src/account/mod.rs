@@ -557,8 +557,11 @@ pub async fn post_password(
         Err(page) => return Ok(page),
     };
     let user = &me.user;
-    // Everything wrong is told at once, a line each: the broken rules and a mismatch.
-    let rules = password_policy::check(&f.password, &user.nip, &user.name);
+    // Everything wrong is told at once, a line each: the broken rules (a breached password
+    // among them) and a mismatch. Checked before anything is hashed or stored.
+    let judged = state.breach.judge(&f.password, &user.nip, &user.name).await;
+    let breach_detail = judged.audit_detail();
+    let rules = judged.rules;
     let mismatch = f.password != f.password_confirm;
     let same = rules.is_empty() && !mismatch && f.password == f.current_password;
     if !rules.is_empty() || mismatch || same {
@@ -582,6 +585,8 @@ pub async fn post_password(
         actor: Some(&user.id),
         subject: Some(&user.id),
         ip: Some(&client.ip),
+        // A password the breach corpus could not judge (an outage) says so in the audit.
+        detail: breach_detail,
         ..AuditEvent::new(AuditKind::PasswordChanged)
     };
     let notice = compose::password_changed(lang, &user.email, &user.name, &wib(now));

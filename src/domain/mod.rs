@@ -1,6 +1,7 @@
 //! Pure rules: no async, no I/O, time passed in. Everything security-relevant is decided here.
 
 pub mod audit;
+pub mod breach;
 pub mod email;
 pub mod input;
 pub mod lockout;

@@ -33,6 +33,8 @@ pub enum Rule {
     ContainsNip,
     ContainsName,
     Common,
+    /// Found in a breach corpus (`crate::breach`): decided there, since it needs I/O.
+    Breached,
 }
 
 impl Rule {
@@ -48,6 +50,7 @@ impl Rule {
             Rule::ContainsNip => "rule.nip",
             Rule::ContainsName => "rule.name",
             Rule::Common => "rule.common",
+            Rule::Breached => "rule.breached",
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::auth::reset_code::{LiveCode, ResetEntry, ResetTries, email_digest};
 use crate::auth::session;
 use crate::config::Config;
 use crate::domain::audit::{AuditEvent, AuditKind};
-use crate::domain::password_policy::{self, Rule};
+use crate::domain::password_policy::Rule;
 use crate::error::AppError;
 use crate::mail::compose;
 use crate::oidc::carry::{self, Links};
@@ -468,8 +468,14 @@ pub async fn post_confirm(
             render_confirm(&state, jar, lang, view).await
         }
     };
-    // Everything wrong is told at once: the broken rules and a mismatch on the same submit.
-    let rules = password_policy::check(&form.password, &user.nip, &user.name);
+    // Everything wrong is told at once: the broken rules (a breached password among them)
+    // and a mismatch on the same submit. Checked before anything is hashed or stored.
+    let judged = state
+        .breach
+        .judge(&form.password, &user.nip, &user.name)
+        .await;
+    let breach_detail = judged.audit_detail();
+    let rules = judged.rules;
     let mismatch = form.password != form.password_confirm;
     if !rules.is_empty() || mismatch {
         let error = mismatch.then_some("reset.mismatch");
@@ -500,6 +506,8 @@ pub async fn post_confirm(
         subject: Some(&user.id),
         ip: Some(&ip),
         user_agent: ua.as_deref(),
+        // A password the breach corpus could not judge (an outage) says so in the audit.
+        detail: breach_detail,
         ..AuditEvent::new(kind)
     };
     let notice = compose::password_changed(lang, &user.email, &user.name, &wib(now));

@@ -479,6 +479,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "Too common and easy to guess.",
     ),
     (
+        "rule.breached",
+        "Kata sandi ini ada dalam daftar kata sandi yang bocor dari situs lain, dan penjahat mencobanya lebih dulu. Pilih kata sandi lain.",
+        "This password is in a list of passwords leaked from other sites, which attackers try first. Choose another one.",
+    ),
+    (
         "rule.current",
         "Tidak boleh sama dengan kata sandi saat ini.",
         "Must differ from the current password.",
@@ -1460,6 +1465,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
         "event.detail.api_no_role",
         "API: tanpa peran helpdesk",
         "API: no helpdesk role",
+    ),
+    (
+        "event.detail.breach_unavailable",
+        "daftar kata sandi bocor tidak dapat diperiksa saat itu",
+        "the list of leaked passwords could not be checked at the time",
     ),
     (
         "event.detail.policy_code",

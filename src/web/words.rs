@@ -78,6 +78,7 @@ fn detail_key(code: &str) -> Option<&'static str> {
         "api: no fresh TOTP" => "event.detail.api_stale",
         "api: session ended" => "event.detail.api_session_ended",
         "api: no helpdesk role" => "event.detail.api_no_role",
+        crate::breach::UNAVAILABLE_DETAIL => "event.detail.breach_unavailable",
         "code exchange: the client's policy no longer admits the person" => {
             "event.detail.policy_code"
         }
@@ -190,6 +191,12 @@ mod tests {
     fn stored_detail_codes_read_in_the_page_language() {
         let k = |kind: AuditKind| StoredKind::Known(kind);
         let cases = [
+            (
+                k(AuditKind::PasswordReset),
+                crate::breach::UNAVAILABLE_DETAIL,
+                "daftar kata sandi bocor tidak dapat diperiksa",
+                "leaked passwords could not be checked",
+            ),
             (
                 k(AuditKind::LoginBlocked),
                 "locked",

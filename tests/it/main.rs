@@ -13,6 +13,7 @@ mod attacks;
 mod attacks_edges;
 mod attacks_pages;
 mod attacks_signin;
+mod breached;
 mod cli;
 mod e2e;
 mod e2e_activation;
