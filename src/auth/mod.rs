@@ -6,6 +6,7 @@
 pub mod device;
 pub mod disabled;
 pub mod guard;
+pub mod new_browser;
 pub mod otp;
 pub mod pending;
 pub mod recovery_view;

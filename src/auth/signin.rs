@@ -4,7 +4,7 @@
 
 use axum_extra::extract::CookieJar;
 
-use super::{device, pending, session};
+use super::{device, new_browser, pending, session};
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::oidc::ACR_MFA;
 use crate::error::AppError;
@@ -29,7 +29,8 @@ impl Factor {
     }
 }
 
-/// Starts the full (MFA) session: fresh cookie, known browser, audit.
+/// Starts the full (MFA) session: fresh cookie, known browser, audit; a browser not yet
+/// known for this person is e-mailed to them (`new_browser`).
 pub async fn complete(
     state: &AppState,
     jar: CookieJar,
@@ -40,6 +41,7 @@ pub async fn complete(
 ) -> Result<(CookieJar, session::SsoSession), AppError> {
     let now = state.clock.now();
     let jar = pending::finish(state, jar).await?;
+    let known = new_browser::known(state, &jar, &user.id, now);
     let ev = AuditEvent {
         actor: Some(&user.id),
         subject: Some(&user.id),
@@ -62,5 +64,8 @@ pub async fn complete(
     let (jar, sso) = session::create(state, jar, login).await?;
     // A fresh CSRF secret with the new session: one planted before login is worthless after.
     let jar = csrf::rotate(state, jar);
+    if !known {
+        new_browser::notice(state, user, &sso, ip, ua, now).await?;
+    }
     Ok((device::remember(state, jar, &user.id, now), sso))
 }

@@ -28,6 +28,8 @@ pub enum AuditKind {
     HelpdeskAction,
     HelpdeskRefused,
     HelpdeskDenied,
+    /// The person ended a session through the "this was not me" link of a new-browser mail.
+    SessionReported,
     /// The SIASN import disabled the person (written in bulk by `store::lifecycle`).
     UserDisabled,
     /// The SIASN import lifted its own disable.
@@ -35,7 +37,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 23] = [
+    pub const ALL: [AuditKind; 24] = [
         Self::LoginSuccess,
         Self::LoginFailure,
         Self::LoginBlocked,
@@ -57,6 +59,7 @@ impl AuditKind {
         Self::HelpdeskAction,
         Self::HelpdeskRefused,
         Self::HelpdeskDenied,
+        Self::SessionReported,
         Self::UserDisabled,
         Self::UserEnabled,
     ];
@@ -84,6 +87,7 @@ impl AuditKind {
             Self::HelpdeskAction => "helpdesk_action",
             Self::HelpdeskRefused => "helpdesk_refused",
             Self::HelpdeskDenied => "helpdesk_denied",
+            Self::SessionReported => "session_reported",
             Self::UserDisabled => "user_disabled",
             Self::UserEnabled => "user_enabled",
         }

@@ -32,12 +32,14 @@ use crate::web::time::{wib, wib_seconds};
 use crate::web::{captcha, csrf};
 
 mod locked;
+mod not_me;
 
 pub fn router(settings: &Config) -> Router<AppState> {
     let mut r = Router::new()
         .route("/login", get(get_login).post(post_login))
         .route("/login/otp", get(get_otp).post(post_otp))
-        .route("/login/locked", get(locked::get_locked));
+        .route("/login/locked", get(locked::get_locked))
+        .route("/not-me", get(not_me::get_not_me).post(not_me::post_not_me));
     if let Some(limit) = crate::web::rate_limit::layer(settings) {
         r = r.route_layer(limit);
     }

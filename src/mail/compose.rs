@@ -175,3 +175,27 @@ pub fn password_changed(lang: Lang, to: &str, name: &str, when: &str) -> Mail {
         body: body + footer(lang),
     }
 }
+
+/// A full sign-in from a browser that held no mark for this person. Gerbang does not know
+/// which language they read, so the mail says it in both (Bahasa Indonesia first).
+pub fn new_browser(
+    to: &str,
+    name: &str,
+    seen: [&str; 2],
+    ip: &str,
+    when: &str,
+    link: &str,
+) -> Mail {
+    let body = format!(
+        "Yth. {name},\n\nAkun Gerbang ASN Anda baru saja dipakai masuk dari peramban yang belum pernah Anda pakai untuk masuk:\n  Peramban: {}\n  Alamat IP: {ip}\n  Waktu: {when}\n\nJika itu Anda, abaikan e-mail ini. Jika bukan, buka tautan berikut untuk mengakhiri sesi itu, lalu segera ganti kata sandi Anda:\n{link}{}\n\n---\n\nDear {name},\n\nYour Gerbang ASN account was just signed in to from a browser you had not signed in with before:\n  Browser: {}\n  IP address: {ip}\n  Time: {when}\n\nIf that was you, ignore this e-mail. If not, open this link to end that session, then change your password at once:\n{link}{}",
+        seen[0],
+        footer(Lang::Id).trim_end(),
+        seen[1],
+        footer(Lang::En),
+    );
+    Mail {
+        to: to.into(),
+        subject: "Masuk dari peramban baru / New browser sign-in - Gerbang ASN".to_string(),
+        body,
+    }
+}

@@ -138,6 +138,7 @@ pub fn audit_event(kind: AuditKind) {
         | AccessDenied
         | HelpdeskAction
         | HelpdeskRefused
+        | SessionReported
         | HelpdeskDenied
         | UserDisabled
         | UserEnabled => return,

@@ -961,6 +961,38 @@ static TEXTS: &[(&str, &str, &str)] = &[
     // Issue 18: account, enrolment and helpdesk pages.
     ("ua.unknown", "Peramban tidak dikenal", "Unknown browser"),
     ("ua.on", "di", "on"),
+    (
+        "event.session_reported",
+        "Sesi diakhiri lewat tautan \"bukan saya\"",
+        "Session ended through the \"not me\" link",
+    ),
+    ("notme.title", "Bukan saya", "This was not me"),
+    (
+        "notme.confirm",
+        "Akhiri sesi masuk yang disebut dalam e-mail? Perangkat yang memakainya harus masuk lagi.",
+        "End the sign-in session named in the e-mail? The device using it will have to sign in again.",
+    ),
+    (
+        "notme.submit",
+        "Ya, akhiri sesi itu",
+        "Yes, end that session",
+    ),
+    (
+        "notme.done",
+        "Sesi itu telah diakhiri. Orang yang masuk tahu kata sandi dan kode Anda: segera ganti kata sandi (semua sesi lain ikut berakhir) dan hubungi helpdesk BKPSDM instansi Anda.",
+        "That session has been ended. Whoever signed in knew your password and code: change your password now (every other session ends too) and contact your agency's BKPSDM helpdesk.",
+    ),
+    (
+        "notme.invalid",
+        "Tautan ini tidak berlaku lagi: sudah dipakai, sudah kedaluwarsa (sesinya sudah berakhir sendiri) atau tidak lengkap.",
+        "This link no longer works: it was used, it expired (its session has ended by itself) or it is incomplete.",
+    ),
+    (
+        "notme.advice",
+        "Jika Anda merasa orang lain masuk ke akun Anda, ganti kata sandi lewat \"Lupa kata sandi\" dan hubungi helpdesk BKPSDM instansi Anda.",
+        "If you think someone else signed in to your account, change your password through \"Forgotten password\" and contact your agency's BKPSDM helpdesk.",
+    ),
+    ("notme.reset", "Ganti kata sandi", "Change password"),
     ("event.login_success", "Berhasil masuk", "Signed in"),
     (
         "event.login_failure",

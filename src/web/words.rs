@@ -16,6 +16,7 @@ pub fn audit_key(kind: AuditKind) -> &'static str {
         AuditKind::AccountLocked => "event.account_locked",
         AuditKind::RecoveryCodeUsed => "event.recovery_code_used",
         AuditKind::RecoveryCodesRegenerated => "event.recovery_codes_regenerated",
+        AuditKind::SessionReported => "event.session_reported",
         AuditKind::MfaDeviceAdded => "event.mfa_device_added",
         AuditKind::MfaDeviceRenamed => "event.mfa_device_renamed",
         AuditKind::MfaDeviceRemoved => "event.mfa_device_removed",

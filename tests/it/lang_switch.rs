@@ -25,11 +25,12 @@ const NO_PAGE: [&str; 6] = [
 ];
 
 /// POST routes that answer with a page, each walked by `every_page_answering_a_post_switches_to_a_get_page`.
-const WALKED: [&str; 16] = [
+const WALKED: [&str; 17] = [
     "/authorize",
     "/logout",
     "/login",
     "/login/otp",
+    "/not-me",
     "/consent",
     "/reset",
     "/reset/confirm",
@@ -445,6 +446,18 @@ async fn every_page_answering_a_post_switches_to_a_get_page(backend: Backend) {
         speak(&b, lang).await;
         let res = stale(&b, "/logout", &[]).await;
         follow(&b, "/logout", res, lang, false, &mut walked).await;
+
+        // A "not me" link that does not work: its refusal switches to the link's page.
+        let b = server.browser();
+        speak(&b, lang).await;
+        let res = b
+            .http()
+            .post(b.url("/not-me"))
+            .form(&[("t", "not-a-live-link")])
+            .send()
+            .await
+            .unwrap();
+        follow(&b, "/not-me", res, lang, false, &mut walked).await;
     }
     let listed: BTreeSet<&str> = WALKED.into_iter().collect();
     assert_eq!(walked, listed, "every listed route was walked");

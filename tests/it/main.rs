@@ -40,6 +40,7 @@ mod logout_hint;
 mod mfa_enrolment;
 mod migrations;
 mod modes;
+mod new_browser;
 mod offpath;
 mod oidc_code_flow;
 mod oidc_failures;

@@ -610,6 +610,9 @@ impl mailin_embedded::Handler for Collect {
     }
 }
 
+/// The subject of the mail a sign-in from a browser new for the person sends.
+pub const NEW_BROWSER_SUBJECT: &str = "New browser sign-in - Gerbang ASN";
+
 impl SmtpSink {
     pub fn start() -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -638,13 +641,26 @@ impl SmtpSink {
         self.messages.lock().unwrap().clone()
     }
 
-    /// Waits (up to 10 s) until `n` messages to `to` have arrived, and returns them.
+    /// Waits (up to 10 s) until `n` messages to `to` have arrived, and returns them. The
+    /// new-browser notice a first sign-in sends is left out (`new_browser_notices`), so a
+    /// test counts the mails of what it is about.
     pub async fn wait_for(&self, to: &str, n: usize) -> Vec<String> {
+        self.wait_for_where(to, n, |m| !m.contains(NEW_BROWSER_SUBJECT))
+            .await
+    }
+
+    /// Waits (up to 10 s) until `n` new-browser notices to `to` have arrived.
+    pub async fn new_browser_notices(&self, to: &str, n: usize) -> Vec<String> {
+        self.wait_for_where(to, n, |m| m.contains(NEW_BROWSER_SUBJECT))
+            .await
+    }
+
+    async fn wait_for_where(&self, to: &str, n: usize, keep: fn(&str) -> bool) -> Vec<String> {
         for _ in 0..200 {
             let got: Vec<String> = self
                 .all()
                 .into_iter()
-                .filter(|m| m.contains(&format!("To: {to}")))
+                .filter(|m| m.contains(&format!("To: {to}")) && keep(m))
                 .collect();
             if got.len() >= n {
                 return got;

@@ -109,6 +109,8 @@ pub const ROUTES: &[Route] = &[
     ),
     ("GET", "/login/otp", &[]),
     ("GET", "/login/locked", &[("s", "x")]),
+    ("GET", "/not-me", &[("t", "x"), ("ended", "1")]),
+    ("POST", "/not-me", &[("t", "x")]),
     (
         "POST",
         "/login/otp",
