@@ -125,14 +125,17 @@ pub struct NotARangeAnswer {
 /// lines (count 0, what `Add-Padding: true` adds so answers all look alike in size) never
 /// count. A body with any other kind of line (an HTML page from a proxy, a captive portal)
 /// is not an answer: treated as "seen 0 times" it would let every breached password through
-/// unnoticed, so the caller reports it as an outage instead.
+/// unnoticed, so the caller reports it as an outage instead. So is an empty body (a 204, a
+/// proxy's empty 200, an empty mirror file): every real prefix holds hundreds of suffixes.
 pub fn range_count(body: &str, suffix: &str) -> Result<u64, NotARangeAnswer> {
     let mut seen = 0;
+    let mut lines = 0;
     for (i, line) in body.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
+        lines += 1;
         let bad = NotARangeAnswer { line: i + 1 };
         let Some((s, count)) = line.split_once(':') else {
             return Err(bad);
@@ -146,6 +149,9 @@ pub fn range_count(body: &str, suffix: &str) -> Result<u64, NotARangeAnswer> {
         if count > 0 && s.eq_ignore_ascii_case(suffix) {
             seen = count;
         }
+    }
+    if lines == 0 {
+        return Err(NotARangeAnswer { line: 0 });
     }
     Ok(seen)
 }
@@ -230,7 +236,12 @@ mod tests {
         // A padding line for the very suffix: count 0 is not a breach.
         let padded = format!("{suffix}:0\n");
         assert_eq!(range_count(&padded, suffix), Ok(0));
-        assert_eq!(range_count("", suffix), Ok(0));
+        // No line at all is no answer: an outage, never "not breached".
+        assert_eq!(range_count("", suffix), Err(NotARangeAnswer { line: 0 }));
+        assert_eq!(
+            range_count("\r\n \n", suffix),
+            Err(NotARangeAnswer { line: 0 })
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ const ANSWER: u8 = 0;
 const FAIL: u8 = 1;
 const HANG: u8 = 2;
 const GARBAGE: u8 = 3;
+/// 200 with an empty body: a proxy's or an empty mirror's answer.
+const EMPTY: u8 = 4;
 
 /// A Pwned Passwords range API: `GET /range/{prefix}` answers the suffixes of the hashes
 /// it knows under that prefix, padding lines (count 0) beside them, CRLF like HIBP.
@@ -67,6 +69,7 @@ async fn range(State(k): State<Known>, Path(prefix): Path<String>, h: HeaderMap)
             return "".into_response();
         }
         GARBAGE => return "<html><body>Masuk ke Wi-Fi kantor</body></html>".into_response(),
+        EMPTY => return "".into_response(),
         _ => {}
     }
     let mut lines = vec![
@@ -314,8 +317,14 @@ async fn a_corpus_outage_never_blocks_a_reset(backend: Backend) {
     };
     let before = unavailable(scrape().await);
     // The range API answers 500, hangs past the timeout, answers a page that is no range
-    // answer; then the offline corpus is unreadable while the API is down.
-    for (mode, broken_offline) in [(FAIL, false), (HANG, false), (GARBAGE, false), (FAIL, true)] {
+    // answer, answers nothing; then the offline corpus is unreadable while the API is down.
+    for (mode, broken_offline) in [
+        (FAIL, false),
+        (HANG, false),
+        (GARBAGE, false),
+        (EMPTY, false),
+        (FAIL, true),
+    ] {
         api.set(mode);
         if broken_offline {
             let data = server.dir.path().join("data");
@@ -344,7 +353,7 @@ async fn a_corpus_outage_never_blocks_a_reset(backend: Backend) {
         );
     }
     assert!(
-        unavailable(scrape().await) >= before + 4,
+        unavailable(scrape().await) >= before + 5,
         "each outage is counted"
     );
     // Back up, the API refuses again (the broken offline file still falls back to it).
