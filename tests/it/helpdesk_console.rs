@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use crate::helpdesk_scope::{act, desk, find, import_as, sqlx_set_agency};
+use crate::keep_request::href_of;
 
 scenarios!(
     a_lock_is_shown_without_a_zero_count_beside_it,
@@ -374,22 +375,11 @@ async fn the_next_page_keeps_a_name_with_signs_in_it(backend: Backend) {
     let first = d.staff.get(&format!("/helpdesk?name={q}")).await.body;
     let listed = |p: &str| p.matches("<li><a href=\"/helpdesk?nip=").count();
     assert_eq!(listed(&first), 20, "{first}");
-    let at = first.find("id=\"next-page\"").expect("a next page");
-    let tag = &first[first[..at].rfind("<a ").unwrap()..at];
-    let href = tag
-        .split("href=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let second = d
-        .staff
-        .get(&href.replace("&amp;", "&").replace("&#38;", "&"))
-        .await
-        .body;
+    let href = href_of(&first, "next-page");
+    let second = d.staff.get(&href).await.body;
     assert_eq!(listed(&second), 1, "page two of the same search: {href}");
 }
+
 /// An officer who types a digit too few (or too many) is told the NIP's shape is wrong,
 /// not that nobody with it works in their agency; an 18-digit NIP of nobody in reach is
 /// still "not found". Nothing is looked up for the mistyped one.

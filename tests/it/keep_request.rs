@@ -19,7 +19,7 @@ const WRONG: &str = "Salah#Sandi2026";
 
 /// A service sends browser `b` to Gerbang; returns the login form's address and the
 /// sign-in request's id.
-async fn start_at_service(server: &TestServer, b: &Browser) -> (String, String) {
+pub(crate) async fn start_at_service(server: &TestServer, b: &Browser) -> (String, String) {
     let res = b
         .http()
         .get(authorize_url(server, "myasn", "openid"))

@@ -4,7 +4,7 @@
 //! fields it is about, not above the QR code a phone's screen away.
 
 use crate::common::*;
-use crate::keep_request::href_of;
+use crate::keep_request::{href_of, start_at_service};
 use reqwest::StatusCode;
 
 scenarios!(
@@ -19,16 +19,7 @@ async fn from_service(server: &TestServer, b: &Browser) -> (String, String) {
     server
         .add_client("myasn", "ES256", &["authorization_code"])
         .await;
-    let res = b
-        .http()
-        .get(authorize_url(server, "myasn", "openid"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let login = location(&res);
-    let req = query_param(&server.url(&login), "req").expect("a request id");
-    (login, req)
+    start_at_service(server, b).await
 }
 
 fn names_service(page: &str) -> bool {
@@ -155,17 +146,9 @@ async fn the_forced_enrolment_has_a_way_out_that_keeps_the_service(backend: Back
     assert_eq!(location(&res), "/mfa/enrol");
     for lang in ["id", "en"] {
         let enrol = b.get(&format!("/mfa/enrol?lang={lang}")).await;
-        let at = enrol.body.find("id=\"enrol-later\"").expect("a way out");
-        let tag = &enrol.body[enrol.body[..at].rfind("<a ").unwrap()..at];
-        let href = tag
-            .split("href=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
+        let href = href_of(&enrol.body, "enrol-later");
         assert_eq!(href, format!("/login?req={req}"));
-        let back = b.get(href).await;
+        let back = b.get(&href).await;
         assert_eq!(back.status, StatusCode::OK);
         let to = if lang == "id" {
             "untuk melanjutkan ke"
